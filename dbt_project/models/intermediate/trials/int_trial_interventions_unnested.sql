@@ -1,0 +1,24 @@
+-- One row per intervention of each current study, in the order the study lists them.
+
+with
+
+studies as (
+    select * from {{ ref('int_studies_deduplicated') }}
+),
+
+unnested as (
+    select
+        studies.nct_id,
+        intervention.position as intervention_position,
+        intervention.item ->> 'type' as intervention_type,
+        intervention.item ->> 'name' as intervention_name,
+        intervention.item ->> 'description' as intervention_description,
+        {{ json_text_array("intervention.item -> 'armGroupLabels'") }} as arm_group_labels,
+        {{ json_text_array("intervention.item -> 'otherNames'") }} as other_names
+    from studies
+    cross join lateral jsonb_array_elements(
+        coalesce(studies.interventions, '[]'::jsonb)
+    ) with ordinality as intervention (item, position)
+)
+
+select * from unnested

@@ -1,0 +1,75 @@
+{{ config(
+    indexes=[
+        {'columns': ['nct_id'], 'unique': True},
+        {'columns': ['search_vector'], 'type': 'gin'},
+    ]
+) }}
+
+with
+
+studies as (
+    select * from {{ ref('int_studies_deduplicated') }}
+),
+
+interventions as (
+    select * from {{ ref('int_trial_interventions_unnested') }}
+),
+
+intervention_names as (
+    select
+        nct_id,
+        array_agg(intervention_name order by intervention_position) as intervention_names
+    from interventions
+    where intervention_name is not null
+    group by nct_id
+),
+
+trials as (
+    select
+        studies.nct_id,
+        studies.brief_title,
+        studies.official_title,
+        studies.acronym,
+        studies.org_study_id,
+        studies.overall_status,
+        studies.study_type,
+        studies.phases,
+        nullif(array_to_string(studies.phases, '/'), '') as phase,
+        studies.start_date,
+        studies.primary_completion_date,
+        studies.completion_date,
+        studies.first_posted_date,
+        studies.results_first_posted_date,
+        studies.enrollment_count,
+        studies.enrollment_type,
+        studies.lead_sponsor_name,
+        studies.lead_sponsor_class,
+        studies.conditions,
+        studies.keywords,
+        coalesce(intervention_names.intervention_names, '{}') as intervention_names,
+        studies.brief_summary,
+        coalesce(studies.has_results, false) as has_results,
+        studies.last_update_post_date,
+        studies.loaded_at
+    from studies
+    left join intervention_names
+        on studies.nct_id = intervention_names.nct_id
+),
+
+searchable as (
+    select
+        *,
+        {{ search_vector({
+            'A': ['brief_title', 'official_title', 'acronym'],
+            'B': [
+                "array_to_string(conditions, ' ')",
+                "array_to_string(keywords, ' ')",
+                "array_to_string(intervention_names, ' ')",
+            ],
+            'C': ['brief_summary'],
+            'D': ['lead_sponsor_name'],
+        }) }} as search_vector
+    from trials
+)
+
+select * from searchable

@@ -1,0 +1,54 @@
+with
+
+source as (
+    select * from {{ source('clinicaltrials', 'studies') }}
+),
+
+renamed as (
+    select
+        nct_id,
+        deleted as is_deleted,
+        last_update_post_date,
+        {{ loaded_at() }} as loaded_at,
+        _dlt_load_id as load_id,
+        source_uri,
+        record #>> '{protocolSection,identificationModule,briefTitle}' as brief_title,
+        record #>> '{protocolSection,identificationModule,officialTitle}' as official_title,
+        record #>> '{protocolSection,identificationModule,acronym}' as acronym,
+        record #>> '{protocolSection,identificationModule,orgStudyIdInfo,id}' as org_study_id,
+        record #>> '{protocolSection,statusModule,overallStatus}' as overall_status,
+        record #>> '{protocolSection,designModule,studyType}' as study_type,
+        {{ json_text_array("record #> '{protocolSection,designModule,phases}'") }} as phases,
+        {{ partial_date("record #>> '{protocolSection,statusModule,startDateStruct,date}'") }}
+            as start_date,
+        {{ partial_date(
+            "record #>> '{protocolSection,statusModule,primaryCompletionDateStruct,date}'"
+        ) }} as primary_completion_date,
+        {{ partial_date(
+            "record #>> '{protocolSection,statusModule,completionDateStruct,date}'"
+        ) }} as completion_date,
+        {{ partial_date(
+            "record #>> '{protocolSection,statusModule,studyFirstPostDateStruct,date}'"
+        ) }} as first_posted_date,
+        {{ partial_date(
+            "record #>> '{protocolSection,statusModule,resultsFirstPostDateStruct,date}'"
+        ) }} as results_first_posted_date,
+        cast(
+            record #>> '{protocolSection,designModule,enrollmentInfo,count}' as integer
+        ) as enrollment_count,
+        record #>> '{protocolSection,designModule,enrollmentInfo,type}' as enrollment_type,
+        record #>> '{protocolSection,sponsorCollaboratorsModule,leadSponsor,name}'
+            as lead_sponsor_name,
+        record #>> '{protocolSection,sponsorCollaboratorsModule,leadSponsor,class}'
+            as lead_sponsor_class,
+        {{ json_text_array("record #> '{protocolSection,conditionsModule,conditions}'") }}
+            as conditions,
+        {{ json_text_array("record #> '{protocolSection,conditionsModule,keywords}'") }}
+            as keywords,
+        record #> '{protocolSection,armsInterventionsModule,interventions}' as interventions,
+        record #>> '{protocolSection,descriptionModule,briefSummary}' as brief_summary,
+        cast(record ->> 'hasResults' as boolean) as has_results
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,121 @@
+"""Bulk release files: a URL or a local path, folders, zip and gz members, streamed.
+
+A bulk location is a folder, a single file, a `.zip`, or an `https://` URL of one (which
+is downloaded once into the data folder, then read like a local file). Every member is
+opened as a stream: zip members and gz files are decompressed as they are read, never
+loaded whole into memory. Members come in a stable order (sorted by path), so a run that
+stops can resume after the last member it finished.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from extract.errors import MalformedInput
+from extract.http import PublisherClient
+
+log = logging.getLogger(__name__)
+
+DOWNLOAD_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class BulkMember:
+    """One document of a bulk release: a file, or a member inside a zip."""
+
+    uri: str  # where it came from: a path, or "archive.zip!member"
+    path: Path  # the file on disk (the archive for a zip member)
+    member: str | None = None  # the member name inside the zip
+
+    @property
+    def name(self) -> str:
+        return self.member or self.path.name
+
+    @contextmanager
+    def open(self) -> Iterator[BinaryIO]:
+        """The member's bytes as a stream (decompressed when it is gzipped)."""
+        if self.member is None:
+            raw = open(self.path, "rb")
+        else:
+            archive = zipfile.ZipFile(self.path)
+            raw = archive.open(self.member)
+        try:
+            if self.name.endswith(".gz"):
+                with gzip.GzipFile(fileobj=raw) as unzipped:
+                    yield unzipped
+            else:
+                yield raw
+        finally:
+            raw.close()
+            if self.member is not None:
+                archive.close()
+
+    def read(self, source: str) -> bytes:
+        """The whole member (for small documents); a broken archive names this member."""
+        try:
+            with self.open() as stream:
+                return stream.read()
+        except (zipfile.BadZipFile, EOFError, OSError, gzip.BadGzipFile) as broken:
+            raise MalformedInput(source, self.uri, f"cannot read: {broken}") from None
+
+
+def iter_members(
+    location: str | Path, *, source: str, suffixes: tuple[str, ...], download_dir: Path
+) -> Iterator[BulkMember]:
+    """Every document under `location` whose name ends with one of `suffixes` (or `.gz` of one)."""
+    location = str(location)
+    if urlsplit(location).scheme in ("http", "https"):
+        path = download(location, source=source, download_dir=download_dir)
+    else:
+        path = Path(location).expanduser()
+        if not path.exists():
+            raise FileNotFoundError(f"{source}: bulk location {path} does not exist")
+    yield from _members_of(path, source=source, suffixes=suffixes)
+
+
+def _members_of(path: Path, *, source: str, suffixes: tuple[str, ...]) -> Iterator[BulkMember]:
+    if path.is_dir():
+        for child in sorted(path.rglob("*")):
+            if child.is_file():
+                yield from _members_of(child, source=source, suffixes=suffixes)
+    elif path.suffix == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = sorted(info.filename for info in archive.infolist() if not info.is_dir())
+        except zipfile.BadZipFile as broken:
+            raise MalformedInput(source, str(path), f"not a readable zip: {broken}") from None
+        for name in names:
+            if _wanted(name, suffixes):
+                yield BulkMember(uri=f"{path}!{name}", path=path, member=name)
+    elif _wanted(path.name, suffixes):
+        yield BulkMember(uri=str(path), path=path)
+
+
+def _wanted(name: str, suffixes: tuple[str, ...]) -> bool:
+    name = name.removesuffix(".gz")
+    return name.endswith(suffixes)
+
+
+def download(url: str, *, source: str, download_dir: Path) -> Path:
+    """Fetch `url` into `download_dir` (once: an existing complete copy is reused)."""
+    target = download_dir / source / (Path(urlsplit(url).path).name or "download")
+    if target.exists():
+        log.info("%s: using the copy of %s already in %s", source, url, target)
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    log.info("%s: downloading %s", source, url)
+    response = PublisherClient(source).get(url, what=f"bulk file {url}", stream=True)
+    with response, open(partial, "wb") as out:
+        for chunk in response.iter_content(DOWNLOAD_CHUNK):
+            out.write(chunk)
+    partial.rename(target)
+    return target

@@ -1,0 +1,277 @@
+"""ClinicalTrials.gov: every registered study, from API v2 or the full JSON download.
+
+Resources, all landing `raw_clinicaltrials.studies` (key `nct_id`, cursor
+`last_update_post_date`):
+
+- `studies`: `GET /api/v2/studies` paged by `nextPageToken`, incremental on
+  `LastUpdatePostDate` with a one-day overlap, committed one update-date window at a time.
+- `studies_bulk`: a folder or zip of study JSON documents (ClinicalTrials.gov's full
+  download, or saved API pages), from a path or URL, committed every N studies.
+- `studies_resync`: re-asks the API for a batch of stored NCT ids and lands a deletion
+  notice for each study it no longer returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import dlt
+import pyarrow as pa
+from dlt.sources import DltResource
+
+from extract.bulk import iter_members
+from extract.clinicaltrials import settings
+from extract.clinicaltrials.helpers import (
+    STUDIES_SCHEMA,
+    api_date_filter,
+    deletion_row,
+    nct_id_of,
+    parse_json,
+    studies_in_document,
+    study_row,
+)
+from extract.errors import MalformedInput
+from extract.http import PublisherClient
+from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher
+
+log = logging.getLogger(__name__)
+
+TABLE = "studies"
+COLUMNS = {
+    **LANDING_COLUMNS,
+    "nct_id": {"data_type": "text", "nullable": False},
+    "last_update_post_date": {"data_type": "date", "nullable": True},
+}
+
+
+@dlt.source(name=settings.SOURCE)
+def clinicaltrials(
+    api_url: str = settings.API_URL,
+    page_size: int = settings.PAGE_SIZE,
+    start_date: str = settings.START_DATE.isoformat(),
+    window_days: int = settings.WINDOW_DAYS,
+    bulk_location: str | None = None,
+    bulk_studies_per_window: int = settings.BULK_STUDIES_PER_WINDOW,
+    download_dir: str | None = None,
+    resync_batch: int = settings.RESYNC_BATCH,
+) -> list[DltResource]:
+    """The API resources, or with `bulk_location` the bulk resource only."""
+    if bulk_location:
+        return [
+            studies_bulk(
+                bulk_location,
+                studies_per_window=bulk_studies_per_window,
+                download_dir=download_dir,
+            )
+        ]
+    api = dict(api_url=api_url, page_size=page_size)
+    incremental = dlt.sources.incremental(
+        "last_update_post_date",
+        initial_value=date.fromisoformat(start_date),
+        lag=settings.OVERLAP_DAYS,
+        on_cursor_value_missing="include",
+    )
+    return [
+        studies(updated=incremental, window_days=window_days, **api),
+        studies_resync(batch=resync_batch, **api),
+    ]
+
+
+@dlt.resource(
+    name="studies", table_name=TABLE, write_disposition="append", columns=COLUMNS
+)
+def studies(
+    updated: dlt.sources.incremental[date],
+    api_url: str = settings.API_URL,
+    page_size: int = settings.PAGE_SIZE,
+    window_days: int = settings.WINDOW_DAYS,
+) -> Iterator[pa.Table]:
+    """Studies last updated in the next window [start, start + window_days] (or up to now).
+
+    The window starts at the cursor minus the one-day overlap, or where the previous
+    window's search ended when it found nothing.
+    """
+    state = dlt.current.resource_state()
+    start = updated.start_value
+    searched = state.get("searched_through")
+    if searched:
+        start = max(start, date.fromisoformat(searched) - timedelta(days=settings.OVERLAP_DAYS))
+    end: date | None = start + timedelta(days=window_days)
+    today = date.today()
+    if end >= today:
+        end = None  # the last window is open-ended: everything up to now
+    client = PublisherClient(settings.SOURCE)
+    params = {
+        "format": "json",
+        "pageSize": page_size,
+        "filter.advanced": api_date_filter(start, end),
+        "sort": "LastUpdatePostDate:asc",
+    }
+    log.info("%s: studies updated from %s to %s", settings.SOURCE, start, end or "now")
+    page = 0
+    landed = 0
+    while True:
+        page += 1
+        what = f"page {page} of studies updated {start} to {end or 'now'}"
+        document = client.get_json(api_url, params=params, what=what)
+        token = document.get("nextPageToken") if isinstance(document, dict) else None
+        batcher = RowBatcher(STUDIES_SCHEMA, size=max(page_size, 1))
+        for study in studies_in_document(document, where=what):
+            batcher.add(study_row(study, source_uri=api_url, where=what))
+        table = batcher.flush()
+        if table is not None:
+            landed += table.num_rows
+            yield table
+        log.info("%s: %s, %d studies so far", settings.SOURCE, what, landed)
+        if not token:
+            break
+        params["pageToken"] = token
+    state["searched_through"] = (end or today).isoformat()
+    state[MORE_WINDOWS] = end is not None
+
+
+@dlt.resource(
+    name="studies_bulk", table_name=TABLE, write_disposition="append", columns=COLUMNS
+)
+def studies_bulk(
+    location: str,
+    studies_per_window: int = settings.BULK_STUDIES_PER_WINDOW,
+    download_dir: str | None = None,
+) -> Iterator[pa.Table]:
+    """Every study document under `location` updated since the previous complete snapshot.
+
+    The cursor is kept per snapshot rather than with `dlt.sources.incremental`: the files
+    of a snapshot are not in date order, so the cutoff must stay fixed until the whole
+    snapshot has landed (windows of it are committed on the way, and a rerun continues
+    after the last committed member).
+    """
+    state = dlt.current.resource_state()
+    since = state.get("since")
+    cutoff = date.fromisoformat(since) - timedelta(days=settings.OVERLAP_DAYS) if since else None
+    progress = state.get("snapshot") or {}
+    if progress.get("location") != str(location):
+        progress = {"location": str(location), "after": None, "newest": since}
+    resume_after = progress["after"]
+    batcher = RowBatcher(STUDIES_SCHEMA)
+    in_window = 0
+    members = iter_members(
+        location,
+        source=settings.SOURCE,
+        suffixes=(".json",),
+        download_dir=Path(download_dir or "."),
+    )
+    for member in members:
+        if resume_after is not None and member.uri <= resume_after:
+            continue
+        document = parse_json(member.read(settings.SOURCE), where=member.uri)
+        for study in studies_in_document(document, where=member.uri):
+            row = study_row(study, source_uri=member.uri, where=member.uri)
+            updated = row["last_update_post_date"]
+            if cutoff and updated and updated < cutoff:
+                continue
+            if updated and (progress["newest"] is None or updated.isoformat() > progress["newest"]):
+                progress["newest"] = updated.isoformat()
+            in_window += 1
+            table = batcher.add(row)
+            if table is not None:
+                yield table
+        progress["after"] = member.uri
+        if in_window >= studies_per_window:
+            table = batcher.flush()
+            if table is not None:
+                yield table
+            state["snapshot"] = progress
+            state[MORE_WINDOWS] = True
+            log.info("%s: committing bulk window ending at %s", settings.SOURCE, member.uri)
+            return
+    table = batcher.flush()
+    if table is not None:
+        yield table
+    state["since"] = progress["newest"]
+    state.pop("snapshot", None)
+    state[MORE_WINDOWS] = False
+
+
+@dlt.resource(
+    name="studies_resync", table_name=TABLE, write_disposition="append", columns=COLUMNS
+)
+def studies_resync(
+    api_url: str = settings.API_URL,
+    page_size: int = settings.PAGE_SIZE,
+    batch: int = settings.RESYNC_BATCH,
+) -> Iterator[pa.Table]:
+    """Deletion notices for stored studies the API no longer returns.
+
+    Each run checks the next `batch` stored NCT ids in id order (its cursor is the last id
+    checked) and starts again from the first id after the last one.
+    """
+    state = dlt.current.resource_state()
+    after = state.get("checked_through", "")
+    stored = _stored_nct_ids(after=after, limit=batch)
+    if not stored and after:
+        after, stored = "", _stored_nct_ids(after="", limit=batch)
+    if not stored:
+        return
+    client = PublisherClient(settings.SOURCE)
+    batcher = RowBatcher(STUDIES_SCHEMA)
+    for first in range(0, len(stored), settings.RESYNC_IDS_PER_REQUEST):
+        chunk = stored[first : first + settings.RESYNC_IDS_PER_REQUEST]
+        what = f"re-sync of {chunk[0]}..{chunk[-1]}"
+        document = client.get_json(
+            api_url,
+            params={
+                "format": "json",
+                "filter.ids": ",".join(chunk),
+                "fields": "NCTId",
+                "pageSize": max(page_size, len(chunk)),
+            },
+            what=what,
+        )
+        returned = {nct_id_of(study) for study in studies_in_document(document, where=what)}
+        missing = [nct_id for nct_id in chunk if nct_id not in returned]
+        if len(chunk) >= 10 and len(missing) > settings.RESYNC_MAX_MISSING_SHARE * len(chunk):
+            raise MalformedInput(
+                settings.SOURCE, what,
+                f"{len(missing)} of {len(chunk)} stored studies missing from the answer: "
+                "refusing to record them as deleted",
+            )
+        for nct_id in missing:
+            log.info("%s: %s is no longer published, recording its deletion", settings.SOURCE, nct_id)
+            batcher.add(deletion_row(nct_id, source_uri=f"{api_url}?filter.ids={nct_id}"))
+    table = batcher.flush()
+    if table is not None:
+        yield table
+    state["checked_through"] = stored[-1]
+
+
+def _stored_nct_ids(*, after: str, limit: int) -> list[str]:
+    """Stored NCT ids whose latest landing is not a deletion, in id order, after `after`."""
+    pipeline = dlt.current.pipeline()
+    try:
+        with pipeline.sql_client() as sql:
+            if not sql.has_dataset():
+                return []
+            table = sql.make_qualified_table_name(TABLE)
+            rows = sql.execute_sql(
+                f"""
+                select nct_id from (
+                    select distinct on (nct_id) nct_id, deleted
+                    from {table}
+                    where nct_id > %s
+                    order by nct_id, _dlt_load_id desc
+                ) as latest
+                where not deleted
+                order by nct_id
+                limit %s
+                """,  # noqa: S608 - the table name is dlt's quoted identifier
+                after,
+                limit,
+            )
+    except Exception as missing_table:  # the table does not exist before the first load
+        if "does not exist" in str(missing_table):
+            return []
+        raise
+    return [row[0] for row in rows or []]

@@ -1,0 +1,104 @@
+"""The one HTTP client every source uses.
+
+It is dlt's retrying session (429, 5xx, resets, timeouts and bodies cut short are retried
+with exponential backoff; `Retry-After` is honoured) with a per-host rate limit from
+`.dlt/config.toml` mounted on it (requests-ratelimiter). Retry settings come from the
+`[runtime]` section (`request_timeout`, `request_max_attempts`, `request_backoff_factor`,
+`request_max_retry_delay`), the rate from `[sources.<source>] requests_per_second`.
+
+Errors come out as `extract.errors` exceptions naming the source and what was asked for;
+query parameters that carry keys are redacted from every message.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+import dlt
+import orjson
+import requests
+from dlt.common.configuration import resolve_configuration
+from dlt.common.configuration.specs import RuntimeConfiguration
+from dlt.sources.helpers.requests import Client
+from requests_ratelimiter import LimiterAdapter
+
+from extract.errors import MalformedInput, PublisherUnavailable, RequestRejected
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUS = (429, 500, 502, 503, 504)
+RETRY_EXCEPTIONS = (
+    requests.Timeout,
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,  # a body that stops halfway
+)
+SECRET_PARAM = re.compile(r"(api[_-]?key|key|token|secret|password)=[^&\s]+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Hide the values of key-like query parameters (`api_key=...` becomes `api_key=***`)."""
+    return SECRET_PARAM.sub(lambda match: f"{match.group(1)}=***", text)
+
+
+class PublisherClient:
+    """A retrying, rate-limited HTTP session for one source."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        runtime = resolve_configuration(RuntimeConfiguration())
+        self.max_attempts = runtime.request_max_attempts
+        client = Client(
+            raise_for_status=False,
+            status_codes=RETRY_STATUS,
+            exceptions=RETRY_EXCEPTIONS,
+        )
+        client.update_from_config(runtime)
+        self.session = client.session
+        per_second = dlt.config.get(f"sources.{source}.requests_per_second", float)
+        if per_second:
+            limiter = LimiterAdapter(per_second=per_second, per_host=True)
+            self.session.mount("https://", limiter)
+            self.session.mount("http://", limiter)
+
+    def get(
+        self,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        what: str,
+        stream: bool = False,
+    ) -> requests.Response:
+        """GET `url`; `what` names the request in errors ("page 3", "study NCT01")."""
+        shown = redact(f"{url}?{urlencode(params)}" if params else url)
+        try:
+            response = self.session.get(url, params=params, stream=stream)
+        except RETRY_EXCEPTIONS as failure:
+            raise PublisherUnavailable(
+                self.source, what,
+                f"no answer from {shown} after {self.max_attempts} attempts: "
+                f"{redact(str(failure))}",
+            ) from None
+        if response.status_code in RETRY_STATUS:
+            raise PublisherUnavailable(
+                self.source, what,
+                f"{shown} still answered {response.status_code} after "
+                f"{self.max_attempts} attempts",
+            )
+        if response.status_code >= 400:
+            raise RequestRejected(
+                self.source, what,
+                f"{shown} answered {response.status_code}: {redact(response.text[:300])}",
+            )
+        return response
+
+    def get_json(self, url: str, *, params: dict[str, Any] | None = None, what: str) -> Any:
+        response = self.get(url, params=params, what=what)
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as bad:
+            raise MalformedInput(
+                self.source, what, f"the response of {redact(response.url)} is not JSON: {bad}"
+            ) from None

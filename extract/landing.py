@@ -1,0 +1,163 @@
+"""The raw landing contract, and the runner that lands a source window by window.
+
+Every resource lands one append-only table `raw_<source>.<entity>` holding the natural
+key(s), the cursor, `record` (the publisher's document as jsonb), `source_uri`,
+`deleted` and dlt's `_dlt_load_id`/`_dlt_id` (see ARCHITECTURE.md). Resources yield
+Arrow tables built by `RowBatcher`: they skip dlt's row-by-row normalisation and are
+loaded with `COPY` (the csv loader), the fastest way into PostgreSQL.
+
+Long pulls run in windows. A resource that stopped at the end of a window sets
+`more_windows` in its resource state; `land()` commits that window (data and state in one
+load) and runs the source again until no resource has more, so a crash loses at most the
+window in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.common.pipeline import LoadInfo
+from dlt.extract.source import DltSource
+from dlt.pipeline.helpers import pipeline_drop
+
+from medmirror.settings import ConnectionInfo
+
+log = logging.getLogger(__name__)
+
+
+class _ExpectedArrowHintWarning(logging.Filter):
+    """dlt warns that Arrow's `string` differs from the `json` hint of `record`: by design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when merging arrow schema with dlt schema" not in record.getMessage()
+
+
+logging.getLogger("dlt").addFilter(_ExpectedArrowHintWarning())
+
+MORE_WINDOWS = "more_windows"
+MAX_WINDOWS = 100_000
+BATCH_ROWS = 2_000
+
+# Column hints shared by every raw table (the key and cursor columns are the source's own).
+LANDING_COLUMNS: dict[str, dict[str, Any]] = {
+    "record": {"data_type": "json", "nullable": True},
+    "source_uri": {"data_type": "text", "nullable": False},
+    "deleted": {"data_type": "bool", "nullable": False},
+}
+LANDING_FIELDS = [
+    pa.field("record", pa.string()),
+    pa.field("source_uri", pa.string(), nullable=False),
+    pa.field("deleted", pa.bool_(), nullable=False),
+]
+
+
+def landing_schema(*key_and_cursor: pa.Field) -> pa.Schema:
+    """The Arrow schema of a raw table: its key and cursor columns, then the contract's."""
+    return pa.schema([*key_and_cursor, *LANDING_FIELDS])
+
+
+class RowBatcher:
+    """Collects landing rows (dicts) and hands them out as Arrow tables of `size` rows."""
+
+    def __init__(self, schema: pa.Schema, size: int = BATCH_ROWS) -> None:
+        self.schema = schema
+        self.size = size
+        self._columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+        self.rows = 0
+
+    def add(self, row: dict[str, Any]) -> pa.Table | None:
+        for name, values in self._columns.items():
+            values.append(row.get(name))
+        self.rows += 1
+        return self.flush() if self.rows >= self.size else None
+
+    def flush(self) -> pa.Table | None:
+        if not self.rows:
+            return None
+        table = pa.Table.from_pydict(self._columns, schema=self.schema)
+        self._columns = {name: [] for name in self.schema.names}
+        self.rows = 0
+        return table
+
+
+@dataclass
+class LandingResult:
+    """What one `land()` call did."""
+
+    source: str
+    rows: dict[str, int] = field(default_factory=dict)  # raw table -> rows landed
+    windows: int = 0
+    load_ids: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def pipeline_for(source: str, connection: ConnectionInfo, pipelines_dir: Path) -> dlt.Pipeline:
+    """The dlt pipeline of a source: named after it, landing in `raw_<source>`."""
+    return dlt.pipeline(
+        pipeline_name=source,
+        destination=dlt.destinations.postgres(credentials=connection.url()),
+        dataset_name=f"raw_{source}",
+        pipelines_dir=str(pipelines_dir),
+    )
+
+
+def land(
+    pipeline: dlt.Pipeline,
+    make_source: Callable[[], DltSource],
+    *,
+    full: bool = False,
+    on_window: Callable[[LandingResult], None] | None = None,
+) -> LandingResult:
+    """Run `make_source()` into `pipeline` window after window until it has no more.
+
+    `full` first resets the cursors of the source's resources (raw keeps its history; the
+    marts keep the latest version of each record), so everything is pulled again.
+    """
+    started = time.monotonic()
+    source_name = make_source().name
+    result = LandingResult(source=source_name)
+    pipeline.sync_destination()  # state lives in the warehouse: resume where it ended
+    if full:
+        _reset_cursors(pipeline, make_source())
+    for _ in range(MAX_WINDOWS):
+        source = make_source()
+        info = pipeline.run(source, loader_file_format="csv")
+        _count(pipeline, info, result)
+        if on_window:
+            on_window(result)
+        if not _has_more_windows(pipeline, source_name, source.resources.selected.keys()):
+            break
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _reset_cursors(pipeline: dlt.Pipeline, source: DltSource) -> None:
+    if not pipeline.default_schema_name:
+        return  # never ran: nothing to reset
+    log.info("%s: full refresh, resetting the cursors of %s", source.name, list(source.resources))
+    pipeline_drop(pipeline, resources=list(source.resources.selected), state_only=True)()
+
+
+def _count(pipeline: dlt.Pipeline, info: LoadInfo, result: LandingResult) -> None:
+    result.windows += 1
+    result.load_ids.extend(info.loads_ids)
+    normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+    for table, rows in (normalize.row_counts if normalize else {}).items():
+        if not table.startswith("_dlt"):
+            result.rows[table] = result.rows.get(table, 0) + rows
+
+
+def _has_more_windows(pipeline: dlt.Pipeline, source: str, resources: Iterable[str]) -> bool:
+    states = pipeline.state.get("sources", {}).get(source, {}).get("resources", {})
+    return any(states.get(name, {}).get(MORE_WINDOWS) for name in resources)

