@@ -10,6 +10,7 @@ stops can resume after the last member it finished.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import logging
 import zipfile
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ class BulkMember:
     uri: str  # where it came from: a path, or "archive.zip!member"
     path: Path  # the file on disk (the archive for a zip member)
     member: str | None = None  # the member name inside the zip
+    crc: int | None = None  # the zip member's CRC-32 (tells an unchanged member)
 
     @property
     def name(self) -> str:
@@ -67,18 +69,33 @@ class BulkMember:
             raise MalformedInput(source, self.uri, f"cannot read: {broken}") from None
 
 
-def iter_members(
-    location: str | Path, *, source: str, suffixes: tuple[str, ...], download_dir: Path
-) -> Iterator[BulkMember]:
-    """Every document under `location` whose name ends with one of `suffixes` (or `.gz` of one)."""
+def resolve_location(location: str | Path, *, source: str, download_dir: Path) -> Path:
+    """The local path of a bulk location (a URL is downloaded first)."""
     location = str(location)
     if urlsplit(location).scheme in ("http", "https"):
-        path = download(location, source=source, download_dir=download_dir)
-    else:
-        path = Path(location).expanduser()
-        if not path.exists():
-            raise FileNotFoundError(f"{source}: bulk location {path} does not exist")
+        return download(location, source=source, download_dir=download_dir)
+    path = Path(location).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"{source}: bulk location {path} does not exist")
+    return path
+
+
+def iter_members(path: Path, *, source: str, suffixes: tuple[str, ...]) -> Iterator[BulkMember]:
+    """Every document under `path` whose name ends with one of `suffixes` (or `.gz` of one)."""
     yield from _members_of(path, source=source, suffixes=suffixes)
+
+
+def signature(path: Path, *, source: str, suffixes: tuple[str, ...]) -> str:
+    """A digest of what a bulk location holds (names, sizes and zip CRCs or file mtimes):
+    equal digests mean an unchanged release, so a rerun can skip it."""
+    digest = hashlib.sha256()
+    for member in _members_of(path, source=source, suffixes=suffixes):
+        if member.member is None:
+            stat = member.path.stat()
+            digest.update(f"{member.uri}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+        else:
+            digest.update(f"{member.uri}|{member.crc}\n".encode())
+    return digest.hexdigest()
 
 
 def _members_of(path: Path, *, source: str, suffixes: tuple[str, ...]) -> Iterator[BulkMember]:
@@ -89,12 +106,15 @@ def _members_of(path: Path, *, source: str, suffixes: tuple[str, ...]) -> Iterat
     elif path.suffix == ".zip":
         try:
             with zipfile.ZipFile(path) as archive:
-                names = sorted(info.filename for info in archive.infolist() if not info.is_dir())
+                listing = sorted(
+                    (info.filename, info.CRC)
+                    for info in archive.infolist()
+                    if not info.is_dir() and _wanted(info.filename, suffixes)
+                )
         except zipfile.BadZipFile as broken:
             raise MalformedInput(source, str(path), f"not a readable zip: {broken}") from None
-        for name in names:
-            if _wanted(name, suffixes):
-                yield BulkMember(uri=f"{path}!{name}", path=path, member=name)
+        for name, crc in listing:
+            yield BulkMember(uri=f"{path}!{name}", path=path, member=name, crc=crc)
     elif _wanted(path.name, suffixes):
         yield BulkMember(uri=str(path), path=path)
 

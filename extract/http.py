@@ -77,19 +77,21 @@ class PublisherClient:
             response = self.session.get(url, params=params, stream=stream)
         except RETRY_EXCEPTIONS as failure:
             raise PublisherUnavailable(
-                self.source, what,
+                self.source,
+                what,
                 f"no answer from {shown} after {self.max_attempts} attempts: "
                 f"{redact(str(failure))}",
             ) from None
         if response.status_code in RETRY_STATUS:
             raise PublisherUnavailable(
-                self.source, what,
-                f"{shown} still answered {response.status_code} after "
-                f"{self.max_attempts} attempts",
+                self.source,
+                what,
+                f"{shown} still answered {response.status_code} after {self.max_attempts} attempts",
             )
         if response.status_code >= 400:
             raise RequestRejected(
-                self.source, what,
+                self.source,
+                what,
                 f"{shown} answered {response.status_code}: {redact(response.text[:300])}",
             )
         return response

@@ -25,8 +25,10 @@ import dlt
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
+from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.helpers import pipeline_drop
 
+from extract.errors import ExtractError
 from medmirror.settings import ConnectionInfo
 
 log = logging.getLogger(__name__)
@@ -132,7 +134,13 @@ def land(
         _reset_cursors(pipeline, make_source())
     for _ in range(MAX_WINDOWS):
         source = make_source()
-        info = pipeline.run(source, loader_file_format="csv")
+        try:
+            info = pipeline.run(source, loader_file_format="csv")
+        except PipelineStepFailed as failed:
+            cause = extract_error_in(failed)
+            if cause is None:
+                raise
+            raise cause from failed
         _count(pipeline, info, result)
         if on_window:
             on_window(result)
@@ -140,6 +148,21 @@ def land(
             break
     result.seconds = time.monotonic() - started
     return result
+
+
+def extract_error_in(failure: BaseException) -> ExtractError | None:
+    """The `ExtractError` a dlt step failure wraps (dlt nests the resource's exception)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [failure]
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ExtractError):
+            return error
+        pending.extend([error.__cause__, error.__context__, getattr(error, "exception", None)])
+    return None
 
 
 def _reset_cursors(pipeline: dlt.Pipeline, source: DltSource) -> None:

@@ -85,7 +85,9 @@ class ConnectionInfo:
     def url(self, *, with_password: bool = True) -> str:
         secret = f":{quote(self.password, safe='')}" if with_password and self.password else ""
         host = quote(self.host, safe="") if self.host.startswith("/") else self.host
-        return f"postgresql://{quote(self.user, safe='')}{secret}@{host}:{self.port}/{self.database}"
+        return (
+            f"postgresql://{quote(self.user, safe='')}{secret}@{host}:{self.port}/{self.database}"
+        )
 
     def dbt_env(self) -> dict[str, str]:
         """The variables `profiles.yml` reads."""
@@ -96,6 +98,11 @@ class ConnectionInfo:
             "MEDMIRROR_DB_PASSWORD": self.password,
             "MEDMIRROR_DB_NAME": self.database,
         }
+
+    def connect(self):  # -> psycopg2 connection
+        import psycopg2
+
+        return psycopg2.connect(**self.psycopg_kwargs(), application_name="medmirror")
 
     def psycopg_kwargs(self) -> dict[str, str | int]:
         return {

@@ -140,8 +140,17 @@ class EmbeddedWarehouse:
         options = f"-h 127.0.0.1 -p {self.port} -k {socket_dir}"
         try:
             self._run_pg(
-                "pg_ctl", "-D", str(self.pg_dir), "-l", str(self.log_file), "-o", options,
-                "-w", "-t", str(START_TIMEOUT_S), "start",
+                "pg_ctl",
+                "-D",
+                str(self.pg_dir),
+                "-l",
+                str(self.log_file),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                str(START_TIMEOUT_S),
+                "start",
             )
         except WarehouseError as failed:
             raise WarehouseError(f"{failed}\n--- server log ---\n{self._log_tail()}") from None
@@ -174,8 +183,15 @@ class EmbeddedWarehouse:
         try:
             self._hand_to_server_user(Path(pwfile.name))
             self._run_pg(
-                "initdb", "-D", str(self.pg_dir), "-U", OWNER_ROLE, f"--pwfile={pwfile.name}",
-                "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8",
+                "initdb",
+                "-D",
+                str(self.pg_dir),
+                "-U",
+                OWNER_ROLE,
+                f"--pwfile={pwfile.name}",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "--encoding=UTF8",
                 "--locale=C.UTF-8",
             )
         finally:

@@ -13,6 +13,7 @@ Resources, all landing `raw_clinicaltrials.studies` (key `nct_id`, cursor
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -22,7 +23,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from extract.bulk import iter_members
+from extract.bulk import iter_members, resolve_location, signature
 from extract.clinicaltrials import settings
 from extract.clinicaltrials.helpers import (
     STUDIES_SCHEMA,
@@ -40,6 +41,7 @@ from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher
 log = logging.getLogger(__name__)
 
 TABLE = "studies"
+BULK_SUFFIXES = (".json",)
 COLUMNS = {
     **LANDING_COLUMNS,
     "nct_id": {"data_type": "text", "nullable": False},
@@ -68,34 +70,31 @@ def clinicaltrials(
             )
         ]
     api = dict(api_url=api_url, page_size=page_size)
-    incremental = dlt.sources.incremental(
-        "last_update_post_date",
-        initial_value=date.fromisoformat(start_date),
-        lag=settings.OVERLAP_DAYS,
-        on_cursor_value_missing="include",
-    )
     return [
-        studies(updated=incremental, window_days=window_days, **api),
+        studies(start_date=start_date, window_days=window_days, **api),
         studies_resync(batch=resync_batch, **api),
     ]
 
 
-@dlt.resource(
-    name="studies", table_name=TABLE, write_disposition="append", columns=COLUMNS
-)
+@dlt.resource(name="studies", table_name=TABLE, write_disposition="append", columns=COLUMNS)
 def studies(
-    updated: dlt.sources.incremental[date],
+    updated: dlt.sources.incremental[date] = dlt.sources.incremental(
+        "last_update_post_date",
+        lag=settings.OVERLAP_DAYS,
+        on_cursor_value_missing="include",
+    ),
     api_url: str = settings.API_URL,
     page_size: int = settings.PAGE_SIZE,
+    start_date: str = settings.START_DATE.isoformat(),
     window_days: int = settings.WINDOW_DAYS,
 ) -> Iterator[pa.Table]:
     """Studies last updated in the next window [start, start + window_days] (or up to now).
 
     The window starts at the cursor minus the one-day overlap, or where the previous
-    window's search ended when it found nothing.
+    closed window ended when it found nothing newer.
     """
     state = dlt.current.resource_state()
-    start = updated.start_value
+    start = updated.start_value or date.fromisoformat(start_date)
     searched = state.get("searched_through")
     if searched:
         start = max(start, date.fromisoformat(searched) - timedelta(days=settings.OVERLAP_DAYS))
@@ -129,13 +128,13 @@ def studies(
         if not token:
             break
         params["pageToken"] = token
-    state["searched_through"] = (end or today).isoformat()
+    # Closed windows are searched through their end even when they found nothing; an
+    # open one only through its start: the next run asks again from the cursor.
+    state["searched_through"] = (end or start).isoformat()
     state[MORE_WINDOWS] = end is not None
 
 
-@dlt.resource(
-    name="studies_bulk", table_name=TABLE, write_disposition="append", columns=COLUMNS
-)
+@dlt.resource(name="studies_bulk", table_name=TABLE, write_disposition="append", columns=COLUMNS)
 def studies_bulk(
     location: str,
     studies_per_window: int = settings.BULK_STUDIES_PER_WINDOW,
@@ -146,26 +145,27 @@ def studies_bulk(
     The cursor is kept per snapshot rather than with `dlt.sources.incremental`: the files
     of a snapshot are not in date order, so the cutoff must stay fixed until the whole
     snapshot has landed (windows of it are committed on the way, and a rerun continues
-    after the last committed member).
+    after the last committed member). A release identical to the last one landed is
+    skipped whole.
     """
     state = dlt.current.resource_state()
     since = state.get("since")
     cutoff = date.fromisoformat(since) - timedelta(days=settings.OVERLAP_DAYS) if since else None
+    path = resolve_location(
+        location, source=settings.SOURCE, download_dir=Path(download_dir or ".")
+    )
     progress = state.get("snapshot") or {}
     if progress.get("location") != str(location):
-        progress = {"location": str(location), "after": None, "newest": since}
-    resume_after = progress["after"]
+        release = signature(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES)
+        if release == state.get("landed_release"):
+            log.info("%s: %s is unchanged since it was landed", settings.SOURCE, location)
+            state[MORE_WINDOWS] = False
+            return
+        progress = {"location": str(location), "done": 0, "newest": since, "release": release}
     batcher = RowBatcher(STUDIES_SCHEMA)
     in_window = 0
-    members = iter_members(
-        location,
-        source=settings.SOURCE,
-        suffixes=(".json",),
-        download_dir=Path(download_dir or "."),
-    )
-    for member in members:
-        if resume_after is not None and member.uri <= resume_after:
-            continue
+    members = iter_members(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES)
+    for member in itertools.islice(members, progress["done"], None):
         document = parse_json(member.read(settings.SOURCE), where=member.uri)
         for study in studies_in_document(document, where=member.uri):
             row = study_row(study, source_uri=member.uri, where=member.uri)
@@ -178,7 +178,7 @@ def studies_bulk(
             table = batcher.add(row)
             if table is not None:
                 yield table
-        progress["after"] = member.uri
+        progress["done"] += 1
         if in_window >= studies_per_window:
             table = batcher.flush()
             if table is not None:
@@ -191,13 +191,12 @@ def studies_bulk(
     if table is not None:
         yield table
     state["since"] = progress["newest"]
+    state["landed_release"] = progress["release"]
     state.pop("snapshot", None)
     state[MORE_WINDOWS] = False
 
 
-@dlt.resource(
-    name="studies_resync", table_name=TABLE, write_disposition="append", columns=COLUMNS
-)
+@dlt.resource(name="studies_resync", table_name=TABLE, write_disposition="append", columns=COLUMNS)
 def studies_resync(
     api_url: str = settings.API_URL,
     page_size: int = settings.PAGE_SIZE,
@@ -234,12 +233,15 @@ def studies_resync(
         missing = [nct_id for nct_id in chunk if nct_id not in returned]
         if len(chunk) >= 10 and len(missing) > settings.RESYNC_MAX_MISSING_SHARE * len(chunk):
             raise MalformedInput(
-                settings.SOURCE, what,
+                settings.SOURCE,
+                what,
                 f"{len(missing)} of {len(chunk)} stored studies missing from the answer: "
                 "refusing to record them as deleted",
             )
         for nct_id in missing:
-            log.info("%s: %s is no longer published, recording its deletion", settings.SOURCE, nct_id)
+            log.info(
+                "%s: %s is no longer published, recording its deletion", settings.SOURCE, nct_id
+            )
             batcher.add(deletion_row(nct_id, source_uri=f"{api_url}?filter.ids={nct_id}"))
     table = batcher.flush()
     if table is not None:

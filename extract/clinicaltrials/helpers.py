@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from extract.clinicaltrials.settings import SOURCE
 from extract.errors import MalformedInput
 from extract.landing import landing_schema
-from extract.clinicaltrials.settings import SOURCE
 
 STUDIES_SCHEMA = landing_schema(
     pa.field("nct_id", pa.string(), nullable=False),
@@ -20,15 +20,13 @@ STUDIES_SCHEMA = landing_schema(
 
 
 def nct_id_of(study: dict[str, Any]) -> str | None:
-    return (
-        study.get("protocolSection", {}).get("identificationModule", {}).get("nctId")
-    )
+    return study.get("protocolSection", {}).get("identificationModule", {}).get("nctId")
 
 
 def last_update_of(study: dict[str, Any]) -> date | None:
     """`lastUpdatePostDateStruct.date` (absent when a request asked for fewer fields)."""
-    struct = study.get("protocolSection", {}).get("statusModule", {}).get(
-        "lastUpdatePostDateStruct"
+    struct = (
+        study.get("protocolSection", {}).get("statusModule", {}).get("lastUpdatePostDateStruct")
     )
     value = struct.get("date") if struct else None
     return date.fromisoformat(value) if value else None
@@ -38,11 +36,15 @@ def study_row(study: dict[str, Any], *, source_uri: str, where: str) -> dict[str
     """A landing row for one study document."""
     nct_id = nct_id_of(study)
     if not nct_id:
-        raise MalformedInput(SOURCE, where, "a study without protocolSection.identificationModule.nctId")
+        raise MalformedInput(
+            SOURCE, where, "a study without protocolSection.identificationModule.nctId"
+        )
     try:
         updated = last_update_of(study)
     except ValueError as bad:
-        raise MalformedInput(SOURCE, f"{where} {nct_id}", f"bad lastUpdatePostDate: {bad}") from None
+        raise MalformedInput(
+            SOURCE, f"{where} {nct_id}", f"bad lastUpdatePostDate: {bad}"
+        ) from None
     return {
         "nct_id": nct_id,
         "last_update_post_date": updated,

@@ -1,0 +1,14 @@
+"""Flows: the Prefect `refresh` flow, its deployments, and the `medmirror` command line.
+
+Flows call `extract` and dbt; nothing below imports from here.
+"""
+
+import os
+
+from medmirror.settings import load_settings
+
+# Prefect reads these when it is imported: keep its files in medmirror's data folder and
+# send nothing anywhere. A user's own settings win.
+os.environ.setdefault("PREFECT_HOME", str(load_settings().prefect_dir))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")

@@ -1,0 +1,242 @@
+"""The `medmirror` command line: thin wrappers over the flows for people and scripts."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from medmirror.settings import load_settings
+from medmirror.warehouse import EmbeddedWarehouse, WarehouseError, resolve_connection
+
+app = typer.Typer(
+    help="medmirror: a local, always-fresh warehouse of public medical data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(
+    help="The embedded PostgreSQL (data in MEDMIRROR_DATA_DIR).", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+console = Console()
+err = Console(stderr=True)
+
+
+@app.callback()
+def _setup_logging(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
+    )
+    for noisy in ("dlt", "urllib3", "httpx", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+# -- medmirror db ----------------------------------------------------------------------
+
+
+def _embedded() -> EmbeddedWarehouse:
+    settings = load_settings()
+    if not settings.uses_embedded_db:
+        raise _fail("MEDMIRROR_DATABASE_URL is set: medmirror uses that PostgreSQL, not its own")
+    return EmbeddedWarehouse(settings)
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded PostgreSQL (creating it on first use); refuse if it already runs."""
+    warehouse = _embedded()
+    try:
+        running = warehouse.start()
+    except WarehouseError as failure:
+        raise _fail(str(failure)) from None
+    console.print(
+        f"PostgreSQL runs (pid {running.pid}) on 127.0.0.1:{running.port} and the socket in "
+        f"{running.socket_dir}\n{warehouse.connection().url(with_password=False)}"
+    )
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL (its data stays)."""
+    if _embedded().stop():
+        console.print("PostgreSQL stopped")
+    else:
+        console.print("PostgreSQL was not running")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Whether the embedded PostgreSQL runs, where, and on which port. Exit 3 when stopped."""
+    warehouse = _embedded()
+    running = warehouse.status()
+    if not running:
+        console.print(f"not running (data folder {warehouse.pg_dir})")
+        raise typer.Exit(3)
+    console.print(
+        f"running: pid {running.pid}, 127.0.0.1:{running.port}, socket {running.socket_dir}, "
+        f"data {running.data_dir}"
+    )
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """The connection URL of the warehouse (with its password: for psql and BI tools)."""
+    settings = load_settings()
+    try:
+        print(resolve_connection(settings, start=False).url())
+    except WarehouseError as failure:
+        raise _fail(str(failure)) from None
+
+
+# -- refresh, demo, status, serve ----------------------------------------------------
+
+
+@app.command()
+def refresh(
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="A source to refresh (repeatable; default: all)."),
+    ] = None,
+    full: Annotated[bool, typer.Option(help="Pull everything again from the start.")] = False,
+    bulk: Annotated[
+        str | None,
+        typer.Option(help="Read one source's release files from this folder, file or URL."),
+    ] = None,
+    dbt: Annotated[bool, typer.Option("--dbt/--no-dbt", help="Build the marts after.")] = True,
+) -> None:
+    """Extract sources incrementally (or --full), then dbt build what they feed."""
+    from flows.refresh import refresh as refresh_flow
+
+    if bulk and len(source or []) != 1:
+        raise _fail("--bulk goes with exactly one --source")
+    _run_flow(lambda: refresh_flow(sources=source or None, full=full, bulk=bulk, run_dbt=dbt))
+
+
+@app.command()
+def demo() -> None:
+    """Land the bundled real samples of every source offline, build the marts, show them."""
+    from flows.demo import demo as demo_flow
+    from flows.sources import SOURCES
+
+    connection = resolve_connection(load_settings())
+    console.print(f"warehouse: {connection.url(with_password=False)}")
+    _run_flow(demo_flow)
+    _print_status()
+    for spec in SOURCES.values():
+        if spec.search and spec.samples:
+            _print_search(spec.search.mart, spec.search.query, spec.search.shown)
+
+
+@app.command()
+def status() -> None:
+    """Per source: last successful load, newest record, rows, and a fresh/stale verdict."""
+    _print_status()
+
+
+@app.command()
+def search(
+    query: str,
+    mart: Annotated[str, typer.Option(help="The mart to search.")] = "clinical_trials",
+    limit: Annotated[int, typer.Option(help="How many hits.")] = 10,
+) -> None:
+    """Full-text search of a mart, best hits first (e.g. medmirror search "growth hormone")."""
+    from flows.sources import SOURCES
+
+    shown = next(
+        (
+            spec.search.shown
+            for spec in SOURCES.values()
+            if spec.search and spec.search.mart == mart
+        ),
+        None,
+    )
+    if shown is None:
+        raise _fail(f"{mart} is not a searchable mart")
+    _print_search(mart, query, shown, limit=limit)
+
+
+@app.command()
+def serve() -> None:
+    """Serve the Prefect deployments (refresh/daily, refresh/weekly-full, one per source).
+
+    Needs a Prefect server: run `prefect server start` and set PREFECT_API_URL first.
+    """
+    if not os.environ.get("PREFECT_API_URL"):
+        raise _fail(
+            "set PREFECT_API_URL to a running Prefect server first, e.g. `prefect server start` "
+            "then export PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
+    from flows.deployments import serve_deployments
+
+    serve_deployments()
+
+
+def _run_flow(run) -> None:
+    try:
+        run()
+    except Exception as failure:
+        raise _fail(str(failure)) from None
+
+
+def _print_status() -> None:
+    from flows.sources import SOURCES
+    from flows.status import source_status
+
+    connection = resolve_connection(load_settings())
+    sources = Table(title="Sources")
+    for column in ("source", "last successful load", "newest record", "raw rows", "verdict"):
+        sources.add_column(column)
+    marts = Table(title="Marts")
+    for column in ("mart", "rows", "fed by"):
+        marts.add_column(column)
+    for spec in SOURCES.values():
+        status = source_status(connection, spec)
+        verdict = status.verdict
+        if status.last_error:
+            verdict += f"; last run failed: {status.last_error}"
+        sources.add_row(
+            spec.name,
+            f"{status.last_loaded_at:%Y-%m-%d %H:%M} UTC" if status.last_loaded_at else "-",
+            str(status.newest_record or "-"),
+            f"{status.raw_rows:,}",
+            verdict,
+        )
+        for mart, rows in status.mart_rows.items():
+            marts.add_row(mart, "not built" if rows is None else f"{rows:,}", spec.name)
+    console.print(sources)
+    console.print(marts)
+
+
+def _print_search(mart: str, query: str, shown: tuple[str, ...], limit: int = 5) -> None:
+    from flows.search import search as search_mart
+
+    connection = resolve_connection(load_settings())
+    hits = search_mart(connection, mart, query, shown, limit=limit)
+    table = Table(title=f'Search {mart} for "{query}": {len(hits)} best hits')
+    for column in (*shown, "rank"):
+        table.add_column(column)
+    for hit in hits:
+        table.add_row(*(str(hit[column]) for column in shown), f"{hit['rank']:.3f}")
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover - `python -m flows.cli`
+    app(sys.argv[1:])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

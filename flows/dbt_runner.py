@@ -1,0 +1,64 @@
+"""Running dbt against the warehouse medmirror uses."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from medmirror.settings import DBT_PROJECT_DIR, PROJECT_DIR, ConnectionInfo
+
+log = logging.getLogger(__name__)
+
+
+class DbtFailed(RuntimeError):
+    """dbt ran but a model or test failed (the message lists which)."""
+
+
+def selector_for(sources: Sequence[str]) -> list[str]:
+    """dbt's `--select` for everything the given sources feed."""
+    return [f"source:{name}+" for name in sources]
+
+
+def run_dbt(args: Sequence[str], connection: ConnectionInfo) -> dbtRunnerResult:
+    """Invoke dbt (e.g. `["build", "--select", ...]`) on `connection`; raise if it fails."""
+    command = [
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+    ]
+    with _environment(connection.dbt_env() | {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
+        result = dbtRunner().invoke(command)
+    if result.exception is not None:
+        raise DbtFailed(f"dbt {' '.join(args)} could not run: {result.exception}")
+    if not result.success:
+        raise DbtFailed(f"dbt {' '.join(args)} failed: {'; '.join(_failures(result))}")
+    return result
+
+
+def _failures(result: dbtRunnerResult) -> list[str]:
+    failures = []
+    for node_result in getattr(result.result, "results", None) or []:
+        if str(node_result.status) in ("error", "fail", "runtime error"):
+            failures.append(f"{node_result.node.name}: {node_result.message}")
+    return failures or ["see the dbt log above"]
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """profiles.yml reads its settings from the environment: set them for one dbt call."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

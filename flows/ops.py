@@ -1,0 +1,116 @@
+"""The `ops` schema: a log of refresh runs, and the lock that keeps refreshes apart."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from medmirror.settings import ConnectionInfo
+
+log = logging.getLogger(__name__)
+
+# pg_advisory_lock key of "a refresh is writing to this warehouse" (any fixed bigint).
+REFRESH_LOCK_KEY = 7_406_613_151_023_409
+
+OPS_DDL = """
+create schema if not exists ops;
+create table if not exists ops.refresh_runs (
+    run_id bigint generated always as identity primary key,
+    flow_run_id text,
+    source text not null,
+    way_in text not null,
+    is_full boolean not null,
+    started_at timestamptz not null,
+    finished_at timestamptz not null,
+    succeeded boolean not null,
+    rows_landed bigint not null,
+    windows integer not null,
+    error text
+);
+comment on table ops.refresh_runs is
+    'One row per source extract of a medmirror refresh: what landed, or why it failed.';
+"""
+
+
+class RefreshAlreadyRunning(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    flow_run_id: str | None
+    source: str
+    way_in: str  # "api" or the bulk location
+    is_full: bool
+    started_at: datetime
+    finished_at: datetime
+    succeeded: bool
+    rows_landed: int
+    windows: int
+    error: str | None
+
+
+def record_run(connection: ConnectionInfo, run: RunRecord) -> None:
+    conn = connection.connect()
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(OPS_DDL)
+            cur.execute(
+                """
+                insert into ops.refresh_runs (
+                    flow_run_id, source, way_in, is_full, started_at, finished_at,
+                    succeeded, rows_landed, windows, error
+                ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                """,
+                (
+                    run.flow_run_id,
+                    run.source,
+                    run.way_in,
+                    run.is_full,
+                    run.started_at,
+                    run.finished_at,
+                    run.succeeded,
+                    run.rows_landed,
+                    run.windows,
+                    run.error,
+                ),
+            )
+    finally:
+        conn.close()
+
+
+@contextmanager
+def refresh_lock(connection: ConnectionInfo) -> Iterator[None]:
+    """Hold the warehouse's refresh lock, or refuse at once if another refresh holds it.
+
+    A PostgreSQL advisory lock: it is released when its session ends, so a killed refresh
+    never leaves it behind.
+    """
+    conn = connection.connect()
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select pg_try_advisory_lock(%s)", (REFRESH_LOCK_KEY,))
+            if not cur.fetchone()[0]:
+                cur.execute(
+                    """
+                    select a.pid, a.backend_start
+                    from pg_locks as l
+                    join pg_stat_activity as a on a.pid = l.pid
+                    where l.locktype = 'advisory' and l.granted
+                    limit 1
+                    """
+                )
+                holder = cur.fetchone()
+                since = (
+                    f" (session {holder[0]}, since {holder[1]:%Y-%m-%d %H:%M})" if holder else ""
+                )
+                raise RefreshAlreadyRunning(
+                    f"another refresh is running on this warehouse{since}; try again when it ends"
+                )
+        yield
+    finally:
+        conn.close()

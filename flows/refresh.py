@@ -1,0 +1,134 @@
+"""The `refresh` flow: extract the chosen sources, then `dbt build` what they feed.
+
+`prefect deployment run 'refresh/daily'` and `medmirror refresh` both run this flow.
+Extracts are tasks retried when the publisher was unavailable and not retried when
+retrying cannot help (a rejected request, a malformed page or file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import prefect.runtime
+from prefect import flow, get_run_logger, task
+from prefect.states import State
+
+from extract.landing import LandingResult, land, pipeline_for
+from flows.dbt_runner import run_dbt, selector_for
+from flows.ops import RunRecord, record_run, refresh_lock
+from flows.sources import SOURCES, spec_of
+from medmirror.settings import load_settings
+from medmirror.warehouse import resolve_connection
+
+
+def _retry_if_transient(task: Any, task_run: Any, state: State) -> bool:
+    """Retry only failures a later attempt can fix (the publisher was unavailable)."""
+    if not state.is_failed():
+        return False
+    error = state.result(raise_on_failure=False)
+    return bool(getattr(error, "retryable", False))
+
+
+@task(retries=2, retry_delay_seconds=[60, 300], retry_condition_fn=_retry_if_transient)
+def extract_source(name: str, full: bool = False, bulk: str | None = None) -> dict[str, Any]:
+    """Land one source into `raw_<name>`, window by window; log the run in `ops`."""
+    logger = get_run_logger()
+    settings = load_settings()
+    connection = resolve_connection(settings)
+    spec = spec_of(name)
+    pipeline = pipeline_for(name, connection, settings.dlt_dir)
+    started = datetime.now(UTC)
+    result = LandingResult(source=name)
+
+    def progress(so_far: LandingResult) -> None:
+        logger.info(
+            "%s: window %d committed, %d rows landed so far",
+            name,
+            so_far.windows,
+            so_far.total_rows,
+        )
+
+    def make_source():
+        return spec.build(bulk=bulk, download_dir=settings.data_dir / "downloads")
+
+    error: str | None = None
+    try:
+        result = land(pipeline, make_source, full=full, on_window=progress)
+    except Exception as failure:
+        error = str(failure)
+        raise
+    finally:
+        record_run(
+            connection,
+            RunRecord(
+                flow_run_id=_flow_run_id(),
+                source=name,
+                way_in=bulk or "api",
+                is_full=full,
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                succeeded=error is None,
+                rows_landed=result.total_rows,
+                windows=result.windows,
+                error=error,
+            ),
+        )
+    logger.info("%s: landed %d rows in %.1f s", name, result.total_rows, result.seconds)
+    return {"rows": result.rows, "windows": result.windows, "seconds": result.seconds}
+
+
+@task
+def build_marts(sources: Sequence[str], full: bool = False) -> None:
+    """`dbt build` of every model and test downstream of the given sources."""
+    connection = resolve_connection(load_settings())
+    args = ["build", "--select", *selector_for(sources)]
+    if full:
+        args.append("--full-refresh")
+    run_dbt(args, connection)
+
+
+@flow(name="refresh")
+def refresh(
+    sources: list[str] | None = None,
+    full: bool = False,
+    bulk: str | None = None,
+    run_dbt: bool = True,
+) -> dict[str, Any]:
+    """Refresh `sources` (all by default): incremental, or `full` from the start date.
+
+    `bulk` reads one source's release files from a folder, file or URL instead of its API.
+    """
+    names = list(sources or SOURCES)
+    for name in names:
+        spec_of(name)  # an unknown name fails before anything runs
+    if bulk and len(names) != 1:
+        raise ValueError("bulk files belong to one source: name exactly one")
+    connection = resolve_connection(load_settings())
+    with refresh_lock(connection):
+        return _refresh_locked(names, full=full, bulk=bulk, run_dbt=run_dbt)
+
+
+def _refresh_locked(names: list[str], *, full: bool, bulk: str | None, run_dbt: bool) -> dict:
+    logger = get_run_logger()
+    landed: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    for name in names:
+        state = extract_source.with_options(name=name)(name, full, bulk, return_state=True)
+        if state.is_completed():
+            landed[name] = state.result()
+        else:
+            failed[name] = str(state.result(raise_on_failure=False))
+            logger.error("%s: extract failed: %s", name, failed[name])
+    if run_dbt and landed:
+        build_marts(list(landed), full=full)
+    if failed:
+        raise RuntimeError(
+            "refresh failed for " + "; ".join(f"{name}: {why}" for name, why in failed.items())
+        )
+    return landed
+
+
+def _flow_run_id() -> str | None:
+    return prefect.runtime.flow_run.id

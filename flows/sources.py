@@ -1,0 +1,78 @@
+"""The sources medmirror knows, and what each one lands and feeds.
+
+Adding a source to `SOURCES` makes it part of `medmirror refresh`, `medmirror demo` (when
+it bundles samples), `medmirror status` and the Prefect deployments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlt.extract.source import DltSource
+
+from extract.clinicaltrials import clinicaltrials
+from medmirror.settings import DBT_PROJECT_DIR, SAMPLES_DIR
+
+
+@dataclass(frozen=True)
+class SearchExample:
+    """A full-text query the demo runs on a mart to show what search finds."""
+
+    mart: str
+    query: str
+    shown: tuple[str, ...]  # columns printed for each hit
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    # Builds the dlt source: from its API, or from bulk release files at a location.
+    make_source: Callable[..., DltSource]
+    raw_table: str  # the main raw table (for status: rows and newest record)
+    cursor_column: str  # its cursor: the newest value is the newest record's date
+    marts: tuple[str, ...]  # the marts it feeds (schema `marts`)
+    samples: Path | None = None  # bundled real publisher files, landed by the demo
+    search: SearchExample | None = None
+
+    @property
+    def raw_schema(self) -> str:
+        return f"raw_{self.name}"
+
+    @property
+    def sources_yml(self) -> Path:
+        return DBT_PROJECT_DIR / "models" / "staging" / self.name / f"_{self.name}__sources.yml"
+
+    def build(self, *, bulk: str | None, download_dir: Path) -> DltSource:
+        if bulk:
+            return self.make_source(bulk_location=bulk, download_dir=str(download_dir))
+        return self.make_source()
+
+
+SOURCES: dict[str, SourceSpec] = {
+    spec.name: spec
+    for spec in [
+        SourceSpec(
+            name="clinicaltrials",
+            make_source=clinicaltrials,
+            raw_table="studies",
+            cursor_column="last_update_post_date",
+            marts=("clinical_trials", "trial_conditions", "trial_interventions"),
+            samples=SAMPLES_DIR / "clinicaltrials",
+            search=SearchExample(
+                mart="clinical_trials",
+                query="growth hormone",
+                shown=("nct_id", "brief_title", "overall_status"),
+            ),
+        ),
+    ]
+}
+
+
+def spec_of(name: str) -> SourceSpec:
+    try:
+        return SOURCES[name]
+    except KeyError:
+        known = ", ".join(sorted(SOURCES))
+        raise ValueError(f"unknown source {name!r} (known: {known})") from None

@@ -1,0 +1,78 @@
+"""The `refresh` flow under a real (temporary) Prefect API, on real samples."""
+
+from __future__ import annotations
+
+import pytest
+from prefect.states import Completed, Failed
+from werkzeug import Response
+
+from extract.errors import MalformedInput, PublisherUnavailable
+from flows.ops import RefreshAlreadyRunning, refresh_lock
+from flows.refresh import _retry_if_transient, refresh
+from medmirror.settings import SAMPLES_DIR
+from tests.conftest import StudiesApi, json_response, query
+from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST, PHELAN_IDS
+
+
+def test_refresh_from_bulk_files_lands_builds_and_logs_the_run(database, prefect_harness):
+    landed = refresh(sources=["clinicaltrials"], bulk=str(SAMPLES_DIR / "clinicaltrials"))
+
+    assert landed["clinicaltrials"]["rows"] == {"studies": 19}
+    assert query(database, "select count(*) from marts.clinical_trials") == [(19,)]
+    assert query(
+        database,
+        "select source, succeeded, rows_landed, error from ops.refresh_runs",
+    ) == [("clinicaltrials", True, 19, None)]
+
+
+def test_refresh_from_the_api_then_incrementally(
+    database, studies_api: StudiesApi, prefect_harness
+):
+    studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
+    refresh(sources=["clinicaltrials"])
+    studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
+    refresh(sources=["clinicaltrials"])
+
+    # These pages carry no update dates, so every study lands again: raw keeps both
+    # versions, the mart one row per study.
+    assert query(database, "select count(*) from raw_clinicaltrials.studies") == [(20,)]
+    ids = [row[0] for row in query(database, "select nct_id from marts.clinical_trials order by 1")]
+    assert ids == PHELAN_IDS
+
+
+def test_a_malformed_page_fails_the_refresh_without_retrying(
+    database, studies_api: StudiesApi, prefect_harness
+):
+    studies_api.pages.append(Response(b'{"studies": [', content_type="application/json"))
+
+    with pytest.raises(RuntimeError, match="clinicaltrials: page 1 of studies updated"):
+        refresh(sources=["clinicaltrials"])
+
+    assert len(studies_api.search_requests) == 1  # neither the client nor the task retried
+    (run,) = query(database, "select succeeded, rows_landed, error from ops.refresh_runs")
+    assert run[0] is False and run[1] == 0
+    assert "not JSON" in run[2]
+
+
+def test_only_transient_failures_are_retried():
+    unavailable = PublisherUnavailable("clinicaltrials", "page 1", "503 after 6 attempts")
+    malformed = MalformedInput("clinicaltrials", "page 1", "not JSON")
+    assert _retry_if_transient(None, None, Failed(data=unavailable)) is True
+    assert _retry_if_transient(None, None, Failed(data=malformed)) is False
+    assert _retry_if_transient(None, None, Failed(data=ValueError("bug"))) is False
+    assert _retry_if_transient(None, None, Completed(data=None)) is False
+
+
+def test_a_second_refresh_is_refused_while_one_runs(database, prefect_harness):
+    with refresh_lock(database):
+        with pytest.raises(RefreshAlreadyRunning, match="another refresh is running"):
+            refresh(sources=["clinicaltrials"], bulk=str(SAMPLES_DIR / "clinicaltrials"))
+    assert query(
+        database,
+        "select count(*) from information_schema.schemata where schema_name = 'raw_clinicaltrials'",
+    ) == [(0,)]
+
+
+def test_bulk_needs_exactly_one_source(database, prefect_harness):
+    with pytest.raises(ValueError, match="exactly one"):
+        refresh(sources=["clinicaltrials", "clinicaltrials"], bulk="/nowhere")

@@ -1,0 +1,64 @@
+"""`medmirror demo`, `status` and `refresh` as a user types them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from extract.landing import pipeline_for
+from tests.conftest import query
+
+MEDMIRROR = Path(sys.executable).parent / "medmirror"
+
+
+def medmirror(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [MEDMIRROR, *args],
+        env=dict(os.environ, COLUMNS="200"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def bulk_cursor(connection, scratch: Path) -> str:
+    """The bulk cursor as committed in the warehouse (read back by a fresh pipeline)."""
+    pipeline = pipeline_for("clinicaltrials", connection, scratch / "fresh-pipeline")
+    pipeline.sync_destination()
+    return pipeline.state["sources"]["clinicaltrials"]["resources"]["studies_bulk"]["since"]
+
+
+def test_demo_builds_the_marts_and_a_second_run_is_incremental(database, tmp_path: Path):
+    first = medmirror("demo")
+
+    assert first.returncode == 0, first.stderr
+    assert "clinical_trials     │ 19" in first.stdout
+    assert "trial_conditions    │ 51" in first.stdout
+    assert "NCT05105685" in first.stdout  # a top hit of the example search
+    assert "fresh" in first.stdout
+    raw_after_first = query(database, "select count(*) from raw_clinicaltrials.studies")
+    assert bulk_cursor(database, tmp_path) == "2022-11-21"  # the newest study landed
+
+    second = medmirror("demo")
+
+    assert second.returncode == 0, second.stderr
+    assert "landed 0 rows" in second.stderr
+    assert query(database, "select count(*) from raw_clinicaltrials.studies") == raw_after_first
+    assert query(database, "select count(*) from marts.clinical_trials") == [(19,)]
+
+
+def test_status_before_anything_landed(database):
+    status = medmirror("status")
+
+    assert status.returncode == 0, status.stderr
+    assert "never loaded" in status.stdout
+    assert "not built" in status.stdout
+
+
+def test_bulk_goes_with_exactly_one_source(database):
+    refused = medmirror("refresh", "--bulk", "samples/clinicaltrials")
+
+    assert refused.returncode == 1
+    assert "--bulk goes with exactly one --source" in refused.stderr
