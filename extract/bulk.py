@@ -15,7 +15,7 @@ import logging
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -30,12 +30,17 @@ DOWNLOAD_CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class BulkMember:
-    """One document of a bulk release: a file, or a member inside a zip."""
+    """One document of a bulk release: a file, or a member inside a zip.
+
+    A zip member reads through the archive its iterator opened once (opening a zip parses
+    its whole directory), so it can be read only while that iteration goes on.
+    """
 
     uri: str  # where it came from: a path, or "archive.zip!member"
     path: Path  # the file on disk (the archive for a zip member)
     member: str | None = None  # the member name inside the zip
     crc: int | None = None  # the zip member's CRC-32 (tells an unchanged member)
+    archive: zipfile.ZipFile | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -44,11 +49,7 @@ class BulkMember:
     @contextmanager
     def open(self) -> Iterator[BinaryIO]:
         """The member's bytes as a stream (decompressed when it is gzipped)."""
-        if self.member is None:
-            raw = open(self.path, "rb")
-        else:
-            archive = zipfile.ZipFile(self.path)
-            raw = archive.open(self.member)
+        raw = open(self.path, "rb") if self.archive is None else self.archive.open(self.member)
         try:
             if self.name.endswith(".gz"):
                 with gzip.GzipFile(fileobj=raw) as unzipped:
@@ -57,8 +58,6 @@ class BulkMember:
                 yield raw
         finally:
             raw.close()
-            if self.member is not None:
-                archive.close()
 
     def read(self, source: str) -> bytes:
         """The whole member (for small documents); a broken archive names this member."""
@@ -105,16 +104,19 @@ def _members_of(path: Path, *, source: str, suffixes: tuple[str, ...]) -> Iterat
                 yield from _members_of(child, source=source, suffixes=suffixes)
     elif path.suffix == ".zip":
         try:
-            with zipfile.ZipFile(path) as archive:
-                listing = sorted(
-                    (info.filename, info.CRC)
-                    for info in archive.infolist()
-                    if not info.is_dir() and _wanted(info.filename, suffixes)
-                )
+            archive = zipfile.ZipFile(path)
         except zipfile.BadZipFile as broken:
             raise MalformedInput(source, str(path), f"not a readable zip: {broken}") from None
-        for name, crc in listing:
-            yield BulkMember(uri=f"{path}!{name}", path=path, member=name, crc=crc)
+        with archive:
+            listing = sorted(
+                (info.filename, info.CRC)
+                for info in archive.infolist()
+                if not info.is_dir() and _wanted(info.filename, suffixes)
+            )
+            for name, crc in listing:
+                yield BulkMember(
+                    uri=f"{path}!{name}", path=path, member=name, crc=crc, archive=archive
+                )
     elif _wanted(path.name, suffixes):
         yield BulkMember(uri=str(path), path=path)
 

@@ -166,9 +166,12 @@ def studies_bulk(
     in_window = 0
     members = iter_members(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES)
     for member in itertools.islice(members, progress["done"], None):
-        document = parse_json(member.read(settings.SOURCE), where=member.uri)
+        content = member.read(settings.SOURCE)
+        document = parse_json(content, where=member.uri)
+        single = isinstance(document, dict) and "studies" not in document
         for study in studies_in_document(document, where=member.uri):
-            row = study_row(study, source_uri=member.uri, where=member.uri)
+            text = content.decode() if single else None  # valid UTF-8: orjson parsed it
+            row = study_row(study, source_uri=member.uri, where=member.uri, text=text)
             updated = row["last_update_post_date"]
             if cutoff and updated and updated < cutoff:
                 continue

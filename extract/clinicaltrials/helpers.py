@@ -32,8 +32,11 @@ def last_update_of(study: dict[str, Any]) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def study_row(study: dict[str, Any], *, source_uri: str, where: str) -> dict[str, Any]:
-    """A landing row for one study document."""
+def study_row(
+    study: dict[str, Any], *, source_uri: str, where: str, text: str | None = None
+) -> dict[str, Any]:
+    """A landing row for one study document (`text`: the document as published, if the
+    study is a document of its own, saves serialising it again)."""
     nct_id = nct_id_of(study)
     if not nct_id:
         raise MalformedInput(
@@ -48,7 +51,7 @@ def study_row(study: dict[str, Any], *, source_uri: str, where: str) -> dict[str
     return {
         "nct_id": nct_id,
         "last_update_post_date": updated,
-        "record": orjson.dumps(study).decode(),
+        "record": text if text is not None else orjson.dumps(study).decode(),
         "source_uri": source_uri,
         "deleted": False,
     }
