@@ -41,6 +41,7 @@ class BulkMember:
     member: str | None = None  # the member name inside the zip
     crc: int | None = None  # the zip member's CRC-32 (tells an unchanged member)
     archive: zipfile.ZipFile | None = field(default=None, compare=False, repr=False)
+    problem: str | None = None  # why it cannot be read at all (a broken archive)
 
     @property
     def name(self) -> str:
@@ -61,6 +62,8 @@ class BulkMember:
 
     def read(self, source: str) -> bytes:
         """The whole member (for small documents); a broken archive names this member."""
+        if self.problem:
+            raise MalformedInput(source, self.uri, self.problem)
         try:
             with self.open() as stream:
                 return stream.read()
@@ -89,7 +92,7 @@ def signature(path: Path, *, source: str, suffixes: tuple[str, ...]) -> str:
     equal digests mean an unchanged release, so a rerun can skip it."""
     digest = hashlib.sha256()
     for member in _members_of(path, source=source, suffixes=suffixes):
-        if member.member is None:
+        if member.member is None or member.problem:
             stat = member.path.stat()
             digest.update(f"{member.uri}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
         else:
@@ -105,8 +108,9 @@ def _members_of(path: Path, *, source: str, suffixes: tuple[str, ...]) -> Iterat
     elif path.suffix == ".zip":
         try:
             archive = zipfile.ZipFile(path)
-        except zipfile.BadZipFile as broken:
-            raise MalformedInput(source, str(path), f"not a readable zip: {broken}") from None
+        except (zipfile.BadZipFile, OSError) as broken:
+            yield BulkMember(uri=str(path), path=path, problem=f"not a readable zip: {broken}")
+            return
         with archive:
             listing = sorted(
                 (info.filename, info.CRC)

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ class _ExpectedArrowHintWarning(logging.Filter):
 logging.getLogger("dlt").addFilter(_ExpectedArrowHintWarning())
 
 MORE_WINDOWS = "more_windows"
+REJECTS_TABLE = "rejects"
 MAX_WINDOWS = 100_000
 BATCH_ROWS = 2_000
 
@@ -53,11 +55,46 @@ LANDING_COLUMNS: dict[str, dict[str, Any]] = {
     "source_uri": {"data_type": "text", "nullable": False},
     "deleted": {"data_type": "bool", "nullable": False},
 }
+REJECT_COLUMNS: dict[str, dict[str, Any]] = {
+    "source_uri": {"data_type": "text", "nullable": False},
+    "problem": {"data_type": "text", "nullable": False},
+    "rejected_at": {"data_type": "timestamp", "nullable": False},
+}
 LANDING_FIELDS = [
     pa.field("record", pa.string()),
     pa.field("source_uri", pa.string(), nullable=False),
     pa.field("deleted", pa.bool_(), nullable=False),
 ]
+
+
+def reject(error: ExtractError) -> Any:
+    """A bad input (unreadable file, malformed document) for `raw_<source>.rejects`.
+
+    Bulk resources yield it instead of failing the window: the rest of the release lands,
+    and the reject is committed with the window it belongs to. Such resources bind their
+    own rows with `to_table` too.
+    """
+    log.warning("%s (skipped, recorded in raw_%s.%s)", error, error.source, REJECTS_TABLE)
+    row = {
+        "source_uri": [error.where],
+        "problem": [error.problem],
+        "rejected_at": [datetime.now(UTC)],
+    }
+    return to_table(pa.Table.from_pydict(row), REJECTS_TABLE, REJECT_COLUMNS)
+
+
+def to_table(item: Any, table: str, columns: dict[str, dict[str, Any]]) -> Any:
+    """`item` bound for `table` with its own column hints.
+
+    A resource that lands more than one table (its records and its rejects) declares no
+    columns itself and binds each item this way: dlt merges a resource's column hints
+    into every table it writes, which would give the rejects the records' columns.
+    """
+    return dlt.mark.with_hints(
+        item,
+        dlt.mark.make_hints(table_name=table, write_disposition="append", columns=columns),
+        create_table_variant=True,
+    )
 
 
 def landing_schema(*key_and_cursor: pa.Field) -> pa.Schema:
@@ -95,6 +132,7 @@ class LandingResult:
 
     source: str
     rows: dict[str, int] = field(default_factory=dict)  # raw table -> rows landed
+    rejected: int = 0  # bad inputs skipped and recorded in raw_<source>.rejects
     windows: int = 0
     load_ids: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -177,7 +215,9 @@ def _count(pipeline: dlt.Pipeline, info: LoadInfo, result: LandingResult) -> Non
     result.load_ids.extend(info.loads_ids)
     normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
     for table, rows in (normalize.row_counts if normalize else {}).items():
-        if not table.startswith("_dlt"):
+        if table == REJECTS_TABLE:
+            result.rejected += rows
+        elif not table.startswith("_dlt"):
             result.rows[table] = result.rows.get(table, 0) + rows
 
 

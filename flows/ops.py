@@ -27,9 +27,11 @@ create table if not exists ops.refresh_runs (
     finished_at timestamptz not null,
     succeeded boolean not null,
     rows_landed bigint not null,
+    rejected bigint not null default 0,
     windows integer not null,
     error text
 );
+alter table ops.refresh_runs add column if not exists rejected bigint not null default 0;
 comment on table ops.refresh_runs is
     'One row per source extract of a medmirror refresh: what landed, or why it failed.';
 """
@@ -49,6 +51,7 @@ class RunRecord:
     finished_at: datetime
     succeeded: bool
     rows_landed: int
+    rejected: int  # bad inputs skipped (recorded in raw_<source>.rejects)
     windows: int
     error: str | None
 
@@ -62,8 +65,8 @@ def record_run(connection: ConnectionInfo, run: RunRecord) -> None:
                 """
                 insert into ops.refresh_runs (
                     flow_run_id, source, way_in, is_full, started_at, finished_at,
-                    succeeded, rows_landed, windows, error
-                ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                    succeeded, rows_landed, rejected, windows, error
+                ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 """,
                 (
                     run.flow_run_id,
@@ -74,6 +77,7 @@ def record_run(connection: ConnectionInfo, run: RunRecord) -> None:
                     run.finished_at,
                     run.succeeded,
                     run.rows_landed,
+                    run.rejected,
                     run.windows,
                     run.error,
                 ),

@@ -71,12 +71,22 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
                 finished_at=datetime.now(UTC),
                 succeeded=error is None,
                 rows_landed=result.total_rows,
+                rejected=result.rejected,
                 windows=result.windows,
                 error=error,
             ),
         )
     logger.info("%s: landed %d rows in %.1f s", name, result.total_rows, result.seconds)
-    return {"rows": result.rows, "windows": result.windows, "seconds": result.seconds}
+    if result.rejected:
+        logger.warning(
+            "%s: %d bad inputs skipped, listed in raw_%s.rejects", name, result.rejected, name
+        )
+    return {
+        "rows": result.rows,
+        "rejected": result.rejected,
+        "windows": result.windows,
+        "seconds": result.seconds,
+    }
 
 
 @task

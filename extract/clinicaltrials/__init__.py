@@ -23,11 +23,12 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from extract.bulk import iter_members, resolve_location, signature
+from extract.bulk import BulkMember, iter_members, resolve_location, signature
 from extract.clinicaltrials import settings
 from extract.clinicaltrials.helpers import (
     STUDIES_SCHEMA,
     api_date_filter,
+    decode_utf8,
     deletion_row,
     nct_id_of,
     parse_json,
@@ -36,7 +37,7 @@ from extract.clinicaltrials.helpers import (
 )
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
-from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher
+from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,8 @@ def studies(
     state[MORE_WINDOWS] = end is not None
 
 
-@dlt.resource(name="studies_bulk", table_name=TABLE, write_disposition="append", columns=COLUMNS)
+# No `columns` here: it lands two tables, each item bound to its own by `to_table`.
+@dlt.resource(name="studies_bulk", table_name=TABLE, write_disposition="append")
 def studies_bulk(
     location: str,
     studies_per_window: int = settings.BULK_STUDIES_PER_WINDOW,
@@ -146,7 +148,8 @@ def studies_bulk(
     of a snapshot are not in date order, so the cutoff must stay fixed until the whole
     snapshot has landed (windows of it are committed on the way, and a rerun continues
     after the last committed member). A release identical to the last one landed is
-    skipped whole.
+    skipped whole. A document that cannot be read or parsed is recorded in
+    `raw_clinicaltrials.rejects` and the rest of the release lands.
     """
     state = dlt.current.resource_state()
     since = state.get("since")
@@ -166,12 +169,13 @@ def studies_bulk(
     in_window = 0
     members = iter_members(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES)
     for member in itertools.islice(members, progress["done"], None):
-        content = member.read(settings.SOURCE)
-        document = parse_json(content, where=member.uri)
-        single = isinstance(document, dict) and "studies" not in document
-        for study in studies_in_document(document, where=member.uri):
-            text = content.decode() if single else None  # valid UTF-8: orjson parsed it
-            row = study_row(study, source_uri=member.uri, where=member.uri, text=text)
+        progress["done"] += 1
+        try:
+            rows = _member_rows(member)
+        except MalformedInput as bad:
+            yield reject(bad)
+            continue
+        for row in rows:
             updated = row["last_update_post_date"]
             if cutoff and updated and updated < cutoff:
                 continue
@@ -180,23 +184,33 @@ def studies_bulk(
             in_window += 1
             table = batcher.add(row)
             if table is not None:
-                yield table
-        progress["done"] += 1
+                yield to_table(table, TABLE, COLUMNS)
         if in_window >= studies_per_window:
             table = batcher.flush()
             if table is not None:
-                yield table
+                yield to_table(table, TABLE, COLUMNS)
             state["snapshot"] = progress
             state[MORE_WINDOWS] = True
             log.info("%s: committing bulk window ending at %s", settings.SOURCE, member.uri)
             return
     table = batcher.flush()
     if table is not None:
-        yield table
+        yield to_table(table, TABLE, COLUMNS)
     state["since"] = progress["newest"]
     state["landed_release"] = progress["release"]
     state.pop("snapshot", None)
     state[MORE_WINDOWS] = False
+
+
+def _member_rows(member: BulkMember) -> list[dict]:
+    """The landing rows of one bulk document (all or nothing: a bad document is rejected)."""
+    text = decode_utf8(member.read(settings.SOURCE), where=member.uri)
+    document = parse_json(text, where=member.uri)
+    single = isinstance(document, dict) and "studies" not in document
+    return [
+        study_row(study, source_uri=member.uri, where=member.uri, text=text if single else None)
+        for study in studies_in_document(document, where=member.uri)
+    ]
 
 
 @dlt.resource(name="studies_resync", table_name=TABLE, write_disposition="append", columns=COLUMNS)

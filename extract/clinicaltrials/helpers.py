@@ -78,7 +78,16 @@ def studies_in_document(document: Any, *, where: str) -> Iterator[dict[str, Any]
         raise MalformedInput(SOURCE, where, "neither a study nor a page of studies")
 
 
-def parse_json(content: bytes, *, where: str) -> Any:
+def decode_utf8(content: bytes, *, where: str) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        raise MalformedInput(
+            SOURCE, where, f"not valid UTF-8 at byte {bad.start}: {bad.reason}"
+        ) from None
+
+
+def parse_json(content: bytes | str, *, where: str) -> Any:
     try:
         return orjson.loads(content)
     except orjson.JSONDecodeError as bad:

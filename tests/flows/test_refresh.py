@@ -76,3 +76,16 @@ def test_a_second_refresh_is_refused_while_one_runs(database, prefect_harness):
 def test_bulk_needs_exactly_one_source(database, prefect_harness):
     with pytest.raises(ValueError, match="exactly one"):
         refresh(sources=["clinicaltrials", "clinicaltrials"], bulk="/nowhere")
+
+
+def test_bad_bulk_files_are_counted_in_the_run_summary(database, prefect_harness, tmp_path):
+    from tests.extract.test_bad_files import release_with_bad_files
+
+    folder = tmp_path / "release"
+    bad = release_with_bad_files(folder)
+
+    landed = refresh(sources=["clinicaltrials"], bulk=str(folder))
+
+    assert landed["clinicaltrials"]["rejected"] == len(bad)
+    assert query(database, "select rows_landed, rejected from ops.refresh_runs") == [(3, len(bad))]
+    assert query(database, "select count(*) from marts.clinical_trials") == [(3,)]
