@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from extract.errors import MalformedInput
-from extract.http import PublisherClient
+import requests
+
+from extract.errors import MalformedInput, PublisherUnavailable
+from extract.http import PublisherClient, redact
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +142,13 @@ def download(url: str, *, source: str, download_dir: Path) -> Path:
     partial = target.with_name(target.name + ".part")
     log.info("%s: downloading %s", source, url)
     response = PublisherClient(source).get(url, what=f"bulk file {url}", stream=True)
-    with response, open(partial, "wb") as out:
-        for chunk in response.iter_content(DOWNLOAD_CHUNK):
-            out.write(chunk)
+    try:
+        with response, open(partial, "wb") as out:
+            for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                out.write(chunk)
+    except requests.RequestException as cut:
+        raise PublisherUnavailable(
+            source, f"bulk file {redact(url)}", f"the download stopped: {redact(str(cut))}"
+        ) from None
     partial.rename(target)
     return target

@@ -50,6 +50,7 @@ class PublisherClient:
         self.source = source
         runtime = resolve_configuration(RuntimeConfiguration())
         self.max_attempts = runtime.request_max_attempts
+        self.timeout = runtime.request_timeout
         client = Client(
             raise_for_status=False,
             status_codes=RETRY_STATUS,
@@ -79,7 +80,7 @@ class PublisherClient:
             raise PublisherUnavailable(
                 self.source,
                 what,
-                f"no answer from {shown} after {self.max_attempts} attempts: "
+                f"{self._went_wrong(shown, failure)} after {self.max_attempts} attempts: "
                 f"{redact(str(failure))}",
             ) from None
         if response.status_code in RETRY_STATUS:
@@ -95,6 +96,14 @@ class PublisherClient:
                 f"{shown} answered {response.status_code}: {redact(response.text[:300])}",
             )
         return response
+
+    def _went_wrong(self, shown: str, failure: Exception) -> str:
+        """What a request that raised ran into, in words (requests' own text is terse)."""
+        if isinstance(failure, requests.Timeout):
+            return f"{shown} did not answer within the {self.timeout:g} s timeout"
+        if isinstance(failure, requests.exceptions.ChunkedEncodingError):
+            return f"{shown} answered with a body cut short"
+        return f"the connection to {shown} failed"
 
     def get_json(self, url: str, *, params: dict[str, Any] | None = None, what: str) -> Any:
         response = self.get(url, params=params, what=what)

@@ -292,14 +292,3 @@ def test_bulk_folder_lands_only_studies_updated_since_the_last_release(database,
 
     assert second.rows == {"studies": 1}
     assert raw_rows(database)[-1][:2] == ("NCT03475563", date(2020, 3, 2))
-
-
-def test_bulk_file_that_is_not_json_names_the_file(database, tmp_path: Path):
-    release = tmp_path / "release"
-    release.mkdir()
-    (release / "NCT99999999.json").write_bytes(sample(PAGE_DATED)[:300])
-
-    with pytest.raises(MalformedInput) as failure:
-        land_clinicaltrials(database, bulk_location=str(release))
-
-    assert str(failure.value).startswith(f"clinicaltrials: {release / 'NCT99999999.json'}: ")
