@@ -1,0 +1,185 @@
+"""A refresh killed with SIGKILL in each step, then run again, ends with exactly the marts
+of a clean run: nothing lost, nothing twice.
+
+The killed run is a child process that lands the real samples (bulk) or the replayed API
+pages and builds the marts. A hook installed in the child only (never in medmirror's
+code) makes one step hang at a chosen point and tells the test, which then kills the
+child. The rerun is a plain, unhooked run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from flows.dbt_runner import run_dbt
+from medmirror.settings import SAMPLES_DIR
+from tests.conftest import StudiesApi, json_response, query
+from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST, land_clinicaltrials
+
+SAMPLES = str(SAMPLES_DIR / "clinicaltrials")
+
+CHILD = """
+import importlib, os, sys, time
+from pathlib import Path
+
+def hang_here():
+    Path(os.environ["HANG_MARKER"]).touch()
+    time.sleep(600)
+
+point = os.environ["HANG_AT"]
+if point.startswith("dbt:"):
+    # Hang once the named model has been built (dbt reports NodeFinished).
+    import dbt.cli.main
+    node = point.removeprefix("dbt:")
+    original_init = dbt.cli.main.dbtRunner.__init__
+    def on_event(event):
+        if event.info.name == "NodeFinished" and event.data.node_info.node_name == node:
+            hang_here()
+    def with_callback(self, manifest=None, callbacks=None):
+        original_init(self, manifest=manifest, callbacks=[*(callbacks or []), on_event])
+    dbt.cli.main.dbtRunner.__init__ = with_callback
+else:
+    module_name, _, path = point.partition(":")
+    owner = importlib.import_module(module_name)
+    *parents, name = path.split(".")
+    for parent in parents:
+        owner = getattr(owner, parent)
+    original = getattr(owner, name)
+    calls = [0]
+    def hanging(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == int(os.environ.get("HANG_ON_CALL", "1")):
+            hang_here()
+        return original(*args, **kwargs)
+    setattr(owner, name, hanging)
+
+from extract.clinicaltrials import clinicaltrials
+from extract.landing import land, pipeline_for
+from flows.dbt_runner import run_dbt
+from medmirror.settings import load_settings
+from medmirror.warehouse import resolve_connection
+settings = load_settings()
+connection = resolve_connection(settings)
+bulk = os.environ.get("BULK")
+source_args = {"bulk_location": bulk, "bulk_studies_per_window": 5} if bulk else {}
+land(pipeline_for("clinicaltrials", connection, settings.dlt_dir),
+     lambda: clinicaltrials(**source_args))
+run_dbt(["build", "--select", "source:clinicaltrials+"], connection)
+"""
+
+
+def kill_child_when_it_hangs(hang_at: str, marker: Path, **env: str) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD],
+        env=dict(os.environ, HANG_AT=hang_at, HANG_MARKER=str(marker), **env),
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not marker.exists():
+            assert child.poll() is None, f"the child ended before reaching {hang_at}"
+            assert time.monotonic() < deadline, f"the child never reached {hang_at}"
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+
+
+def marts(connection) -> dict[str, list[tuple]]:
+    """What an analyst sees, without the load times (they differ from run to run)."""
+    return {
+        "trials": query(
+            connection,
+            "select nct_id, brief_title, overall_status, phase, conditions, "
+            "intervention_names, last_update_post_date from marts.clinical_trials order by 1",
+        ),
+        "conditions": query(
+            connection,
+            "select trial_condition_id, condition_name from marts.trial_conditions order by 1",
+        ),
+        "interventions": query(
+            connection,
+            "select trial_intervention_id, intervention_name from marts.trial_interventions "
+            "order by 1",
+        ),
+    }
+
+
+def rerun(connection, **source_args) -> None:
+    land_clinicaltrials(connection, **source_args)
+    run_dbt(["build", "--select", "source:clinicaltrials+"], connection)
+
+
+@pytest.fixture(scope="module")
+def clean_bulk_marts(warehouse):
+    """The marts of one clean bulk run of the samples, in a database of their own."""
+    from dataclasses import replace
+
+    from tests.conftest import _admin_sql
+
+    admin = warehouse.connection()
+    _admin_sql(admin, 'drop database if exists "clean_bulk" with (force)')
+    _admin_sql(admin, 'create database "clean_bulk"')
+    connection = replace(admin, database="clean_bulk")
+    previous = os.environ.get("MEDMIRROR_DATABASE_URL")
+    os.environ["MEDMIRROR_DATABASE_URL"] = connection.url()
+    try:
+        rerun(connection, bulk_location=SAMPLES)
+        return marts(connection)
+    finally:
+        if previous is None:
+            os.environ.pop("MEDMIRROR_DATABASE_URL", None)
+        else:
+            os.environ["MEDMIRROR_DATABASE_URL"] = previous
+
+
+@pytest.mark.parametrize(
+    ("step", "hang_at", "on_call"),
+    [
+        ("extract", "extract.bulk:BulkMember.read", "8"),  # in the second window
+        ("normalize", "dlt.normalize.normalize:Normalize.spool_files", "2"),
+        ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob.run", "2"),
+        ("dbt build", "dbt:int_studies_deduplicated", "1"),
+    ],
+)
+def test_bulk_run_killed_then_rerun_equals_a_clean_run(
+    database, clean_bulk_marts, tmp_path, step, hang_at, on_call
+):
+    kill_child_when_it_hangs(hang_at, tmp_path / "hanging", BULK=SAMPLES, HANG_ON_CALL=on_call)
+
+    rerun(database, bulk_location=SAMPLES, bulk_studies_per_window=5)
+
+    assert marts(database) == clean_bulk_marts, f"killed during {step}"
+
+
+@pytest.mark.parametrize(
+    ("step", "hang_at"),
+    [
+        ("normalize", "dlt.normalize.normalize:Normalize.spool_files"),
+        ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob.run"),
+        ("dbt build", "dbt:int_studies_deduplicated"),
+    ],
+)
+def test_api_run_killed_then_rerun_lands_every_study_once(
+    database, studies_api: StudiesApi, tmp_path, step, hang_at
+):
+    pages = [json_response(PAGE1), json_response(PAGE2_LAST)]
+    studies_api.pages += pages
+    kill_child_when_it_hangs(hang_at, tmp_path / "hanging")
+
+    studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
+    rerun(database)
+
+    ((rows, distinct),) = query(
+        database, "select count(*), count(distinct nct_id) from marts.clinical_trials"
+    )
+    assert (rows, distinct) == (10, 10), f"killed during {step}"
+    assert query(database, "select count(*) from marts.trial_conditions") == [
+        (query(database, "select sum(cardinality(conditions)) from marts.clinical_trials")[0][0],)
+    ]
