@@ -1,4 +1,5 @@
-"""Full-text search on a searchable mart (one with a `search_vector`)."""
+"""Full-text search on a searchable mart, through the mart's own search function
+(`marts.search_<mart>`, created by dbt; see macros/create_search_function.sql)."""
 
 from __future__ import annotations
 
@@ -18,17 +19,9 @@ def search(
     limit: int = 20,
 ) -> list[dict[str, Any]]:
     """The best `limit` rows of `marts.<mart>` for a web-style query ("growth hormone")."""
-    statement = sql.SQL(
-        """
-        select {columns}, ts_rank(search_vector, query) as rank
-        from {mart}, websearch_to_tsquery('english', %s) as query
-        where search_vector @@ query
-        order by rank desc
-        limit %s
-        """
-    ).format(
+    statement = sql.SQL("select {columns}, rank from {function}(%s, %s)").format(
         columns=sql.SQL(", ").join(sql.Identifier(column) for column in columns),
-        mart=sql.Identifier("marts", mart),
+        function=sql.Identifier("marts", f"search_{mart}"),
     )
     conn = connection.connect()
     try:

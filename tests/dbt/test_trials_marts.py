@@ -113,3 +113,46 @@ def test_search_vector_has_a_gin_index(database):
         "and tablename = 'clinical_trials'",
     )
     assert any("USING gin (search_vector)" in definition for (definition,) in indexes)
+
+
+def mart_contents(connection) -> dict[str, list[tuple]]:
+    return {
+        mart: query(connection, f"select * from marts.{mart} order by 1")  # noqa: S608
+        for mart in ("clinical_trials", "trial_conditions", "trial_interventions")
+    }
+
+
+def test_incremental_build_rebuilds_only_what_changed_and_equals_a_full_build(
+    database, studies_api: StudiesApi, monkeypatch, tmp_path: Path
+):
+    studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
+    land_clinicaltrials(database)
+    build(database)
+    row_versions = dict(query(database, "select nct_id, xmin::text from marts.clinical_trials"))
+
+    # A deletion found by re-sync, then a new study and a later version of it.
+    monkeypatch.setenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", "100")
+    studies_api.resyncs.append(json_response(RESYNC_WITHOUT_ONE))
+    pipeline = pipeline_for("clinicaltrials", database, load_settings().dlt_dir)
+    land(pipeline, lambda: clinicaltrials().with_resources("studies_resync"))
+    release = tmp_path / "release"
+    release.mkdir()
+    shutil.copy(SAMPLES_DIR / "clinicaltrials" / "study_NCT03475563.json", release)
+    land_clinicaltrials(database, bulk_location=str(release))
+    later = sample("clinicaltrials/derived/study_NCT03475563_later_version.json")
+    (release / "study_NCT03475563.json").write_bytes(later)
+    land_clinicaltrials(database, bulk_location=str(release))
+
+    build(database)
+    incremental = mart_contents(database)
+    after = dict(query(database, "select nct_id, xmin::text from marts.clinical_trials"))
+    run_dbt(["build", "--select", "source:clinicaltrials+", "--full-refresh"], database)
+
+    assert incremental == mart_contents(database)
+    assert "NCT01525901" not in after
+    assert query(
+        database,
+        "select overall_status from marts.clinical_trials where nct_id = 'NCT03475563'",
+    ) == [("COMPLETED",)]
+    unchanged = [nct_id for nct_id in PHELAN_IDS if nct_id != "NCT01525901"]
+    assert all(after[nct_id] == row_versions[nct_id] for nct_id in unchanged)  # not rewritten

@@ -1,5 +1,17 @@
--- The current version of every study: the latest landed version per NCT id (newest
--- LastUpdatePostDate, then newest load), unless a deletion notice landed after it.
+-- The current state of every study landed: its latest version (newest
+-- LastUpdatePostDate, then newest landing), and whether it is deleted (its latest
+-- landing is a deletion notice). Incremental: a run rebuilds only the studies with
+-- something landed since the previous run, from their whole landed history.
+
+{{ config(
+    materialized='incremental',
+    unique_key='nct_id',
+    incremental_strategy='delete+insert',
+    indexes=[
+        {'columns': ['nct_id'], 'unique': True},
+        {'columns': ['last_landed_at']},
+    ],
+) }}
 
 with
 
@@ -7,18 +19,37 @@ studies as (
     select * from {{ ref('stg_clinicaltrials__studies') }}
 ),
 
-versions as (
-    select * from studies
-    where not is_deleted
+{% if is_incremental() %}
+changed_studies as (
+    select distinct nct_id
+    from studies
+    where loaded_at > (select coalesce(max(last_landed_at), '-infinity') from {{ this }})
 ),
 
-deletions as (
-    select
-        nct_id,
-        max(loaded_at) as deleted_at
+landings as (
+    select studies.*
     from studies
-    where is_deleted
-    group by nct_id
+    inner join changed_studies
+        on studies.nct_id = changed_studies.nct_id
+),
+{% else %}
+landings as (
+    select * from studies
+),
+{% endif %}
+
+landings_with_history as (
+    select
+        *,
+        max(loaded_at) over (partition by nct_id) as last_landed_at,
+        max(case when is_deletion_notice then loaded_at end)
+            over (partition by nct_id) as last_deleted_at
+    from landings
+),
+
+versions as (
+    select * from landings_with_history
+    where not is_deletion_notice
 ),
 
 latest_versions as (
@@ -28,13 +59,10 @@ latest_versions as (
 ),
 
 current_studies as (
-    select latest_versions.*
+    select
+        *,
+        coalesce(last_deleted_at >= last_landed_at, false) as is_deleted
     from latest_versions
-    left join deletions
-        on latest_versions.nct_id = deletions.nct_id
-    where
-        deletions.deleted_at is null
-        or latest_versions.loaded_at > deletions.deleted_at
 )
 
 select * from current_studies

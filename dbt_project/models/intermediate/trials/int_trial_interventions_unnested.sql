@@ -1,9 +1,13 @@
--- One row per intervention of each current study, in the order the study lists them.
+-- One row per intervention of each current (not deleted) study, in the study's order.
+-- A view: the incremental marts read only the studies they rebuild through it.
+
+{{ config(materialized='view') }}
 
 with
 
 studies as (
     select * from {{ ref('int_studies_deduplicated') }}
+    where not is_deleted
 ),
 
 unnested as (
@@ -14,7 +18,8 @@ unnested as (
         intervention.item ->> 'name' as intervention_name,
         intervention.item ->> 'description' as intervention_description,
         {{ json_text_array("intervention.item -> 'armGroupLabels'") }} as arm_group_labels,
-        {{ json_text_array("intervention.item -> 'otherNames'") }} as other_names
+        {{ json_text_array("intervention.item -> 'otherNames'") }} as other_names,
+        studies.last_landed_at
     from studies
     cross join lateral jsonb_array_elements(
         coalesce(studies.interventions, '[]'::jsonb)

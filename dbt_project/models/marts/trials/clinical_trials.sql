@@ -1,18 +1,36 @@
 {{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_keys('nct_id', ref('int_studies_deduplicated')) }}",
+    post_hook="{{ create_search_function(
+        columns=[
+            ('nct_id', 'text'),
+            ('brief_title', 'text'),
+            ('overall_status', 'text'),
+            ('phase', 'text'),
+            ('conditions', 'text[]'),
+            ('last_update_post_date', 'date'),
+        ],
+        prior='last_update_post_date',
+    ) }}",
     indexes=[
         {'columns': ['nct_id'], 'unique': True},
         {'columns': ['search_vector'], 'type': 'gin'},
-    ]
+        {'columns': ['last_landed_at']},
+        {'columns': ['last_update_post_date']},
+    ],
 ) }}
 
 with
 
 studies as (
     select * from {{ ref('int_studies_deduplicated') }}
+    where not is_deleted and {{ newer_than_built() }}
 ),
 
 interventions as (
     select * from {{ ref('int_trial_interventions_unnested') }}
+    where {{ newer_than_built() }}
 ),
 
 intervention_names as (
@@ -50,7 +68,8 @@ trials as (
         studies.brief_summary,
         coalesce(studies.has_results, false) as has_results,
         studies.last_update_post_date,
-        studies.loaded_at
+        studies.loaded_at,
+        studies.last_landed_at
     from studies
     left join intervention_names
         on studies.nct_id = intervention_names.nct_id

@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         nct_id,
-        deleted as is_deleted,
+        deleted as is_deletion_notice,
         last_update_post_date,
         {{ loaded_at() }} as loaded_at,
         _dlt_load_id as load_id,
@@ -33,9 +33,9 @@ renamed as (
         {{ partial_date(
             "record #>> '{protocolSection,statusModule,resultsFirstPostDateStruct,date}'"
         ) }} as results_first_posted_date,
-        cast(
-            record #>> '{protocolSection,designModule,enrollmentInfo,count}' as integer
-        ) as enrollment_count,
+        {{ safe_integer(
+            "record #>> '{protocolSection,designModule,enrollmentInfo,count}'"
+        ) }} as enrollment_count,
         record #>> '{protocolSection,designModule,enrollmentInfo,type}' as enrollment_type,
         record #>> '{protocolSection,sponsorCollaboratorsModule,leadSponsor,name}'
             as lead_sponsor_name,
@@ -47,7 +47,7 @@ renamed as (
             as keywords,
         record #> '{protocolSection,armsInterventionsModule,interventions}' as interventions,
         record #>> '{protocolSection,descriptionModule,briefSummary}' as brief_summary,
-        cast(record ->> 'hasResults' as boolean) as has_results
+        {{ safe_boolean("record ->> 'hasResults'") }} as has_results
     from source
 )
 

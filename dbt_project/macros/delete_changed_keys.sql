@@ -1,0 +1,19 @@
+{#- Incremental models here rebuild whole keys: every key with a landing newer than what
+    the model already holds is deleted (this macro, run as a pre-hook) and inserted again
+    from the current state of its upstream (the model's own filter, `newer_than_built`).
+
+    `changes`: the upstream relation with one row per key and `watermark` (the last time
+    anything landed for that key). Deleting first also removes keys that are gone
+    upstream (deleted studies) or produce no rows any more (a study without conditions). -#}
+{% macro delete_changed_keys(key, changes, watermark='last_landed_at') -%}
+    {% if is_incremental() %}
+        delete from {{ this }}
+        where {{ key }} in (
+            select {{ key }}
+            from {{ changes }}
+            where {{ watermark }} > (
+                select coalesce(max({{ watermark }}), '-infinity') from {{ this }}
+            )
+        )
+    {% endif %}
+{%- endmacro %}
