@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from flows.access import connection_for, prepare_roles
 from medmirror.settings import load_settings
-from medmirror.warehouse import EmbeddedWarehouse, WarehouseError, resolve_connection
+from medmirror.warehouse import EmbeddedWarehouse, WarehouseError
 
 app = typer.Typer(
     help="medmirror: a local, always-fresh warehouse of public medical data.",
@@ -63,9 +64,11 @@ def db_start() -> None:
         running = warehouse.start()
     except WarehouseError as failure:
         raise _fail(str(failure)) from None
+    prepare_roles()
     console.print(
         f"PostgreSQL runs (pid {running.pid}) on 127.0.0.1:{running.port} and the socket in "
-        f"{running.socket_dir}\n{warehouse.connection().url(with_password=False)}"
+        f"{running.socket_dir}\n{warehouse.connection().url(with_password=False)}\n"
+        "For a BI tool: medmirror db url --role analyst"
     )
 
 
@@ -93,12 +96,18 @@ def db_status() -> None:
 
 
 @db_app.command("url")
-def db_url() -> None:
-    """The connection URL of the warehouse (with its password: for psql and BI tools)."""
-    settings = load_settings()
+def db_url(
+    role: Annotated[
+        str,
+        typer.Option(
+            help="owner, loader, transformer, or analyst (read-only on the marts: for BI tools)"
+        ),
+    ] = "owner",
+) -> None:
+    """The connection URL of the warehouse for a role, with its password."""
     try:
-        print(resolve_connection(settings, start=False).url())
-    except WarehouseError as failure:
+        print(connection_for(role).url())
+    except (WarehouseError, ValueError) as failure:
         raise _fail(str(failure)) from None
 
 
@@ -132,8 +141,7 @@ def demo() -> None:
     from flows.demo import demo as demo_flow
     from flows.sources import SOURCES
 
-    connection = resolve_connection(load_settings())
-    console.print(f"warehouse: {connection.url(with_password=False)}")
+    console.print(f"warehouse: {connection_for('owner').url(with_password=False)}")
     _run_flow(demo_flow)
     _print_status()
     for spec in SOURCES.values():
@@ -145,6 +153,65 @@ def demo() -> None:
 def status() -> None:
     """Per source: last successful load, newest record, rows, and a fresh/stale verdict."""
     _print_status()
+
+
+@app.command()
+def drift(
+    source: Annotated[
+        str | None, typer.Option("--source", "-s", help="One source (default: all).")
+    ] = None,
+) -> None:
+    """Per source: fields the publisher sends that staging does not read, and fields
+    staging reads that are now empty or cannot be typed (from the latest landed records)."""
+    from flows.drift import RECENT_RECORDS, drift_report
+    from flows.sources import SOURCES, spec_of
+
+    try:
+        specs = [spec_of(source)] if source else list(SOURCES.values())
+    except ValueError as unknown:
+        raise _fail(str(unknown)) from None
+    connection = connection_for("transformer")
+    shown = 50
+    for spec in specs:
+        report = drift_report(spec, connection, recent=RECENT_RECORDS)
+        if not report.records:
+            console.print(f"{spec.name}: no records landed in {report.raw_table}")
+            continue
+        checked = ", ".join(report.staging_checked) or "not built: types not checked"
+        console.print(
+            f"{spec.name}: the latest {report.records:,} records of {report.raw_table} "
+            f"against {len(report.reads)} paths its staging reads (staging views: {checked})"
+        )
+        if report.unread:
+            unread = Table(
+                title=f"{spec.name}: {len(report.unread)} landed fields staging does not read"
+                + (f" (top {shown} by records)" if len(report.unread) > shown else "")
+            )
+            unread.add_column("field", overflow="fold")
+            unread.add_column("records", justify="right")
+            for item in report.unread[:shown]:
+                unread.add_row(item.path, f"{item.records:,}")
+            console.print(unread)
+        else:
+            console.print(f"{spec.name}: staging reads every landed field")
+        if report.problems:
+            problems = Table(
+                title=f"{spec.name}: {len(report.problems)} fields staging reads that are "
+                "empty or untypable"
+            )
+            for column in ("field", "problem", "staging column", "records with a value", "example"):
+                problems.add_column(column, overflow="fold")
+            for item in report.problems:
+                problems.add_row(
+                    item.path,
+                    item.problem,
+                    f"{item.model}.{item.column}" if item.column else item.model,
+                    f"{item.records_with_value:,} of {report.records:,}",
+                    "-" if item.example is None else repr(item.example),
+                )
+            console.print(problems)
+        else:
+            console.print(f"{spec.name}: every field staging reads has values it can type")
 
 
 @app.command()
@@ -196,7 +263,7 @@ def _print_status() -> None:
     from flows.sources import SOURCES
     from flows.status import source_status
 
-    connection = resolve_connection(load_settings())
+    connection = connection_for("transformer")
     sources = Table(title="Sources")
     for column in ("source", "last successful load", "newest record", "raw rows", "verdict"):
         sources.add_column(column)
@@ -224,8 +291,7 @@ def _print_status() -> None:
 def _print_search(mart: str, query: str, shown: tuple[str, ...], limit: int = 5) -> None:
     from flows.search import search as search_mart
 
-    connection = resolve_connection(load_settings())
-    hits = search_mart(connection, mart, query, shown, limit=limit)
+    hits = search_mart(connection_for("analyst"), mart, query, shown, limit=limit)
     table = Table(title=f'Search {mart} for "{query}": {len(hits)} best hits')
     for column in (*shown, "rank"):
         table.add_column(column)

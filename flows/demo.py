@@ -6,11 +6,10 @@ from typing import Any
 
 from prefect import flow
 
+from flows.access import connection_for
 from flows.ops import refresh_lock
 from flows.refresh import build_marts, extract_source
 from flows.sources import SOURCES
-from medmirror.settings import load_settings
-from medmirror.warehouse import resolve_connection
 
 
 @flow(name="demo")
@@ -18,9 +17,8 @@ def demo() -> dict[str, Any]:
     """Land the samples of every source that bundles them (through the same tasks as a
     bulk refresh), then `dbt build` what they feed."""
     with_samples = [spec for spec in SOURCES.values() if spec.samples]
-    connection = resolve_connection(load_settings())
     landed: dict[str, Any] = {}
-    with refresh_lock(connection):
+    with refresh_lock(connection_for("transformer")):
         for spec in with_samples:
             landed[spec.name] = extract_source.with_options(name=spec.name)(
                 spec.name, False, str(spec.samples)

@@ -16,7 +16,11 @@ log = logging.getLogger(__name__)
 REFRESH_LOCK_KEY = 7_406_613_151_023_409
 
 OPS_DDL = """
-create schema if not exists ops;
+do $$ begin  -- "create schema if not exists" needs CREATE on the database even if it exists
+    if not exists (select from pg_namespace where nspname = 'ops') then
+        create schema ops;
+    end if;
+end $$;
 create table if not exists ops.refresh_runs (
     run_id bigint generated always as identity primary key,
     flow_run_id text,

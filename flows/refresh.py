@@ -16,11 +16,11 @@ from prefect import flow, get_run_logger, task
 from prefect.states import State
 
 from extract.landing import LandingResult, land, pipeline_for
+from flows.access import connection_for
 from flows.dbt_runner import run_dbt, selector_for
 from flows.ops import RunRecord, record_run, refresh_lock
 from flows.sources import SOURCES, spec_of
 from medmirror.settings import load_settings
-from medmirror.warehouse import resolve_connection
 
 
 def _retry_if_transient(task: Any, task_run: Any, state: State) -> bool:
@@ -36,9 +36,8 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
     """Land one source into `raw_<name>`, window by window; log the run in `ops`."""
     logger = get_run_logger()
     settings = load_settings()
-    connection = resolve_connection(settings)
     spec = spec_of(name)
-    pipeline = pipeline_for(name, connection, settings.dlt_dir)
+    pipeline = pipeline_for(name, connection_for("loader"), settings.dlt_dir)
     started = datetime.now(UTC)
     result = LandingResult(source=name)
 
@@ -61,7 +60,7 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
         raise
     finally:
         record_run(
-            connection,
+            connection_for("transformer"),
             RunRecord(
                 flow_run_id=_flow_run_id(),
                 source=name,
@@ -92,7 +91,7 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
 @task
 def build_marts(sources: Sequence[str], full: bool = False) -> None:
     """`dbt build` of every model and test downstream of the given sources."""
-    connection = resolve_connection(load_settings())
+    connection = connection_for("transformer")
     args = ["build", "--select", *selector_for(sources)]
     if full:
         args.append("--full-refresh")
@@ -115,8 +114,7 @@ def refresh(
         spec_of(name)  # an unknown name fails before anything runs
     if bulk and len(names) != 1:
         raise ValueError("bulk files belong to one source: name exactly one")
-    connection = resolve_connection(load_settings())
-    with refresh_lock(connection):
+    with refresh_lock(connection_for("transformer")):
         return _refresh_locked(names, full=full, bulk=bulk, run_dbt=run_dbt)
 
 

@@ -176,7 +176,7 @@ class EmbeddedWarehouse:
         self.pg_dir.mkdir(parents=True, exist_ok=True)
         self.password_file.parent.mkdir(parents=True, exist_ok=True)
         password = secrets.token_urlsafe(24)
-        _write_private(self.password_file, password + "\n")
+        write_private(self.password_file, password + "\n")
         self._prepare_folder_for_server()
         with tempfile.NamedTemporaryFile("w", delete=False, prefix="medmirror-pw-") as pwfile:
             pwfile.write(password + "\n")
@@ -230,7 +230,7 @@ class EmbeddedWarehouse:
         lines = pgpass.read_text().splitlines() if pgpass.exists() else []
         kept = [line for line in lines if not line.startswith(prefix)]
         kept.append(prefix + self.password().replace("\\", "\\\\").replace(":", "\\:"))
-        _write_private(pgpass, "\n".join(kept) + "\n")
+        write_private(pgpass, "\n".join(kept) + "\n")
 
     def _socket_dir(self) -> Path:
         """The data folder, unless its path is too long for a unix socket (about 107 bytes)."""
@@ -293,7 +293,7 @@ def _let_others_traverse_parents(path: Path) -> None:
         parent.chmod(parent.stat().st_mode | 0o055)
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

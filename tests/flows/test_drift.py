@@ -1,0 +1,196 @@
+"""Schema drift: staging keeps building when a publisher adds, renames or retypes a field,
+and `medmirror drift` says what changed. Variants of a real study are derived in code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from flows.dbt_runner import run_dbt
+from flows.drift import EMPTY, UNTYPABLE, DriftReport, drift_report, staging_reads
+from flows.sources import SOURCES
+from medmirror.settings import SAMPLES_DIR
+from tests.conftest import query
+from tests.extract.test_clinicaltrials import land_clinicaltrials
+from tests.test_cli import medmirror
+
+ORIGINAL = SAMPLES_DIR / "clinicaltrials" / "study_NCT03475563.json"  # kept unchanged
+CLINICALTRIALS = SOURCES["clinicaltrials"]
+
+NEW_FIELD = "protocolSection.statusModule.newStatusField"
+BRIEF_TITLE = "protocolSection.identificationModule.briefTitle"
+BRIEF_TITLE_RENAMED = "protocolSection.identificationModule.briefTitleText"
+ENROLLMENT_COUNT = "protocolSection.designModule.enrollmentInfo.count"
+HAS_RESULTS = "hasResults"
+
+
+def with_new_field(study: dict) -> None:
+    """Derived: the publisher adds `statusModule.newStatusField` (a string)."""
+    study["protocolSection"]["statusModule"]["newStatusField"] = "VERIFIED_BY_SPONSOR"
+
+
+def with_brief_title_renamed(study: dict) -> None:
+    """Derived: `identificationModule.briefTitle` renamed `briefTitleText`, same value."""
+    identification = study["protocolSection"]["identificationModule"]
+    identification["briefTitleText"] = identification.pop("briefTitle")
+
+
+def with_enrollment_count_as_words(study: dict) -> None:
+    """Derived: `enrollmentInfo.count` changes type, the number 100 -> "thirty-one"."""
+    study["protocolSection"]["designModule"]["enrollmentInfo"]["count"] = "thirty-one"
+
+
+def with_has_results_as_words(study: dict) -> None:
+    """Derived: top-level `hasResults` changes type, the boolean false -> "not yet"."""
+    study["hasResults"] = "not yet"
+
+
+def derived_release(folder: Path, change: Callable[[dict], None]) -> Path:
+    """A bulk release folder holding one variant of the real study (the original stays)."""
+    study = json.loads(ORIGINAL.read_bytes())
+    change(study)
+    folder.mkdir()
+    (folder / f"study_NCT03475563_derived_{change.__name__}.json").write_text(
+        json.dumps(study, indent=2)
+    )
+    return folder
+
+
+def build(connection) -> None:
+    """Staging and everything it feeds; raises (fails the test) if any model or test fails."""
+    result = run_dbt(["build", "--select", "source:clinicaltrials+"], connection)
+    assert result.success
+
+
+def findings(report: DriftReport) -> dict[str, set[str]]:
+    return {
+        "unread": set(report.unread_paths),
+        EMPTY: set(report.empty_paths),
+        UNTYPABLE: set(report.untypable_paths),
+    }
+
+
+# The finding each derived variant must produce, and only that one of the four.
+EXPECTED = {
+    with_new_field: ("unread", NEW_FIELD),
+    with_brief_title_renamed: (EMPTY, BRIEF_TITLE),
+    with_enrollment_count_as_words: (UNTYPABLE, ENROLLMENT_COUNT),
+    with_has_results_as_words: (UNTYPABLE, HAS_RESULTS),
+}
+ALL_FINDINGS = set(EXPECTED.values())
+
+
+@pytest.mark.parametrize("change", list(EXPECTED), ids=lambda change: change.__name__)
+def test_staging_builds_through_drift_and_the_report_names_it(
+    database, tmp_path: Path, change: Callable[[dict], None]
+):
+    land_clinicaltrials(database, bulk_location=str(derived_release(tmp_path / "r", change)))
+
+    build(database)  # the staging view and the marts still build
+    report = drift_report(CLINICALTRIALS, database)
+
+    assert report.records == 1
+    assert report.staging_checked == ["staging.stg_clinicaltrials__studies"]
+    found = findings(report)
+    kind, path = EXPECTED[change]
+    assert path in found[kind]
+    others = ALL_FINDINGS - {EXPECTED[change]}
+    assert not [(kind, path) for kind, path in others if path in found[kind]]
+
+
+def test_a_renamed_field_is_empty_under_its_old_name_and_unread_under_the_new(
+    database, tmp_path: Path
+):
+    release = derived_release(tmp_path / "r", with_brief_title_renamed)
+    land_clinicaltrials(database, bulk_location=str(release))
+    build(database)
+
+    report = drift_report(CLINICALTRIALS, database)
+
+    (empty,) = [item for item in report.problems if item.path == BRIEF_TITLE]
+    assert (empty.column, empty.records_with_value) == ("brief_title", 0)
+    assert BRIEF_TITLE_RENAMED in report.unread_paths
+    assert query(database, "select brief_title from marts.clinical_trials") == [(None,)]
+
+
+def test_an_untypable_value_is_null_in_staging_and_shown_as_landed(database, tmp_path: Path):
+    release = derived_release(tmp_path / "r", with_enrollment_count_as_words)
+    land_clinicaltrials(database, bulk_location=str(release))
+    build(database)
+
+    report = drift_report(CLINICALTRIALS, database)
+
+    (untypable,) = [item for item in report.problems if item.problem == UNTYPABLE]
+    assert (untypable.path, untypable.column) == (ENROLLMENT_COUNT, "enrollment_count")
+    assert (untypable.records_with_value, untypable.example) == (1, "thirty-one")
+    # Only the retyped column is null: the rest of the row is typed as before.
+    assert query(
+        database,
+        "select enrollment_count, has_results, brief_title "
+        "from staging.stg_clinicaltrials__studies",
+    ) == [(None, False, "BiOSS Study (BiOSS LIM C Stent Registry in Bifurcated Lesions)")]
+
+
+def test_the_unchanged_real_samples_show_none_of_these_findings(database):
+    land_clinicaltrials(database, bulk_location=str(SAMPLES_DIR / "clinicaltrials"))
+    build(database)
+
+    report = drift_report(CLINICALTRIALS, database)
+
+    assert report.records == 19
+    found = findings(report)
+    assert not [(kind, path) for kind, path in ALL_FINDINGS if path in found[kind]]
+    assert BRIEF_TITLE_RENAMED not in found["unread"]
+    assert found[UNTYPABLE] == set()  # every value the real samples carry is typed
+    # What staging does not read is reported at its top: a whole unread section once.
+    assert "derivedSection" in found["unread"]
+    assert not [path for path in found["unread"] if path.startswith("derivedSection.")]
+    by_path = {item.path: item.records for item in report.unread}
+    assert by_path["protocolSection.identificationModule.nctId"] == 19
+
+
+def test_recent_records_are_the_newest_landed(database, tmp_path: Path):
+    """The original study lands first, the variant without `briefTitle` later: only the
+    newest record counts when the report looks at one."""
+    original = tmp_path / "original"
+    original.mkdir()
+    (original / ORIGINAL.name).write_bytes(ORIGINAL.read_bytes())
+    land_clinicaltrials(database, bulk_location=str(original))
+    release = derived_release(tmp_path / "r", with_brief_title_renamed)
+    land_clinicaltrials(database, bulk_location=str(release))
+
+    assert BRIEF_TITLE not in drift_report(CLINICALTRIALS, database).empty_paths
+    assert BRIEF_TITLE in drift_report(CLINICALTRIALS, database, recent=1).empty_paths
+
+
+def test_staging_reads_are_found_in_the_model_sql_with_their_columns():
+    model = CLINICALTRIALS.name
+    (path,) = (Path(__file__).parents[2] / "dbt_project/models/staging" / model).glob("stg_*.sql")
+    reads = {
+        ".".join(read.path): read.column for read in staging_reads(path.read_text(), path.stem)
+    }
+
+    assert reads[BRIEF_TITLE] == "brief_title"
+    assert reads[ENROLLMENT_COUNT] == "enrollment_count"  # inside a macro call
+    assert reads[HAS_RESULTS] == "has_results"  # `->>`, the last item before `from`
+    assert reads["protocolSection.statusModule.startDateStruct.date"] == "start_date"
+    assert reads["protocolSection.armsInterventionsModule.interventions"] == "interventions"
+
+
+def test_drift_command_names_the_new_field(database, tmp_path: Path):
+    release = derived_release(tmp_path / "r", with_new_field)
+    land_clinicaltrials(database, bulk_location=str(release))
+
+    result = medmirror("drift", "--source", "clinicaltrials")
+
+    assert result.returncode == 0, result.stderr
+    assert NEW_FIELD in result.stdout
+    assert "landed fields staging does not read" in result.stdout
+    assert "not built: types not checked" in result.stdout  # no dbt run yet
+
+    unknown = medmirror("drift", "--source", "nosuchsource")
+    assert unknown.returncode == 1
+    assert "unknown source 'nosuchsource'" in unknown.stderr
