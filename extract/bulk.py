@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 
 from extract.errors import MalformedInput, PublisherUnavailable
-from extract.http import PublisherClient, redact
+from extract.http import PublisherClient
 
 log = logging.getLogger(__name__)
 
@@ -140,15 +140,18 @@ def download(url: str, *, source: str, download_dir: Path) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
-    log.info("%s: downloading %s", source, url)
-    response = PublisherClient(source).get(url, what=f"bulk file {url}", stream=True)
+    client = PublisherClient(source)
+    log.info("%s: downloading %s", source, client.scrub(url))
+    response = client.get(url, what=f"bulk file {client.scrub(url)}", stream=True)
     try:
         with response, open(partial, "wb") as out:
             for chunk in response.iter_content(DOWNLOAD_CHUNK):
                 out.write(chunk)
     except requests.RequestException as cut:
         raise PublisherUnavailable(
-            source, f"bulk file {redact(url)}", f"the download stopped: {redact(str(cut))}"
+            source,
+            f"bulk file {client.scrub(url)}",
+            f"the download stopped: {client.scrub(str(cut))}",
         ) from None
     partial.rename(target)
     return target

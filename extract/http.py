@@ -38,9 +38,13 @@ RETRY_EXCEPTIONS = (
 SECRET_PARAM = re.compile(r"(api[_-]?key|key|token|secret|password)=[^&\s]+", re.IGNORECASE)
 
 
-def redact(text: str) -> str:
-    """Hide the values of key-like query parameters (`api_key=...` becomes `api_key=***`)."""
-    return SECRET_PARAM.sub(lambda match: f"{match.group(1)}=***", text)
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Hide the values of key-like query parameters (`api_key=...` becomes `api_key=***`)
+    and every occurrence of the given secret values, wherever they appear."""
+    text = SECRET_PARAM.sub(lambda match: f"{match.group(1)}=***", text)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
 
 
 class PublisherClient:
@@ -58,6 +62,10 @@ class PublisherClient:
         )
         client.update_from_config(runtime)
         self.session = client.session
+        # A key from `.dlt/secrets.toml` ([sources.<source>] api_key) or the environment
+        # (SOURCES__<SOURCE>__API_KEY) goes with every request as `api_key_param`.
+        self.api_key: str | None = dlt.secrets.get(f"sources.{source}.api_key") or None
+        self.api_key_param = dlt.config.get(f"sources.{source}.api_key_param") or "api_key"
         per_second = dlt.config.get(f"sources.{source}.requests_per_second", float)
         if per_second:
             limiter = LimiterAdapter(per_second=per_second, per_host=True)
@@ -73,7 +81,9 @@ class PublisherClient:
         stream: bool = False,
     ) -> requests.Response:
         """GET `url`; `what` names the request in errors ("page 3", "study NCT01")."""
-        shown = redact(f"{url}?{urlencode(params)}" if params else url)
+        if self.api_key:
+            params = {**(params or {}), self.api_key_param: self.api_key}
+        shown = self.scrub(f"{url}?{urlencode(params)}" if params else url)
         try:
             response = self.session.get(url, params=params, stream=stream)
         except RETRY_EXCEPTIONS as failure:
@@ -81,7 +91,7 @@ class PublisherClient:
                 self.source,
                 what,
                 f"{self._went_wrong(shown, failure)} after {self.max_attempts} attempts: "
-                f"{redact(str(failure))}",
+                f"{self.scrub(str(failure))}",
             ) from None
         if response.status_code in RETRY_STATUS:
             raise PublisherUnavailable(
@@ -93,9 +103,13 @@ class PublisherClient:
             raise RequestRejected(
                 self.source,
                 what,
-                f"{shown} answered {response.status_code}: {redact(response.text[:300])}",
+                f"{shown} answered {response.status_code}: {self.scrub(response.text[:300])}",
             )
         return response
+
+    def scrub(self, text: str) -> str:
+        """`text` without this client's key or any key-like query parameter."""
+        return redact(text, (self.api_key,) if self.api_key else ())
 
     def _went_wrong(self, shown: str, failure: Exception) -> str:
         """What a request that raised ran into, in words (requests' own text is terse)."""
@@ -111,5 +125,5 @@ class PublisherClient:
             return orjson.loads(response.content)
         except orjson.JSONDecodeError as bad:
             raise MalformedInput(
-                self.source, what, f"the response of {redact(response.url)} is not JSON: {bad}"
+                self.source, what, f"the response of {self.scrub(response.url)} is not JSON: {bad}"
             ) from None
