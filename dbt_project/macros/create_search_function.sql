@@ -35,24 +35,19 @@
                     ), ''), '''''')
                 ) as title
         ),
-        title_matches as (
+        {%- for tier in ['title', 'any_field'] %}
+        {{ tier }}_matches as (
             select found.{{ key }}
             from {{ this }} as found, terms
-            where found.search_vector @@ terms.title
+            where found.search_vector @@ terms.{{ tier }}
             order by found.{{ prior }} desc nulls last
             limit {{ candidates }}
         ),
-        any_matches as (
-            select found.{{ key }}
-            from {{ this }} as found, terms
-            where found.search_vector @@ terms.any_field
-            order by found.{{ prior }} desc nulls last
-            limit {{ candidates }}
-        ),
+        {%- endfor %}
         candidates as (
             select {{ key }} from title_matches
             union
-            select {{ key }} from any_matches
+            select {{ key }} from any_field_matches
         )
         select
             {%- for name, type in columns %}

@@ -25,6 +25,25 @@ def build(connection) -> None:
     run_dbt(["build", "--select", "source:clinicaltrials+"], connection)
 
 
+def land_a_study_then_its_later_version(connection, tmp_path: Path) -> None:
+    """NCT03475563 as sampled, then its later version (derived: COMPLETED, 2020-03-02)."""
+    release = tmp_path / "release"
+    release.mkdir()
+    shutil.copy(SAMPLES_DIR / "clinicaltrials" / "study_NCT03475563.json", release)
+    land_clinicaltrials(connection, bulk_location=str(release))
+    later = sample("clinicaltrials/derived/study_NCT03475563_later_version.json")
+    (release / "study_NCT03475563.json").write_bytes(later)
+    land_clinicaltrials(connection, bulk_location=str(release))
+
+
+def resync_without_one(connection, studies_api: StudiesApi, monkeypatch) -> None:
+    """A re-sync whose answer no longer holds NCT01525901."""
+    monkeypatch.setenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", "100")
+    studies_api.resyncs.append(json_response(RESYNC_WITHOUT_ONE))
+    pipeline = pipeline_for("clinicaltrials", connection, load_settings().dlt_dir)
+    land(pipeline, lambda: clinicaltrials().with_resources("studies_resync"))
+
+
 def test_marts_hold_one_row_per_distinct_study_and_search_finds_by_condition(database):
     samples = str(SAMPLES_DIR / "clinicaltrials")
     land_clinicaltrials(database, bulk_location=samples)
@@ -65,13 +84,7 @@ def test_marts_hold_one_row_per_distinct_study_and_search_finds_by_condition(dat
 
 
 def test_the_latest_version_of_a_study_wins(database, tmp_path: Path):
-    release = tmp_path / "release"
-    release.mkdir()
-    shutil.copy(SAMPLES_DIR / "clinicaltrials" / "study_NCT03475563.json", release)
-    land_clinicaltrials(database, bulk_location=str(release))
-    later = sample("clinicaltrials/derived/study_NCT03475563_later_version.json")
-    (release / "study_NCT03475563.json").write_bytes(later)
-    land_clinicaltrials(database, bulk_location=str(release))
+    land_a_study_then_its_later_version(database, tmp_path)
 
     build(database)
 
@@ -89,10 +102,7 @@ def test_a_study_missing_from_a_resync_is_absent_from_the_marts(
     build(database)
     assert query(database, "select count(*) from marts.clinical_trials") == [(10,)]
 
-    monkeypatch.setenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", "100")
-    studies_api.resyncs.append(json_response(RESYNC_WITHOUT_ONE))
-    pipeline = pipeline_for("clinicaltrials", database, load_settings().dlt_dir)
-    land(pipeline, lambda: clinicaltrials().with_resources("studies_resync"))
+    resync_without_one(database, studies_api, monkeypatch)
     build(database)
 
     ids = [row[0] for row in query(database, "select nct_id from marts.clinical_trials order by 1")]
@@ -131,17 +141,8 @@ def test_incremental_build_rebuilds_only_what_changed_and_equals_a_full_build(
     row_versions = dict(query(database, "select nct_id, xmin::text from marts.clinical_trials"))
 
     # A deletion found by re-sync, then a new study and a later version of it.
-    monkeypatch.setenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", "100")
-    studies_api.resyncs.append(json_response(RESYNC_WITHOUT_ONE))
-    pipeline = pipeline_for("clinicaltrials", database, load_settings().dlt_dir)
-    land(pipeline, lambda: clinicaltrials().with_resources("studies_resync"))
-    release = tmp_path / "release"
-    release.mkdir()
-    shutil.copy(SAMPLES_DIR / "clinicaltrials" / "study_NCT03475563.json", release)
-    land_clinicaltrials(database, bulk_location=str(release))
-    later = sample("clinicaltrials/derived/study_NCT03475563_later_version.json")
-    (release / "study_NCT03475563.json").write_bytes(later)
-    land_clinicaltrials(database, bulk_location=str(release))
+    resync_without_one(database, studies_api, monkeypatch)
+    land_a_study_then_its_later_version(database, tmp_path)
 
     build(database)
     incremental = mart_contents(database)
