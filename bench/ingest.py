@@ -28,13 +28,13 @@ from medmirror.settings import ConnectionInfo
 
 
 def land_with_medmirror(connection: ConnectionInfo, archive: Path, scratch: Path) -> float:
-    from extract.clinicaltrials import clinicaltrials
+    from extract.clinicaltrials import RAW_INDEXES, clinicaltrials
     from extract.landing import land, pipeline_for
 
     use_database(connection, scratch)
     pipeline = pipeline_for("clinicaltrials", connection, scratch / "dlt")
     with timed() as took:
-        land(pipeline, lambda: clinicaltrials(bulk_location=str(archive)))
+        land(pipeline, lambda: clinicaltrials(bulk_location=str(archive)), indexes=RAW_INDEXES)
     return took["seconds"]
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -28,19 +29,22 @@ from bench.common import (
     table,
     timed,
     use_database,
+    warehouse_connection,
 )
 from bench.generate import StudyGenerator, write_zip
 from medmirror.settings import ConnectionInfo
 
 
 def land(connection: ConnectionInfo, location: Path, scratch: Path) -> float:
-    from extract.clinicaltrials import clinicaltrials
+    from extract.clinicaltrials import RAW_INDEXES, clinicaltrials
     from extract.landing import land as land_windows
     from extract.landing import pipeline_for
 
     pipeline = pipeline_for("clinicaltrials", connection, scratch / "dlt")
     with timed() as took:
-        land_windows(pipeline, lambda: clinicaltrials(bulk_location=str(location)))
+        land_windows(
+            pipeline, lambda: clinicaltrials(bulk_location=str(location)), indexes=RAW_INDEXES
+        )
     return took["seconds"]
 
 
@@ -84,15 +88,26 @@ def main() -> None:
     parser.add_argument("--studies", type=int, default=100_000)
     parser.add_argument("--release", type=Path, help="a generated release (default: made now)")
     parser.add_argument("--database", default="bench_pipeline")
+    parser.add_argument(
+        "--landed-in",
+        type=float,
+        help="the release is already landed in --database, in this many seconds: "
+        "only build (from scratch), then the delta",
+    )
     args = parser.parse_args()
 
-    release = args.release or generated_zip(args.studies)
-    connection = fresh_database(args.database)
     scratch = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-    use_database(connection, scratch)
-
-    land_s = land(connection, release, scratch)
-    full_s = build(connection)
+    if args.landed_in:
+        connection = replace(warehouse_connection(), database=args.database)
+        use_database(connection, scratch)
+        land_s = args.landed_in
+        full_s = build(connection, "--full-refresh")
+    else:
+        release = args.release or generated_zip(args.studies)
+        connection = fresh_database(args.database)
+        use_database(connection, scratch)
+        land_s = land(connection, release, scratch)
+        full_s = build(connection)
     delta = delta_zip(args.studies)
     delta_land_s = land(connection, delta, scratch)
     incremental_s = build(connection)

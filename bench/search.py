@@ -114,7 +114,8 @@ def main() -> None:
             "",
             f"{percentile(fast_all, 0.5) * 1000:,.1f}",
             f"{percentile(fast_all, 0.95) * 1000:,.1f}",
-            f"{statistics.median(naive_all) * 1000:,.0f} (p95 {percentile(naive_all, 0.95) * 1000:,.0f})",
+            f"{statistics.median(naive_all) * 1000:,.0f} "
+            f"(p95 {percentile(naive_all, 0.95) * 1000:,.0f})",
             f"{statistics.mean(overlaps):.0%}",
         )
     )

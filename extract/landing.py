@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,11 +158,14 @@ def land(
     *,
     full: bool = False,
     on_window: Callable[[LandingResult], None] | None = None,
+    indexes: Mapping[str, Sequence[str]] | None = None,
 ) -> LandingResult:
     """Run `make_source()` into `pipeline` window after window until it has no more.
 
     `full` first resets the cursors of the source's resources (raw keeps its history; the
     marts keep the latest version of each record), so everything is pulled again.
+    `indexes` (raw table -> columns) are created once the tables exist, after the first
+    load: a bulk load into a table without indexes is faster, and later loads keep them.
     """
     started = time.monotonic()
     source_name = make_source().name
@@ -184,8 +187,24 @@ def land(
             on_window(result)
         if not _has_more_windows(pipeline, source_name, source.resources.selected.keys()):
             break
+    _ensure_indexes(pipeline, indexes or {})
     result.seconds = time.monotonic() - started
     return result
+
+
+def _ensure_indexes(pipeline: dlt.Pipeline, indexes: Mapping[str, Sequence[str]]) -> None:
+    if not indexes:
+        return
+    with pipeline.sql_client() as client:
+        for table, columns in indexes.items():
+            qualified = client.make_qualified_table_name(table)
+            if not client.execute_sql("select to_regclass(%s)", qualified)[0][0]:
+                continue  # nothing landed in it yet
+            name = client.escape_column_name(f"{table}_{'_'.join(columns)}_idx")
+            column_list = ", ".join(client.escape_column_name(column) for column in columns)
+            client.execute_sql(
+                f"create index if not exists {name} on {qualified} ({column_list})"  # noqa: S608
+            )
 
 
 def extract_error_in(failure: BaseException) -> ExtractError | None:

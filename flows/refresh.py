@@ -54,7 +54,9 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
 
     error: str | None = None
     try:
-        result = land(pipeline, make_source, full=full, on_window=progress)
+        result = land(
+            pipeline, make_source, full=full, on_window=progress, indexes=spec.raw_indexes
+        )
     except Exception as failure:
         error = str(failure)
         raise

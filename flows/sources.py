@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dlt.extract.source import DltSource
 
+from extract.clinicaltrials import RAW_INDEXES as clinicaltrials_raw_indexes
 from extract.clinicaltrials import clinicaltrials
 from medmirror.settings import DBT_PROJECT_DIR, SAMPLES_DIR
 
@@ -33,6 +34,7 @@ class SourceSpec:
     raw_table: str  # the main raw table (for status: rows and newest record)
     cursor_column: str  # its cursor: the newest value is the newest record's date
     marts: tuple[str, ...]  # the marts it feeds (schema `marts`)
+    raw_indexes: dict[str, tuple[str, ...]]  # raw table -> indexed columns
     samples: Path | None = None  # bundled real publisher files, landed by the demo
     search: SearchExample | None = None
 
@@ -59,6 +61,7 @@ SOURCES: dict[str, SourceSpec] = {
             raw_table="studies",
             cursor_column="last_update_post_date",
             marts=("clinical_trials", "trial_conditions", "trial_interventions"),
+            raw_indexes=clinicaltrials_raw_indexes,
             samples=SAMPLES_DIR / "clinicaltrials",
             search=SearchExample(
                 mart="clinical_trials",

@@ -42,6 +42,8 @@ from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, t
 log = logging.getLogger(__name__)
 
 TABLE = "studies"
+# Raw indexes `land()` keeps: dbt's incremental models and the re-sync look studies up by id.
+RAW_INDEXES = {TABLE: ("nct_id", "_dlt_load_id")}
 BULK_SUFFIXES = (".json",)
 COLUMNS = {
     **LANDING_COLUMNS,

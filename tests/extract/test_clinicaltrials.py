@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from extract.clinicaltrials import clinicaltrials
+from extract.clinicaltrials import RAW_INDEXES, clinicaltrials
 from extract.errors import MalformedInput, PublisherUnavailable
 from extract.landing import LandingResult, land, pipeline_for
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
@@ -43,7 +43,7 @@ def land_clinicaltrials(
 ) -> LandingResult:
     settings = load_settings()
     pipeline = pipeline_for("clinicaltrials", connection, settings.dlt_dir)
-    return land(pipeline, lambda: clinicaltrials(**source_args), full=full)
+    return land(pipeline, lambda: clinicaltrials(**source_args), full=full, indexes=RAW_INDEXES)
 
 
 def raw_rows(connection: ConnectionInfo) -> list[tuple]:
@@ -176,7 +176,7 @@ def test_malformed_page_fails_naming_source_and_page_and_keeps_what_landed(
 # -- a killed process --------------------------------------------------------------------
 
 LAND_IN_CHILD = """
-from extract.clinicaltrials import clinicaltrials
+from extract.clinicaltrials import RAW_INDEXES, clinicaltrials
 from extract.landing import land, pipeline_for
 from medmirror.settings import load_settings
 from medmirror.warehouse import resolve_connection

@@ -26,11 +26,11 @@ changed_studies as (
     where loaded_at > (select coalesce(max(last_landed_at), '-infinity') from {{ this }})
 ),
 
+-- `= any(array(...))` rather than a join: the key list reaches the raw table's index,
+-- so only the changed studies' documents are read.
 landings as (
-    select studies.*
-    from studies
-    inner join changed_studies
-        on studies.nct_id = changed_studies.nct_id
+    select * from studies
+    where nct_id = any(array(select nct_id from changed_studies))
 ),
 {% else %}
 landings as (

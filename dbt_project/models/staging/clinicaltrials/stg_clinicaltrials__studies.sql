@@ -1,7 +1,15 @@
 with
 
 source as (
-    select * from {{ source('clinicaltrials', 'studies') }}
+    select
+        landed.nct_id,
+        landed.deleted,
+        landed.last_update_post_date,
+        landed._dlt_load_id,
+        landed.source_uri,
+        document.record
+    from {{ source('clinicaltrials', 'studies') }} as landed
+    cross join lateral ({{ detoast('landed.record') }}) as document
 ),
 
 renamed as (
