@@ -56,12 +56,12 @@ def build(connection: ConnectionInfo, *extra: str) -> float:
     return took["seconds"]
 
 
-def delta_zip(studies: int, share: float = 0.01) -> Path:
+def delta_zip(studies: int, seed: int, share: float = 0.01) -> Path:
     """Later versions of `share / 2` of the studies and as many new ones."""
     half = max(1, int(studies * share / 2))
-    target = OUT / f"ctgov-delta-{studies}.zip"
+    target = OUT / f"ctgov-delta-{studies}-seed-{seed}.zip"
     if not target.exists():
-        generator = StudyGenerator(seed=99)
+        generator = StudyGenerator(seed=seed)
         step = max(1, studies // half)
         changed = (generator.study(n, updated=date(2026, 11, 21)) for n in range(0, studies, step))
         new = (generator.study(studies + n, updated=date(2026, 11, 21)) for n in range(half))
@@ -94,6 +94,9 @@ def main() -> None:
         help="the release is already landed in --database, in this many seconds: "
         "only build (from scratch), then the delta",
     )
+    parser.add_argument(
+        "--delta-seed", type=int, default=99, help="another seed, another delta (for reruns)"
+    )
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
@@ -108,7 +111,7 @@ def main() -> None:
         use_database(connection, scratch)
         land_s = land(connection, release, scratch)
         full_s = build(connection)
-    delta = delta_zip(args.studies)
+    delta = delta_zip(args.studies, args.delta_seed)
     delta_land_s = land(connection, delta, scratch)
     incremental_s = build(connection)
     trials = count(connection, "marts.clinical_trials")

@@ -20,9 +20,15 @@ studies as (
 ),
 
 {% if is_incremental() %}
+-- A second import of the same view (not `studies` again): PostgreSQL materialises a CTE
+-- used twice, which would decompress every landed document on each run.
+landed_studies as (
+    select nct_id, loaded_at from {{ ref('stg_clinicaltrials__studies') }}
+),
+
 changed_studies as (
     select distinct nct_id
-    from studies
+    from landed_studies
     where loaded_at > (select coalesce(max(last_landed_at), '-infinity') from {{ this }})
 ),
 
