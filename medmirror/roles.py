@@ -67,6 +67,8 @@ def ensure_roles(owner: ConnectionInfo, password_dir: Path, raw_schemas: Iterabl
                 sql.SQL("grant temporary on database {} to {}").format(database, transformer)
             )
             cur.execute("revoke all on schema public from public")
+            # The search functions' GIN index holds a date too (see the dbt macros).
+            cur.execute("create extension if not exists btree_gin")
             for schema in TRANSFORMER_SCHEMAS:
                 _own_schema(cur, schema, TRANSFORMER)
             for schema in raw_schemas:

@@ -11,13 +11,14 @@
             ('conditions', 'text[]'),
             ('last_update_post_date', 'date'),
         ],
+        year='last_update_year',
         prior='last_update_post_date',
     ) }}",
     indexes=[
         {'columns': ['nct_id'], 'unique': True},
-        {'columns': ['search_vector'], 'type': 'gin'},
-        {'columns': ['last_landed_at']},
+        {'columns': ['search_vector', 'last_update_year'], 'type': 'gin'},
         {'columns': ['last_update_post_date']},
+        {'columns': ['last_landed_at']},
     ],
 ) }}
 
@@ -68,6 +69,7 @@ trials as (
         studies.brief_summary,
         coalesce(studies.has_results, false) as has_results,
         studies.last_update_post_date,
+        cast(extract(year from studies.last_update_post_date) as smallint) as last_update_year,
         studies.loaded_at,
         studies.last_landed_at
     from studies
