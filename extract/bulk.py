@@ -3,8 +3,10 @@
 A bulk location is a folder, a single file, a `.zip`, or an `https://` URL of one (which
 is downloaded once into the data folder, then read like a local file). Every member is
 opened as a stream: zip members and gz files are decompressed as they are read, never
-loaded whole into memory. Members come in a stable order (sorted by path), so a run that
-stops can resume after the last member it finished.
+loaded whole into memory. Members come in a stable order (folders sorted by path, a zip's
+members in the zip's own order), so a run that stops can resume after the last member it
+finished. Memory grows only with the number of members in a zip (its directory, about
+half a kilobyte each), never with their size.
 """
 
 from __future__ import annotations
@@ -113,16 +115,16 @@ def _members_of(path: Path, *, source: str, suffixes: tuple[str, ...]) -> Iterat
         except (zipfile.BadZipFile, OSError) as broken:
             yield BulkMember(uri=str(path), path=path, problem=f"not a readable zip: {broken}")
             return
-        with archive:
-            listing = sorted(
-                (info.filename, info.CRC)
-                for info in archive.infolist()
-                if not info.is_dir() and _wanted(info.filename, suffixes)
-            )
-            for name, crc in listing:
-                yield BulkMember(
-                    uri=f"{path}!{name}", path=path, member=name, crc=crc, archive=archive
-                )
+        with archive:  # members in the zip's own order: the same every time it is read
+            for info in archive.infolist():
+                if not info.is_dir() and _wanted(info.filename, suffixes):
+                    yield BulkMember(
+                        uri=f"{path}!{info.filename}",
+                        path=path,
+                        member=info.filename,
+                        crc=info.CRC,
+                        archive=archive,
+                    )
     elif _wanted(path.name, suffixes):
         yield BulkMember(uri=str(path), path=path)
 
