@@ -1,19 +1,23 @@
+-- Analysed after each build: the search function reads the planner's match estimates.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     pre_hook="{{ delete_changed_keys('nct_id', ref('int_studies_deduplicated')) }}",
-    post_hook="{{ create_search_function(
-        columns=[
-            ('nct_id', 'text'),
-            ('brief_title', 'text'),
-            ('overall_status', 'text'),
-            ('phase', 'text'),
-            ('conditions', 'text[]'),
-            ('last_update_post_date', 'date'),
-        ],
-        year='last_update_year',
-        prior='last_update_post_date',
-    ) }}",
+    post_hook=[
+        "analyze {{ this }}",
+        "{{ create_search_function(
+            columns=[
+                ('nct_id', 'text'),
+                ('brief_title', 'text'),
+                ('overall_status', 'text'),
+                ('phase', 'text'),
+                ('conditions', 'text[]'),
+                ('last_update_post_date', 'date'),
+            ],
+            year='last_update_year',
+            prior='last_update_post_date',
+        ) }}",
+    ],
     indexes=[
         {'columns': ['nct_id'], 'unique': True},
         {'columns': ['search_vector', 'last_update_year'], 'type': 'gin'},
