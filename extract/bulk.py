@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import requests
@@ -43,7 +43,6 @@ class BulkMember:
     uri: str  # where it came from: a path, or "archive.zip!member"
     path: Path  # the file on disk (the archive for a zip member)
     member: str | None = None  # the member name inside the zip
-    crc: int | None = None  # the zip member's CRC-32 (tells an unchanged member)
     archive: zipfile.ZipFile | None = field(default=None, compare=False, repr=False)
     problem: str | None = None  # why it cannot be read at all (a broken archive)
 
@@ -95,13 +94,37 @@ def signature(path: Path, *, source: str, suffixes: tuple[str, ...]) -> str:
     """A digest of what a bulk location holds (names, sizes and zip CRCs or file mtimes):
     equal digests mean an unchanged release, so a rerun can skip it."""
     digest = hashlib.sha256()
-    for member in _members_of(path, source=source, suffixes=suffixes):
-        if member.member is None or member.problem:
-            stat = member.path.stat()
-            digest.update(f"{member.uri}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-        else:
-            digest.update(f"{member.uri}|{member.crc}\n".encode())
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if file.suffix == ".zip":
+            digest.update(f"{file}|".encode())
+            _digest_zip_directory(file, digest)
+        elif _wanted(file.name, suffixes):
+            stat = file.stat()
+            digest.update(f"{file}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def _digest_zip_directory(path: Path, digest: Any) -> None:  # a hashlib hash
+    """Feed a zip's central directory (names, sizes, CRCs of every member) to `digest`,
+    read as raw bytes: no per-member objects, whatever the number of members."""
+    with open(path, "rb") as zipped:
+        try:
+            end = zipfile._EndRecData(zipped)  # noqa: SLF001 - the stdlib's own parser
+        except OSError:
+            end = None
+        if not end:  # not a readable zip: its size and time stand for it
+            stat = path.stat()
+            digest.update(f"{stat.st_size}|{stat.st_mtime_ns}".encode())
+            return
+        size, offset = end[zipfile._ECD_SIZE], end[zipfile._ECD_OFFSET]  # noqa: SLF001
+        zipped.seek(offset)
+        while size > 0:
+            chunk = zipped.read(min(size, DOWNLOAD_CHUNK))
+            if not chunk:
+                break
+            digest.update(chunk)
+            size -= len(chunk)
 
 
 def _members_of(path: Path, *, source: str, suffixes: tuple[str, ...]) -> Iterator[BulkMember]:
@@ -122,7 +145,6 @@ def _members_of(path: Path, *, source: str, suffixes: tuple[str, ...]) -> Iterat
                         uri=f"{path}!{info.filename}",
                         path=path,
                         member=info.filename,
-                        crc=info.CRC,
                         archive=archive,
                     )
     elif _wanted(path.name, suffixes):
