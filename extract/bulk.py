@@ -5,14 +5,15 @@ is downloaded once into the data folder, then read like a local file). Every mem
 opened as a stream: zip members and gz files are decompressed as they are read, never
 loaded whole into memory. Members come in a stable order (folders sorted by path, a zip's
 members in the zip's own order), so a run that stops can resume after the last member it
-finished. Memory grows only with the number of members in a zip (its directory, about
-half a kilobyte each), never with their size.
+finished. A zip's directory is read record by record (`extract.zipdirectory`): memory
+stays flat whatever the number and size of the members.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import logging
 import zipfile
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ import requests
 
 from extract.errors import MalformedInput, PublisherUnavailable
 from extract.http import PublisherClient
+from extract.zipdirectory import ZipWithoutDirectory, directory_chunks, entries
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +38,19 @@ DOWNLOAD_CHUNK = 1 << 20
 class BulkMember:
     """One document of a bulk release: a file, or a member inside a zip.
 
-    A zip member reads through the archive its iterator opened once (opening a zip parses
-    its whole directory), so it can be read only while that iteration goes on.
+    A zip member reads through the archive its iterator opened once, so it can be read
+    only while that iteration goes on.
     """
 
     uri: str  # where it came from: a path, or "archive.zip!member"
     path: Path  # the file on disk (the archive for a zip member)
-    member: str | None = None  # the member name inside the zip
+    member: zipfile.ZipInfo | None = field(default=None, compare=False, repr=False)
     archive: zipfile.ZipFile | None = field(default=None, compare=False, repr=False)
     problem: str | None = None  # why it cannot be read at all (a broken archive)
 
     @property
     def name(self) -> str:
-        return self.member or self.path.name
+        return self.member.filename if self.member else self.path.name
 
     @contextmanager
     def open(self) -> Iterator[BinaryIO]:
@@ -106,25 +108,13 @@ def signature(path: Path, *, source: str, suffixes: tuple[str, ...]) -> str:
 
 
 def _digest_zip_directory(path: Path, digest: Any) -> None:  # a hashlib hash
-    """Feed a zip's central directory (names, sizes, CRCs of every member) to `digest`,
-    read as raw bytes: no per-member objects, whatever the number of members."""
-    with open(path, "rb") as zipped:
-        try:
-            end = zipfile._EndRecData(zipped)  # noqa: SLF001 - the stdlib's own parser
-        except OSError:
-            end = None
-        if not end:  # not a readable zip: its size and time stand for it
-            stat = path.stat()
-            digest.update(f"{stat.st_size}|{stat.st_mtime_ns}".encode())
-            return
-        size, offset = end[zipfile._ECD_SIZE], end[zipfile._ECD_OFFSET]  # noqa: SLF001
-        zipped.seek(offset)
-        while size > 0:
-            chunk = zipped.read(min(size, DOWNLOAD_CHUNK))
-            if not chunk:
-                break
+    """Feed a zip's central directory (names, sizes, CRCs of every member) to `digest`."""
+    try:
+        for chunk in directory_chunks(path):
             digest.update(chunk)
-            size -= len(chunk)
+    except (zipfile.BadZipFile, OSError):  # not a readable zip: its size and time stand for it
+        stat = path.stat()
+        digest.update(f"{stat.st_size}|{stat.st_mtime_ns}".encode())
 
 
 def _members_of(path: Path, *, source: str, suffixes: tuple[str, ...]) -> Iterator[BulkMember]:
@@ -134,18 +124,17 @@ def _members_of(path: Path, *, source: str, suffixes: tuple[str, ...]) -> Iterat
                 yield from _members_of(child, source=source, suffixes=suffixes)
     elif path.suffix == ".zip":
         try:
-            archive = zipfile.ZipFile(path)
+            members = entries(path)
+            first = next(members, None)
+            archive = ZipWithoutDirectory(path)
         except (zipfile.BadZipFile, OSError) as broken:
             yield BulkMember(uri=str(path), path=path, problem=f"not a readable zip: {broken}")
             return
         with archive:  # members in the zip's own order: the same every time it is read
-            for info in archive.infolist():
+            for info in itertools.chain([first] if first else [], members):
                 if not info.is_dir() and _wanted(info.filename, suffixes):
                     yield BulkMember(
-                        uri=f"{path}!{info.filename}",
-                        path=path,
-                        member=info.filename,
-                        archive=archive,
+                        uri=f"{path}!{info.filename}", path=path, member=info, archive=archive
                     )
     elif _wanted(path.name, suffixes):
         yield BulkMember(uri=str(path), path=path)
