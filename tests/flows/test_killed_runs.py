@@ -9,6 +9,7 @@ child. The rerun is a plain, unhooked run.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -60,25 +61,43 @@ else:
         return original(*args, **kwargs)
     setattr(owner, name, hanging)
 
-from extract.clinicaltrials import clinicaltrials
+import json
 from extract.landing import land, pipeline_for
 from flows.dbt_runner import run_dbt
+from flows.sources import spec_of
 from medmirror.settings import load_settings
 from medmirror.warehouse import resolve_connection
 settings = load_settings()
 connection = resolve_connection(settings)
-bulk = os.environ.get("BULK")
-source_args = {"bulk_location": bulk, "bulk_studies_per_window": 5} if bulk else {}
-land(pipeline_for("clinicaltrials", connection, settings.dlt_dir),
-     lambda: clinicaltrials(**source_args))
-run_dbt(["build", "--select", "source:clinicaltrials+"], connection)
+spec = spec_of(os.environ["SOURCE"])
+source_args = json.loads(os.environ["SOURCE_ARGS"])
+land(pipeline_for(spec.name, connection, settings.dlt_dir),
+     lambda: spec.make_source(**source_args), indexes=spec.raw_indexes)
+run_dbt(["build", "--select", f"source:{spec.name}+"], connection)
 """
 
 
-def kill_child_when_it_hangs(hang_at: str, marker: Path, **env: str) -> None:
+def kill_child_when_it_hangs(
+    hang_at: str,
+    marker: Path,
+    *,
+    source: str = "clinicaltrials",
+    source_args: dict | None = None,
+    on_call: int = 1,
+) -> None:
+    """Run a refresh of `source` (its dlt source built with `source_args`, then the dbt
+    build of what it feeds) in a child process; SIGKILL it when it reaches `hang_at` for the
+    `on_call`-th time (`module:attribute.path`, or `dbt:<model>` once that model is built)."""
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD],
-        env=dict(os.environ, HANG_AT=hang_at, HANG_MARKER=str(marker), **env),
+        env=dict(
+            os.environ,
+            HANG_AT=hang_at,
+            HANG_MARKER=str(marker),
+            HANG_ON_CALL=str(on_call),
+            SOURCE=source,
+            SOURCE_ARGS=json.dumps(source_args or {}),
+        ),
     )
     try:
         deadline = time.monotonic() + 180
@@ -142,16 +161,21 @@ def clean_bulk_marts(warehouse):
 @pytest.mark.parametrize(
     ("step", "hang_at", "on_call"),
     [
-        ("extract", "extract.bulk:BulkMember.read", "8"),  # in the second window
-        ("normalize", "dlt.normalize.normalize:Normalize.spool_files", "2"),
-        ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob.run", "2"),
-        ("dbt build", "dbt:int_studies_deduplicated", "1"),
+        ("extract", "extract.bulk:BulkMember.read", 8),  # in the second window
+        ("normalize", "dlt.normalize.normalize:Normalize.spool_files", 2),
+        ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob.run", 2),
+        ("dbt build", "dbt:int_studies_deduplicated", 1),
     ],
 )
 def test_bulk_run_killed_then_rerun_equals_a_clean_run(
     database, clean_bulk_marts, tmp_path, step, hang_at, on_call
 ):
-    kill_child_when_it_hangs(hang_at, tmp_path / "hanging", BULK=SAMPLES, HANG_ON_CALL=on_call)
+    kill_child_when_it_hangs(
+        hang_at,
+        tmp_path / "hanging",
+        source_args={"bulk_location": SAMPLES, "bulk_studies_per_window": 5},
+        on_call=on_call,
+    )
 
     rerun(database, bulk_location=SAMPLES, bulk_studies_per_window=5)
 
