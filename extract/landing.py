@@ -143,10 +143,17 @@ class LandingResult:
 
 
 def pipeline_for(source: str, connection: ConnectionInfo, pipelines_dir: Path) -> dlt.Pipeline:
-    """The dlt pipeline of a source: named after it, landing in `raw_<source>`."""
+    """The dlt pipeline of a source: named after it, landing in `raw_<source>`.
+
+    dlt's unique constraints (on `_dlt_id`) are not created: a process killed during a
+    load can leave a job committed in PostgreSQL but not yet marked done by dlt, and the
+    rerun loads that job again. Raw is append-only history and may hold a row twice (dbt
+    keeps one version per key), whereas a unique constraint would fail the rerun, and
+    every later one, on a duplicate key. `land()` creates the indexes raw needs.
+    """
     return dlt.pipeline(
         pipeline_name=source,
-        destination=dlt.destinations.postgres(credentials=connection.url()),
+        destination=dlt.destinations.postgres(credentials=connection.url(), create_indexes=False),
         dataset_name=f"raw_{source}",
         pipelines_dir=str(pipelines_dir),
     )
