@@ -76,11 +76,21 @@ class BulkMember:
             raise MalformedInput(source, self.uri, f"cannot read: {broken}") from None
 
 
-def resolve_location(location: str | Path, *, source: str, download_dir: Path) -> Path:
-    """The local path of a bulk location (a URL is downloaded first)."""
+def resolve_location(
+    location: str | Path,
+    *,
+    source: str,
+    download_dir: Path,
+    name: str | None = None,
+    refetch: bool = False,
+) -> Path:
+    """The local path of a bulk location (a URL is downloaded first; see `download` for
+    `name` and `refetch`)."""
     location = str(location)
     if urlsplit(location).scheme in ("http", "https"):
-        return download(location, source=source, download_dir=download_dir)
+        return download(
+            location, source=source, download_dir=download_dir, name=name, refetch=refetch
+        )
     path = Path(location).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"{source}: bulk location {path} does not exist")
@@ -145,10 +155,22 @@ def _wanted(name: str, suffixes: tuple[str, ...]) -> bool:
     return name.endswith(suffixes)
 
 
-def download(url: str, *, source: str, download_dir: Path) -> Path:
-    """Fetch `url` into `download_dir` (once: an existing complete copy is reused)."""
-    target = download_dir / source / (Path(urlsplit(url).path).name or "download")
-    if target.exists():
+def download(
+    url: str,
+    *,
+    source: str,
+    download_dir: Path,
+    name: str | None = None,
+    refetch: bool = False,
+) -> Path:
+    """Fetch `url` into `download_dir` (once: an existing complete copy is reused).
+
+    `name` is the file name to save it under when the URL's own does not say what it is
+    (`.../media/76860/download` is a zip). `refetch` fetches it again even when a copy
+    exists: for a URL that always serves the current release, whose content changes.
+    """
+    target = download_dir / source / (name or Path(urlsplit(url).path).name or "download")
+    if target.exists() and not refetch:
         log.info("%s: using the copy of %s already in %s", source, url, target)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

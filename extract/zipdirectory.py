@@ -87,13 +87,22 @@ def entries(path: Path) -> Iterator[zipfile.ZipInfo]:
                 info.reserved,
                 info.flag_bits,
                 info.compress_type,
-                _time,
-                _date,
+                dos_time,
+                dos_date,
                 info.CRC,
                 info.compress_size,
                 info.file_size,
             ) = record[1:12]
             info.volume, info.internal_attr, info.external_attr = record[15:18]
+            # The member's MS-DOS modification time, decoded as zipfile itself does.
+            info.date_time = (
+                (dos_date >> 9) + 1980,
+                (dos_date >> 5) & 0xF,
+                dos_date & 0x1F,
+                dos_time >> 11,
+                (dos_time >> 5) & 0x3F,
+                (dos_time & 0x1F) * 2,
+            )
             info.header_offset = record[zipfile._CD_LOCAL_HEADER_OFFSET]  # noqa: SLF001
             info._decodeExtra()  # noqa: SLF001 - zip64 sizes and offsets
             info.header_offset += shift

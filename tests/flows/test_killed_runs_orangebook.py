@@ -1,0 +1,94 @@
+"""An Orange Book refresh killed with SIGKILL in each step, then run again, ends with
+exactly the marts of a clean run: nothing lost, nothing twice.
+
+The killed run is a child process (see `test_killed_runs.kill_child_when_it_hangs`) that
+lands a release cut from FDA's real one (three files, so three committed windows) and
+builds the marts; the rerun is a plain, unhooked run in this process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import pytest
+
+from tests.conftest import _admin_sql, query
+from tests.extract.test_orangebook import EXCERPT, build, land_orangebook
+from tests.flows.test_killed_runs import kill_child_when_it_hangs
+
+RELEASE = str(EXCERPT)
+
+
+def marts(connection) -> dict[str, list[tuple]]:
+    """What an analyst sees."""
+    return {
+        "products": query(
+            connection,
+            "select product_id, trade_name, marketing_status, approval_date, patent_count, "
+            "patent_numbers, exclusivity_count, released_at "
+            "from marts.orange_book_products order by 1",
+        ),
+        "patents": query(
+            connection,
+            "select product_id, patent_no, patent_use_code, patent_expire_date "
+            "from marts.orange_book_patents order by 1, 2, 3",
+        ),
+        "exclusivities": query(
+            connection,
+            "select product_id, exclusivity_code, exclusivity_date "
+            "from marts.orange_book_exclusivities order by 1, 2, 3",
+        ),
+    }
+
+
+def rerun(connection) -> None:
+    land_orangebook(connection, bulk_location=RELEASE)
+    build(connection)
+
+
+@pytest.fixture(scope="module")
+def clean_marts(warehouse):
+    """The marts of one clean run, in a database of their own."""
+    admin = warehouse.connection()
+    _admin_sql(admin, 'drop database if exists "clean_orangebook" with (force)')
+    _admin_sql(admin, 'create database "clean_orangebook"')
+    connection = replace(admin, database="clean_orangebook")
+    previous = os.environ.get("MEDMIRROR_DATABASE_URL")
+    os.environ["MEDMIRROR_DATABASE_URL"] = connection.url()
+    try:
+        rerun(connection)
+        return marts(connection)
+    finally:
+        if previous is None:
+            os.environ.pop("MEDMIRROR_DATABASE_URL", None)
+        else:
+            os.environ["MEDMIRROR_DATABASE_URL"] = previous
+
+
+@pytest.mark.parametrize(
+    ("step", "hang_at", "on_call"),
+    [
+        # Opening the second file: the first file's window is committed.
+        ("extract", "extract.bulk:BulkMember.open", 2),
+        ("normalize", "dlt.normalize.normalize:Normalize.spool_files", 2),
+        ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob.run", 2),
+        ("dbt build", "dbt:int_orange_book_products_current", 1),
+    ],
+)
+def test_release_killed_then_rerun_equals_a_clean_run(
+    database, clean_marts, tmp_path, step, hang_at, on_call
+):
+    kill_child_when_it_hangs(
+        hang_at,
+        tmp_path / "hanging",
+        source="orangebook",
+        source_args={"bulk_location": RELEASE},
+        on_call=on_call,
+    )
+
+    rerun(database)
+
+    assert marts(database) == clean_marts, f"killed during {step}"
+    assert clean_marts["products"], "the clean run built the marts"
+    assert query(database, "select count(*) from raw_orangebook.products") == [(300,)]
