@@ -1,0 +1,362 @@
+"""PubMed: every citation in MEDLINE/PubMed, from NLM's baseline and update files or the
+E-utilities API.
+
+Resources, both landing `raw_pubmed.articles` (key `pmid`, cursor `date_revised`):
+
+- `articles`: E-utilities `esearch` for the citations modified (`datetype=mdat`) in the
+  next date window, kept on NCBI's history server (`usehistory=y`), then `efetch` of
+  them in batches; one window committed at a time, one day of overlap between runs.
+- `articles_bulk`: NLM's baseline and update files (`pubmedYYnNNNN.xml.gz`) from a
+  folder, a file or a URL, landed file by file in name order; each `DeleteCitation`
+  lands a deletion notice per PMID.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.sources import DltResource
+
+from extract.bulk import BulkMember, iter_members, resolve_location, signature
+from extract.errors import MalformedInput, RequestRejected
+from extract.http import PublisherClient
+from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.pubmed import settings
+from extract.pubmed.helpers import (
+    ARTICLE,
+    ARTICLES_SCHEMA,
+    BOOK_ARTICLE,
+    BULK_FILE,
+    DELETION,
+    LandedFiles,
+    article_row,
+    bulk_file_key,
+    deletion_rows,
+    fetch_error,
+    iter_items,
+    search_result,
+)
+
+log = logging.getLogger(__name__)
+
+TABLE = "articles"
+# Raw indexes `land()` keeps: dbt's incremental models look articles up by PMID.
+RAW_INDEXES = {TABLE: ("pmid", "_dlt_load_id")}
+BULK_SUFFIXES = (".xml",)  # and `.xml.gz`
+COLUMNS = {
+    **LANDING_COLUMNS,
+    "pmid": {"data_type": "text", "nullable": False},
+    "date_revised": {"data_type": "date", "nullable": True},
+}
+
+
+@dlt.source(name=settings.SOURCE)
+def pubmed(
+    eutils_url: str = settings.EUTILS_URL,
+    search_term: str = settings.SEARCH_TERM,
+    start_date: str | None = None,
+    window_days: int = settings.WINDOW_DAYS,
+    batch_size: int = settings.BATCH_SIZE,
+    eutils_tool: str = settings.EUTILS_TOOL,
+    eutils_email: str | None = None,
+    bulk_location: str | None = None,
+    bulk_articles_per_window: int = settings.BULK_ARTICLES_PER_WINDOW,
+    download_dir: str | None = None,
+) -> list[DltResource]:
+    """The API resource, or with `bulk_location` the bulk resource only."""
+    if bulk_location:
+        return [
+            articles_bulk(
+                bulk_location,
+                articles_per_window=bulk_articles_per_window,
+                download_dir=download_dir,
+            )
+        ]
+    return [
+        articles(
+            eutils_url=eutils_url,
+            search_term=search_term,
+            start_date=start_date,
+            window_days=window_days,
+            batch_size=batch_size,
+            eutils_tool=eutils_tool,
+            eutils_email=eutils_email,
+        )
+    ]
+
+
+# -- the E-utilities API -------------------------------------------------------------------
+
+
+@dlt.resource(name="articles", table_name=TABLE, write_disposition="append", columns=COLUMNS)
+def articles(
+    eutils_url: str = settings.EUTILS_URL,
+    search_term: str = settings.SEARCH_TERM,
+    start_date: str | None = None,
+    window_days: int = settings.WINDOW_DAYS,
+    batch_size: int = settings.BATCH_SIZE,
+    eutils_tool: str = settings.EUTILS_TOOL,
+    eutils_email: str | None = None,
+) -> Iterator[pa.Table]:
+    """Citations matching `search_term` modified in the next window of `window_days` days
+    (the last window ends today).
+
+    The cursor is the modification date to search from next (`next_from` in the resource
+    state) rather than a `dlt.sources.incremental` on a column: PubMed's modification date
+    (`mdat`) is not part of the records it returns. A window that ended before today is
+    complete and the next one starts the day after it; a window that reached today is
+    asked again from today on the next run (one day of overlap: citations modified later
+    that day are not missed). The first run starts at `start_date`, or where the bulk
+    files landed so far end (their newest DateRevised, less the overlap), or
+    `settings.INITIAL_DAYS` ago.
+    """
+    state = dlt.current.resource_state()
+    today = date.today()
+    start = min(_api_start(state, start_date, today), today)
+    end = min(start + timedelta(days=max(window_days, 1) - 1), today)
+    span = f"{start:%Y/%m/%d}-{end:%Y/%m/%d}"
+    client = PublisherClient(settings.SOURCE)
+    common: dict[str, Any] = {"db": "pubmed", "tool": eutils_tool}
+    if eutils_email:
+        common["email"] = eutils_email
+    what = f"search of citations modified {span}"
+    answer = client.get(
+        f"{eutils_url}/esearch.fcgi",
+        params={
+            **common,
+            "term": search_term,
+            "datetype": "mdat",
+            "mindate": f"{start:%Y/%m/%d}",
+            "maxdate": f"{end:%Y/%m/%d}",
+            "usehistory": "y",
+            "retmax": 0,  # the ids stay on the history server: efetch reads them there
+        },
+        what=what,
+    )
+    found = search_result(answer.content, where=what)
+    log.info("%s: %d citations modified %s", settings.SOURCE, found.count, span)
+    landed = skipped = 0
+    batch_size = max(batch_size, 1)
+    for retstart in range(0, found.count, batch_size):
+        what = (
+            f"efetch of records {retstart + 1}-{min(retstart + batch_size, found.count)} "
+            f"of {found.count} modified {span}"
+        )
+        answer = client.get(
+            f"{eutils_url}/efetch.fcgi",
+            params={
+                **common,
+                "query_key": found.query_key,
+                "WebEnv": found.web_env,
+                "retstart": retstart,
+                "retmax": batch_size,
+                "retmode": "xml",
+            },
+            what=what,
+        )
+        error = fetch_error(answer.content)
+        if error:
+            raise RequestRejected(
+                settings.SOURCE, what, f"E-utilities answered with an error: {error}"
+            )
+        rows = []
+        received = 0
+        for item in iter_items(io.BytesIO(answer.content), where=what):
+            received += 1
+            if item.tag == ARTICLE:
+                row = article_row(item, source_uri=eutils_url)
+                # where it came from: the URL that fetches this one citation again
+                row["source_uri"] = f"{eutils_url}/efetch.fcgi?db=pubmed&id={row['pmid']}"
+                rows.append(row)
+            elif item.tag == BOOK_ARTICLE:
+                skipped += 1  # a book chapter (e.g. GeneReviews): not an article
+        if not received:
+            # Rather than skip the rest of the window silently (an expired history
+            # session, a limit of the server): the window is asked again next run.
+            raise MalformedInput(settings.SOURCE, what, "the answer holds no records")
+        if rows:
+            landed += len(rows)
+            yield pa.Table.from_pylist(rows, schema=ARTICLES_SCHEMA)
+        log.info("%s: %s, %d articles so far", settings.SOURCE, what, landed)
+    if skipped:
+        log.info("%s: %d book chapters skipped (%s)", settings.SOURCE, skipped, span)
+    closed = end < today
+    # A closed window is complete; the last one is asked again from its end next time.
+    state["next_from"] = (end + timedelta(days=1) if closed else end).isoformat()
+    state[MORE_WINDOWS] = closed
+
+
+def _api_start(state: dict[str, Any], start_date: str | None, today: date) -> date:
+    if state.get("next_from"):
+        return date.fromisoformat(state["next_from"])
+    if start_date:
+        return date.fromisoformat(start_date.replace("/", "-"))
+    bulk = dlt.current.source_state().get("resources", {}).get("articles_bulk", {})
+    if bulk.get("newest_revised"):
+        return date.fromisoformat(bulk["newest_revised"]) - timedelta(days=settings.OVERLAP_DAYS)
+    return today - timedelta(days=settings.INITIAL_DAYS)
+
+
+# -- bulk files ------------------------------------------------------------------------------
+
+
+# No `columns` here: it lands two tables, each item bound to its own by `to_table`.
+@dlt.resource(name="articles_bulk", table_name=TABLE, write_disposition="append")
+def articles_bulk(
+    location: str,
+    articles_per_window: int = settings.BULK_ARTICLES_PER_WINDOW,
+    download_dir: str | None = None,
+) -> Iterator[pa.Table]:
+    """Every citation and deletion in the bulk files at `location` not landed before.
+
+    Files land in name order (in a folder tree, path order; NLM numbers its files by
+    date: the baseline, then the daily updates), each committed on its own: a load holds
+    the rows of one file, so a later file's revision or deletion always lands after what
+    it replaces. A file holding more than `articles_per_window` articles is committed in
+    windows of that many. The cursor is the ledger of files landed whole (`landed_files`
+    in the resource state, rather than a `dlt.sources.incremental`: a file name is not a
+    column): a rerun resumes inside the file it stopped in and skips every file already
+    landed, and a location unchanged since it was landed is skipped whole. A file that
+    cannot be read or parsed lands the articles before the fault and is recorded in
+    `raw_pubmed.rejects`; the rest of the release lands, and the file is read again the
+    next time the location changes.
+    """
+    state = dlt.current.resource_state()
+    path = resolve_location(
+        location, source=settings.SOURCE, download_dir=Path(download_dir or ".")
+    )
+    landed = LandedFiles(state.setdefault("landed_files", {}))
+    progress = state.get("progress") or {}
+    if progress.get("location") != str(location):
+        release = signature(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES)
+        if release == state.get("landed_release"):
+            log.info("%s: %s is unchanged since it was landed", settings.SOURCE, location)
+            state[MORE_WINDOWS] = False
+            return
+        progress = {"location": str(location), "release": release, "passed": [], "file": None}
+    window = _BulkWindow(state, articles_per_window)
+    for member in _bulk_files(path):
+        key = bulk_file_key(member.name)
+        if key in landed or key in progress["passed"]:
+            continue
+        if window.holds_rows:  # one file per load: the next file starts the next window
+            log.info("%s: committing bulk window; %s is next", settings.SOURCE, member.uri)
+            window.close(progress, more=True)
+            return
+        skip = progress.get("items", 0) if progress["file"] == key else 0
+        progress.update(file=key, items=skip)
+        try:
+            yield from window.read(member, progress, skip=skip)
+        except MalformedInput as bad:
+            yield from window.flush()
+            yield reject(bad)
+            window.holds_rows = True
+            progress["passed"].append(key)
+        else:
+            yield from window.flush()
+            if window.full:
+                log.info(
+                    "%s: committing bulk window at item %d of %s",
+                    settings.SOURCE,
+                    progress["items"],
+                    member.uri,
+                )
+                window.close(progress, more=True)
+                return
+            landed.add(key)
+            log.info("%s: %s landed", settings.SOURCE, member.uri)
+        progress.update(file=None, items=0)
+    yield from window.flush()
+    window.close(None, more=False)
+    state["landed_release"] = progress["release"]
+
+
+class _BulkWindow:
+    """The rows of one bulk window: batched into Arrow tables, counted, and the newest
+    DateRevised they hold kept in the resource state (the API starts after it)."""
+
+    def __init__(self, state: dict[str, Any], size: int) -> None:
+        self.state = state
+        self.size = max(size, 1)
+        self.batcher = RowBatcher(ARTICLES_SCHEMA)
+        self.rows = 0
+        self.holds_rows = False  # rows or rejects of a file: the window ends with that file
+        self.full = False
+        newest = state.get("newest_revised")
+        self.newest = date.fromisoformat(newest) if newest else None
+
+    def read(self, member: BulkMember, progress: dict[str, Any], *, skip: int) -> Iterator[Any]:
+        """The rows of `member` after its first `skip` items, until the window is full."""
+        if member.problem:
+            raise MalformedInput(settings.SOURCE, member.uri, member.problem)
+        with member.open() as stream:
+            for position, item in enumerate(iter_items(stream, where=member.uri)):
+                if position < skip:
+                    continue
+                rows: list[dict[str, Any]] = []
+                if item.tag == ARTICLE:
+                    try:
+                        rows = [article_row(item, source_uri=member.uri)]
+                    except MalformedInput as bad:  # one unusable article: the rest lands
+                        self.holds_rows = True
+                        yield reject(
+                            MalformedInput(
+                                settings.SOURCE, member.uri, f"item {position + 1}: {bad.problem}"
+                            )
+                        )
+                elif item.tag == DELETION:
+                    rows = deletion_rows(item, source_uri=member.uri)
+                # else a book chapter (PubmedBookArticle): not an article, not landed
+                for row in rows:
+                    yield from self._add(row)
+                progress["items"] = position + 1
+                if self.rows >= self.size:
+                    self.full = True
+                    return
+
+    def _add(self, row: dict[str, Any]) -> Iterator[Any]:
+        self.rows += 1
+        self.holds_rows = True
+        revised = row["date_revised"]
+        if revised and (self.newest is None or revised > self.newest):
+            self.newest = revised
+        table = self.batcher.add(row)
+        if table is not None:
+            yield to_table(table, TABLE, COLUMNS)
+
+    def flush(self) -> Iterator[Any]:
+        table = self.batcher.flush()
+        if table is not None:
+            yield to_table(table, TABLE, COLUMNS)
+
+    def close(self, progress: dict[str, Any] | None, *, more: bool) -> None:
+        """Commit point: what the window holds, and where the next one starts."""
+        if self.newest:
+            self.state["newest_revised"] = self.newest.isoformat()
+        if progress is None:
+            self.state.pop("progress", None)
+        else:
+            self.state["progress"] = progress
+        self.state[MORE_WINDOWS] = more
+
+
+def _bulk_files(path: Path) -> Iterator[BulkMember]:
+    """The release files at `path`: a file given by name is read whatever its name; in a
+    folder or zip, the files named like NLM's (`pubmed*.xml`, `pubmed*.xml.gz`)."""
+    for member in iter_members(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES):
+        if member.problem or path.is_file() and path.suffix != ".zip":
+            yield member
+        elif BULK_FILE.fullmatch(re.split(r"[/\\]", member.name)[-1]):
+            yield member
+        else:
+            log.debug(
+                "%s: %s is not a PubMed release file, left alone", settings.SOURCE, member.uri
+            )

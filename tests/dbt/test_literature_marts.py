@@ -1,0 +1,152 @@
+"""The literature marts: real dbt on what the real extract landed from NLM's real baseline
+and update file samples (and a derived next update file that revises and deletes)."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import date
+from pathlib import Path
+from xml.etree import ElementTree
+
+from flows.dbt_runner import run_dbt
+from flows.search import search
+from flows.sources import SOURCES
+from tests.conftest import query
+from tests.extract.test_pubmed import (
+    BASELINE,
+    DERIVED_UPDATE,
+    SAMPLES,
+    UPDATE,
+    article_pmids,
+    deleted_pmids,
+    land_pubmed,
+    release,
+)
+
+MARTS = ("pubmed_articles", "article_mesh_terms")
+
+
+def build(connection, *extra: str) -> None:
+    run_dbt(["build", "--select", "source:pubmed+", *extra], connection)
+
+
+def mesh_headings(*paths: Path) -> int:
+    """How many MeSH headings the articles of the given files carry (read on the side)."""
+    return sum(
+        len(ElementTree.fromstring(gzip.decompress(path.read_bytes())).findall(".//MeshHeading"))
+        for path in paths
+    )
+
+
+def test_marts_hold_one_row_per_current_article_and_search_finds_by_mesh_term(database):
+    land_pubmed(database, bulk_location=str(SAMPLES))
+    land_pubmed(database, bulk_location=str(SAMPLES), full=True)  # everything again
+
+    build(database)
+
+    ((raw_rows, distinct),) = query(
+        database, "select count(*), count(distinct pmid) from raw_pubmed.articles"
+    )
+    assert (raw_rows, distinct) == (2 * 66, 66)  # every article and deletion twice ...
+    ((mart_rows, mart_pmids),) = query(
+        database, "select count(*), count(distinct pmid) from marts.pubmed_articles"
+    )
+    assert mart_rows == mart_pmids == 60  # ... and each current article once
+    # The real update file deletes six citations that are in neither sample.
+    assert not set(deleted_pmids(UPDATE)) & {
+        pmid for (pmid,) in query(database, "select pmid from marts.pubmed_articles")
+    }
+    assert query(database, "select count(*) from marts.article_mesh_terms") == [
+        (mesh_headings(BASELINE, UPDATE),)
+    ]
+
+    # "Urbanization" is a MeSH heading of 26228458, not a word of its title.
+    hits = search(database, "pubmed_articles", "urbanization", ["pmid", "title", "mesh_terms"])
+    assert "26228458" in [hit["pmid"] for hit in hits]
+    (hit,) = [hit for hit in hits if hit["pmid"] == "26228458"]
+    assert "Urbanization" in hit["mesh_terms"]
+    assert "rbaniz" not in hit["title"]
+
+    # The demo's example search finds the CKiD article first among its hits.
+    example = SOURCES["pubmed"].search
+    hits = search(database, example.mart, example.query, list(example.shown))
+    assert "41576520" in [hit["pmid"] for hit in hits[:3]]
+
+    (article,) = query(
+        database,
+        """
+        select title, journal_abbreviation, publication_date, publication_year, authors[1],
+               authors[8], languages, publication_types, doi, abstract, date_revised
+        from marts.pubmed_articles where pmid = '41576520'
+        """,
+    )
+    assert article[0].startswith("The Relationship of Serum Uric Acid")
+    assert article[1:4] == ("Pediatr Neurol", date(2026, 1, 7), 2026)
+    assert article[4:6] == (
+        "Hooper SR",
+        "Chronic Kidney Disease in Children (CKiD) Study Investigators",
+    )
+    assert article[6:9] == (["eng"], ["Journal Article"], "10.1016/j.pediatrneurol.2025.12.024")
+    assert article[9].startswith("BACKGROUND: Pediatric chronic kidney disease")
+    assert "\nMETHODS: The sample included 593 participants" in article[9]
+    assert article[10] == date(2026, 1, 23)
+
+    (heading,) = query(
+        database,
+        """
+        select descriptor_ui, qualifier_names, qualifier_uis, is_major_topic
+        from marts.article_mesh_terms
+        where pmid = '26228458' and descriptor_name = 'Urbanization'
+        """,
+    )
+    assert heading == ("D014507", ["trends"], ["Q000639"], True)
+
+    indexes = query(
+        database,
+        "select indexdef from pg_indexes where schemaname = 'marts' "
+        "and tablename = 'pubmed_articles'",
+    )
+    assert any("USING gin (search_vector" in definition for (definition,) in indexes)
+
+
+def mart_contents(connection) -> dict[str, list[tuple]]:
+    return {
+        mart: query(connection, f"select * from marts.{mart} order by 1")  # noqa: S608
+        for mart in MARTS
+    }
+
+
+def test_a_later_update_file_revises_and_deletes_and_incremental_equals_full_build(
+    database, tmp_path: Path
+):
+    folder = release(tmp_path / "pubmed", BASELINE, UPDATE)
+    land_pubmed(database, bulk_location=str(folder))
+    build(database)
+    row_versions = dict(query(database, "select pmid, xmin::text from marts.pubmed_articles"))
+    assert len(row_versions) == 60
+
+    # Derived: deletes 41576697 (baseline) and 26228458 (update file), revises 41576520.
+    release(folder, DERIVED_UPDATE)
+    land_pubmed(database, bulk_location=str(folder))
+    build(database)
+
+    after = dict(query(database, "select pmid, xmin::text from marts.pubmed_articles"))
+    assert set(after) == set(article_pmids(BASELINE) + article_pmids(UPDATE)) - {
+        "41576697",
+        "26228458",
+    }
+    assert query(
+        database, "select count(*) from marts.article_mesh_terms where pmid = '26228458'"
+    ) == [(0,)]
+    assert query(
+        database,
+        "select date_revised, publication_status from marts.pubmed_articles "
+        "where pmid = '41576520'",
+    ) == [(date(2026, 2, 2), "ppublish")]
+    # Only the changed citations were rebuilt, and the result is that of a full build.
+    unchanged = set(after) - {"41576520"}
+    assert all(after[pmid] == row_versions[pmid] for pmid in unchanged)  # not rewritten
+    assert after["41576520"] != row_versions["41576520"]
+    incremental = mart_contents(database)
+    build(database, "--full-refresh")
+    assert incremental == mart_contents(database)

@@ -1,0 +1,397 @@
+"""PubMed extract: the real dlt pipeline into a real PostgreSQL, on NLM's real baseline and
+update file samples, and the E-utilities replayed from real recorded answers over HTTP on
+127.0.0.1."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from werkzeug import Request, Response
+
+from extract.errors import RequestRejected
+from extract.landing import LandingResult, land, pipeline_for
+from extract.pubmed import RAW_INDEXES, pubmed
+from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
+from tests.conftest import error_response, query, sample
+
+SAMPLES = SAMPLES_DIR / "pubmed"
+BASELINE = SAMPLES / "pubmed26n1334_baseline_sample.xml.gz"
+UPDATE = SAMPLES / "pubmed26n1335_updatefile_sample.xml.gz"
+DERIVED = Path(__file__).parents[1] / "fixtures" / "pubmed" / "derived"
+DERIVED_UPDATE = DERIVED / "pubmed26n1336_derived_update.xml.gz"
+ESEARCH_COUNT5 = "pubmed/derived/esearch_usehistory_count5.xml"
+ESEARCH_NO_HITS = "pubmed/esearch_no_hits_errorlist.xml"
+ESEARCH_ERROR = "pubmed/derived/esearch_error.xml"
+# The five articles the count-5 search finds, two per efetch answer (batch_size=2).
+EFETCH_BATCHES = [
+    "pubmed/efetch_pubmed_12091962.xml",
+    "pubmed/efetch_pubmed_11748933.xml",
+    "pubmed/efetch_pubmed_27797938.xml",
+]
+START = "2026-01-20"
+
+
+def article_pmids(path: Path) -> list[str]:
+    """The PMIDs of a sample's articles, read with the standard library on the side."""
+    root = ElementTree.fromstring(gzip.decompress(path.read_bytes()))
+    return [article.findtext("MedlineCitation/PMID") for article in root.iter("PubmedArticle")]
+
+
+def deleted_pmids(path: Path) -> list[str]:
+    root = ElementTree.fromstring(gzip.decompress(path.read_bytes()))
+    return [pmid.text for pmid in root.iterfind("DeleteCitation/PMID")]
+
+
+def land_pubmed(connection: ConnectionInfo, *, full: bool = False, **source_args) -> LandingResult:
+    pipeline = pipeline_for("pubmed", connection, load_settings().dlt_dir)
+    return land(pipeline, lambda: pubmed(**source_args), full=full, indexes=RAW_INDEXES)
+
+
+def raw_rows(connection: ConnectionInfo) -> list[tuple]:
+    return query(
+        connection,
+        "select pmid, date_revised, deleted from raw_pubmed.articles order by _dlt_load_id, pmid",
+    )
+
+
+def landed_pmids(connection: ConnectionInfo) -> list[str]:
+    return sorted(pmid for pmid, _, deleted in raw_rows(connection) if not deleted)
+
+
+def release(folder: Path, *files: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    for file in files:
+        shutil.copy(file, folder / file.name)
+    return folder
+
+
+# -- the E-utilities replay --------------------------------------------------------------
+
+
+class EutilsApi:
+    """Replays E-utilities `esearch.fcgi` and `efetch.fcgi` on 127.0.0.1, recording each
+    request. Answers are queued per utility in the order the client asks; a request with
+    nothing queued gets a 500."""
+
+    def __init__(self, httpserver) -> None:
+        self.base = httpserver.url_for("/entrez/eutils")
+        self.searches: list[Response] = []
+        self.fetches: list[Response] = []
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.times: list[float] = []
+        for utility in ("esearch", "efetch"):
+            httpserver.expect_request(f"/entrez/eutils/{utility}.fcgi").respond_with_handler(
+                self._answer
+            )
+
+    def _answer(self, request: Request) -> Response:
+        utility = request.path.rsplit("/", 1)[-1].removesuffix(".fcgi")
+        self.requests.append((utility, dict(request.args)))
+        self.times.append(time.monotonic())
+        queue = self.searches if utility == "esearch" else self.fetches
+        if not queue:
+            return Response("no response queued for this request", status=500)
+        return queue.pop(0)
+
+    def asked(self, utility: str) -> list[dict[str, str]]:
+        return [args for name, args in self.requests if name == utility]
+
+
+def xml_response(relative: str, status: int = 200) -> Response:
+    return Response(sample(relative), status=status, content_type="text/xml")
+
+
+@pytest.fixture
+def eutils(httpserver, monkeypatch: pytest.MonkeyPatch) -> EutilsApi:
+    """The E-utilities replay, the source pointed at it, quick retries, one window."""
+    api = EutilsApi(httpserver)
+    monkeypatch.setenv("SOURCES__PUBMED__EUTILS_URL", api.base)
+    monkeypatch.setenv("SOURCES__PUBMED__START_DATE", START)
+    monkeypatch.setenv("SOURCES__PUBMED__WINDOW_DAYS", "100000")
+    monkeypatch.setenv("SOURCES__PUBMED__BATCH_SIZE", "2")
+    monkeypatch.setenv("SOURCES__PUBMED__REQUESTS_PER_SECOND", "0")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "5")
+    monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "10")
+    return api
+
+
+def queue_five_articles(api: EutilsApi) -> None:
+    api.searches.append(xml_response(ESEARCH_COUNT5))
+    api.fetches += [xml_response(batch) for batch in EFETCH_BATCHES]
+
+
+FIVE_PMIDS = ["11700088", "11748933", "12091962", "27797938", "9997"]
+TODAY = date.today().strftime("%Y/%m/%d")
+
+
+# -- bulk files ------------------------------------------------------------------------------
+
+
+def test_bulk_lands_every_article_and_deletion_file_by_file(database):
+    result = land_pubmed(database, bulk_location=str(SAMPLES))
+
+    assert result.rows == {"articles": 30 + 30 + 6}
+    assert result.rejected == 0  # the E-utilities answers beside the release are left alone
+    assert result.windows == 2  # one per file
+    assert landed_pmids(database) == sorted(article_pmids(BASELINE) + article_pmids(UPDATE))
+    deletions = [pmid for pmid, _, deleted in raw_rows(database) if deleted]
+    assert sorted(deletions) == sorted(deleted_pmids(UPDATE))
+    assert len(deletions) == 6
+    # Files land in name order, each in its own load: the update file after the baseline.
+    loads = query(
+        database,
+        "select source_uri, count(distinct _dlt_load_id) from raw_pubmed.articles group by 1 "
+        "order by min(_dlt_load_id)",
+    )
+    assert loads == [(str(BASELINE), 1), (str(UPDATE), 1)]
+    assert land_pubmed(database, bulk_location=str(SAMPLES)).total_rows == 0  # a rerun
+
+    ((revised, record),) = query(
+        database,
+        "select date_revised, record from raw_pubmed.articles where pmid = '41576520'",
+    )
+    assert revised == date(2026, 1, 23)
+    assert record["version"] == 1
+    assert record["title"].startswith("The Relationship of Serum Uric Acid With Neurocognitive")
+    assert [section["label"] for section in record["abstract"]] == [
+        "BACKGROUND",
+        "METHODS",
+        "RESULTS",
+        "CONCLUSIONS",
+    ]
+    assert record["journal"]["iso_abbreviation"] == "Pediatr Neurol"
+    assert record["journal"]["pub_date"]["date"] == "2026-01-07"
+    assert record["authors"][0]["last_name"] == "Hooper"
+    assert record["authors"][-1]["collective_name"].startswith("Chronic Kidney Disease in")
+    assert {"type": "doi", "value": "10.1016/j.pediatrneurol.2025.12.024"} in record["article_ids"]
+
+    (heading,) = query(
+        database,
+        "select record -> 'mesh_headings' -> -1 from raw_pubmed.articles where pmid = '26228458'",
+    )[0]
+    assert heading == {
+        "descriptor_ui": "D014507",
+        "descriptor_name": "Urbanization",
+        "major_topic": True,
+        "qualifiers": [{"ui": "Q000639", "name": "trends", "major_topic": False}],
+    }
+
+
+def test_a_rerun_lands_nothing_and_a_grown_folder_lands_only_its_new_file(database, tmp_path: Path):
+    folder = release(tmp_path / "pubmed", BASELINE)
+    land_pubmed(database, bulk_location=str(folder))
+
+    again = land_pubmed(database, bulk_location=str(folder))
+    assert again.total_rows == 0  # an unchanged location is skipped whole
+
+    release(folder, UPDATE)  # the next daily update file arrives
+    grown = land_pubmed(database, bulk_location=str(folder))
+
+    assert grown.rows == {"articles": 36}  # the update file only, not the baseline again
+    uris = query(database, "select source_uri, count(*) from raw_pubmed.articles group by 1")
+    assert sorted(uris) == [(str(folder / BASELINE.name), 30), (str(folder / UPDATE.name), 36)]
+
+
+def test_a_big_file_is_committed_in_windows_and_each_article_lands_once(database):
+    result = land_pubmed(database, bulk_location=str(SAMPLES), bulk_articles_per_window=10)
+
+    # 3 windows of 10 baseline articles, the baseline's end, 3 windows of 10 update
+    # articles, then the deletion notices.
+    assert result.windows == 7
+    pmids = [pmid for pmid, _, deleted in raw_rows(database) if not deleted]
+    assert len(pmids) == len(set(pmids)) == 60
+
+
+# -- the E-utilities API ---------------------------------------------------------------------
+
+
+def test_api_searches_a_modification_window_and_fetches_from_the_history_server(
+    database, eutils: EutilsApi, monkeypatch
+):
+    monkeypatch.setenv("SOURCES__PUBMED__API_KEY", "test-key-123")
+    monkeypatch.setenv("SOURCES__PUBMED__EUTILS_EMAIL", "data@example.org")
+    queue_five_articles(eutils)
+
+    result = land_pubmed(database)
+
+    (search,) = eutils.asked("esearch")
+    assert search == {
+        "db": "pubmed",
+        "tool": "medmirror",
+        "email": "data@example.org",
+        "term": "all[sb]",
+        "datetype": "mdat",
+        "mindate": "2026/01/20",
+        "maxdate": TODAY,
+        "usehistory": "y",
+        "retmax": "0",
+        "api_key": "test-key-123",
+    }
+    fetches = eutils.asked("efetch")
+    assert [(args["retstart"], args["retmax"]) for args in fetches] == [
+        ("0", "2"),
+        ("2", "2"),
+        ("4", "2"),
+    ]
+    assert {args["WebEnv"] for args in fetches} == {"MCID_6927d6e7fee3e90f880ec190"}
+    assert {(args["query_key"], args["retmode"], args["api_key"]) for args in fetches} == {
+        ("1", "xml", "test-key-123")
+    }
+    assert result.rows == {"articles": 5}
+    assert landed_pmids(database) == FIVE_PMIDS
+    assert query(
+        database,
+        "select source_uri, date_revised, record ->> 'title' from raw_pubmed.articles "
+        "where pmid = '9997'",
+    ) == [
+        (
+            f"{eutils.base}/efetch.fcgi?db=pubmed&id=9997",
+            date(2019, 6, 9),
+            "Magnetic studies of Chromatium flavocytochrome C552. A mechanism for heme-flavin "
+            "interaction.",
+        )
+    ]
+
+
+def test_second_run_asks_only_from_the_cursor(database, eutils: EutilsApi):
+    queue_five_articles(eutils)
+    land_pubmed(database)
+    # The cursor lives in the warehouse: losing the local pipeline folder loses nothing.
+    shutil.rmtree(load_settings().dlt_dir)
+
+    eutils.searches.append(xml_response(ESEARCH_NO_HITS))
+    second = land_pubmed(database)
+
+    first_search, second_search = eutils.asked("esearch")
+    assert first_search["mindate"] == "2026/01/20"
+    # The first run searched through today; the next asks again from that day on.
+    assert (second_search["mindate"], second_search["maxdate"]) == (TODAY, TODAY)
+    assert len(eutils.asked("efetch")) == 3  # nothing fetched for an empty window
+    assert second.total_rows == 0
+
+
+def test_a_catch_up_is_committed_one_day_window_at_a_time(database, eutils: EutilsApi, monkeypatch):
+    yesterday = date.today() - timedelta(days=1)
+    monkeypatch.setenv("SOURCES__PUBMED__START_DATE", yesterday.isoformat())
+    monkeypatch.setenv("SOURCES__PUBMED__WINDOW_DAYS", "1")
+    eutils.searches += [xml_response(ESEARCH_NO_HITS), xml_response(ESEARCH_NO_HITS)]
+
+    result = land_pubmed(database)
+
+    assert result.windows == 2
+    day = yesterday.strftime("%Y/%m/%d")
+    assert [(args["mindate"], args["maxdate"]) for args in eutils.asked("esearch")] == [
+        (day, day),
+        (TODAY, TODAY),
+    ]
+
+
+def test_api_continues_where_the_bulk_files_end(database, eutils: EutilsApi, monkeypatch):
+    land_pubmed(database, bulk_location=str(BASELINE))
+    monkeypatch.delenv("SOURCES__PUBMED__START_DATE")
+    eutils.searches.append(xml_response(ESEARCH_NO_HITS))
+
+    land_pubmed(database)
+
+    (newest,) = query(database, "select max(date_revised) from raw_pubmed.articles")[0]
+    (search,) = eutils.asked("esearch")
+    assert search["mindate"] == (newest - timedelta(days=1)).strftime("%Y/%m/%d")
+
+
+def test_429_and_5xx_answers_are_retried(database, eutils: EutilsApi):
+    eutils.searches += [
+        error_response(429, {"Retry-After": "1"}),
+        error_response(503),
+        xml_response(ESEARCH_COUNT5),
+    ]
+    eutils.fetches += [error_response(502), error_response(500)]
+    eutils.fetches += [xml_response(batch) for batch in EFETCH_BATCHES]
+
+    land_pubmed(database)
+
+    assert len(eutils.asked("esearch")) == 3
+    assert eutils.times[1] - eutils.times[0] >= 0.95  # waited as told
+    assert [args["retstart"] for args in eutils.asked("efetch")] == ["0", "0", "0", "2", "4"]
+    assert landed_pmids(database) == FIVE_PMIDS
+
+
+def test_an_error_answer_is_a_rejected_request_naming_the_search(database, eutils: EutilsApi):
+    eutils.searches.append(xml_response(ESEARCH_ERROR))
+
+    with pytest.raises(RequestRejected) as failure:
+        land_pubmed(database)
+
+    assert str(failure.value) == (
+        f"pubmed: search of citations modified 2026/01/20-{TODAY}: "
+        "E-utilities answered with an error: Empty term and query_key - nothing todo"
+    )
+    assert not failure.value.retryable
+    assert eutils.asked("efetch") == []
+
+
+# -- bad files -------------------------------------------------------------------------------
+
+
+def test_bad_files_are_rejected_by_name_and_position_and_the_rest_lands(database, tmp_path: Path):
+    bad = {
+        "pubmed26n1335_cut.xml.gz": (
+            "not valid XML at line 4, column 234790: Premature end of data in tag AbstractText"
+        ),
+        "pubmed26n1335_not_utf8.xml.gz": (
+            "not valid XML at line 4, column 46150: Invalid bytes in character encoding"
+        ),
+        "pubmed26n1335_truncated.xml.gz": "the gzip stream breaks after",
+        "pubmed26n1337_empty.xml": "not valid XML: an empty document",
+    }
+    without_pmid = "pubmed26n1338_article_without_pmid.xml.gz"
+    bad[without_pmid] = "item 1: a PubmedArticle without MedlineCitation/PMID"
+    folder = release(tmp_path / "pubmed", BASELINE, *(DERIVED / name for name in bad))
+
+    result = land_pubmed(database, bulk_location=str(folder))
+
+    assert result.rejected == len(bad)
+    rejects = dict(query(database, "select source_uri, problem from raw_pubmed.rejects"))
+    assert sorted(rejects) == sorted(str(folder / name) for name in bad)
+    for name, text in bad.items():
+        assert text in rejects[str(folder / name)], rejects[str(folder / name)]
+    # The good file lands whole; the articles before each fault land too, and the
+    # articles after an unusable one.
+    landed = dict(
+        query(database, "select source_uri, count(*) from raw_pubmed.articles group by 1")
+    )
+    assert landed == {
+        str(folder / BASELINE.name): 30,
+        str(folder / "pubmed26n1335_cut.xml.gz"): 15,
+        str(folder / "pubmed26n1335_not_utf8.xml.gz"): 2,
+        str(folder / "pubmed26n1335_truncated.xml.gz"): 14,
+        str(folder / without_pmid): 1,
+    }
+    # Nothing is read again while the folder stays as it is.
+    assert land_pubmed(database, bulk_location=str(folder)).total_rows == 0
+
+
+def test_state_keeps_landed_files_as_runs(database, tmp_path: Path):
+    folder = release(tmp_path / "pubmed", BASELINE, UPDATE, DERIVED_UPDATE)
+    land_pubmed(database, bulk_location=str(folder))
+
+    pipeline = pipeline_for("pubmed", database, tmp_path / "fresh-pipeline")
+    pipeline.sync_destination()
+    state = pipeline.state["sources"]["pubmed"]["resources"]["articles_bulk"]
+    assert json.loads(json.dumps(state["landed_files"])) == {
+        "runs": {
+            "pubmed26n####_baseline_sample.xml": [[1334, 1334]],
+            "pubmed26n####_updatefile_sample.xml": [[1335, 1335]],
+            "pubmed26n####_derived_update.xml": [[1336, 1336]],
+        },
+        "names": [],
+    }
+    assert state["newest_revised"] == "2026-02-02"

@@ -1,0 +1,99 @@
+"""A PubMed bulk refresh killed with SIGKILL in each step, then run again, ends with
+exactly the marts of a clean run: nothing lost, nothing twice, deletions applied.
+
+The release is NLM's baseline and update file samples plus a derived next update file
+that revises one article and deletes two. Small windows (15 articles) put the kill in the
+middle of the baseline file, so the rerun resumes inside a file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from flows.dbt_runner import run_dbt
+from tests.conftest import _admin_sql, query
+from tests.extract.test_pubmed import BASELINE, DERIVED_UPDATE, UPDATE, land_pubmed
+from tests.flows.test_killed_runs import kill_child_when_it_hangs
+
+PER_WINDOW = 15
+
+
+def marts(connection) -> dict[str, list[tuple]]:
+    """What an analyst sees, without the load times (they differ from run to run)."""
+    return {
+        "articles": query(
+            connection,
+            "select pmid, pmid_version, title, abstract, journal_title, publication_date, "
+            "authors, mesh_terms, doi, publication_status, date_revised "
+            "from marts.pubmed_articles order by 1",
+        ),
+        "mesh_terms": query(
+            connection,
+            "select article_mesh_term_id, descriptor_ui, qualifier_uis, is_major_topic "
+            "from marts.article_mesh_terms order by 1",
+        ),
+    }
+
+
+def rerun(connection, location: Path) -> None:
+    land_pubmed(connection, bulk_location=str(location), bulk_articles_per_window=PER_WINDOW)
+    run_dbt(["build", "--select", "source:pubmed+"], connection)
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("pubmed-release")
+    for file in (BASELINE, UPDATE, DERIVED_UPDATE):
+        shutil.copy(file, folder / file.name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def clean_marts(warehouse, release: Path):
+    """The marts of one clean bulk run of the release, in a database of their own."""
+    admin = warehouse.connection()
+    _admin_sql(admin, 'drop database if exists "clean_bulk_pubmed" with (force)')
+    _admin_sql(admin, 'create database "clean_bulk_pubmed"')
+    connection = replace(admin, database="clean_bulk_pubmed")
+    previous = os.environ.get("MEDMIRROR_DATABASE_URL")
+    os.environ["MEDMIRROR_DATABASE_URL"] = connection.url()
+    try:
+        rerun(connection, release)
+        return marts(connection)
+    finally:
+        if previous is None:
+            os.environ.pop("MEDMIRROR_DATABASE_URL", None)
+        else:
+            os.environ["MEDMIRROR_DATABASE_URL"] = previous
+
+
+@pytest.mark.parametrize(
+    ("step", "hang_at", "on_call"),
+    [
+        ("extract", "extract.pubmed:article_row", 20),  # in the second window
+        ("normalize", "dlt.normalize.normalize:Normalize.spool_files", 2),
+        ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob.run", 2),
+        ("dbt build", "dbt:int_articles_deduplicated", 1),
+    ],
+)
+def test_bulk_run_killed_then_rerun_equals_a_clean_run(
+    database, clean_marts, release: Path, tmp_path, step, hang_at, on_call
+):
+    kill_child_when_it_hangs(
+        hang_at,
+        tmp_path / "hanging",
+        source="pubmed",
+        source_args={"bulk_location": str(release), "bulk_articles_per_window": PER_WINDOW},
+        on_call=on_call,
+    )
+
+    rerun(database, release)
+
+    landed = marts(database)
+    assert landed == clean_marts, f"killed during {step}"
+    assert len(landed["articles"]) == 58  # 60 sampled articles, two deleted
