@@ -14,6 +14,10 @@ from dlt.extract.source import DltSource
 
 from extract.clinicaltrials import RAW_INDEXES as clinicaltrials_raw_indexes
 from extract.clinicaltrials import clinicaltrials
+from extract.orangebook import RAW_INDEXES as orangebook_raw_indexes
+from extract.orangebook import orangebook
+from extract.pubmed import RAW_INDEXES as pubmed_raw_indexes
+from extract.pubmed import pubmed
 from medmirror.settings import DBT_PROJECT_DIR, SAMPLES_DIR
 
 
@@ -67,6 +71,34 @@ SOURCES: dict[str, SourceSpec] = {
                 mart="clinical_trials",
                 query="growth hormone",
                 shown=("nct_id", "brief_title", "overall_status"),
+            ),
+        ),
+        SourceSpec(
+            name="orangebook",
+            make_source=orangebook,  # no arguments: FDA's current monthly release
+            raw_table="products",
+            cursor_column="approval_date",
+            marts=("orange_book_products", "orange_book_patents", "orange_book_exclusivities"),
+            raw_indexes=orangebook_raw_indexes,
+            samples=SAMPLES_DIR / "orangebook",
+            search=SearchExample(
+                mart="orange_book_products",
+                query="atorvastatin",
+                shown=("product_id", "trade_name", "applicant", "strength", "marketing_status"),
+            ),
+        ),
+        SourceSpec(
+            name="pubmed",
+            make_source=pubmed,
+            raw_table="articles",
+            cursor_column="date_revised",
+            marts=("pubmed_articles", "article_mesh_terms"),
+            raw_indexes=pubmed_raw_indexes,
+            samples=SAMPLES_DIR / "pubmed",
+            search=SearchExample(
+                mart="pubmed_articles",
+                query="chronic kidney disease",
+                shown=("pmid", "title", "journal_abbreviation", "publication_year"),
             ),
         ),
     ]

@@ -14,6 +14,8 @@ import requests
 from flows.deployments import deployments
 from tests.conftest import StudiesApi, free_port, json_response, query
 from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST
+from tests.extract.test_orangebook import EXCERPT, ReleaseServer, release_server  # noqa: F401
+from tests.extract.test_pubmed import EutilsApi, eutils, queue_five_articles  # noqa: F401
 
 BIN = Path(sys.executable).parent
 
@@ -21,15 +23,24 @@ BIN = Path(sys.executable).parent
 def test_deployments_cover_daily_weekly_full_and_each_source():
     by_name = {deployment.name: deployment for deployment in deployments()}
 
-    assert set(by_name) == {"daily", "weekly-full", "clinicaltrials"}
+    assert set(by_name) == {"daily", "weekly-full", "clinicaltrials", "pubmed", "orangebook"}
     assert by_name["daily"].parameters == {"full": False}
     assert by_name["weekly-full"].parameters == {"full": True}
     assert by_name["clinicaltrials"].parameters == {"sources": ["clinicaltrials"]}
     assert by_name["daily"].schedules[0].schedule.cron == "0 5 * * *"
 
 
-def test_daily_deployment_runs_to_completed(database, studies_api: StudiesApi, tmp_path: Path):
+def test_daily_deployment_runs_to_completed(
+    database,
+    studies_api: StudiesApi,
+    eutils: EutilsApi,  # noqa: F811
+    release_server: ReleaseServer,  # noqa: F811
+    tmp_path: Path,
+):
+    """Every source refreshed from its publisher, replayed on 127.0.0.1."""
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
+    queue_five_articles(eutils)
+    release_server.serve(EXCERPT)
     port = free_port()
     env = dict(
         os.environ,
@@ -79,7 +90,13 @@ def test_daily_deployment_runs_to_completed(database, studies_api: StudiesApi, t
     assert run.returncode == 0, run.stdout + (tmp_path / "serve.log").read_text()
     assert "Completed" in run.stdout
     assert query(database, "select count(*) from marts.clinical_trials") == [(10,)]
-    assert query(database, "select succeeded from ops.refresh_runs") == [(True,)]
+    assert query(database, "select count(*) from marts.pubmed_articles") == [(5,)]
+    assert query(database, "select count(*) from marts.orange_book_products") == [(300,)]
+    assert query(database, "select source, succeeded from ops.refresh_runs order by 1") == [
+        ("clinicaltrials", True),
+        ("orangebook", True),
+        ("pubmed", True),
+    ]
 
 
 def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
