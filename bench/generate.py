@@ -2,7 +2,7 @@
 
     python -m bench.generate clinicaltrials --studies 100000 --zip bench/out/ctgov-100k.zip
     python -m bench.generate clinicaltrials --studies 5000 --pages bench/out/ctgov-pages
-    python -m bench.generate clinicaltrials --studies 10000 --changes-of bench/out/a.zip ...
+    python -m bench.generate pubmed --articles 1000000 --folder bench/out/pubmed-1m
 
 ClinicalTrials.gov: every generated study is a copy of one of the real complete study
 documents in `samples/clinicaltrials/` with a fresh NCT id (NCT2xxxxxxx, never a real
@@ -10,6 +10,8 @@ one), a random last update date, and new titles, summary, conditions, keywords a
 intervention names written by `bench.corpus.TextModel` from the samples' own text. The
 output is what the publisher ships: a zip of one JSON document per study (the full
 download) or API pages (`{"studies": [...], "nextPageToken": ...}`).
+
+PubMed: baseline/update files of generated articles (see `bench.pubmed_generator`).
 """
 
 from __future__ import annotations
@@ -147,14 +149,28 @@ def write_pages(studies: Iterator[dict[str, Any]], folder: Path, page_size: int)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", choices=["clinicaltrials"])
-    parser.add_argument("--studies", type=int, required=True)
-    parser.add_argument("--first", type=int, default=0, help="number of the first study")
-    parser.add_argument("--zip", type=Path, help="write a full-download zip here")
-    parser.add_argument("--pages", type=Path, help="write API pages into this folder")
+    parser.add_argument("source", choices=["clinicaltrials", "pubmed"])
+    parser.add_argument("--studies", type=int, help="clinicaltrials: how many studies")
+    parser.add_argument("--articles", type=int, help="pubmed: how many articles")
+    parser.add_argument("--first", type=int, default=0, help="number of the first record")
+    parser.add_argument("--zip", type=Path, help="clinicaltrials: write a full-download zip")
+    parser.add_argument("--pages", type=Path, help="clinicaltrials: write API pages here")
     parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--folder", type=Path, help="pubmed: write baseline files here")
+    parser.add_argument("--per-file", type=int, default=30_000, help="pubmed: articles/file")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    if args.source == "pubmed":
+        from bench.pubmed_generator import ArticleGenerator, write_files
+
+        if not (args.articles and args.folder):
+            parser.error("pubmed needs --articles and --folder")
+        articles = ArticleGenerator(seed=args.seed).articles(args.articles, args.first)
+        count = write_files(articles, args.folder, per_file=args.per_file)
+        print(f"{count} articles -> {args.folder}")
+        return
+    if not args.studies:
+        parser.error("clinicaltrials needs --studies")
     generator = StudyGenerator(seed=args.seed)
     if args.zip:
         count = write_zip(generator.studies(args.studies, args.first), args.zip)
