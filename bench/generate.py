@@ -166,7 +166,8 @@ def main() -> None:
         if not (args.articles and args.folder):
             parser.error("pubmed needs --articles and --folder")
         articles = ArticleGenerator(seed=args.seed).articles(args.articles, args.first)
-        count = write_files(articles, args.folder, per_file=args.per_file)
+        first_file = args.first // args.per_file + 1  # parts of one release, numbered on
+        count = write_files(articles, args.folder, per_file=args.per_file, first_file=first_file)
         print(f"{count} articles -> {args.folder}")
         return
     if not args.studies:
