@@ -1,12 +1,14 @@
 """Full-text search latency on a searchable mart: ranked top-20, common words included.
 
     python -m bench.search --database bench_1m
+    python -m bench.search --mart pubmed_articles --database bench_pubmed_1m
 
-Needs a database built by `bench.pipeline` (e.g. 1M generated studies). For each query
-(common words, phrases, a disease, rare drug codes taken from the data) it times
-`marts.search_clinical_trials(query, 20)` (ranks a bounded candidate set) and the naive
-way (`ts_rank` over every match, then the top 20), and prints p50/p95 latencies, how many
-rows each query matches, and how many of the naive top 20 the fast search also returns.
+Needs a database built by `bench.pipeline` (e.g. 1M generated studies or articles). For
+each query (common words, phrases, a disease, and for trials rare drug codes taken from
+the data) it times `marts.search_<mart>(query, 20)` (ranks a bounded candidate set) and
+the naive way (`ts_rank` over every match, then the top 20), and prints p50/p95
+latencies, how many rows each query matches, and how many of the naive top 20 the fast
+search also returns.
 """
 
 from __future__ import annotations
@@ -14,41 +16,62 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
+
+from psycopg2 import sql
 
 from bench.common import machine, table, warehouse_connection
 
-QUERIES = [
-    "patients",
-    "study",
-    "treatment",
-    "diabetes",
-    "cancer",
-    "pain",
-    "children",
-    "growth hormone",
-    "randomized placebo",
-    "heart failure",
-    "breast cancer",
-]
-NAIVE = """
-    select nct_id from marts.clinical_trials, websearch_to_tsquery('english', %s) as query
-    where search_vector @@ query
-    order by ts_rank(search_vector, query) desc
-    limit 20
-"""
-FAST = "select nct_id from marts.search_clinical_trials(%s, 20)"
-MATCHES = """
-    select count(*) from marts.clinical_trials
-    where search_vector @@ websearch_to_tsquery('english', %s)
-"""
-RARE_CODES = """
-    select name from (
-        select unnest(intervention_names) as name from marts.clinical_trials limit 200000
-    ) as names
-    where name ~ '^[A-Z]{2}-[0-9]{3,4}$'
-    limit 3
-"""
+
+@dataclass(frozen=True)
+class SearchableMart:
+    key: str
+    queries: tuple[str, ...]
+    rare_queries: str | None = None  # SQL giving a few rare terms taken from the data
+
+
+MARTS = {
+    "clinical_trials": SearchableMart(
+        key="nct_id",
+        queries=(
+            "patients",
+            "study",
+            "treatment",
+            "diabetes",
+            "cancer",
+            "pain",
+            "children",
+            "growth hormone",
+            "randomized placebo",
+            "heart failure",
+            "breast cancer",
+        ),
+        rare_queries="""
+            select name from (
+                select unnest(intervention_names) as name
+                from marts.clinical_trials limit 200000
+            ) as names
+            where name ~ '^[A-Z]{2}-[0-9]{3,4}$'
+            limit 3
+        """,
+    ),
+    "pubmed_articles": SearchableMart(
+        key="pmid",
+        queries=(
+            "patients",
+            "study",
+            "disease",
+            "children",
+            "kidney",
+            "cancer",
+            "treatment",
+            "chronic kidney disease",
+            "serum",
+            "uric acid",
+            "neurocognitive functions",
+        ),
+    ),
+}
 
 
 def timed_runs(cur, statement: str, query: str, runs: int) -> tuple[list[float], list[str]]:
@@ -70,29 +93,50 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mart", choices=sorted(MARTS), default="clinical_trials")
     parser.add_argument("--database", default="bench_1m")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--naive-runs", type=int, default=3)
     args = parser.parse_args()
 
+    mart = MARTS[args.mart]
+    relation = sql.Identifier("marts", args.mart)
+    key = sql.Identifier(mart.key)
+    naive_sql = sql.SQL(
+        """
+        select {key} from {mart}, websearch_to_tsquery('english', %s) as query
+        where search_vector @@ query
+        order by ts_rank(search_vector, query) desc
+        limit 20
+        """
+    ).format(key=key, mart=relation)
+    fast_sql = sql.SQL("select {key} from {function}(%s, 20)").format(
+        key=key, function=sql.Identifier("marts", f"search_{args.mart}")
+    )
+    matches_sql = sql.SQL(
+        "select count(*) from {mart} where search_vector @@ websearch_to_tsquery('english', %s)"
+    ).format(mart=relation)
+
     connection = replace(warehouse_connection(), database=args.database)
     conn = connection.connect()
     conn.autocommit = True
     cur = conn.cursor()
-    cur.execute("select count(*) from marts.clinical_trials")
+    cur.execute(sql.SQL("select count(*) from {mart}").format(mart=relation))
     (rows,) = cur.fetchone()
-    cur.execute(RARE_CODES)
-    queries = QUERIES + [code for (code,) in cur.fetchall()]
+    queries = list(mart.queries)
+    if mart.rare_queries:
+        cur.execute(mart.rare_queries)
+        queries += [term for (term,) in cur.fetchall()]
 
     report = []
     fast_all: list[float] = []
     naive_all: list[float] = []
     overlaps = []
     for query in queries:
-        cur.execute(MATCHES, (query,))
+        cur.execute(matches_sql, (query,))
         (matches,) = cur.fetchone()
-        fast, fast_hits = timed_runs(cur, FAST, query, args.runs)
-        naive, naive_hits = timed_runs(cur, NAIVE, query, args.naive_runs)
+        fast, fast_hits = timed_runs(cur, fast_sql, query, args.runs)
+        naive, naive_hits = timed_runs(cur, naive_sql, query, args.naive_runs)
         fast_all += fast
         naive_all += naive
         overlap = len(set(fast_hits) & set(naive_hits)) / max(1, len(naive_hits))
@@ -119,7 +163,7 @@ def main() -> None:
             f"{statistics.mean(overlaps):.0%}",
         )
     )
-    print(f"Search of marts.clinical_trials, {rows:,} rows, top 20; {machine()}")
+    print(f"Search of marts.{args.mart}, {rows:,} rows, top 20; {machine()}")
     print(
         table(
             report,
