@@ -15,13 +15,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from flows.dbt_runner import run_dbt
-from medmirror.settings import SAMPLES_DIR
-from tests.conftest import StudiesApi, json_response, query
+from medmirror.settings import SAMPLES_DIR, ConnectionInfo
+from tests.conftest import StudiesApi, _admin_sql, json_response, query
 from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST, land_clinicaltrials
 
 SAMPLES = str(SAMPLES_DIR / "clinicaltrials")
@@ -135,22 +137,20 @@ def rerun(connection, **source_args) -> None:
     run_dbt(["build", "--select", "source:clinicaltrials+"], connection)
 
 
-@pytest.fixture(scope="module")
-def clean_bulk_marts(warehouse):
-    """The marts of one clean bulk run of the samples, in a database of their own."""
-    from dataclasses import replace
-
-    from tests.conftest import _admin_sql
-
+def marts_of_a_clean_run(
+    warehouse, database: str, run: Callable[[ConnectionInfo], None], read: Callable
+) -> dict[str, list[tuple]]:
+    """What `read` finds in the marts after `run` in a fresh database of their own: the
+    clean run a killed one is compared with."""
     admin = warehouse.connection()
-    _admin_sql(admin, 'drop database if exists "clean_bulk" with (force)')
-    _admin_sql(admin, 'create database "clean_bulk"')
-    connection = replace(admin, database="clean_bulk")
+    _admin_sql(admin, f'drop database if exists "{database}" with (force)')
+    _admin_sql(admin, f'create database "{database}"')
+    connection = replace(admin, database=database)
     previous = os.environ.get("MEDMIRROR_DATABASE_URL")
     os.environ["MEDMIRROR_DATABASE_URL"] = connection.url()
     try:
-        rerun(connection, bulk_location=SAMPLES)
-        return marts(connection)
+        run(connection)
+        return read(connection)
     finally:
         if previous is None:
             os.environ.pop("MEDMIRROR_DATABASE_URL", None)
@@ -158,12 +158,25 @@ def clean_bulk_marts(warehouse):
             os.environ["MEDMIRROR_DATABASE_URL"] = previous
 
 
+# Where a run is killed in dlt's normalize and load steps (the second call: a window in).
+KILLED_IN_NORMALIZE = ("normalize", "dlt.normalize.normalize:Normalize.spool_files", 2)
+KILLED_IN_LOAD = ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob.run", 2)
+
+
+@pytest.fixture(scope="module")
+def clean_bulk_marts(warehouse):
+    """The marts of one clean bulk run of the samples."""
+    return marts_of_a_clean_run(
+        warehouse, "clean_bulk", lambda connection: rerun(connection, bulk_location=SAMPLES), marts
+    )
+
+
 @pytest.mark.parametrize(
     ("step", "hang_at", "on_call"),
     [
         ("extract", "extract.bulk:BulkMember.read", 8),  # in the second window
-        ("normalize", "dlt.normalize.normalize:Normalize.spool_files", 2),
-        ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob.run", 2),
+        KILLED_IN_NORMALIZE,
+        KILLED_IN_LOAD,
         ("dbt build", "dbt:int_studies_deduplicated", 1),
     ],
 )

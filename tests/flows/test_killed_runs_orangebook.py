@@ -8,14 +8,16 @@ builds the marts; the rerun is a plain, unhooked run in this process.
 
 from __future__ import annotations
 
-import os
-from dataclasses import replace
-
 import pytest
 
-from tests.conftest import _admin_sql, query
+from tests.conftest import query
 from tests.extract.test_orangebook import EXCERPT, build, land_orangebook
-from tests.flows.test_killed_runs import kill_child_when_it_hangs
+from tests.flows.test_killed_runs import (
+    KILLED_IN_LOAD,
+    KILLED_IN_NORMALIZE,
+    kill_child_when_it_hangs,
+    marts_of_a_clean_run,
+)
 
 RELEASE = str(EXCERPT)
 
@@ -49,21 +51,8 @@ def rerun(connection) -> None:
 
 @pytest.fixture(scope="module")
 def clean_marts(warehouse):
-    """The marts of one clean run, in a database of their own."""
-    admin = warehouse.connection()
-    _admin_sql(admin, 'drop database if exists "clean_orangebook" with (force)')
-    _admin_sql(admin, 'create database "clean_orangebook"')
-    connection = replace(admin, database="clean_orangebook")
-    previous = os.environ.get("MEDMIRROR_DATABASE_URL")
-    os.environ["MEDMIRROR_DATABASE_URL"] = connection.url()
-    try:
-        rerun(connection)
-        return marts(connection)
-    finally:
-        if previous is None:
-            os.environ.pop("MEDMIRROR_DATABASE_URL", None)
-        else:
-            os.environ["MEDMIRROR_DATABASE_URL"] = previous
+    """The marts of one clean run."""
+    return marts_of_a_clean_run(warehouse, "clean_orangebook", rerun, marts)
 
 
 @pytest.mark.parametrize(
@@ -71,8 +60,8 @@ def clean_marts(warehouse):
     [
         # Opening the second file: the first file's window is committed.
         ("extract", "extract.bulk:BulkMember.open", 2),
-        ("normalize", "dlt.normalize.normalize:Normalize.spool_files", 2),
-        ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob.run", 2),
+        KILLED_IN_NORMALIZE,
+        KILLED_IN_LOAD,
         ("dbt build", "dbt:int_orange_book_products_current", 1),
     ],
 )

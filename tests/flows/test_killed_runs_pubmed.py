@@ -8,17 +8,20 @@ middle of the baseline file, so the rerun resumes inside a file.
 
 from __future__ import annotations
 
-import os
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from flows.dbt_runner import run_dbt
-from tests.conftest import _admin_sql, query
+from tests.conftest import query
 from tests.extract.test_pubmed import BASELINE, DERIVED_UPDATE, UPDATE, land_pubmed
-from tests.flows.test_killed_runs import kill_child_when_it_hangs
+from tests.flows.test_killed_runs import (
+    KILLED_IN_LOAD,
+    KILLED_IN_NORMALIZE,
+    kill_child_when_it_hangs,
+    marts_of_a_clean_run,
+)
 
 PER_WINDOW = 15
 
@@ -55,29 +58,18 @@ def release(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def clean_marts(warehouse, release: Path):
-    """The marts of one clean bulk run of the release, in a database of their own."""
-    admin = warehouse.connection()
-    _admin_sql(admin, 'drop database if exists "clean_bulk_pubmed" with (force)')
-    _admin_sql(admin, 'create database "clean_bulk_pubmed"')
-    connection = replace(admin, database="clean_bulk_pubmed")
-    previous = os.environ.get("MEDMIRROR_DATABASE_URL")
-    os.environ["MEDMIRROR_DATABASE_URL"] = connection.url()
-    try:
-        rerun(connection, release)
-        return marts(connection)
-    finally:
-        if previous is None:
-            os.environ.pop("MEDMIRROR_DATABASE_URL", None)
-        else:
-            os.environ["MEDMIRROR_DATABASE_URL"] = previous
+    """The marts of one clean bulk run of the release."""
+    return marts_of_a_clean_run(
+        warehouse, "clean_bulk_pubmed", lambda connection: rerun(connection, release), marts
+    )
 
 
 @pytest.mark.parametrize(
     ("step", "hang_at", "on_call"),
     [
         ("extract", "extract.pubmed:article_row", 20),  # in the second window
-        ("normalize", "dlt.normalize.normalize:Normalize.spool_files", 2),
-        ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob.run", 2),
+        KILLED_IN_NORMALIZE,
+        KILLED_IN_LOAD,
         ("dbt build", "dbt:int_articles_deduplicated", 1),
     ],
 )
