@@ -9,6 +9,9 @@ from medmirror.settings import load_settings
 
 # Prefect reads these when it is imported: keep its files in medmirror's data folder and
 # send nothing anywhere. A user's own settings win.
-os.environ.setdefault("PREFECT_HOME", str(load_settings().prefect_dir))
+if "PREFECT_HOME" not in os.environ:
+    prefect_home = load_settings().prefect_dir
+    prefect_home.mkdir(parents=True, exist_ok=True)  # Prefect makes only the last folder
+    os.environ["PREFECT_HOME"] = str(prefect_home)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
