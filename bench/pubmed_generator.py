@@ -2,7 +2,9 @@
 
 Every generated article is a copy of one of the real `PubmedArticle` records of the
 bundled baseline sample (`samples/pubmed/`) with a fresh PMID (from 60,000,000 up, never
-a real one), a random DateRevised, and a new title and abstract written by
+a real one), a random publication date (years 1975-2026, each year about 4% more articles
+than the one before, as PubMed grows: the newest year holds about 4% of them), a
+DateRevised after it, and a new title and abstract written by
 `bench.corpus.TextModel` from the samples' own text. Authors, journals, MeSH headings,
 references and every other element stay as NLM wrote them. The output is what NLM ships:
 gzipped `PubmedArticleSet` files named `pubmed26nNNNN.xml.gz`, each holding up to
@@ -24,6 +26,8 @@ from bench.corpus import TextModel
 from medmirror.settings import SAMPLES_DIR
 
 FIRST_PMID = 60_000_000
+YEARS = list(range(1975, 2027))
+YEAR_WEIGHTS = [1.04**index for index in range(len(YEARS))]
 HEADER = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2019//EN" '
@@ -72,7 +76,22 @@ class ArticleGenerator:
         for article_id in article.iterfind("PubmedData/ArticleIdList/ArticleId"):
             if article_id.get("IdType") == "pubmed":
                 article_id.text = pmid
-        revised = revised or date(2000, 1, 1) + timedelta(days=rand.randrange(0, 9500))
+        published = date(rand.choices(YEARS, weights=YEAR_WEIGHTS)[0], 1, 1) + timedelta(
+            days=rand.randrange(0, 365)
+        )
+        pub_date = citation.find("Article/Journal/JournalIssue/PubDate")
+        if pub_date is not None:
+            for part in list(pub_date):
+                pub_date.remove(part)
+            for part, value in zip(
+                ("Year", "Month", "Day"),
+                (str(published.year), published.strftime("%b"), f"{published.day:02d}"),
+                strict=True,
+            ):
+                etree.SubElement(pub_date, part).text = value
+        revised = revised or min(
+            published + timedelta(days=rand.randrange(0, 3000)), date(2026, 11, 1)
+        )
         date_revised = citation.find("DateRevised")
         for part, value in zip(
             ("Year", "Month", "Day"), (revised.year, revised.month, revised.day), strict=True

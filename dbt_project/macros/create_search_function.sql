@@ -30,7 +30,7 @@
         {%- for name, type in columns %}
                 hit.{{ name }}::{{ type }},
         {%- endfor %}
-                ts_rank(hit.search_vector, any_field) as rank
+                ts_rank(hit.search_vector, _any_words) as rank
     {%- endset -%}
     create or replace function {{ function }}(query text, max_hits integer default 20)
     returns table (
@@ -43,53 +43,71 @@
     language plpgsql volatile
     as $search$
     declare
-        any_field tsquery := websearch_to_tsquery('english', query);
+        -- Variables start with `_`: one named like a column of the mart (`title`) would
+        -- make that column's references ambiguous in the queries below.
+        _any_words tsquery := websearch_to_tsquery('english', query);
         -- the same words, matched in the A-weighted fields (titles) only
-        title tsquery := to_tsquery('english', coalesce(nullif(regexp_replace(
-            any_field::text, '''([^'']+)''', '''\1'':A', 'g'), ''), ''''''));
-        newest smallint;
-        since smallint;  -- smallint, like the column: GIN then filters by year itself
-        matches integer;
-        plan json;
+        _title_words tsquery := to_tsquery('english', coalesce(nullif(regexp_replace(
+            _any_words::text, '''([^'']+)''', '''\1'':A', 'g'), ''), ''''''));
+        _newest_year smallint;
+        -- smallint, like the column: GIN then filters by year itself. The last window
+        -- (null) is every match, rows without a year included.
+        _since_year smallint;
+        _matches integer;
+        _plan json;
+        _title_keys {{ columns[0][1] }}[];
+        _seqscan text := current_setting('enable_seqscan');
     begin
-        if numnode(any_field) = 0 then
+        if numnode(_any_words) = 0 then
             return;
         end if;
         -- How many rows match, as the planner estimates it from the lexeme statistics
         -- (counting them would cost as much as ranking them).
         execute format(
             'explain (format json) select 1 from {{ this }} where search_vector @@ %L::tsquery',
-            any_field
-        ) into plan;
-        if (plan -> 0 -> 'Plan' ->> 'Plan Rows')::numeric <= {{ exact_up_to }} then
+            _any_words
+        ) into _plan;
+        if (_plan -> 0 -> 'Plan' ->> 'Plan Rows')::numeric <= {{ exact_up_to }} then
             return query
                 select {{ hit_columns }}
                 from {{ this }} as hit
-                where hit.search_vector @@ any_field
+                where hit.search_vector @@ _any_words
                 order by rank desc, hit.{{ prior }} desc nulls last
                 limit max_hits;
             return;
         end if;
-        select extract(year from max(found.{{ prior }})) into newest from {{ this }} as found;
-        foreach since in array array[newest, newest - 1, newest - 4, -32768]::smallint[] loop
-            select count(*) into matches from (
+        select extract(year from max(found.{{ prior }})) into _newest_year
+        from {{ this }} as found;
+        foreach _since_year in array
+            array[_newest_year, _newest_year - 1, _newest_year - 4, null]::smallint[]
+        loop
+            select count(*) into _matches from (
                 select 1 from {{ this }} as found
-                where found.search_vector @@ any_field and found.{{ year }} >= since
+                where found.search_vector @@ _any_words
+                    and (found.{{ year }} >= _since_year or _since_year is null)
                 limit {{ candidates }}
             ) as counted;
-            exit when matches >= {{ candidates }};
+            exit when _matches >= {{ candidates }};
         end loop;
+        -- Title matches through the GIN index: the planner estimates `word:A` like `word`
+        -- and would scan the table for a limit it reaches late (titles are short), reading
+        -- every row's vector on the way (measured: 420 ms at 1M articles, 30 ms this way).
+        perform set_config('enable_seqscan', 'off', true);
+        _title_keys := array(
+            select found.{{ key }} from {{ this }} as found
+            where found.search_vector @@ _title_words
+                and (found.{{ year }} >= _since_year or _since_year is null)
+            limit {{ candidates }}
+        );
+        perform set_config('enable_seqscan', _seqscan, true);
         return query
             with candidates as (
-                (
-                    select found.{{ key }} from {{ this }} as found
-                    where found.search_vector @@ title and found.{{ year }} >= since
-                    limit {{ candidates }}
-                )
+                select unnest(_title_keys) as {{ key }}
                 union
                 (
                     select found.{{ key }} from {{ this }} as found
-                    where found.search_vector @@ any_field and found.{{ year }} >= since
+                    where found.search_vector @@ _any_words
+                        and (found.{{ year }} >= _since_year or _since_year is null)
                     limit {{ candidates }}
                 )
             )

@@ -1,0 +1,94 @@
+"""Every searchable mart's search function on both of its paths: every match ranked when
+the planner expects few, a bounded candidate set ranked when it expects many (the path
+a full-size mart takes for common words)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from psycopg2 import sql
+
+from extract.landing import land, pipeline_for
+from flows.dbt_runner import run_dbt
+from flows.sources import SOURCES, SourceSpec
+from medmirror.settings import load_settings
+
+EXACT_UP_TO = 2000  # create_search_function's default: above it, candidates are ranked
+SEARCHABLE = [spec for spec in SOURCES.values() if spec.search and spec.samples]
+
+
+def estimated_matches(connection, mart: sql.Identifier, words: str) -> float:
+    """How many rows the planner expects to match (what the search function asks it)."""
+    ((plan,),) = run(
+        connection,
+        sql.SQL(
+            "explain (format json) select 1 from {mart} "
+            "where search_vector @@ websearch_to_tsquery('english', %s)"
+        ).format(mart=mart),
+        words,
+    )
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def run(connection, statement: sql.Composable, *params) -> list[tuple]:
+    """Rows of one statement (none for a statement that returns none), committed."""
+    conn = connection.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, params)
+            found = cur.fetchall() if cur.description else []
+        conn.commit()
+        return found
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("spec", SEARCHABLE, ids=[spec.name for spec in SEARCHABLE])
+def test_the_example_search_finds_its_rows_on_both_paths(database, spec: SourceSpec):
+    pipeline = pipeline_for(spec.name, database, load_settings().dlt_dir)
+    land(
+        pipeline,
+        lambda: spec.make_source(bulk_location=str(spec.samples)),
+        indexes=spec.raw_indexes,
+    )
+    run_dbt(["build", "--select", f"source:{spec.name}+"], database)
+    words, key = spec.search.query, spec.search.shown[0]
+    mart = sql.Identifier("marts", spec.search.mart)
+    search = sql.SQL("select {key} from {function}(%s, 20)").format(
+        key=sql.Identifier(key), function=sql.Identifier("marts", f"search_{spec.search.mart}")
+    )
+    matching = sql.SQL(
+        "select {key} from {mart} where search_vector @@ websearch_to_tsquery('english', %s)"
+    ).format(key=sql.Identifier(key), mart=mart)
+    matches = {row[0] for row in run(database, matching, words)}
+    assert matches, f"the samples hold no match for {words!r}"
+
+    exact = [row[0] for row in run(database, search, words)]
+    assert set(exact) <= matches
+    assert len(exact) == min(20, len(matches))
+
+    # Copies of the matching rows (fresh keys) until the planner expects many matches.
+    copies = math.ceil((EXACT_UP_TO + 500) / len(matches))
+    run(
+        database,
+        sql.SQL(
+            """
+            insert into {mart}
+            select (jsonb_populate_record(
+                null::{mart}, to_jsonb(found) || jsonb_build_object(%s, {key} || '-copy-' || n)
+            )).*
+            from {mart} as found, generate_series(1, %s) as n
+            where search_vector @@ websearch_to_tsquery('english', %s)
+            """
+        ).format(mart=mart, key=sql.Identifier(key)),
+        key,
+        copies,
+        words,
+    )
+    run(database, sql.SQL("analyze {mart}").format(mart=mart))
+    assert estimated_matches(database, mart, words) > EXACT_UP_TO
+
+    ranked = [row[0] for row in run(database, search, words)]
+    assert len(ranked) == 20
+    assert set(ranked) <= {row[0] for row in run(database, matching, words)}
