@@ -53,9 +53,9 @@
         -- smallint, like the column: GIN then filters by year itself. The last window
         -- (null) is every match, rows without a year included.
         _since_year smallint;
-        _matches integer;
         _plan json;
         _title_keys {{ columns[0][1] }}[];
+        _any_keys {{ columns[0][1] }}[];
         _seqscan text := current_setting('enable_seqscan');
     begin
         if numnode(_any_words) = 0 then
@@ -78,16 +78,18 @@
         end if;
         select extract(year from max(found.{{ prior }})) into _newest_year
         from {{ this }} as found;
+        -- The matches of the newest window that holds enough of them, gathered once (the
+        -- last window, null, is every match, rows without a year included).
         foreach _since_year in array
             array[_newest_year, _newest_year - 1, _newest_year - 4, null]::smallint[]
         loop
-            select count(*) into _matches from (
-                select 1 from {{ this }} as found
+            _any_keys := array(
+                select found.{{ key }} from {{ this }} as found
                 where found.search_vector @@ _any_words
                     and (found.{{ year }} >= _since_year or _since_year is null)
                 limit {{ candidates }}
-            ) as counted;
-            exit when _matches >= {{ candidates }};
+            );
+            exit when cardinality(_any_keys) >= {{ candidates }};
         end loop;
         -- Title matches through the GIN index: the planner estimates `word:A` like `word`
         -- and would scan the table for a limit it reaches late (titles are short), reading
@@ -104,12 +106,7 @@
             with candidates as (
                 select unnest(_title_keys) as {{ key }}
                 union
-                (
-                    select found.{{ key }} from {{ this }} as found
-                    where found.search_vector @@ _any_words
-                        and (found.{{ year }} >= _since_year or _since_year is null)
-                    limit {{ candidates }}
-                )
+                select unnest(_any_keys)
             )
             select {{ hit_columns }}
             from candidates
