@@ -13,7 +13,7 @@ patents as (
 
 identified as (
     select
-        appl_type || appl_no || '-' || product_no as product_id,
+        {{ orange_book_product_id() }} as product_id,
         appl_type,
         appl_no,
         product_no,

@@ -78,8 +78,7 @@ exclusivities_per_product as (
 
 joined as (
     select
-        products.appl_type || products.appl_no || '-' || products.product_no
-            as product_id,
+        {{ orange_book_product_id('products') }} as product_id,
         products.appl_type,
         products.appl_no,
         products.product_no,
