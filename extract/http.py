@@ -4,7 +4,8 @@ It is dlt's retrying session (429, 5xx, resets, timeouts and bodies cut short ar
 with exponential backoff; `Retry-After` is honoured) with a per-host rate limit from
 `.dlt/config.toml` mounted on it (requests-ratelimiter). Retry settings come from the
 `[runtime]` section (`request_timeout`, `request_max_attempts`, `request_backoff_factor`,
-`request_max_retry_delay`), the rate from `[sources.<source>] requests_per_second`.
+`request_max_retry_delay`), the rate from `[sources.<source>] requests_per_second`, or
+`requests_per_second_with_key` when a key is configured (publishers allow more with one).
 
 Errors come out as `extract.errors` exceptions naming the source and what was asked for;
 query parameters that carry keys are redacted from every message.
@@ -67,6 +68,12 @@ class PublisherClient:
         self.api_key: str | None = dlt.secrets.get(f"sources.{source}.api_key") or None
         self.api_key_param = dlt.config.get(f"sources.{source}.api_key_param") or "api_key"
         per_second = dlt.config.get(f"sources.{source}.requests_per_second", float)
+        if self.api_key:
+            per_second = (
+                dlt.config.get(f"sources.{source}.requests_per_second_with_key", float)
+                or per_second
+            )
+        self.requests_per_second = per_second
         if per_second:
             limiter = LimiterAdapter(per_second=per_second, per_host=True)
             self.session.mount("https://", limiter)

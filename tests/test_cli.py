@@ -44,6 +44,9 @@ def test_demo_builds_the_marts_and_a_second_run_is_incremental(database, tmp_pat
     assert mart_rows(first.stdout, "clinical_trials") == "19"
     assert mart_rows(first.stdout, "trial_conditions") == "51"
     assert mart_rows(first.stdout, "orange_book_products") == "44,949"
+    assert mart_rows(first.stdout, "pubmed_articles") == "60"
+    assert mart_rows(first.stdout, "article_authors") == "468"
+    assert mart_rows(first.stdout, "article_chemicals") == "40"
     assert "NCT05105685" in first.stdout  # a top hit of the example search
     assert "fresh" in first.stdout
     raw_after_first = query(database, "select count(*) from raw_clinicaltrials.studies")

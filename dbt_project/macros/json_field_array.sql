@@ -9,10 +9,7 @@
     array(
         select element.item ->> '{{ field }}'
         from jsonb_array_elements(
-            case jsonb_typeof({{ json_expression }})
-                when 'array' then {{ json_expression }}
-                else '[]'::jsonb
-            end
+            {{ json_array(json_expression) }}
         ) with ordinality as element (item, position)
         where element.item ->> '{{ field }}' is not null
         order by element.position

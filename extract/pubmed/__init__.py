@@ -3,9 +3,11 @@ E-utilities API.
 
 Resources, both landing `raw_pubmed.articles` (key `pmid`, cursor `date_revised`):
 
-- `articles`: E-utilities `esearch` for the citations modified (`datetype=mdat`) in the
-  next date window, kept on NCBI's history server (`usehistory=y`), then `efetch` of
-  them in batches; one window committed at a time, one day of overlap between runs.
+- `articles`: E-utilities `esearch` for the citations modified (`datetype=mdat`, or
+  entered with `date_type="edat"`) in the next date window, kept on NCBI's history
+  server (`usehistory=y`), then `efetch` of them in batches; one window committed at a
+  time, one day of overlap between runs. A citation that cannot be used (no title) is
+  recorded in `raw_pubmed.rejects` naming the request and its PMID.
 - `articles_bulk`: NLM's baseline and update files (`pubmedYYnNNNN.xml.gz`) from a
   folder, a file or a URL, landed file by file in name order; each `DeleteCitation`
   lands a deletion notice per PMID.
@@ -63,6 +65,7 @@ def pubmed(
     eutils_url: str = settings.EUTILS_URL,
     search_term: str = settings.SEARCH_TERM,
     start_date: str | None = None,
+    date_type: str = settings.DATE_TYPE,
     window_days: int = settings.WINDOW_DAYS,
     batch_size: int = settings.BATCH_SIZE,
     eutils_tool: str = settings.EUTILS_TOOL,
@@ -85,6 +88,7 @@ def pubmed(
             eutils_url=eutils_url,
             search_term=search_term,
             start_date=start_date,
+            date_type=date_type,
             window_days=window_days,
             batch_size=batch_size,
             eutils_tool=eutils_tool,
@@ -96,18 +100,20 @@ def pubmed(
 # -- the E-utilities API -------------------------------------------------------------------
 
 
-@dlt.resource(name="articles", table_name=TABLE, write_disposition="append", columns=COLUMNS)
+# No `columns` here: it lands two tables, each item bound to its own by `to_table`.
+@dlt.resource(name="articles", table_name=TABLE, write_disposition="append")
 def articles(
     eutils_url: str = settings.EUTILS_URL,
     search_term: str = settings.SEARCH_TERM,
     start_date: str | None = None,
+    date_type: str = settings.DATE_TYPE,
     window_days: int = settings.WINDOW_DAYS,
     batch_size: int = settings.BATCH_SIZE,
     eutils_tool: str = settings.EUTILS_TOOL,
     eutils_email: str | None = None,
 ) -> Iterator[pa.Table]:
-    """Citations matching `search_term` modified in the next window of `window_days` days
-    (the last window ends today).
+    """Citations matching `search_term` modified (or with `date_type="edat"`, entered) in
+    the next window of `window_days` days (the last window ends today).
 
     The cursor is the modification date to search from next (`next_from` in the resource
     state) rather than a `dlt.sources.incremental` on a column: PubMed's modification date
@@ -118,6 +124,11 @@ def articles(
     files landed so far end (their newest DateRevised, less the overlap), or
     `settings.INITIAL_DAYS` ago.
     """
+    if date_type not in settings.DATE_TYPES:
+        raise ValueError(
+            f"{settings.SOURCE}: date_type {date_type!r} is not one of "
+            + ", ".join(f"{kind!r} ({meaning})" for kind, meaning in settings.DATE_TYPES.items())
+        )
     state = dlt.current.resource_state()
     today = date.today()
     start = min(_api_start(state, start_date, today), today)
@@ -127,13 +138,13 @@ def articles(
     common: dict[str, Any] = {"db": "pubmed", "tool": eutils_tool}
     if eutils_email:
         common["email"] = eutils_email
-    what = f"search of citations modified {span}"
+    what = f"search of citations {settings.DATE_TYPES[date_type]} {span}"
     answer = client.get(
         f"{eutils_url}/esearch.fcgi",
         params={
             **common,
             "term": search_term,
-            "datetype": "mdat",
+            "datetype": date_type,
             "mindate": f"{start:%Y/%m/%d}",
             "maxdate": f"{end:%Y/%m/%d}",
             "usehistory": "y",
@@ -142,13 +153,19 @@ def articles(
         what=what,
     )
     found = search_result(answer.content, where=what)
-    log.info("%s: %d citations modified %s", settings.SOURCE, found.count, span)
+    log.info(
+        "%s: %d citations %s %s",
+        settings.SOURCE,
+        found.count,
+        settings.DATE_TYPES[date_type],
+        span,
+    )
     landed = skipped = 0
     batch_size = max(batch_size, 1)
     for retstart in range(0, found.count, batch_size):
         what = (
             f"efetch of records {retstart + 1}-{min(retstart + batch_size, found.count)} "
-            f"of {found.count} modified {span}"
+            f"of {found.count} {settings.DATE_TYPES[date_type]} {span}"
         )
         answer = client.get(
             f"{eutils_url}/efetch.fcgi",
@@ -172,7 +189,12 @@ def articles(
         for item in iter_items(io.BytesIO(answer.content), where=what):
             received += 1
             if item.tag == ARTICLE:
-                row = article_row(item, source_uri=eutils_url)
+                try:
+                    row = article_row(item, source_uri=eutils_url)
+                except MalformedInput as bad:
+                    # Asking again would return the same record: it is recorded, not retried.
+                    yield reject(MalformedInput(settings.SOURCE, what, bad.problem))
+                    continue
                 # where it came from: the URL that fetches this one citation again
                 row["source_uri"] = f"{eutils_url}/efetch.fcgi?db=pubmed&id={row['pmid']}"
                 rows.append(row)
@@ -184,7 +206,7 @@ def articles(
             raise MalformedInput(settings.SOURCE, what, "the answer holds no records")
         if rows:
             landed += len(rows)
-            yield pa.Table.from_pylist(rows, schema=ARTICLES_SCHEMA)
+            yield to_table(pa.Table.from_pylist(rows, schema=ARTICLES_SCHEMA), TABLE, COLUMNS)
         log.info("%s: %s, %d articles so far", settings.SOURCE, what, landed)
     if skipped:
         log.info("%s: %d book chapters skipped (%s)", settings.SOURCE, skipped, span)
@@ -305,13 +327,12 @@ class _BulkWindow:
                 if item.tag == ARTICLE:
                     try:
                         rows = [article_row(item, source_uri=member.uri)]
-                    except MalformedInput as bad:  # one unusable article: the rest lands
-                        self.holds_rows = True
-                        yield reject(
-                            MalformedInput(
-                                settings.SOURCE, member.uri, f"item {position + 1}: {bad.problem}"
-                            )
-                        )
+                    except MalformedInput as bad:  # the file stops here, like broken XML
+                        raise MalformedInput(
+                            settings.SOURCE,
+                            member.uri,
+                            f"item {position + 1} (line {item.sourceline}): {bad.problem}",
+                        ) from None
                 elif item.tag == DELETION:
                     rows = deletion_rows(item, source_uri=member.uri)
                 # else a book chapter (PubmedBookArticle): not an article, not landed

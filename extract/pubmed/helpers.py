@@ -120,7 +120,8 @@ def _not_an_article_set(element: Element) -> str:
 
 
 def article_row(article: Element, *, source_uri: str) -> dict[str, Any]:
-    """The landing row of one `PubmedArticle` (`MalformedInput` if it has no PMID)."""
+    """The landing row of one `PubmedArticle` (`MalformedInput` if it has no PMID or no
+    title)."""
     record = article_record(article, where=source_uri)
     revised = record.get("date_revised") or record.get("date_completed")
     revised = revised or record.get("date_created")
@@ -160,7 +161,13 @@ def article_record(article: Element, *, where: str) -> dict[str, Any]:
     pmid = citation.find("PMID") if citation is not None else None
     if pmid is None or not _clean(pmid.text):
         raise MalformedInput(SOURCE, where, "a PubmedArticle without MedlineCitation/PMID")
-    return _obj(_citation(citation, pmid) | _pubmed_data(article.find("PubmedData")))
+    record = _obj(_citation(citation, pmid) | _pubmed_data(article.find("PubmedData")))
+    # MEDLINE always titles a citation, in English or, for some, only in its own language.
+    if not record.get("title") and not record.get("vernacular_title"):
+        raise MalformedInput(
+            SOURCE, where, f"PMID {record['pmid']} has no ArticleTitle or VernacularTitle"
+        )
+    return record
 
 
 def _citation(citation: Element, pmid: Element) -> dict[str, Any]:

@@ -23,19 +23,20 @@ from tests.extract.test_pubmed import (
     release,
 )
 
-MARTS = ("pubmed_articles", "article_mesh_terms")
+MARTS = ("pubmed_articles", "article_authors", "article_mesh_terms", "article_chemicals")
 
 
 def build(connection, *extra: str) -> None:
     run_dbt(["build", "--select", "source:pubmed+", *extra], connection)
 
 
-def mesh_headings(*paths: Path) -> int:
-    """How many MeSH headings the articles of the given files carry (read on the side)."""
-    return sum(
-        len(ElementTree.fromstring(gzip.decompress(path.read_bytes())).findall(".//MeshHeading"))
-        for path in paths
-    )
+def elements(path: str, *files: Path) -> list[ElementTree.Element]:
+    """The elements at `path` in the articles of the given files (read on the side)."""
+    return [
+        element
+        for file in files
+        for element in ElementTree.fromstring(gzip.decompress(file.read_bytes())).findall(path)
+    ]
 
 
 def test_marts_hold_one_row_per_current_article_and_search_finds_by_mesh_term(database):
@@ -57,7 +58,7 @@ def test_marts_hold_one_row_per_current_article_and_search_finds_by_mesh_term(da
         pmid for (pmid,) in query(database, "select pmid from marts.pubmed_articles")
     }
     assert query(database, "select count(*) from marts.article_mesh_terms") == [
-        (mesh_headings(BASELINE, UPDATE),)
+        (len(elements(".//MeshHeading", BASELINE, UPDATE)),)
     ]
 
     # "Urbanization" is a MeSH heading of 26228458, not a word of its title.
@@ -101,6 +102,55 @@ def test_marts_hold_one_row_per_current_article_and_search_finds_by_mesh_term(da
     )
     assert heading == ("D014507", ["trends"], ["Q000639"], True)
 
+    # Every author of every article, in order, with ORCID iDs in one form whether NLM
+    # gives a URL (baseline) or the bare iD (update file).
+    authors = elements(".//AuthorList/Author", BASELINE, UPDATE)
+    assert query(database, "select count(*) from marts.article_authors") == [(len(authors),)]
+    orcids = {
+        identifier.text.rsplit("/", 1)[-1]
+        for author in authors
+        for identifier in author.findall("Identifier[@Source='ORCID']")
+    }
+    assert {
+        orcid
+        for (orcid,) in query(
+            database, "select orcid from marts.article_authors where orcid is not null"
+        )
+    } == orcids
+    assert query(
+        database,
+        """
+        select display_name, fore_name, is_collective, affiliations[1]
+        from marts.article_authors where pmid = '41576520' and author_position in (2, 8)
+        order by author_position
+        """,
+    ) == [
+        (
+            "Roem J",
+            "Jennifer",
+            False,
+            "Department of Epidemiology, Bloomberg School of Public Health, "
+            "Johns Hopkins University, Baltimore, Maryland.",
+        ),
+        ("Chronic Kidney Disease in Children (CKiD) Study Investigators", None, True, None),
+    ]
+
+    # Every chemical, with MEDLINE's "0" as no registry number and each number's kind.
+    assert query(database, "select count(*) from marts.article_chemicals") == [
+        (len(elements(".//ChemicalList/Chemical", BASELINE, UPDATE)),)
+    ]
+    kinds = dict(
+        query(
+            database,
+            "select registry_number, registry_number_type from marts.article_chemicals "
+            "where registry_number in ('SY7Q814VUP', '143972-95-6', 'EC 2.4.1.-')",
+        )
+    )
+    assert kinds == {"SY7Q814VUP": "UNII", "143972-95-6": "CAS", "EC 2.4.1.-": "EC"}
+    assert query(
+        database, "select count(*) from marts.article_chemicals where registry_number = '0'"
+    ) == [(0,)]
+
     indexes = query(
         database,
         "select indexdef from pg_indexes where schemaname = 'marts' "
@@ -125,7 +175,11 @@ def test_a_later_update_file_revises_and_deletes_and_incremental_equals_full_bui
     row_versions = dict(query(database, "select pmid, xmin::text from marts.pubmed_articles"))
     assert len(row_versions) == 60
 
-    # Derived: deletes 41576697 (baseline) and 26228458 (update file), revises 41576520.
+    assert query(
+        database, "select count(*) from marts.article_mesh_terms where pmid = '41587763'"
+    ) == [(10,)]
+
+    # Derived from the baseline: deletes 41576697 and 41587763, revises 41576520.
     release(folder, DERIVED_UPDATE)
     land_pubmed(database, bulk_location=str(folder))
     build(database)
@@ -133,10 +187,10 @@ def test_a_later_update_file_revises_and_deletes_and_incremental_equals_full_bui
     after = dict(query(database, "select pmid, xmin::text from marts.pubmed_articles"))
     assert set(after) == set(article_pmids(BASELINE) + article_pmids(UPDATE)) - {
         "41576697",
-        "26228458",
+        "41587763",
     }
     assert query(
-        database, "select count(*) from marts.article_mesh_terms where pmid = '26228458'"
+        database, "select count(*) from marts.article_mesh_terms where pmid = '41587763'"
     ) == [(0,)]
     assert query(
         database,

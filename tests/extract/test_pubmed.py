@@ -16,6 +16,7 @@ import pytest
 from werkzeug import Request, Response
 
 from extract.errors import RequestRejected
+from extract.http import PublisherClient
 from extract.landing import LandingResult, land, pipeline_for
 from extract.pubmed import RAW_INDEXES, pubmed
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
@@ -262,6 +263,37 @@ def test_api_searches_a_modification_window_and_fetches_from_the_history_server(
     ]
 
 
+def test_an_entry_date_window_and_an_untitled_record_rejected_by_pmid(
+    database, eutils: EutilsApi, monkeypatch
+):
+    monkeypatch.setenv("SOURCES__PUBMED__DATE_TYPE", "edat")
+    eutils.searches.append(xml_response(ESEARCH_COUNT5))
+    eutils.fetches += [
+        xml_response(EFETCH_BATCHES[0]),
+        xml_response("pubmed/derived/efetch_pubmed_11748933_untitled.xml"),
+        xml_response(EFETCH_BATCHES[2]),
+    ]
+
+    result = land_pubmed(database)
+
+    assert eutils.asked("esearch")[0]["datetype"] == "edat"
+    assert result.rejected == 1
+    (reject,) = query(database, "select source_uri, problem from raw_pubmed.rejects")
+    assert reject == (
+        "efetch of records 3-4 of 5 entered 2026/01/20-" + TODAY,
+        "PMID 11748933 has no ArticleTitle or VernacularTitle",
+    )
+    assert "11748933" not in landed_pmids(database)
+    assert len(landed_pmids(database)) == len(FIVE_PMIDS) - 1
+
+
+def test_a_key_raises_the_rate_limit_to_what_ncbi_allows_with_one(monkeypatch):
+    monkeypatch.delenv("SOURCES__PUBMED__API_KEY", raising=False)
+    assert PublisherClient("pubmed").requests_per_second == 3
+    monkeypatch.setenv("SOURCES__PUBMED__API_KEY", "test-key-123")
+    assert PublisherClient("pubmed").requests_per_second == 10
+
+
 def test_second_run_asks_only_from_the_cursor(database, eutils: EutilsApi):
     queue_five_articles(eutils)
     land_pubmed(database)
@@ -352,8 +384,12 @@ def test_bad_files_are_rejected_by_name_and_position_and_the_rest_lands(database
         "pubmed26n1335_truncated.xml.gz": "the gzip stream breaks after",
         "pubmed26n1337_empty.xml": "not valid XML: an empty document",
     }
+    # An unusable article stops its file there, like broken XML: the file is not landed
+    # whole, so it is read again when the release changes.
     without_pmid = "pubmed26n1338_article_without_pmid.xml.gz"
-    bad[without_pmid] = "item 1: a PubmedArticle without MedlineCitation/PMID"
+    bad[without_pmid] = "item 1 (line 4): a PubmedArticle without MedlineCitation/PMID"
+    without_title = "pubmed26n1339_article_without_title.xml.gz"
+    bad[without_title] = "item 2 (line 4): PMID 41576520 has no ArticleTitle or VernacularTitle"
     folder = release(tmp_path / "pubmed", BASELINE, *(DERIVED / name for name in bad))
 
     result = land_pubmed(database, bulk_location=str(folder))
@@ -363,8 +399,7 @@ def test_bad_files_are_rejected_by_name_and_position_and_the_rest_lands(database
     assert sorted(rejects) == sorted(str(folder / name) for name in bad)
     for name, text in bad.items():
         assert text in rejects[str(folder / name)], rejects[str(folder / name)]
-    # The good file lands whole; the articles before each fault land too, and the
-    # articles after an unusable one.
+    # The good file lands whole, and the articles before each fault.
     landed = dict(
         query(database, "select source_uri, count(*) from raw_pubmed.articles group by 1")
     )
@@ -373,7 +408,7 @@ def test_bad_files_are_rejected_by_name_and_position_and_the_rest_lands(database
         str(folder / "pubmed26n1335_cut.xml.gz"): 15,
         str(folder / "pubmed26n1335_not_utf8.xml.gz"): 2,
         str(folder / "pubmed26n1335_truncated.xml.gz"): 14,
-        str(folder / without_pmid): 1,
+        str(folder / without_title): 1,
     }
     # Nothing is read again while the folder stays as it is.
     assert land_pubmed(database, bulk_location=str(folder)).total_rows == 0

@@ -29,10 +29,7 @@ headings as (
         articles.last_landed_at
     from articles
     cross join lateral jsonb_array_elements(
-        case jsonb_typeof(articles.mesh_headings)
-            when 'array' then articles.mesh_headings
-            else '[]'::jsonb
-        end
+        {{ json_array("articles.mesh_headings") }}
     ) with ordinality as heading (item, position)
 ),
 

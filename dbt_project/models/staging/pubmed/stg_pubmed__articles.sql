@@ -7,7 +7,10 @@ source as (
         landed.date_revised,
         landed._dlt_load_id,
         landed.source_uri,
-        document.record
+        document.record,
+        jsonb_path_query_first(
+            document.record -> 'history', '$[*] ? (@.status == "entrez").date'
+        ) #>> '{}' as entrez_date
     from {{ source('pubmed', 'articles') }} as landed
     cross join lateral ({{ detoast('landed.record') }}) as document
 ),
@@ -35,10 +38,7 @@ renamed as (
                     chr(10) order by abstract_section.position
                 )
             from jsonb_array_elements(
-                case jsonb_typeof(record -> 'abstract')
-                    when 'array' then record -> 'abstract'
-                    else '[]'::jsonb
-                end
+                {{ json_array("record -> 'abstract'") }}
             ) with ordinality as abstract_section (item, position)
         ) as abstract,
         record #>> '{journal,title}' as journal_title,
@@ -51,6 +51,8 @@ renamed as (
         record #>> '{journal,issue}' as issue,
         record ->> 'pagination' as pages,
         {{ partial_date("record #>> '{journal,pub_date,date}'") }} as publication_date,
+        -- When the citation entered PubMed (its Entrez date, PubMedPubDate "entrez").
+        {{ partial_date('entrez_date') }} as entry_date,
         cast(
             {{ safe_integer("left(record #>> '{journal,pub_date,date}', 4)") }} as smallint
         ) as publication_year,
@@ -62,10 +64,7 @@ renamed as (
                     concat_ws(' ', author.item ->> 'last_name', author.item ->> 'initials')
                 )
             from jsonb_array_elements(
-                case jsonb_typeof(record -> 'authors')
-                    when 'array' then record -> 'authors'
-                    else '[]'::jsonb
-                end
+                {{ json_array("record -> 'authors'") }}
             ) with ordinality as author (item, position)
             order by author.position
         ) as authors,
@@ -76,6 +75,7 @@ renamed as (
         {{ json_field_array("record -> 'mesh_headings'", 'descriptor_name') }} as mesh_terms,
         {{ json_field_array("record -> 'keywords'", 'keyword') }} as keywords,
         {{ json_field_array("record -> 'chemicals'", 'name') }} as chemicals,
+        record -> 'chemicals' as chemical_details,
         record -> 'grants' as grants,
         jsonb_path_query_first(
             record -> 'article_ids', '$[*] ? (@.type == "doi").value'
