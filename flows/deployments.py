@@ -1,6 +1,9 @@
 """The Prefect deployments of the `refresh` flow, served by `medmirror serve`.
 
-- `refresh/daily`: every source, incremental, every day at 05:00 UTC.
+- `refresh/daily`: the sources whose publishers change daily, incremental, every day at
+  05:00 UTC.
+- `refresh/monthly`: the sources published as monthly releases (the Orange Book), on the
+  1st and the 15th at 06:00 UTC (FDA's day varies; an unchanged release is skipped).
 - `refresh/weekly-full`: every source pulled again from the start, Sundays at 07:00 UTC.
 - `refresh/<source>`: one source, incremental, unscheduled (run it by hand).
 """
@@ -13,10 +16,11 @@ from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 
 from flows.refresh import refresh
-from flows.sources import SOURCES
+from flows.sources import SOURCES, sources_refreshed
 from medmirror.settings import PROJECT_DIR
 
 DAILY_CRON = "0 5 * * *"
+MONTHLY_CRON = "0 6 1,15 * *"
 WEEKLY_CRON = "0 7 * * 0"
 
 
@@ -25,8 +29,14 @@ def deployments() -> list[RunnerDeployment]:
         refresh.to_deployment(
             name="daily",
             cron=DAILY_CRON,
-            parameters={"full": False},
-            description="Every source, incremental, then dbt build.",
+            parameters={"sources": sources_refreshed("daily"), "full": False},
+            description="The daily sources, incremental, then dbt build.",
+        ),
+        refresh.to_deployment(
+            name="monthly",
+            cron=MONTHLY_CRON,
+            parameters={"sources": sources_refreshed("monthly"), "full": False},
+            description="The monthly releases (skipped when unchanged), then dbt build.",
         ),
         refresh.to_deployment(
             name="weekly-full",

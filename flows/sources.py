@@ -41,6 +41,9 @@ class SourceSpec:
     raw_indexes: dict[str, tuple[str, ...]]  # raw table -> indexed columns
     samples: Path | None = None  # bundled real publisher files, landed by the demo
     search: SearchExample | None = None
+    # How often the publisher changes: the scheduled deployment that refreshes it
+    # (`refresh/daily` or `refresh/monthly`, see flows/deployments.py).
+    cadence: str = "daily"
 
     @property
     def raw_schema(self) -> str:
@@ -76,6 +79,7 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec(
             name="orangebook",
             make_source=orangebook,  # no arguments: FDA's current monthly release
+            cadence="monthly",
             raw_table="products",
             cursor_column="approval_date",
             marts=("orange_book_products", "orange_book_patents", "orange_book_exclusivities"),
@@ -103,6 +107,11 @@ SOURCES: dict[str, SourceSpec] = {
         ),
     ]
 }
+
+
+def sources_refreshed(cadence: str) -> list[str]:
+    """The sources refreshed on `cadence` ("daily", "monthly"), in registry order."""
+    return [name for name, spec in SOURCES.items() if spec.cadence == cadence]
 
 
 def spec_of(name: str) -> SourceSpec:

@@ -12,6 +12,7 @@ from pathlib import Path
 import requests
 
 from flows.deployments import deployments
+from flows.sources import SOURCES
 from tests.conftest import StudiesApi, free_port, json_response, query
 from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST
 from tests.extract.test_orangebook import EXCERPT, ReleaseServer, release_server  # noqa: F401
@@ -23,21 +24,27 @@ BIN = Path(sys.executable).parent
 def test_deployments_cover_daily_weekly_full_and_each_source():
     by_name = {deployment.name: deployment for deployment in deployments()}
 
-    assert set(by_name) == {"daily", "weekly-full", "clinicaltrials", "pubmed", "orangebook"}
-    assert by_name["daily"].parameters == {"full": False}
+    assert set(by_name) == {"daily", "monthly", "weekly-full", *SOURCES}
+    assert by_name["daily"].parameters == {
+        "sources": [name for name in SOURCES if name != "orangebook"],
+        "full": False,
+    }
+    assert by_name["monthly"].parameters == {"sources": ["orangebook"], "full": False}
+    assert by_name["monthly"].schedules[0].schedule.cron == "0 6 1,15 * *"
     assert by_name["weekly-full"].parameters == {"full": True}
     assert by_name["clinicaltrials"].parameters == {"sources": ["clinicaltrials"]}
     assert by_name["daily"].schedules[0].schedule.cron == "0 5 * * *"
 
 
-def test_daily_deployment_runs_to_completed(
+def test_daily_and_monthly_deployments_run_to_completed(
     database,
     studies_api: StudiesApi,
     eutils: EutilsApi,  # noqa: F811
     release_server: ReleaseServer,  # noqa: F811
     tmp_path: Path,
 ):
-    """Every source refreshed from its publisher, replayed on 127.0.0.1."""
+    """Every source refreshed from its publisher, replayed on 127.0.0.1, by the daily or the
+    monthly deployment."""
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
     queue_five_articles(eutils)
     release_server.serve(EXCERPT)
@@ -62,22 +69,24 @@ def test_daily_deployment_runs_to_completed(
         serve = subprocess.Popen(
             [BIN / "medmirror", "serve"], env=env, stdout=serve_log, stderr=subprocess.STDOUT
         )
-        _wait_for_deployment(f"http://127.0.0.1:{port}/api", "refresh", "daily", serve)
-        run = subprocess.run(
-            [
-                BIN / "prefect",
-                "deployment",
-                "run",
-                "refresh/daily",
-                "--watch",
-                "--watch-timeout",
-                "300",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=360,
-        )
+        runs = {}
+        for name in ("daily", "monthly"):
+            _wait_for_deployment(f"http://127.0.0.1:{port}/api", "refresh", name, serve)
+            runs[name] = subprocess.run(
+                [
+                    BIN / "prefect",
+                    "deployment",
+                    "run",
+                    f"refresh/{name}",
+                    "--watch",
+                    "--watch-timeout",
+                    "300",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=360,
+            )
     finally:
         for process in (serve, server):  # the serve process must stop before the server
             if process is not None:
@@ -87,8 +96,9 @@ def test_daily_deployment_runs_to_completed(
                 except subprocess.TimeoutExpired:
                     process.kill()
 
-    assert run.returncode == 0, run.stdout + (tmp_path / "serve.log").read_text()
-    assert "Completed" in run.stdout
+    for run in runs.values():
+        assert run.returncode == 0, run.stdout + (tmp_path / "serve.log").read_text()
+        assert "Completed" in run.stdout
     assert query(database, "select count(*) from marts.clinical_trials") == [(10,)]
     assert query(database, "select count(*) from marts.pubmed_articles") == [(5,)]
     assert query(database, "select count(*) from marts.orange_book_products") == [(300,)]
