@@ -86,8 +86,12 @@ class PublisherClient:
         params: dict[str, Any] | None = None,
         what: str,
         stream: bool = False,
+        accept: tuple[int, ...] = (),
     ) -> requests.Response:
-        """GET `url`; `what` names the request in errors ("page 3", "study NCT01")."""
+        """GET `url`; `what` names the request in errors ("page 3", "study NCT01").
+
+        `accept`: 4xx statuses returned to the caller instead of raised (openFDA answers
+        a search that matches nothing with 404)."""
         if self.api_key:
             params = {**(params or {}), self.api_key_param: self.api_key}
         shown = self.scrub(f"{url}?{urlencode(params)}" if params else url)
@@ -106,7 +110,7 @@ class PublisherClient:
                 what,
                 f"{shown} still answered {response.status_code} after {self.max_attempts} attempts",
             )
-        if response.status_code >= 400:
+        if response.status_code >= 400 and response.status_code not in accept:
             raise RequestRejected(
                 self.source,
                 what,

@@ -14,6 +14,8 @@ from dlt.extract.source import DltSource
 
 from extract.clinicaltrials import RAW_INDEXES as clinicaltrials_raw_indexes
 from extract.clinicaltrials import clinicaltrials
+from extract.openfda import RAW_INDEXES as openfda_raw_indexes
+from extract.openfda import openfda
 from extract.orangebook import RAW_INDEXES as orangebook_raw_indexes
 from extract.orangebook import orangebook
 from extract.pubmed import RAW_INDEXES as pubmed_raw_indexes
@@ -104,6 +106,15 @@ SOURCES: dict[str, SourceSpec] = {
                 query="chronic kidney disease",
                 shown=("pmid", "title", "journal_abbreviation", "publication_year"),
             ),
+        ),
+        SourceSpec(
+            name="openfda",
+            make_source=openfda,
+            raw_table="labels",
+            cursor_column="effective_time",
+            marts=(),  # staging and intermediate only until the drug marts issue
+            raw_indexes=openfda_raw_indexes,
+            samples=SAMPLES_DIR / "openfda",
         ),
     ]
 }

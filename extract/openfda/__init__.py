@@ -1,0 +1,360 @@
+"""openFDA: drug labels (SPL text by section) and the NDC directory, from the API or the
+bulk download partitions.
+
+Raw tables (`record` is openFDA's result object, unchanged):
+
+- `raw_openfda.labels`: one /drug/label result (key `set_id` + `version`, cursor
+  `effective_time`).
+- `raw_openfda.ndc`: one /drug/ndc product with its packages (key `product_id`, which is
+  the product NDC and the listing's SPL id; cursor `listing_expiration_date`).
+- `raw_openfda.rejects`: records without their key, broken partitions.
+
+Resources:
+
+- `labels`, `ndc`: the API, `search=<cursor>:[FROM TO UNTIL]` one window at a time (one day
+  of overlap), `limit` 1000, paged by the `Link: <...>; rel="next"` header (its URL
+  carries `search_after`, so a window may hold more than the 25,000 records `skip`
+  reaches). The cursor (the newest date landed) and how far the windows have searched
+  are kept in the resource state, committed with each window's data. A search matching
+  nothing is openFDA's 404 NOT_FOUND: an empty window.
+- `partitions`: the zipped JSON partitions of openFDA's download manifest (from the
+  manifest's URL, a partition's URL, or a folder/zip of downloaded partitions), each
+  partition landed once, in a window of its own, read as a stream.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import dlt
+from dlt.sources import DltResource
+
+from extract.bulk import BulkMember, iter_members, resolve_location
+from extract.errors import MalformedInput, RequestRejected
+from extract.http import PublisherClient
+from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.openfda import settings
+from extract.openfda.helpers import (
+    DATASETS,
+    LABELS,
+    NDC,
+    UNREADABLE,
+    Dataset,
+    dataset_of,
+    is_not_found,
+    iter_partition,
+    manifest_partitions,
+    next_page_url,
+    page_results,
+    window_search,
+)
+from medmirror.settings import load_settings
+
+log = logging.getLogger(__name__)
+
+# Raw indexes `land()` keeps: dbt's current-version models look records up by key.
+RAW_INDEXES = {
+    LABELS.table: ("set_id", "_dlt_load_id"),
+    NDC.table: ("product_ndc", "_dlt_load_id"),
+}
+BULK_SUFFIXES = (".json",)
+
+
+@dlt.source(name=settings.SOURCE)
+def openfda(
+    label_url: str = settings.LABEL_URL,
+    ndc_url: str = settings.NDC_URL,
+    page_size: int = settings.PAGE_SIZE,
+    label_start_date: str = settings.LABEL_START_DATE.isoformat(),
+    label_window_days: int = settings.LABEL_WINDOW_DAYS,
+    ndc_start_date: str = settings.NDC_START_DATE.isoformat(),
+    ndc_window_days: int = settings.NDC_WINDOW_DAYS,
+    bulk_location: str | None = None,
+    bulk_datasets: list[str] | None = None,
+    download_dir: str | None = None,
+) -> list[DltResource]:
+    """The API resources, or with `bulk_location` (the download manifest's URL, a
+    partition's URL, or a folder or zip of partitions) the bulk resource only."""
+    if bulk_location:
+        return [
+            partitions(
+                bulk_location,
+                datasets=tuple(bulk_datasets or settings.BULK_DATASETS),
+                download_dir=download_dir or str(load_settings().data_dir / "downloads"),
+            )
+        ]
+    return [
+        labels(
+            url=label_url,
+            page_size=page_size,
+            start_date=label_start_date,
+            window_days=label_window_days,
+        ),
+        ndc(
+            url=ndc_url, page_size=page_size, start_date=ndc_start_date, window_days=ndc_window_days
+        ),
+    ]
+
+
+# No `columns` on the resources: each lands its records and rejects, each item bound to
+# its table by `to_table`.
+@dlt.resource(name="labels", table_name=LABELS.table, write_disposition="append")
+def labels(
+    url: str = settings.LABEL_URL,
+    page_size: int = settings.PAGE_SIZE,
+    start_date: str = settings.LABEL_START_DATE.isoformat(),
+    window_days: int = settings.LABEL_WINDOW_DAYS,
+) -> Iterator[Any]:
+    """/drug/label results whose `effective_time` lies in the next window (cursor:
+    `effective_time`, the newest landed, kept in the resource state)."""
+    yield from _api_window(
+        LABELS, url=url, page_size=page_size, start_date=start_date, window_days=window_days
+    )
+
+
+@dlt.resource(name="ndc", table_name=NDC.table, write_disposition="append")
+def ndc(
+    url: str = settings.NDC_URL,
+    page_size: int = settings.PAGE_SIZE,
+    start_date: str = settings.NDC_START_DATE.isoformat(),
+    window_days: int = settings.NDC_WINDOW_DAYS,
+) -> Iterator[Any]:
+    """/drug/ndc products whose `listing_expiration_date` lies in the next window (cursor:
+    `listing_expiration_date`, the newest landed).
+
+    The NDC directory has no modification date. `listing_expiration_date` (the text
+    files' LISTING_RECORD_CERTIFIED_THROUGH) is the documented date that moves when a
+    labeler updates or certifies a listing: it becomes Dec 31 of the next year, while
+    `marketing_start_date` never changes. So each run asks again for every listing
+    certified through the newest date landed (the current certification cycle), which
+    holds every listing changed since the cycle began.
+    """
+    yield from _api_window(
+        NDC, url=url, page_size=page_size, start_date=start_date, window_days=window_days
+    )
+
+
+def _api_window(
+    dataset: Dataset, *, url: str, page_size: int, start_date: str, window_days: int
+) -> Iterator[Any]:
+    """The records of `dataset` in the next window [start, start + window_days] (open-ended
+    once that reaches today), page after page by the `Link` header.
+
+    The window starts at the cursor minus the overlap, or where the previous closed
+    window ended when it found nothing newer. A closed window is searched through its end
+    even when empty; the open one only through its start, so the next run asks again
+    from the cursor.
+    """
+    state = dlt.current.resource_state()
+    overlap = timedelta(days=settings.OVERLAP_DAYS)
+    cursor = state.get("cursor")
+    start = date.fromisoformat(cursor) - overlap if cursor else date.fromisoformat(start_date)
+    searched = state.get("searched_through")
+    if searched:
+        start = max(start, date.fromisoformat(searched) - overlap)
+    end: date | None = start + timedelta(days=window_days)
+    if end >= date.today():
+        end = None
+    client = PublisherClient(settings.SOURCE)
+    params: dict[str, Any] | None = {
+        "search": window_search(dataset.cursor, start, end),
+        "limit": page_size,
+    }
+    log.info(
+        "%s: %s with %s from %s to %s",
+        settings.SOURCE,
+        dataset.table,
+        dataset.cursor,
+        start,
+        end or "now",
+    )
+    newest = cursor
+    page_url: str | None = url
+    page = 0
+    landed = 0
+    while page_url:
+        page += 1
+        what = f"page {page} of {dataset.table} with {dataset.cursor} {start} to {end or 'now'}"
+        response = client.get(page_url, params=params, what=what, accept=(404,))
+        if response.status_code == 404:
+            if not is_not_found(response):
+                raise RequestRejected(
+                    settings.SOURCE, what, f"answered 404: {client.scrub(response.text[:300])}"
+                )
+            break  # nothing (more) matches: an empty window
+        batcher = RowBatcher(dataset.schema, size=max(page_size, 1))
+        for record in page_results(response.content, where=what):
+            try:
+                row = dataset.row(record, source_uri=url, where=what)
+            except MalformedInput as bad:
+                yield reject(bad)
+                continue
+            value = row[dataset.cursor]
+            if value and (newest is None or value.isoformat() > newest):
+                newest = value.isoformat()
+            batcher.add(row)
+        table = batcher.flush()
+        if table is not None:
+            landed += table.num_rows
+            yield to_table(table, dataset.table, dataset.columns)
+        log.info("%s: %s, %d records so far", settings.SOURCE, what, landed)
+        # The next page's URL carries `search_after` and every other parameter but the
+        # key, which the client adds again.
+        next_url = next_page_url(response, drop=(client.api_key_param,))
+        if next_url == page_url and params is None:
+            raise MalformedInput(settings.SOURCE, what, "the next page is the same page")
+        page_url, params = next_url, None
+    state["cursor"] = newest
+    state["searched_through"] = (end or start).isoformat()
+    state[MORE_WINDOWS] = end is not None
+
+
+# -- bulk ----------------------------------------------------------------------------------
+
+
+# No `columns` here: it lands three tables, each item bound to its own by `to_table`.
+@dlt.resource(name="partitions", write_disposition="append")
+def partitions(location: str, datasets: tuple[str, ...], download_dir: str) -> Iterator[Any]:
+    """Every partition at `location` not landed yet, one window (and load) per partition.
+
+    `location` is openFDA's download manifest (`.../download.json`: its partitions of
+    `datasets` are downloaded one by one), the URL of one partition, or a local partition,
+    folder or zip of them. The cursor is the set of partitions landed (a manifest's by
+    URL and export date, a file's by name, CRC and size), kept in the resource state and
+    committed with each partition's rows: a rerun lands nothing, a new export lands anew.
+    A partition that cannot be read or parsed is recorded in `raw_openfda.rejects` with
+    where it broke and nothing of it lands; the other partitions do.
+    """
+    state = dlt.current.resource_state()
+    landed: dict[str, bool] = state.setdefault("landed", {})
+    downloads = Path(download_dir)
+    pending = (
+        _manifest_members(location, datasets, downloads, landed)
+        if _is_manifest(location)
+        else _local_members(location, datasets, downloads, landed)
+    )
+    done = False
+    for identity, member in pending:
+        if done:  # another partition follows: commit this window first
+            state[MORE_WINDOWS] = True
+            return
+        yield from _land_partition(member)
+        landed[identity] = True
+        done = True
+    state[MORE_WINDOWS] = False
+
+
+def _is_manifest(location: str) -> bool:
+    parts = urlsplit(location)
+    return parts.scheme in ("http", "https") and parts.path.endswith(".json")
+
+
+def _manifest_members(
+    location: str, datasets: tuple[str, ...], downloads: Path, landed: dict[str, bool]
+) -> Iterator[tuple[str, BulkMember]]:
+    """The manifest's partitions not landed yet, each downloaded when its turn comes."""
+    client = PublisherClient(settings.SOURCE)
+    manifest = client.get_json(location, what="download manifest")
+    for partition in manifest_partitions(manifest, datasets):
+        identity = f"{partition['file']}@{partition['export_date']}"
+        if identity in landed:
+            continue
+        file_name = Path(urlsplit(partition["file"]).path).name
+        path = resolve_location(
+            partition["file"],
+            source=settings.SOURCE,
+            download_dir=downloads,
+            name=f"{partition['dataset']}/{partition['export_date'] or 'undated'}/{file_name}",
+        )
+        found = False
+        for member in _partition_members(path, datasets):  # a zip holds one partition
+            found = True
+            yield identity, member
+        if not found:
+            yield identity, _unreadable(path, "holds no partition of " + "/".join(datasets))
+
+
+def _local_members(
+    location: str, datasets: tuple[str, ...], downloads: Path, landed: dict[str, bool]
+) -> Iterator[tuple[str, BulkMember]]:
+    path = resolve_location(location, source=settings.SOURCE, download_dir=downloads)
+    for member in _partition_members(path, datasets):
+        identity = _identity(member)
+        if identity not in landed:
+            yield identity, member
+
+
+def _partition_members(path: Path, datasets: tuple[str, ...]) -> Iterator[BulkMember]:
+    """The partitions of `datasets` at `path` (and archives that cannot be read at all)."""
+    for member in iter_members(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES):
+        dataset = dataset_of(member.uri)
+        if member.problem or (dataset and dataset.name in datasets):
+            yield member
+        else:
+            log.info(
+                "%s: %s is not a partition of %s, skipped",
+                settings.SOURCE,
+                member.uri,
+                "/".join(datasets),
+            )
+
+
+def _identity(member: BulkMember) -> str:
+    """What tells a partition from another: its name and content (CRC, size)."""
+    if member.member is not None:
+        return f"{member.name}|{member.member.CRC:08x}|{member.member.file_size}"
+    stat = member.path.stat()
+    return f"{member.uri}|{member.problem or ''}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+def _unreadable(path: Path, problem: str) -> BulkMember:
+    return BulkMember(uri=str(path), path=path, problem=problem)
+
+
+def _land_partition(member: BulkMember) -> Iterator[Any]:
+    """The landing rows of one partition, or one reject for the whole partition.
+
+    The partition is parsed twice, as a stream: once to check it is whole (a partition
+    broken halfway lands nothing, never half of itself), then to land it in batches, so
+    memory stays flat whatever its size. A record without its key is rejected alone.
+    """
+    dataset = dataset_of(member.uri)
+    try:
+        if member.problem or dataset is None:
+            raise MalformedInput(settings.SOURCE, member.uri, member.problem or "not a partition")
+        records = _check_partition(member)
+    except MalformedInput as bad:
+        yield reject(bad)
+        return
+    batcher = RowBatcher(dataset.schema)
+    with member.open() as stream:
+        for index, record in enumerate(iter_partition(stream, where=member.uri), start=1):
+            try:
+                row = dataset.row(record, source_uri=member.uri, where=f"{member.uri} #{index}")
+            except MalformedInput as bad:
+                yield reject(bad)
+                continue
+            table = batcher.add(row)
+            if table is not None:
+                yield to_table(table, dataset.table, dataset.columns)
+    table = batcher.flush()
+    if table is not None:
+        yield to_table(table, dataset.table, dataset.columns)
+    log.info("%s: %d records of %s", settings.SOURCE, records, member.uri)
+
+
+def _check_partition(member: BulkMember) -> int:
+    """The number of records in a partition that parses to its end."""
+    try:
+        with member.open() as stream:
+            return sum(1 for _ in iter_partition(stream, where=member.uri))
+    except UNREADABLE as broken:
+        raise MalformedInput(settings.SOURCE, member.uri, f"cannot read: {broken}") from None
+
+
+__all__ = ["DATASETS", "RAW_INDEXES", "labels", "ndc", "openfda", "partitions"]

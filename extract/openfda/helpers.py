@@ -1,0 +1,240 @@
+"""Parsing and paging particular to openFDA: landing rows of label and NDC records, the
+`search` windows, the `Link` header's next page, and the bulk partitions read as a stream.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, BinaryIO
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import ijson
+import orjson
+import pyarrow as pa
+import requests
+
+from extract.errors import MalformedInput
+from extract.landing import LANDING_COLUMNS, landing_schema
+from extract.openfda.settings import DATE_FORMAT, OPEN_END, SOURCE
+
+# A bulk partition's file name: `drug-label-0001-of-0013.json(.zip)`, `drug-ndc-...`.
+PARTITION_NAME = re.compile(r"drug-(?P<dataset>label|ndc)-\d+-of-\d+")
+# What a broken archive or compressed stream raises while a member is read.
+UNREADABLE = (zipfile.BadZipFile, EOFError, zlib.error, gzip.BadGzipFile, OSError)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One openFDA endpoint and the raw table its records land in."""
+
+    name: str  # openFDA's name: the manifest's results.drug.<name>, the partition files'
+    table: str  # raw table, `raw_openfda.<table>`
+    cursor: str  # the record's date field the API is searched and landed on
+    schema: pa.Schema
+    columns: dict[str, dict[str, Any]]
+    row: Callable[..., dict[str, Any]]  # record -> landing row
+
+
+def openfda_date(value: Any, *, field: str, where: str) -> date | None:
+    """openFDA's YYYYMMDD date (`"20140423"`) as a date; absent is None, nonsense rejects."""
+    if value in (None, ""):
+        return None
+    try:
+        return datetime.strptime(str(value), DATE_FORMAT).date()
+    except ValueError:
+        raise MalformedInput(SOURCE, where, f"{field} {value!r} is not a YYYYMMDD date") from None
+
+
+def label_row(record: Any, *, source_uri: str, where: str) -> dict[str, Any]:
+    """The landing row of one /drug/label record (key `set_id` + `version`)."""
+    if not isinstance(record, dict):
+        raise MalformedInput(SOURCE, where, "a label that is not a JSON object")
+    set_id, version = record.get("set_id"), record.get("version")
+    if not set_id or version in (None, ""):
+        raise MalformedInput(
+            SOURCE, f"{where} label {record.get('id') or '?'}", "a label without set_id or version"
+        )
+    return {
+        "set_id": str(set_id),
+        "version": str(version),
+        "effective_time": openfda_date(
+            record.get("effective_time"), field="effective_time", where=f"{where} {set_id}"
+        ),
+        "record": orjson.dumps(record).decode(),
+        "source_uri": source_uri,
+        "deleted": False,
+    }
+
+
+def ndc_row(record: Any, *, source_uri: str, where: str) -> dict[str, Any]:
+    """The landing row of one /drug/ndc product (key `product_id`: product NDC + SPL id)."""
+    if not isinstance(record, dict):
+        raise MalformedInput(SOURCE, where, "an NDC product that is not a JSON object")
+    product_id = record.get("product_id")
+    if not product_id:
+        raise MalformedInput(
+            SOURCE,
+            f"{where} product {record.get('product_ndc') or '?'}",
+            "an NDC product without product_id",
+        )
+    return {
+        "product_id": str(product_id),
+        "product_ndc": record.get("product_ndc"),
+        "listing_expiration_date": openfda_date(
+            record.get("listing_expiration_date"),
+            field="listing_expiration_date",
+            where=f"{where} {product_id}",
+        ),
+        "record": orjson.dumps(record).decode(),
+        "source_uri": source_uri,
+        "deleted": False,
+    }
+
+
+LABELS = Dataset(
+    name="label",
+    table="labels",
+    cursor="effective_time",
+    schema=landing_schema(
+        pa.field("set_id", pa.string(), nullable=False),
+        pa.field("version", pa.string(), nullable=False),
+        pa.field("effective_time", pa.date32()),
+    ),
+    columns={
+        **LANDING_COLUMNS,
+        "set_id": {"data_type": "text", "nullable": False},
+        "version": {"data_type": "text", "nullable": False},
+        "effective_time": {"data_type": "date", "nullable": True},
+    },
+    row=label_row,
+)
+NDC = Dataset(
+    name="ndc",
+    table="ndc",
+    cursor="listing_expiration_date",
+    schema=landing_schema(
+        pa.field("product_id", pa.string(), nullable=False),
+        pa.field("product_ndc", pa.string()),
+        pa.field("listing_expiration_date", pa.date32()),
+    ),
+    columns={
+        **LANDING_COLUMNS,
+        "product_id": {"data_type": "text", "nullable": False},
+        "product_ndc": {"data_type": "text", "nullable": True},
+        "listing_expiration_date": {"data_type": "date", "nullable": True},
+    },
+    row=ndc_row,
+)
+DATASETS = {dataset.name: dataset for dataset in (LABELS, NDC)}
+
+
+def dataset_of(name: str) -> Dataset | None:
+    """The dataset a partition file belongs to, by its name (None: not a partition)."""
+    match = PARTITION_NAME.search(name)
+    return DATASETS[match["dataset"]] if match else None
+
+
+# -- the API ----------------------------------------------------------------------------
+
+
+def window_search(field: str, start: date, end: date | None) -> str:
+    """The `search` expression for records whose `field` lies in [start, end] (open: None)."""
+    upper = end.strftime(DATE_FORMAT) if end else OPEN_END
+    return f"{field}:[{start.strftime(DATE_FORMAT)} TO {upper}]"
+
+
+def is_not_found(response: requests.Response) -> bool:
+    """openFDA's answer to a search that matches nothing: 404 `{"error": {"code": "NOT_FOUND"}}`."""
+    if response.status_code != 404:
+        return False
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(body, dict) and (body.get("error") or {}).get("code") == "NOT_FOUND"
+
+
+def page_results(content: bytes, *, where: str) -> list[Any]:
+    """The `results` of an API page (`{meta, results: [...]}`)."""
+    try:
+        document = orjson.loads(content)
+    except orjson.JSONDecodeError as bad:
+        raise MalformedInput(SOURCE, where, f"the page is not JSON: {bad}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("results"), list):
+        raise MalformedInput(SOURCE, where, "the page has no results array")
+    return document["results"]
+
+
+def next_page_url(response: requests.Response, *, drop: tuple[str, ...] = ()) -> str | None:
+    """The `Link: <...>; rel="next"` URL of a page (it carries `search_after`), without the
+    query parameters in `drop` (the API key, which the client adds itself)."""
+    url = response.links.get("next", {}).get("url")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    query = [(name, value) for name, value in parse_qsl(parts.query) if name not in drop]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+# -- bulk partitions --------------------------------------------------------------------
+
+
+class _CountingReader:
+    """A binary stream that counts the bytes read from it (for positions in errors)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.position = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size)
+        self.position += len(chunk)
+        return chunk
+
+
+def iter_partition(stream: BinaryIO, *, where: str) -> Iterator[Any]:
+    """The `results` items of a partition document, parsed one at a time (a partition is
+    about 150 MB of JSON: never read whole). A broken document raises `MalformedInput`
+    naming the record and the byte offset where it broke."""
+    reader = _CountingReader(stream)
+    count = 0
+    try:
+        for record in ijson.items(reader, "results.item", use_float=True):
+            count += 1
+            yield record
+    except (ijson.JSONError, UnicodeDecodeError) as broken:
+        raise MalformedInput(
+            SOURCE,
+            where,
+            f"broken JSON after record {count}, within the first {reader.position} bytes: "
+            + " ".join(str(broken).split()),
+        ) from None
+    if count == 0:
+        raise MalformedInput(SOURCE, where, "holds no records under `results`")
+
+
+def manifest_partitions(manifest: Any, datasets: tuple[str, ...]) -> list[dict[str, str]]:
+    """The partitions the download manifest lists for `datasets`, in its order: each with
+    its dataset, file URL and export date."""
+    drug = (manifest.get("results") or {}).get("drug") if isinstance(manifest, dict) else None
+    if not isinstance(drug, dict):
+        raise MalformedInput(SOURCE, "download manifest", "no results.drug in the manifest")
+    partitions = []
+    for name in datasets:
+        listing = drug.get(name) or {}
+        for partition in listing.get("partitions") or []:
+            if isinstance(partition, dict) and partition.get("file"):
+                partitions.append(
+                    {
+                        "dataset": name,
+                        "file": partition["file"],
+                        "export_date": str(listing.get("export_date") or ""),
+                    }
+                )
+    return partitions

@@ -1,0 +1,334 @@
+"""openFDA extract: the real dlt pipeline into a real PostgreSQL, the API and the download
+manifest served over HTTP on 127.0.0.1. openFDA publishes no small real page or
+partition: the fixtures are constructed from FDA's documented sample records
+(tests/fixtures/openfda/derived/derive.py says how)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug import Request, Response
+
+from extract.landing import LandingResult, land, pipeline_for
+from extract.openfda import RAW_INDEXES, openfda
+from medmirror.settings import ConnectionInfo, load_settings
+from tests.conftest import DERIVED, error_response, query
+
+FIXTURES = DERIVED / "openfda" / "derived"
+PARTITIONS = FIXTURES / "partitions"
+BAD_PARTITIONS = FIXTURES / "partitions_bad"
+LABEL_PATH = "/drug/label.json"
+NDC_PATH = "/drug/ndc.json"
+API_KEY = "k3y-that-must-never-be-logged"
+NOT_FOUND = {"error": {"code": "NOT_FOUND", "message": "No matches found!"}}
+REAL_SET_ID = "e71151ba-f2f4-4e95-9256-3db361d40a54"  # the documented sample label
+METHOXSALEN_SET_ID = "28cdcef9-0623-4c5a-bd18-aa3d2a3d40f8"
+
+
+def page(name: str, next_url: str | None = None) -> Response:
+    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
+    return Response(
+        (FIXTURES / name).read_bytes(), headers=headers, content_type="application/json"
+    )
+
+
+def not_found() -> Response:
+    return Response(json.dumps(NOT_FOUND), status=404, content_type="application/json")
+
+
+class OpenFdaApi:
+    """Replays /drug/label.json and /drug/ndc.json on 127.0.0.1, one queue per endpoint,
+    and records each request's query parameters (every value of each)."""
+
+    def __init__(self, httpserver) -> None:
+        self.server = httpserver
+        self.queues: dict[str, list] = {LABEL_PATH: [], NDC_PATH: []}
+        self.requests: dict[str, list[dict[str, list[str]]]] = {LABEL_PATH: [], NDC_PATH: []}
+        self.times: dict[str, list[float]] = {LABEL_PATH: [], NDC_PATH: []}
+        for path in self.queues:
+            httpserver.expect_request(path).respond_with_handler(self._answer)
+
+    def url(self, path: str) -> str:
+        return self.server.url_for(path)
+
+    def _answer(self, request: Request) -> Response:
+        self.requests[request.path].append(request.args.to_dict(flat=False))
+        self.times[request.path].append(time.monotonic())
+        queue = self.queues[request.path]
+        return queue.pop(0) if queue else not_found()
+
+    def searches(self, path: str) -> list[str]:
+        return [args["search"][0] for args in self.requests[path] if "search" in args]
+
+
+@pytest.fixture
+def api(httpserver, monkeypatch: pytest.MonkeyPatch) -> OpenFdaApi:
+    replay = OpenFdaApi(httpserver)
+    monkeypatch.setenv("SOURCES__OPENFDA__LABEL_URL", replay.url(LABEL_PATH))
+    monkeypatch.setenv("SOURCES__OPENFDA__NDC_URL", replay.url(NDC_PATH))
+    monkeypatch.setenv("SOURCES__OPENFDA__LABEL_WINDOW_DAYS", "100000")  # one window
+    monkeypatch.setenv("SOURCES__OPENFDA__NDC_WINDOW_DAYS", "100000")
+    monkeypatch.setenv("SOURCES__OPENFDA__REQUESTS_PER_SECOND", "0")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "5")
+    monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "10")
+    return replay
+
+
+def land_openfda(connection: ConnectionInfo, **source_args) -> LandingResult:
+    pipeline = pipeline_for("openfda", connection, load_settings().dlt_dir)
+    return land(pipeline, lambda: openfda(**source_args), indexes=RAW_INDEXES)
+
+
+def labels(connection: ConnectionInfo) -> list[tuple]:
+    return query(
+        connection,
+        "select set_id, version, effective_time from raw_openfda.labels "
+        "order by set_id, version, _dlt_load_id",
+    )
+
+
+def ndc_products(connection: ConnectionInfo) -> list[tuple]:
+    return query(
+        connection,
+        "select product_id, product_ndc, listing_expiration_date from raw_openfda.ndc "
+        "order by product_id, _dlt_load_id",
+    )
+
+
+def rejects(connection: ConnectionInfo) -> list[tuple[str, str]]:
+    return query(connection, "select source_uri, problem from raw_openfda.rejects order by 1, 2")
+
+
+LANDED_LABELS = [
+    (METHOXSALEN_SET_ID, "5", date(2014, 7, 15)),
+    (REAL_SET_ID, "2", date(2014, 4, 23)),
+    (REAL_SET_ID, "3", date(2015, 1, 10)),
+]
+LANDED_NDC = [
+    ("68682-065_12b39571-f883-4a2a-a909-aef528d77d0a", "68682-065", date(2018, 12, 31)),
+    ("68682-065_12b39571-f883-4a2a-a909-aef528d77d0b", "68682-065", date(2019, 12, 31)),
+    ("68682-066_3c0b5e57-0000-4000-8000-000000000066", "68682-066", date(2018, 12, 31)),
+]
+
+
+# -- the API: paging, windows, the cursor ------------------------------------------------
+
+
+def test_pages_follow_the_link_header_with_search_after_and_the_key_is_never_logged(
+    database, api: OpenFdaApi, monkeypatch, caplog
+):
+    monkeypatch.setenv("SOURCES__OPENFDA__API_KEY", API_KEY)
+    caplog.set_level(logging.INFO)
+    # openFDA's next link repeats every parameter, the key included, and adds search_after.
+    next_labels = (
+        f"{api.url(LABEL_PATH)}?search=effective_time%3A%5B19900101+TO+99991231%5D"
+        f"&limit=1000&api_key={API_KEY}&skip=0&search_after=0%3D1405382400000%3B1%3Dab12"
+    )
+    api.queues[LABEL_PATH] += [
+        page("label_page1.constructed.json", next_labels),
+        page("label_page2.constructed.json"),
+    ]
+    api.queues[NDC_PATH].append(page("ndc_page1.constructed.json"))
+
+    result = land_openfda(database)
+
+    first, second, *more = api.requests[LABEL_PATH]
+    assert more == []  # no Link header on page 2: the window is done
+    assert first == {
+        "search": ["effective_time:[19900101 TO 99991231]"],
+        "limit": ["1000"],
+        "api_key": [API_KEY],
+    }
+    assert second["search_after"] == ["0=1405382400000;1=ab12"]
+    assert second["search"] == first["search"]
+    assert second["api_key"] == [API_KEY]  # sent once, not twice
+    assert api.requests[NDC_PATH][0]["search"] == ["listing_expiration_date:[20000101 TO 99991231]"]
+    assert labels(database) == LANDED_LABELS
+    assert result.rows == {"labels": 3, "ndc": 2}
+    # The label without set_id is rejected by name; the rest of its page lands.
+    ((where, problem),) = rejects(database)
+    assert "page 2 of labels" in where and "00000000-0000-4000-8000-000000000001" in where
+    assert problem == "a label without set_id or version"
+    (record,) = query(
+        database,
+        "select record, source_uri from raw_openfda.labels where set_id = %s",
+        METHOXSALEN_SET_ID,
+    )
+    assert record[0]["openfda"]["product_ndc"] == ["68682-065"]
+    assert record[0]["boxed_warning"][0].startswith("WARNING")
+    assert record[1] == api.url(LABEL_PATH)
+    # Every log line but the replay server's own (it logs what it was asked).
+    logged = "\n".join(entry.getMessage() for entry in caplog.records if entry.name != "werkzeug")
+    assert "page 2 of labels" in logged  # the paging was logged ...
+    assert API_KEY not in logged  # ... never the key
+
+
+def test_the_next_run_asks_only_from_the_cursor_with_a_day_of_overlap(database, api: OpenFdaApi):
+    api.queues[LABEL_PATH] += [page("label_page1.constructed.json")]
+    api.queues[NDC_PATH] += [page("ndc_page1.constructed.json")]
+    land_openfda(database)
+    api.queues[NDC_PATH] += [page("ndc_page2.constructed.json")]
+
+    second = land_openfda(database)  # every further request is answered 404 NOT_FOUND
+
+    assert api.searches(LABEL_PATH)[-1] == "effective_time:[20140714 TO 99991231]"
+    assert api.searches(NDC_PATH)[-1] == "listing_expiration_date:[20181230 TO 99991231]"
+    assert second.rows == {"ndc": 1}
+    assert ndc_products(database) == LANDED_NDC
+
+    third = land_openfda(database)
+
+    assert api.searches(NDC_PATH)[-1] == "listing_expiration_date:[20191230 TO 99991231]"
+    assert third.rows == {}
+    assert len(labels(database)) == 2
+
+
+def test_windows_are_committed_one_by_one_and_empty_ones_are_not_errors(
+    database, api: OpenFdaApi, monkeypatch
+):
+    start = date.today() - timedelta(days=12)
+    monkeypatch.setenv("SOURCES__OPENFDA__LABEL_WINDOW_DAYS", "5")
+    monkeypatch.setenv("SOURCES__OPENFDA__LABEL_START_DATE", start.isoformat())
+
+    result = land_openfda(database)  # openFDA answers every search 404 NOT_FOUND
+
+    def day(offset: int) -> str:
+        return (start + timedelta(days=offset)).strftime("%Y%m%d")
+
+    assert api.searches(LABEL_PATH) == [
+        f"effective_time:[{day(0)} TO {day(5)}]",
+        f"effective_time:[{day(4)} TO {day(9)}]",
+        f"effective_time:[{day(8)} TO 99991231]",
+    ]
+    assert result.windows == 3
+    assert result.rows == {}
+
+    land_openfda(database)  # the open window is asked again from its start
+
+    assert api.searches(LABEL_PATH)[-1] == f"effective_time:[{day(7)} TO 99991231]"
+
+
+def test_429_and_5xx_are_retried(database, api: OpenFdaApi):
+    api.queues[LABEL_PATH] += [
+        error_response(429, {"Retry-After": "1"}),
+        error_response(503),
+        error_response(500),
+        page("label_page1.constructed.json"),
+    ]
+
+    land_openfda(database)
+
+    assert len(api.requests[LABEL_PATH]) == 4
+    assert api.times[LABEL_PATH][1] - api.times[LABEL_PATH][0] >= 0.95  # Retry-After
+    assert [row[:2] for row in labels(database)] == [(METHOXSALEN_SET_ID, "5"), (REAL_SET_ID, "2")]
+
+
+def test_a_404_that_is_not_not_found_is_an_error(database, api: OpenFdaApi):
+    from extract.errors import RequestRejected
+
+    api.queues[LABEL_PATH].append(
+        Response(json.dumps({"error": {"code": "BAD_REQUEST"}}), status=404)
+    )
+    with pytest.raises(RequestRejected, match="answered 404"):
+        land_openfda(database)
+
+
+# -- bulk partitions ------------------------------------------------------------------------
+
+
+def test_a_folder_of_partitions_lands_each_once_and_a_rerun_lands_nothing(database):
+    result = land_openfda(database, bulk_location=str(PARTITIONS))
+
+    assert result.rows == {"labels": 3, "ndc": 3}
+    assert result.windows == 3  # one committed window per partition
+    assert labels(database) == LANDED_LABELS
+    assert ndc_products(database) == LANDED_NDC
+    ((where, problem),) = rejects(database)
+    assert where.endswith(
+        "drug-label-0002-of-0002.json.zip!drug-label-0002-of-0002.json #2 label "
+        "00000000-0000-4000-8000-000000000001"
+    )
+    assert problem == "a label without set_id or version"
+
+    again = land_openfda(database, bulk_location=str(PARTITIONS))
+
+    assert again.rows == {} and again.rejected == 0
+    assert len(labels(database)) == 3
+
+
+def test_a_broken_partition_is_rejected_by_name_and_position_and_the_rest_lands(database):
+    result = land_openfda(database, bulk_location=str(BAD_PARTITIONS))
+
+    # 0001 (2 labels) and 0003 (1) land; 0002 is cut off inside its second record and
+    # lands nothing, not even its first record; the NDC zip is cut off halfway.
+    assert result.rows == {"labels": 3}
+    assert labels(database) == [
+        (METHOXSALEN_SET_ID, "5", date(2014, 7, 15)),
+        (REAL_SET_ID, "2", date(2014, 4, 23)),
+        (REAL_SET_ID, "3", date(2015, 1, 10)),
+    ]
+    (broken_json, broken_zip) = rejects(database)
+    assert broken_json[0].endswith("drug-label-0002-of-0003.json.zip!drug-label-0002-of-0003.json")
+    assert broken_json[1].startswith("broken JSON after record 1, within the first")
+    assert broken_zip[0].endswith("drug-ndc-0001-of-0001.json.zip")
+    assert result.rejected == 2
+
+    again = land_openfda(database, bulk_location=str(BAD_PARTITIONS))
+    assert again.rows == {} and again.rejected == 0
+
+
+def test_the_download_manifest_is_followed_to_its_partitions(database, httpserver, tmp_path):
+    served: list[str] = []
+
+    def partition(name: str):
+        def answer(request: Request) -> Response:
+            served.append(name)
+            return Response((PARTITIONS / name).read_bytes(), content_type="application/zip")
+
+        return answer
+
+    names = sorted(path.name for path in PARTITIONS.iterdir())
+    for name in names:
+        httpserver.expect_request(f"/drug/{name}").respond_with_handler(partition(name))
+
+    def listing(prefix: str) -> dict:
+        return {
+            "export_date": "2024-01-01",
+            "total_records": 3,
+            "partitions": [
+                {"display_name": name, "file": httpserver.url_for(f"/drug/{name}"), "size_mb": "0"}
+                for name in names
+                if name.startswith(prefix)
+            ],
+        }
+
+    manifest = {
+        "meta": {"last_updated": "2024-01-01"},
+        "results": {
+            "drug": {
+                "label": listing("drug-label"),
+                "ndc": listing("drug-ndc"),
+                "event": listing("drug-event"),
+            }
+        },
+    }
+    httpserver.expect_request("/download.json").respond_with_json(manifest)
+    location = httpserver.url_for("/download.json")
+
+    result = land_openfda(database, bulk_location=location, download_dir=str(tmp_path))
+
+    assert result.rows == {"labels": 3, "ndc": 3}
+    assert served == names  # each partition downloaded once, in the manifest's order
+    assert labels(database) == LANDED_LABELS
+    assert Path(tmp_path, "openfda", "label", "2024-01-01", names[0]).exists()
+
+    again = land_openfda(database, bulk_location=location, download_dir=str(tmp_path))
+
+    assert again.rows == {} and served == names
