@@ -41,7 +41,8 @@ def test_staging_builds_and_keeps_the_latest_version_of_each_label(database):
         "select set_id from intermediate.int_dailymed_labels_current order by set_id",
     ) == [(set_id,) for set_id in SAMPLE_SET_IDS]
 
-    # One row per product of the current labels: Lipitor 4, its repackager 1, HUMIRA 4, haloperidol 1, OTC 1.
+    # One row per product of the current labels: Lipitor 4, its repackager 1, HUMIRA 4,
+    # haloperidol 1, OTC 1.
     assert query(
         database,
         """
