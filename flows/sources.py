@@ -14,6 +14,8 @@ from dlt.extract.source import DltSource
 
 from extract.clinicaltrials import RAW_INDEXES as clinicaltrials_raw_indexes
 from extract.clinicaltrials import clinicaltrials
+from extract.dailymed import RAW_INDEXES as dailymed_raw_indexes
+from extract.dailymed import dailymed
 from extract.openfda import RAW_INDEXES as openfda_raw_indexes
 from extract.openfda import openfda
 from extract.orangebook import RAW_INDEXES as orangebook_raw_indexes
@@ -106,6 +108,15 @@ SOURCES: dict[str, SourceSpec] = {
                 query="chronic kidney disease",
                 shown=("pmid", "title", "journal_abbreviation", "publication_year"),
             ),
+        ),
+        SourceSpec(
+            name="dailymed",
+            make_source=dailymed,
+            raw_table="labels",
+            cursor_column="effective_time",
+            marts=(),  # staging and intermediate only until the drug marts (next issue)
+            raw_indexes=dailymed_raw_indexes,
+            samples=SAMPLES_DIR / "dailymed",
         ),
         SourceSpec(
             name="openfda",

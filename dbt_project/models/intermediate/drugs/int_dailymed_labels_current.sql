@@ -1,0 +1,20 @@
+-- The latest version of each DailyMed label (set id): highest SPL version, then newest
+-- effective date, then newest landing. Its products and sections are the staging rows of
+-- the same set_id, spl_version and load_id. Incremental: a run rebuilds only the set ids
+-- with something landed since the previous run, from their whole landed history.
+
+{{ config(
+    materialized='incremental',
+    unique_key='set_id',
+    incremental_strategy='delete+insert',
+    indexes=[
+        {'columns': ['set_id'], 'unique': True},
+        {'columns': ['last_landed_at']},
+    ],
+) }}
+
+{{ current_versions(
+    ref('stg_dailymed__labels'),
+    key='set_id',
+    newest_first='spl_version desc, effective_date desc nulls last, loaded_at desc',
+) }}

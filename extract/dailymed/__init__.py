@@ -1,0 +1,392 @@
+"""DailyMed: FDA's Structured Product Labels (SPL) as NLM publishes them, from DailyMed's
+web services (v2) or its release archives.
+
+Raw tables (all append-only, `record` jsonb, `source_uri`, `deleted`):
+
+- `raw_dailymed.labels`: one parsed SPL document per row (key `set_id` + `version`,
+  cursor `published_date` from the API list, `effective_time` from the document).
+- `raw_dailymed.pharmacologic_classes`: one row per substance of a pharmacologic-class
+  indexing SPL (document type 60685-5), with its classes (key `set_id` + `version`, `unii`).
+- `raw_dailymed.label_history`: one row per version in a label's history (key `set_id` +
+  `spl_version`, `published_date`).
+- `raw_dailymed.drug_classes`: DailyMed's list of drug classes (key `class_code`),
+  landed again only when the list changed.
+- `raw_dailymed.rejects`: labels and archive members that could not be read, and why.
+
+Resources:
+
+- `labels`: `GET /spls.json?published_date=D&published_date_comparison=gte` page by page
+  (each page committed with its labels), then each listed label's SPL XML
+  (`/spls/{setid}.xml`) and version history (`/spls/{setid}/history.json`). The cursor,
+  committed with the data, is the newest published date landed; the next run asks from
+  the day before it (one day of overlap).
+- `drug_classes`: `GET /drugclasses.json`, paged.
+- `labels_bulk`: release archives (a zip of per-label zips, a folder of them or of XML
+  files, a single per-label zip or XML file) from a path or URL; only XML is read. Each
+  top-level file is landed once (the ledger of files landed in the resource state).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import dlt
+import orjson
+import pyarrow as pa
+from dlt.sources import DltResource
+
+from extract.bulk import resolve_location
+from extract.dailymed import settings
+from extract.dailymed.helpers import (
+    CLASSES_SCHEMA,
+    DRUG_CLASSES_SCHEMA,
+    HISTORY_SCHEMA,
+    LABELS_SCHEMA,
+    SplFile,
+    drug_class_row,
+    history_rows,
+    is_pharmacologic_class_indexing,
+    label_row,
+    list_page,
+    listed_spl,
+    parse_spl,
+    pharmacologic_class_rows,
+    release_files,
+    spl_files,
+)
+from extract.errors import MalformedInput, RequestRejected
+from extract.http import PublisherClient
+from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+
+log = logging.getLogger(__name__)
+
+LABELS = "labels"
+CLASSES = "pharmacologic_classes"
+HISTORY = "label_history"
+DRUG_CLASSES = "drug_classes"
+
+TABLE_COLUMNS: dict[str, dict[str, dict[str, Any]]] = {
+    LABELS: {
+        **LANDING_COLUMNS,
+        "set_id": {"data_type": "text", "nullable": False},
+        "version": {"data_type": "bigint", "nullable": False},
+        "effective_time": {"data_type": "date", "nullable": True},
+        "published_date": {"data_type": "date", "nullable": True},
+    },
+    CLASSES: {
+        **LANDING_COLUMNS,
+        "set_id": {"data_type": "text", "nullable": False},
+        "version": {"data_type": "bigint", "nullable": False},
+        "effective_time": {"data_type": "date", "nullable": True},
+        "unii": {"data_type": "text", "nullable": True},
+    },
+    HISTORY: {
+        **LANDING_COLUMNS,
+        "set_id": {"data_type": "text", "nullable": False},
+        "spl_version": {"data_type": "bigint", "nullable": False},
+        "published_date": {"data_type": "date", "nullable": True},
+    },
+    DRUG_CLASSES: {
+        **LANDING_COLUMNS,
+        "class_code": {"data_type": "text", "nullable": False},
+        "class_type": {"data_type": "text", "nullable": True},
+    },
+}
+SCHEMAS = {
+    LABELS: LABELS_SCHEMA,
+    CLASSES: CLASSES_SCHEMA,
+    HISTORY: HISTORY_SCHEMA,
+    DRUG_CLASSES: DRUG_CLASSES_SCHEMA,
+}
+# Raw indexes `land()` keeps: dbt looks labels up by set id.
+RAW_INDEXES = {
+    LABELS: ("set_id", "_dlt_load_id"),
+    CLASSES: ("set_id", "_dlt_load_id"),
+    HISTORY: ("set_id", "_dlt_load_id"),
+}
+
+
+@dlt.source(name=settings.SOURCE)
+def dailymed(
+    api_url: str = settings.API_URL,
+    page_size: int = settings.PAGE_SIZE,
+    start_date: str | None = None,
+    fetch_history: bool = settings.FETCH_HISTORY,
+    bulk_location: str | None = None,
+    bulk_labels_per_window: int = settings.BULK_LABELS_PER_WINDOW,
+    download_dir: str | None = None,
+) -> list[DltResource]:
+    """The API resources, or with `bulk_location` the bulk resource only."""
+    if bulk_location:
+        return [
+            labels_bulk(
+                bulk_location, labels_per_window=bulk_labels_per_window, download_dir=download_dir
+            )
+        ]
+    resources = [
+        labels(
+            api_url=api_url,
+            page_size=page_size,
+            start_date=start_date,
+            fetch_history=fetch_history,
+        )
+    ]
+    # `land()` runs the source once per window: the drug classes are asked in the first
+    # window of a run only (not while the SPL list is in progress).
+    in_progress = dlt.current.source_state().get("resources", {}).get("labels", {})
+    if not in_progress.get("in_progress"):
+        resources.append(drug_classes(api_url=api_url, page_size=page_size))
+    return resources
+
+
+class _Tables:
+    """Landing rows for the raw tables, batched into Arrow tables per table."""
+
+    def __init__(self) -> None:
+        self.batchers = {table: RowBatcher(schema) for table, schema in SCHEMAS.items()}
+        self.labels = 0
+
+    def add_label(
+        self, record: dict[str, Any], *, source_uri: str, published: date | None = None
+    ) -> Iterator[Any]:
+        self.labels += 1
+        yield from self.add(
+            LABELS, label_row(record, source_uri=source_uri, published_date=published)
+        )
+        if is_pharmacologic_class_indexing(record):
+            for row in pharmacologic_class_rows(record, source_uri=source_uri):
+                yield from self.add(CLASSES, row)
+
+    def add(self, table: str, row: dict[str, Any]) -> Iterator[Any]:
+        batch = self.batchers[table].add(row)
+        if batch is not None:
+            yield to_table(batch, table, TABLE_COLUMNS[table])
+
+    def flush(self) -> Iterator[Any]:
+        for table, batcher in self.batchers.items():
+            batch = batcher.flush()
+            if batch is not None:
+                yield to_table(batch, table, TABLE_COLUMNS[table])
+
+
+# -- the web services ----------------------------------------------------------------------
+
+
+# No `columns` here: it lands several tables, each item bound to its own by `to_table`.
+@dlt.resource(name="labels", write_disposition="append")
+def labels(
+    api_url: str = settings.API_URL,
+    page_size: int = settings.PAGE_SIZE,
+    start_date: str | None = None,
+    fetch_history: bool = settings.FETCH_HISTORY,
+) -> Iterator[Any]:
+    """The labels published since the cursor, one list page (and its labels) per window.
+
+    The cursor is `published_through` in the resource state (the newest published date
+    landed) rather than a `dlt.sources.incremental`: the list is filtered by DailyMed's
+    published date, which the SPL documents themselves do not carry. A run asks from the
+    day before it (`published_date_comparison=gte`, one day of overlap); a page in
+    progress is kept in the state (`in_progress`) so a killed run resumes at that page.
+    The first run starts at `start_date`, or where the bulk archives landed end (their
+    newest effective time, less the overlap), or `settings.INITIAL_DAYS` ago.
+    """
+    state = dlt.current.resource_state()
+    progress = state.get("in_progress")
+    if progress:
+        start, page = date.fromisoformat(progress["from"]), progress["next_page"]
+        newest = progress.get("newest")
+    else:
+        start, page, newest = _api_start(state, start_date), 1, None
+    client = PublisherClient(settings.SOURCE)
+    list_url = f"{api_url}/spls.json"
+    what = f"page {page} of the SPLs published since {start}"
+    document = client.get_json(
+        list_url,
+        params={
+            "published_date": start.isoformat(),
+            "published_date_comparison": "gte",
+            "page": page,
+            "pagesize": page_size,
+        },
+        what=what,
+    )
+    items, next_page = list_page(document, where=what)
+    tables = _Tables()
+    for item in items:
+        try:
+            listed = listed_spl(item, where=what)
+        except MalformedInput as bad:
+            yield reject(bad)
+            continue
+        spl_url = f"{api_url}/spls/{listed.set_id}.xml"
+        try:
+            answer = client.get(spl_url, what=f"SPL {listed.set_id}")
+            record = parse_spl(answer.content, where=spl_url)
+        except (MalformedInput, RequestRejected) as bad:  # one label: the rest lands
+            yield reject(MalformedInput(settings.SOURCE, bad.where, bad.problem))
+            continue
+        yield from tables.add_label(record, source_uri=spl_url, published=listed.published_date)
+        if fetch_history:
+            history_url = f"{api_url}/spls/{listed.set_id}/history.json"
+            history_what = f"history of SPL {listed.set_id}"
+            history = client.get_json(history_url, what=history_what)
+            for row in history_rows(
+                history, set_id=listed.set_id, source_uri=history_url, where=history_what
+            ):
+                yield from tables.add(HISTORY, row)
+        if listed.published_date and (newest is None or listed.published_date.isoformat() > newest):
+            newest = listed.published_date.isoformat()
+    yield from tables.flush()
+    log.info("%s: %s, %d labels", settings.SOURCE, what, tables.labels)
+    if next_page:
+        state["in_progress"] = {"from": start.isoformat(), "next_page": next_page, "newest": newest}
+        state[MORE_WINDOWS] = True
+        return
+    state.pop("in_progress", None)
+    if newest and newest > state.get("published_through", ""):
+        state["published_through"] = newest
+    state[MORE_WINDOWS] = False
+
+
+def _api_start(state: dict[str, Any], start_date: str | None) -> date:
+    overlap = timedelta(days=settings.OVERLAP_DAYS)
+    if state.get("published_through"):
+        return date.fromisoformat(state["published_through"]) - overlap
+    if start_date:
+        return date.fromisoformat(start_date)
+    bulk = dlt.current.source_state().get("resources", {}).get("labels_bulk", {})
+    if bulk.get("newest_effective"):
+        return date.fromisoformat(bulk["newest_effective"]) - overlap
+    return date.today() - timedelta(days=settings.INITIAL_DAYS)
+
+
+@dlt.resource(
+    name="drug_classes",
+    table_name=DRUG_CLASSES,
+    write_disposition="append",
+    columns=TABLE_COLUMNS[DRUG_CLASSES],
+)
+def drug_classes(
+    api_url: str = settings.API_URL, page_size: int = settings.PAGE_SIZE
+) -> Iterator[Any]:
+    """DailyMed's drug classes (`/drugclasses.json`, every page). The list is small and
+    has no date to follow: it lands again only when it differs from the one landed last
+    (a digest of it in the resource state)."""
+    state = dlt.current.resource_state()
+    client = PublisherClient(settings.SOURCE)
+    url = f"{api_url}/drugclasses.json"
+    rows: list[dict[str, Any]] = []
+    page: int | None = 1
+    while page:
+        what = f"page {page} of the drug classes"
+        document = client.get_json(url, params={"page": page, "pagesize": page_size}, what=what)
+        items, next_page = list_page(document, where=what)
+        rows += [row for item in items if (row := drug_class_row(item, source_uri=url))]
+        page = next_page if next_page and next_page > page else None
+    digest = hashlib.sha256(orjson.dumps(sorted(row["record"] for row in rows))).hexdigest()
+    if digest == state.get("landed_digest"):
+        log.info("%s: the drug classes are unchanged since they were landed", settings.SOURCE)
+        return
+    if rows:
+        yield pa.Table.from_pylist(rows, schema=DRUG_CLASSES_SCHEMA)
+    state["landed_digest"] = digest
+
+
+# -- release archives ---------------------------------------------------------------------------
+
+
+# No `columns` here: it lands several tables, each item bound to its own by `to_table`.
+@dlt.resource(name="labels_bulk", write_disposition="append")
+def labels_bulk(
+    location: str,
+    labels_per_window: int = settings.BULK_LABELS_PER_WINDOW,
+    download_dir: str | None = None,
+) -> Iterator[Any]:
+    """Every SPL in the release files at `location` not landed before.
+
+    Each top-level file (a release zip, a per-label zip, an XML file) is committed on its
+    own, and a file holding more than `labels_per_window` labels in windows of that many
+    (a rerun resumes after the last committed document). The cursor is the ledger of
+    files landed whole (`landed_files` in the resource state: name and size), so a file
+    already landed is never landed again; the newest effective time landed is kept for
+    the API's first start. A document that cannot be read or parsed, or has no set id or
+    version, is recorded in `raw_dailymed.rejects` with its name and where it broke; the
+    rest lands. A truncated zip lands the members it still holds whole.
+    """
+    state = dlt.current.resource_state()
+    path = resolve_location(
+        location, source=settings.SOURCE, download_dir=Path(download_dir or ".")
+    )
+    ledger: list[str] = state.setdefault("landed_files", [])
+    progress = state.get("progress") or {}
+    tables = _Tables()
+    newest = state.get("newest_effective")
+    holds = False
+    for file in release_files(path):
+        key = _file_key(file)
+        if key in ledger:
+            log.info("%s: %s was landed before, skipped", settings.SOURCE, file)
+            continue
+        if holds:  # one file per window: commit what the previous one landed
+            _close(state, newest, progress=None, more=True)
+            return
+        skip = progress.get("done", 0) if progress.get("file") == key else 0
+        position = 0
+        for item in spl_files(file):
+            position += 1
+            if position <= skip:
+                continue
+            if isinstance(item, MalformedInput):
+                yield reject(item)
+            else:
+                try:
+                    record = parse_spl(_read(item), where=item.uri)
+                except MalformedInput as bad:
+                    yield reject(bad)
+                else:
+                    yield from tables.add_label(record, source_uri=item.uri)
+                    effective = record.get("effective_time")
+                    if effective and (newest is None or effective > newest):
+                        newest = effective
+            if tables.labels >= max(labels_per_window, 1):
+                yield from tables.flush()
+                log.info(
+                    "%s: committing bulk window at document %d of %s",
+                    settings.SOURCE,
+                    position,
+                    file,
+                )
+                _close(state, newest, progress={"file": key, "done": position}, more=True)
+                return
+        yield from tables.flush()
+        ledger.append(key)
+        holds = True
+        log.info("%s: %s landed", settings.SOURCE, file)
+    yield from tables.flush()
+    _close(state, newest, progress=None, more=False)
+
+
+def _read(item: SplFile) -> bytes:
+    return item.read()
+
+
+def _file_key(file: Path) -> str:
+    """A release file as the ledger knows it: its name and size (DailyMed names its
+    archives by date: `dm_spl_daily_update_01162026.zip`)."""
+    return f"{file.name}|{file.stat().st_size}"
+
+
+def _close(state: dict[str, Any], newest: str | None, *, progress: dict | None, more: bool) -> None:
+    """Commit point: what the window holds, and where the next one starts."""
+    if newest:
+        state["newest_effective"] = newest
+    if progress is None:
+        state.pop("progress", None)
+    else:
+        state["progress"] = progress
+    state[MORE_WINDOWS] = more
