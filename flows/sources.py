@@ -18,6 +18,8 @@ from extract.orangebook import RAW_INDEXES as orangebook_raw_indexes
 from extract.orangebook import orangebook
 from extract.pubmed import RAW_INDEXES as pubmed_raw_indexes
 from extract.pubmed import pubmed
+from extract.rxnav import RAW_INDEXES as rxnav_raw_indexes
+from extract.rxnav import rxnav
 from medmirror.settings import DBT_PROJECT_DIR, SAMPLES_DIR
 
 
@@ -100,6 +102,17 @@ SOURCES: dict[str, SourceSpec] = {
                 query="chronic kidney disease",
                 shown=("pmid", "title", "journal_abbreviation", "publication_year"),
             ),
+        ),
+        # RxNav enriches what the drug sources landed: it stays after them in this list
+        # (a refresh of every source extracts in this order). No samples: RxNorm's
+        # offline release needs a UMLS licence, and RxNav answers only live lookups.
+        SourceSpec(
+            name="rxnav",
+            make_source=rxnav,
+            raw_table="name_rxcuis",
+            cursor_column="fetched_at",
+            marts=(),  # staging only for now; the drug marts join it later
+            raw_indexes=rxnav_raw_indexes,
         ),
     ]
 }
