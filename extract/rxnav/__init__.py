@@ -244,9 +244,9 @@ def _candidate_values(sql: Any) -> dict[str, set[str]]:
         schema, _, table = candidates.relation.partition(".")
         problem = _unreadable(sql, schema, table, candidates.column)
         if problem:
-            log.info(
-                "%s: candidates from %s skipped: %s", settings.SOURCE, candidates.relation, problem
-            )
+            # A missing relation is a source not landed yet; an unreadable one needs a grant.
+            level = logging.WARNING if "may not read" in problem else logging.INFO
+            log.log(level, "%s: %s skipped: %s", settings.SOURCE, candidates.relation, problem)
             continue
         select = candidate_sql(candidates)
         rows = sql.execute_sql(f"select distinct value from ({select}) as c")  # noqa: S608
