@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -48,11 +49,32 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     return text
 
 
-class PublisherClient:
-    """A retrying, rate-limited HTTP session for one source."""
+class _RedactKeys(logging.Filter):
+    """Hides key-like query parameters in a log record: urllib3 logs every request's full
+    URL at DEBUG level, keys included."""
 
-    def __init__(self, source: str) -> None:
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactKeys())
+
+
+class PublisherClient:
+    """A retrying, rate-limited HTTP session for one source.
+
+    `throttled` recognises a publisher's "slow down" answer that does not come as a 429
+    (RxNav answers "too many requests" with HTTP 200): such an answer is retried with the
+    same backoff as a 429, and still failing after the retry budget it is the same
+    `PublisherUnavailable` error.
+    """
+
+    def __init__(
+        self, source: str, *, throttled: Callable[[requests.Response], bool] | None = None
+    ) -> None:
         self.source = source
+        self.throttled = throttled
         runtime = resolve_configuration(RuntimeConfiguration())
         self.max_attempts = runtime.request_max_attempts
         self.timeout = runtime.request_timeout
@@ -60,6 +82,7 @@ class PublisherClient:
             raise_for_status=False,
             status_codes=RETRY_STATUS,
             exceptions=RETRY_EXCEPTIONS,
+            retry_condition=self._retry_throttled if throttled else None,
         )
         client.update_from_config(runtime)
         self.session = client.session
@@ -110,6 +133,13 @@ class PublisherClient:
                 what,
                 f"{shown} still answered {response.status_code} after {self.max_attempts} attempts",
             )
+        if self.throttled and response.status_code < 400 and self.throttled(response):
+            raise PublisherUnavailable(
+                self.source,
+                what,
+                f"{shown} still answered {response.status_code} saying it was throttled "
+                f"after {self.max_attempts} attempts: {self.scrub(response.text[:100])!r}",
+            )
         if response.status_code >= 400 and response.status_code not in accept:
             raise RequestRejected(
                 self.source,
@@ -117,6 +147,14 @@ class PublisherClient:
                 f"{shown} answered {response.status_code}: {self.scrub(response.text[:300])}",
             )
         return response
+
+    def _retry_throttled(
+        self, response: requests.Response | None, failure: BaseException | None
+    ) -> bool:
+        """dlt's retry predicate: retry a response `throttled` recognises."""
+        if response is None or self.throttled is None or response.status_code >= 400:
+            return False
+        return self.throttled(response)
 
     def scrub(self, text: str) -> str:
         """`text` without this client's key or any key-like query parameter."""

@@ -22,6 +22,8 @@ from extract.orangebook import RAW_INDEXES as orangebook_raw_indexes
 from extract.orangebook import orangebook
 from extract.pubmed import RAW_INDEXES as pubmed_raw_indexes
 from extract.pubmed import pubmed
+from extract.rxnav import RAW_INDEXES as rxnav_raw_indexes
+from extract.rxnav import rxnav
 from medmirror.settings import DBT_PROJECT_DIR, SAMPLES_DIR
 
 
@@ -126,6 +128,17 @@ SOURCES: dict[str, SourceSpec] = {
             marts=(),  # staging and intermediate only until the drug marts issue
             raw_indexes=openfda_raw_indexes,
             samples=SAMPLES_DIR / "openfda",
+        ),
+        # RxNav enriches what the drug sources landed: it stays after them in this list
+        # (a refresh of every source extracts in this order). No samples: RxNorm's
+        # offline release needs a UMLS licence, and RxNav answers only live lookups.
+        SourceSpec(
+            name="rxnav",
+            make_source=rxnav,
+            raw_table="name_rxcuis",
+            cursor_column="fetched_at",
+            marts=(),  # staging only for now; the drug marts join it later
+            raw_indexes=rxnav_raw_indexes,
         ),
     ]
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ def echo_rejection() -> Response:
 def test_the_key_reaches_the_publisher_and_nothing_else(
     database, studies_api: StudiesApi, api_key, prefect_harness, capfd, caplog
 ):
+    caplog.set_level(logging.DEBUG)  # urllib3 logs each request's URL at DEBUG
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
     refresh(sources=["clinicaltrials"])
     assert [args["api_key"] for args in studies_api.search_requests] == [MARKER, MARKER]
