@@ -2,11 +2,14 @@
 
 | role                      | may                                                        |
 |---------------------------|------------------------------------------------------------|
-| `medmirror_loader`        | own and write the `raw_<source>` schemas; nothing else     |
+| `medmirror_loader`        | own and write the `raw_<source>` schemas; read `staging`   |
 | `medmirror_transformer`   | read raw; own and build `staging`, `intermediate`, `marts`, `ops` |
 | `medmirror_analyst`       | read `marts` (tables and the search functions); nothing else |
 
-The owner (`medmirror`, the superuser of the embedded PostgreSQL) creates them. Each
+The loader reads `staging` so that an enrichment source (RxNav) can pick the codes and
+names it has not looked up yet; staging holds only views of the raw data the loader owns,
+so this shows it nothing new. The owner (`medmirror`, the superuser of the embedded
+PostgreSQL) creates them. Each
 role's password is generated once and kept in a file only its user can read.
 `ensure_roles` is idempotent: it runs whenever medmirror starts work, so a new source's
 raw schema is set up before its first load.
@@ -86,6 +89,16 @@ def ensure_roles(owner: ConnectionInfo, password_dir: Path, raw_schemas: Iterabl
                         "grant select on tables to {}"
                     ).format(loader, name, transformer)
                 )
+            staging = sql.Identifier("staging")
+            cur.execute(sql.SQL("grant usage on schema {} to {}").format(staging, loader))
+            cur.execute(
+                sql.SQL("grant select on all tables in schema {} to {}").format(staging, loader)
+            )
+            cur.execute(
+                sql.SQL(
+                    "alter default privileges for role {} in schema {} grant select on tables to {}"
+                ).format(transformer, staging, loader)
+            )
             marts = sql.Identifier("marts")
             cur.execute(sql.SQL("grant usage on schema {} to {}").format(marts, analyst))
             cur.execute(

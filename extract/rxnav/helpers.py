@@ -193,6 +193,11 @@ def candidate_sql(candidates: Candidates) -> str:
     else:
         value = f"cast({value} as text)"
     relation = f'"{schema}"."{table}"'
+    if candidates.is_array:
+        return (
+            f"select part as value from {relation} "  # noqa: S608 - checked identifiers
+            f'cross join lateral unnest("{candidates.column}") as part'
+        )
     if candidates.separator:
         separator = candidates.separator.replace("'", "''")
         return (

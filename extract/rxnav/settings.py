@@ -27,7 +27,8 @@ class Candidates:
 
     `kind` is `ndc` (an NDC, looked up with `idtype=NDC`) or `name` (a drug or ingredient
     name, looked up by string). `json_field` reads a field of a jsonb `column` (raw tables);
-    `separator` splits a value holding several names ("ACETAMINOPHEN; CODEINE PHOSPHATE").
+    `separator` splits a value holding several names ("ACETAMINOPHEN; CODEINE PHOSPHATE");
+    `is_array` reads each element of an array column.
     A relation or column that does not exist (a source not landed or built yet) or that the
     extract's role cannot read is skipped with a warning.
     """
@@ -37,6 +38,7 @@ class Candidates:
     column: str
     json_field: str | None = None
     separator: str | None = None
+    is_array: bool = False
 
 
 # Where RxNav's lookups come from: one line per drug table column. A new drug source adds
@@ -44,9 +46,10 @@ class Candidates:
 # documents (staging views are read through the role that runs the extract).
 CANDIDATES: tuple[Candidates, ...] = (
     Candidates("raw_orangebook.products", "name", "record", json_field="ingredient", separator=";"),
-    Candidates("staging.stg_dailymed__products", "ndc", "product_ndc"),
+    # RxNav maps package NDCs (10 or 11 digits), not two-part product NDCs.
+    Candidates("staging.stg_dailymed__products", "ndc", "ndc_package_codes", is_array=True),
     Candidates("staging.stg_dailymed__products", "name", "generic_name"),
-    Candidates("staging.stg_openfda__ndc", "ndc", "product_ndc"),
-    Candidates("staging.stg_openfda__ndc", "name", "generic_name"),
-    Candidates("staging.stg_openfda__ndc", "name", "brand_name"),
+    Candidates("staging.stg_openfda__ndc_packages", "ndc", "package_ndc"),
+    Candidates("staging.stg_openfda__ndc_products", "name", "generic_name"),
+    Candidates("staging.stg_openfda__ndc_products", "name", "brand_name"),
 )

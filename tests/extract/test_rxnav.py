@@ -114,20 +114,25 @@ def create_drug_staging(connection: ConnectionInfo) -> None:
         with conn, conn.cursor() as cur:
             cur.execute("create schema if not exists staging")
             cur.execute(
-                "create table staging.stg_dailymed__products (product_ndc text, generic_name text)"
+                "create table staging.stg_dailymed__products "
+                "(ndc_package_codes text[], generic_name text)"
             )
             cur.execute(
                 "insert into staging.stg_dailymed__products values "
-                "('0781-1506-10', 'Ketotifen  Fumarate'), (null, null)"
+                "(array['0781-1506-10'], 'Ketotifen  Fumarate'), (null, null)"
+            )
+            cur.execute("create table staging.stg_openfda__ndc_packages (package_ndc text)")
+            cur.execute(
+                "insert into staging.stg_openfda__ndc_packages values "
+                "('0002-3227-30'), (' 0781-1506-10')"
             )
             cur.execute(
-                "create table staging.stg_openfda__ndc "
-                "(product_ndc text, generic_name text, brand_name text)"
+                "create table staging.stg_openfda__ndc_products "
+                "(generic_name text, brand_name text)"
             )
             cur.execute(
-                "insert into staging.stg_openfda__ndc values "
-                "('0002-3227-30', 'KETOTIFEN FUMARATE', 'Zyrtec Itchy Eye'), "
-                "(' 0781-1506-10', 'ketotifen fumarate', '')"
+                "insert into staging.stg_openfda__ndc_products values "
+                "('KETOTIFEN FUMARATE', 'Zyrtec Itchy Eye'), ('ketotifen fumarate', '')"
             )
     finally:
         conn.close()

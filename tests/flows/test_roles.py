@@ -43,15 +43,18 @@ def test_each_role_may_do_what_it_needs_and_nothing_more(embedded, prefect_harne
     assert run("analyst", "select count(*) from marts.clinical_trials") == [(19,)]
     assert connection_for("analyst").user == "medmirror_analyst"
 
-    # loader: writes raw, sees nothing else
+    # loader: writes raw, reads staging (views of that raw: what RxNav looks up), no more
     run(
         "loader",
         "create table raw_clinicaltrials.scratch as select * from raw_clinicaltrials.studies; "
         "drop table raw_clinicaltrials.scratch",
     )
+    assert run("loader", "select count(*) from staging.stg_clinicaltrials__studies") == [(19,)]
     for forbidden in (
         "select count(*) from marts.clinical_trials",
-        "select count(*) from staging.stg_clinicaltrials__studies",
+        "select count(*) from intermediate.int_studies_deduplicated",
+        "create view staging.sneaky as select 1",
+        "drop view staging.stg_clinicaltrials__studies",
         "create table marts.sneaky (x int)",
         "create schema sneaky",
     ):
