@@ -14,6 +14,8 @@ from dlt.extract.source import DltSource
 
 from extract.clinicaltrials import RAW_INDEXES as clinicaltrials_raw_indexes
 from extract.clinicaltrials import clinicaltrials
+from extract.faers import RAW_INDEXES as faers_raw_indexes
+from extract.faers import faers
 from extract.orangebook import RAW_INDEXES as orangebook_raw_indexes
 from extract.orangebook import orangebook
 from extract.pubmed import RAW_INDEXES as pubmed_raw_indexes
@@ -104,6 +106,21 @@ SOURCES: dict[str, SourceSpec] = {
                 query="chronic kidney disease",
                 shown=("pmid", "title", "journal_abbreviation", "publication_year"),
             ),
+        ),
+        SourceSpec(
+            name="faers",
+            # Daily: the openFDA window; quarterly ASCII files come in with --bulk.
+            make_source=faers,
+            raw_table="demo",
+            cursor_column="fda_dt",
+            marts=(
+                "adverse_event_reports",
+                "adverse_event_drugs",
+                "adverse_event_reactions",
+                "drug_reaction_signals",
+            ),
+            raw_indexes=faers_raw_indexes,
+            samples=SAMPLES_DIR / "faers",
         ),
     ]
 }
