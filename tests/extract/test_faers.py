@@ -227,7 +227,8 @@ def test_marts_and_signals_match_counts_made_by_hand(database, tmp_path):
     ) == [("C", 134 + 233), ("I", 4), ("PS", 200), ("SS", 90 + 53)]
 
     # Signals by hand, from the raw files: cases (one version each: no case repeats)
-    # with a suspect drug and a reaction; RISPERIDONE (prod_ai) and Gynaecomastia.
+    # with a suspect drug and a reaction; PAXIL (legacy AERS: no prod_ai, the drug name)
+    # and Diarrhoea.
     ingredients: dict[str, set[str]] = defaultdict(set)
     terms: dict[str, set[str]] = defaultdict(set)
     for archive, key in ((FAERS_2017Q2, "primaryid"), (AERS_2004Q1, "isr")):
@@ -240,8 +241,8 @@ def test_marts_and_signals_match_counts_made_by_hand(database, tmp_path):
             terms[reaction[key]].add(reaction["pt"].upper())
     counted = set(ingredients) & set(terms)
     n = len(counted)
-    with_drug = {case for case in counted if "RISPERIDONE" in ingredients[case]}
-    with_term = {case for case in counted if "GYNAECOMASTIA" in terms[case]}
+    with_drug = {case for case in counted if "PAXIL" in ingredients[case]}
+    with_term = {case for case in counted if "DIARRHOEA" in terms[case]}
     a = len(with_drug & with_term)
     b, c = len(with_drug) - a, len(with_term) - a
     d = n - a - b - c
@@ -250,13 +251,13 @@ def test_marts_and_signals_match_counts_made_by_hand(database, tmp_path):
     ror = (a * d) / (b * c)
     ror_se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
     chi = n * max(abs(a * d - b * c) - n / 2, 0) ** 2 / ((a + b) * (c + d) * (a + c) * (b + d))
-    assert a >= 3
+    assert (a, b, c, d, n) == (3, 4, 6, 187, 200)
 
     ((row),) = query(
         database,
         "select a, b, c, d, total_cases, prr, prr_lower_95, prr_upper_95, ror, ror_lower_95, "
         "ror_upper_95, chi_square_yates, is_signal from marts.drug_reaction_signals "
-        "where ingredient_name = 'RISPERIDONE' and preferred_term = 'GYNAECOMASTIA'",
+        "where ingredient_name = 'PAXIL' and preferred_term = 'DIARRHOEA'",
     )
     assert row[:5] == (a, b, c, d, n)
     expected = (
@@ -270,9 +271,18 @@ def test_marts_and_signals_match_counts_made_by_hand(database, tmp_path):
     )
     assert [float(value) for value in row[5:12]] == pytest.approx(expected, rel=1e-9)
     assert row[12] is (prr >= 2 and chi >= 4 and a >= 3)
+    # Every pair with at least 3 cases; RISPERIDONE (prod_ai) is in every case that reports
+    # Gynaecomastia but one: b = 0, so no ROR (a zero in its denominator), and a signal.
     assert query(
-        database, "select min(a) >= 3, count(*) > 0 from marts.drug_reaction_signals"
-    ) == [(True, True)]
+        database,
+        "select ingredient_name, preferred_term, a, b, c, ror, is_signal "
+        "from marts.drug_reaction_signals order by 1, 2",
+    ) == [
+        ("PAXIL", "DIARRHOEA", 3, 4, 6, pytest.approx(ror), row[12]),
+        ("PAXIL", "DRUG WITHDRAWAL SYNDROME", 3, 4, 1, pytest.approx(3 * 192 / 4), True),
+        ("RISPERIDONE", "ABNORMAL WEIGHT GAIN", 3, 3, 0, None, False),
+        ("RISPERIDONE", "GYNAECOMASTIA", 6, 0, 1, None, True),
+    ]
 
 
 # -- the openFDA API -------------------------------------------------------------------------
@@ -370,11 +380,13 @@ def test_api_pages_with_search_after_retries_429_and_resumes_from_the_cursor(
         "select safetyreportid, safetyreportversion, receivedate, record ->> 'companynumb' "
         "from raw_faers.events order by 1",
     ) == [
-        ("9000001", "1", start, "200501050734"),
-        ("9000002", "2", start, "200501050734"),
-        ("9000003", "1", today, "200501050734"),
+        ("9000001", "1", start, "US-MERCK-0304USA00739"),
+        ("9000002", "2", start, "US-MERCK-0304USA00739"),
+        ("9000003", "1", today, "US-MERCK-0304USA00739"),
     ]
-    (record,) = query(database, "select record from raw_faers.events where safetyreportid = '9000003'")
+    ((record,),) = query(
+        database, "select record from raw_faers.events where safetyreportid = '9000003'"
+    )
     assert record == event("9000003", "1", today)  # landed unchanged
 
     # The next run asks again from the last window's end (today), and an empty window
