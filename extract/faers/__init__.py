@@ -112,11 +112,11 @@ def quarters(location: str, download_dir: str) -> Iterator[Any]:
     reported: list[str] = state.setdefault("rejected_archives", [])
     path = resolve_location(location, source=settings.SOURCE, download_dir=Path(download_dir))
     found: dict[str, int] = {}
-    for member, quarter_file in iter_quarter_files(_members(path)):
+    for _member, quarter_file in iter_quarter_files(_members(path)):
         if quarter_file is not None:
             found[quarter_file.quarter] = found.get(quarter_file.quarter, 0) + 1
     pending = sorted((q for q in found if q not in landed), key=quarter_order)
-    for member, quarter_file in iter_quarter_files(_members(path)):
+    for member in _members(path):
         if member.problem and member.uri not in reported:  # an archive that cannot be read
             reported.append(member.uri)
             yield reject(MalformedInput(settings.SOURCE, member.uri, member.problem))
@@ -150,8 +150,7 @@ def quarters(location: str, download_dir: str) -> Iterator[Any]:
 
 def _members(path: Path) -> Iterator[BulkMember]:
     """The text files at `path` (and any archive that cannot be read), in a stable order."""
-    for member in iter_members(path, source=settings.SOURCE, suffixes=settings.BULK_SUFFIXES):
-        yield member
+    yield from iter_members(path, source=settings.SOURCE, suffixes=settings.BULK_SUFFIXES)
 
 
 def _land_file(member: BulkMember, quarter_file: QuarterFile) -> Iterator[Any]:
@@ -172,8 +171,7 @@ def _land_file(member: BulkMember, quarter_file: QuarterFile) -> Iterator[Any]:
         yield reject(MalformedInput(settings.SOURCE, member.uri, problem))
     if parsed.recoded:
         log.warning(
-            "%s: %s: %d rows held bytes that are not UTF-8, landed decoded as Latin-1 "
-            "(keys %s)",
+            "%s: %s: %d rows held bytes that are not UTF-8, landed decoded as Latin-1 (keys %s)",
             settings.SOURCE,
             member.uri,
             parsed.recoded,

@@ -303,9 +303,7 @@ def _read_deleted(content: bytes, uri: str) -> ParsedFile:
     )
 
 
-def landing_table(
-    parsed: ParsedFile, quarter_file: QuarterFile, *, source_uri: str
-) -> pa.Table:
+def landing_table(parsed: ParsedFile, quarter_file: QuarterFile, *, source_uri: str) -> pa.Table:
     """The landing rows of one quarterly file: keys, quarter, layout, `record`."""
     rows = parsed.rows
     count = rows.num_rows

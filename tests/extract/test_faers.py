@@ -73,7 +73,9 @@ def read_quarter(archive: Path) -> dict[str, list[dict[str, str]]]:
                 continue
             lines = release.read(info).decode("latin-1").splitlines()
             header = lines[0].split("$")
-            files[name[:4].lower()] = [dict(zip(header, line.split("$"))) for line in lines[1:]]
+            files[name[:4].lower()] = [
+                dict(zip(header, line.split("$"), strict=True)) for line in lines[1:]
+            ]
     return files
 
 
@@ -100,9 +102,12 @@ def test_both_real_quarters_land_every_line_once(database, tmp_path):
     assert raw_counts(database, "2004Q1") == aers_lines
     assert result.rejected == 0
     assert result.windows == 2  # one committed window per quarter, oldest first
-    assert query(
-        database, "select quarter, min(_dlt_load_id) from raw_faers.demo group by 1 order by 2"
-    )[0][0] == "2004Q1"
+    assert (
+        query(
+            database, "select quarter, min(_dlt_load_id) from raw_faers.demo group by 1 order by 2"
+        )[0][0]
+        == "2004Q1"
+    )
     # FAERS layout: keys as published; legacy AERS: ISR in primaryid, CASE in caseid.
     assert query(
         database,
@@ -343,9 +348,7 @@ def events_api(httpserver, monkeypatch: pytest.MonkeyPatch) -> EventsApi:
     return api
 
 
-def test_api_pages_with_search_after_retries_429_and_resumes_from_the_cursor(
-    database, events_api
-):
+def test_api_pages_with_search_after_retries_429_and_resumes_from_the_cursor(database, events_api):
     today = date.today()
     start = today - timedelta(days=1)
     after = f"{events_api.url}?search=receivedate%3A%5B{start:%Y%m%d}+TO+{today:%Y%m%d}%5D" + (
