@@ -16,6 +16,8 @@ from extract.clinicaltrials import RAW_INDEXES as clinicaltrials_raw_indexes
 from extract.clinicaltrials import clinicaltrials
 from extract.dailymed import RAW_INDEXES as dailymed_raw_indexes
 from extract.dailymed import dailymed
+from extract.faers import RAW_INDEXES as faers_raw_indexes
+from extract.faers import faers
 from extract.openfda import RAW_INDEXES as openfda_raw_indexes
 from extract.openfda import openfda
 from extract.orangebook import RAW_INDEXES as orangebook_raw_indexes
@@ -128,6 +130,21 @@ SOURCES: dict[str, SourceSpec] = {
             marts=(),  # staging and intermediate only until the drug marts issue
             raw_indexes=openfda_raw_indexes,
             samples=SAMPLES_DIR / "openfda",
+        ),
+        SourceSpec(
+            name="faers",
+            # Daily: the openFDA window; quarterly ASCII files come in with --bulk.
+            make_source=faers,
+            raw_table="demo",
+            cursor_column="fda_dt",
+            marts=(
+                "adverse_event_reports",
+                "adverse_event_drugs",
+                "adverse_event_reactions",
+                "drug_reaction_signals",
+            ),
+            raw_indexes=faers_raw_indexes,
+            samples=SAMPLES_DIR / "faers",
         ),
         # RxNav enriches what the drug sources landed: it stays after them in this list
         # (a refresh of every source extracts in this order). No samples: RxNorm's

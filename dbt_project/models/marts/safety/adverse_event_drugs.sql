@@ -1,0 +1,115 @@
+-- One row per drug of a current adverse event case, with its role and its ingredient
+-- name normalised (`normalised_drug_name` of FAERS prod_ai, or of the drug name when
+-- FAERS gives no active ingredient, as in legacy AERS and most openFDA reports).
+
+{{ config(indexes=[{'columns': ['caseid']}, {'columns': ['ingredient_name']}]) }}
+
+with
+
+current_cases as (
+    select * from {{ ref('int_faers_cases_deduplicated') }}
+),
+
+drugs as (
+    select * from {{ ref('stg_faers__drugs') }}
+),
+
+reports as (
+    select * from {{ ref('adverse_event_reports') }}
+),
+
+api_drugs as (
+    select * from {{ ref('int_faers_api_drugs_unnested') }}
+),
+
+quarterly as (
+    select
+        current_cases.caseid,
+        current_cases.primaryid,
+        drugs.drug_seq,
+        drugs.role_code,
+        drugs.drug_name,
+        drugs.active_ingredient,
+        drugs.route,
+        drugs.dose_verbatim,
+        drugs.dose_amount,
+        drugs.dose_unit,
+        drugs.dose_form,
+        drugs.dose_frequency,
+        drugs.dechallenge_code,
+        drugs.rechallenge_code,
+        drugs.nda_number,
+        'faers_quarterly' as record_source
+    from current_cases
+    inner join drugs
+        on drugs.primaryid = current_cases.primaryid
+        and drugs.load_id = current_cases.load_id
+    where not current_cases.is_deleted
+),
+
+from_api as (
+    select
+        api_drugs.caseid,
+        api_drugs.safetyreportid as primaryid,
+        cast(api_drugs.drug_seq as text) as drug_seq,
+        case api_drugs.characterization_code
+            when '1' then 'S'
+            when '2' then 'C'
+            when '3' then 'I'
+        end as role_code,
+        api_drugs.drug_name,
+        api_drugs.active_ingredient,
+        api_drugs.route_code as route,
+        api_drugs.dose_verbatim,
+        api_drugs.dose_amount,
+        api_drugs.dose_unit_code as dose_unit,
+        api_drugs.dose_form,
+        cast(null as text) as dose_frequency,
+        cast(null as text) as dechallenge_code,
+        cast(null as text) as rechallenge_code,
+        cast(null as text) as nda_number,
+        'openfda_api' as record_source
+    from api_drugs
+    inner join reports
+        on reports.caseid = api_drugs.caseid
+        and reports.record_source = 'openfda_api'
+),
+
+all_drugs as (
+    select * from quarterly
+    union all
+    select * from from_api
+),
+
+final as (
+    select
+        caseid || '-' || drug_seq as adverse_event_drug_id,
+        caseid,
+        primaryid,
+        drug_seq,
+        role_code,
+        case role_code
+            when 'PS' then 'primary suspect'
+            when 'SS' then 'secondary suspect'
+            when 'C' then 'concomitant'
+            when 'I' then 'interacting'
+            when 'S' then 'suspect'
+        end as role,
+        coalesce(role_code in ('PS', 'SS', 'S'), false) as is_suspect,
+        drug_name,
+        active_ingredient,
+        {{ normalised_drug_name('coalesce(active_ingredient, drug_name)') }} as ingredient_name,
+        route,
+        dose_verbatim,
+        dose_amount,
+        dose_unit,
+        dose_form,
+        dose_frequency,
+        dechallenge_code,
+        rechallenge_code,
+        nda_number,
+        record_source
+    from all_drugs
+)
+
+select * from final

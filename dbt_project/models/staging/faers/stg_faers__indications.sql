@@ -1,0 +1,21 @@
+-- One row per landed INDI line: what a drug of one case version was given for.
+with
+
+source as (
+    {{ landed_or_empty(source('faers', 'indi'), {'primaryid': 'text', 'caseid': 'text', 'quarter': 'text', 'layout': 'text', 'record': 'jsonb', 'source_uri': 'text', 'deleted': 'boolean', '_dlt_load_id': 'text'}) }}
+),
+
+renamed as (
+    select
+        primaryid,
+        layout,
+        quarter,
+        coalesce(record ->> 'indi_drug_seq', record ->> 'drug_seq') as drug_seq,
+        nullif(trim(record ->> 'indi_pt'), '') as indication_term,
+        {{ loaded_at() }} as loaded_at,
+        _dlt_load_id as load_id,
+        source_uri
+    from source
+)
+
+select * from renamed

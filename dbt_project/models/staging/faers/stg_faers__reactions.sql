@@ -1,0 +1,21 @@
+-- One row per landed REAC line: a reaction (MedDRA preferred term) of one case version.
+with
+
+source as (
+    {{ landed_or_empty(source('faers', 'reac'), {'primaryid': 'text', 'caseid': 'text', 'quarter': 'text', 'layout': 'text', 'record': 'jsonb', 'source_uri': 'text', 'deleted': 'boolean', '_dlt_load_id': 'text'}) }}
+),
+
+renamed as (
+    select
+        primaryid,
+        layout,
+        quarter,
+        nullif(trim(record ->> 'pt'), '') as preferred_term,
+        nullif(record ->> 'drug_rec_act', '') as drug_recurrence_action,
+        {{ loaded_at() }} as loaded_at,
+        _dlt_load_id as load_id,
+        source_uri
+    from source
+)
+
+select * from renamed

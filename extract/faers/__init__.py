@@ -1,0 +1,277 @@
+"""FAERS: FDA Adverse Event Reporting System reports, from FDA's quarterly ASCII files or
+openFDA's `/drug/event.json` API.
+
+Resources:
+
+- `quarters` (bulk): FDA's quarterly extracts (`faers_ascii_2017q2.zip`, legacy
+  `aers_ascii_2004q1.zip`) from a folder, a zip, or a URL of one. Each file kind lands
+  in its raw table, one row per line, keyed by `primaryid`/`caseid` (legacy AERS: `isr`
+  in `primaryid`, DEMO's `case` in `caseid`), with `quarter` and `layout` (`faers` or
+  `aers`): `raw_faers.demo`, `drug`, `reac`, `outc`, `rpsr`, `ther`, `indi`, and the
+  deleted-case lists (`Deleted/DELETEyyQq.txt`) in `raw_faers.deleted_cases` (`deleted`
+  true). The cursor is the quarter: each quarter is one window (one load), landed once,
+  in quarter order; the ledger of landed quarters is the resource state, and what each
+  file landed, rejected and recoded is in `raw_faers.quarter_files`. A line with the
+  wrong number of fields goes to `raw_faers.rejects` with its file and line; the rest of
+  the quarter lands.
+- `events` (API): openFDA safety reports received in the next `receivedate` window,
+  paged with `search_after` through the `Link` header (`skip` stops at 25,000), landed
+  unchanged in `raw_faers.events` keyed by `safetyreportid` + `safetyreportversion`,
+  cursor `receivedate`; an optional key (`sources.faers.api_key`) raises the rate limit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import dlt
+import pyarrow as pa
+from dlt.sources import DltResource
+
+from extract.bulk import BulkMember, iter_members, resolve_location
+from extract.errors import MalformedInput, RequestRejected
+from extract.faers import settings
+from extract.faers.helpers import (
+    DELETED_TABLE,
+    EVENTS_COLUMNS,
+    EVENTS_SCHEMA,
+    EVENTS_TABLE,
+    KINDS,
+    LEDGER_COLUMNS,
+    LEDGER_TABLE,
+    QuarterFile,
+    event_results,
+    event_row,
+    iter_quarter_files,
+    landing_table,
+    ledger_row,
+    quarter_order,
+    read_quarter_file,
+    receive_date_search,
+    table_columns,
+)
+from extract.http import PublisherClient
+from extract.landing import MORE_WINDOWS, reject, to_table
+from medmirror.settings import load_settings
+
+log = logging.getLogger(__name__)
+
+# Raw indexes `land()` keeps: dbt joins a report's rows by primaryid, and finds a case's
+# versions and deletions by caseid.
+RAW_INDEXES: dict[str, tuple[str, ...]] = {
+    "demo": ("caseid", "_dlt_load_id"),
+    **{table: ("primaryid",) for table in ("drug", "reac", "outc", "rpsr", "ther", "indi")},
+    DELETED_TABLE: ("caseid",),
+    EVENTS_TABLE: ("safetyreportid", "_dlt_load_id"),
+}
+
+
+@dlt.source(name=settings.SOURCE)
+def faers(
+    api_url: str = settings.API_URL,
+    page_size: int = settings.PAGE_SIZE,
+    start_date: str | None = None,
+    window_days: int = settings.WINDOW_DAYS,
+    bulk_location: str | None = None,
+    download_dir: str | None = None,
+) -> list[DltResource]:
+    """The openFDA API resource, or with `bulk_location` the quarterly files only."""
+    if bulk_location:
+        return [
+            quarters(
+                bulk_location,
+                download_dir=download_dir or str(load_settings().data_dir / "downloads"),
+            )
+        ]
+    return [
+        events(api_url=api_url, page_size=page_size, start_date=start_date, window_days=window_days)
+    ]
+
+
+# -- quarterly ASCII files -----------------------------------------------------------------
+
+
+# No `columns` here: it lands ten tables, each item bound to its own by `to_table`.
+@dlt.resource(name="quarters", write_disposition="append")
+def quarters(location: str, download_dir: str) -> Iterator[Any]:
+    """The next quarter at `location` not landed yet, all its files in one window.
+
+    Quarters land oldest first (a later quarter's case versions and deletions land after
+    what they replace), each committed on its own; `landed_quarters` in the resource
+    state is the ledger (quarter -> where it came from), so a rerun skips every quarter
+    landed before, from this location or another. `--full` lands them again (raw keeps
+    both copies; dbt keeps one version per case).
+    """
+    state = dlt.current.resource_state()
+    landed: dict[str, Any] = state.setdefault("landed_quarters", {})
+    reported: list[str] = state.setdefault("rejected_archives", [])
+    path = resolve_location(location, source=settings.SOURCE, download_dir=Path(download_dir))
+    found: dict[str, int] = {}
+    for _member, quarter_file in iter_quarter_files(_members(path)):
+        if quarter_file is not None:
+            found[quarter_file.quarter] = found.get(quarter_file.quarter, 0) + 1
+    pending = sorted((q for q in found if q not in landed), key=quarter_order)
+    for member in _members(path):
+        if member.problem and member.uri not in reported:  # an archive that cannot be read
+            reported.append(member.uri)
+            yield reject(MalformedInput(settings.SOURCE, member.uri, member.problem))
+    if not pending:
+        if found:
+            log.info("%s: every quarter at %s is landed already", settings.SOURCE, location)
+        else:
+            log.warning("%s: no quarterly FAERS files at %s", settings.SOURCE, location)
+        state[MORE_WINDOWS] = False
+        return
+    quarter = pending[0]
+    log.info("%s: landing quarter %s from %s", settings.SOURCE, quarter, location)
+    kinds: set[str] = set()
+    for member, quarter_file in iter_quarter_files(_members(path)):
+        if quarter_file is None or quarter_file.quarter != quarter:
+            continue
+        kinds.add(quarter_file.kind)
+        yield from _land_file(member, quarter_file)
+    if "DEMO" not in kinds:
+        yield reject(
+            MalformedInput(
+                settings.SOURCE,
+                f"{location} quarter {quarter}",
+                "holds no DEMO file: its other files landed, but no report is current "
+                "without its DEMO row",
+            )
+        )
+    landed[quarter] = {"location": str(location), "files": sorted(kinds)}
+    state[MORE_WINDOWS] = len(pending) > 1
+
+
+def _members(path: Path) -> Iterator[BulkMember]:
+    """The text files at `path` (and any archive that cannot be read), in a stable order."""
+    yield from iter_members(path, source=settings.SOURCE, suffixes=settings.BULK_SUFFIXES)
+
+
+def _land_file(member: BulkMember, quarter_file: QuarterFile) -> Iterator[Any]:
+    """The landing rows of one file, its rejects, and its ledger row."""
+    try:
+        parsed = read_quarter_file(member, quarter_file.kind)
+    except MalformedInput as bad:
+        yield reject(bad)
+        yield to_table(
+            ledger_row(None, quarter_file, source_uri=member.uri, landed=0, rejected=1),
+            LEDGER_TABLE,
+            LEDGER_COLUMNS,
+        )
+        return
+    for row in parsed.ragged:
+        yield reject(MalformedInput(settings.SOURCE, member.uri, row.problem()))
+    for problem in parsed.problems:
+        yield reject(MalformedInput(settings.SOURCE, member.uri, problem))
+    if parsed.recoded:
+        log.warning(
+            "%s: %s: %d rows held bytes that are not UTF-8, landed decoded as Latin-1 (keys %s)",
+            settings.SOURCE,
+            member.uri,
+            parsed.recoded,
+            ", ".join(parsed.recoded_keys),
+        )
+    table = landing_table(parsed, quarter_file, source_uri=member.uri)
+    log.info("%s: %d rows of %s", settings.SOURCE, table.num_rows, member.uri)
+    if table.num_rows:
+        yield to_table(table, quarter_file.table, table_columns(quarter_file.table))
+    yield to_table(
+        ledger_row(
+            parsed,
+            quarter_file,
+            source_uri=member.uri,
+            landed=table.num_rows,
+            rejected=len(parsed.ragged) + len(parsed.problems),
+        ),
+        LEDGER_TABLE,
+        LEDGER_COLUMNS,
+    )
+
+
+# -- openFDA /drug/event.json --------------------------------------------------------------
+
+
+# No `columns` here: it lands two tables, each item bound to its own by `to_table`.
+@dlt.resource(name="events", table_name=EVENTS_TABLE, write_disposition="append")
+def events(
+    api_url: str = settings.API_URL,
+    page_size: int = settings.PAGE_SIZE,
+    start_date: str | None = None,
+    window_days: int = settings.WINDOW_DAYS,
+) -> Iterator[Any]:
+    """Safety reports received in the next window of `window_days` days (the last window
+    ends today), every page of it.
+
+    The cursor is the receive date to search from next (`next_from` in the resource
+    state): a closed window is complete and the next starts the day after it; a window
+    that reached today is asked again from its last day (reports received later that day
+    are not missed; raw may hold them twice, dbt keeps one). A window openFDA has no
+    reports for answers 404 NOT_FOUND: an empty window, not an error.
+    """
+    state = dlt.current.resource_state()
+    today = date.today()
+    start = min(_api_start(state, start_date, today), today)
+    end = min(start + timedelta(days=max(window_days, 1) - 1), today)
+    client = PublisherClient(settings.SOURCE)
+    params: dict[str, Any] | None = {
+        "search": receive_date_search(start, end),
+        "sort": "receivedate:asc",
+        "limit": page_size,
+    }
+    url = api_url
+    page = landed = 0
+    while url:
+        page += 1
+        what = f"page {page} of reports received {start} to {end}"
+        try:
+            response = client.get(url, params=params, what=what)
+        except RequestRejected as refused:
+            if page == 1 and " answered 404" in refused.problem:
+                log.info("%s: no reports received %s to %s", settings.SOURCE, start, end)
+                break
+            raise
+        try:
+            document = response.json()
+        except ValueError:
+            raise MalformedInput(settings.SOURCE, what, "the answer is not JSON") from None
+        rows = [
+            event_row(result, source_uri=api_url, where=what)
+            for result in event_results(document, where=what)
+        ]
+        if rows:
+            landed += len(rows)
+            table = pa.Table.from_pylist(rows, schema=EVENTS_SCHEMA)
+            yield to_table(table, EVENTS_TABLE, EVENTS_COLUMNS)
+        log.info("%s: %s, %d reports so far", settings.SOURCE, what, landed)
+        url = _next_page(response, client.api_key_param)
+        params = None  # the next link carries the whole query, search_after included
+    closed = end < today
+    state["next_from"] = (end + timedelta(days=1) if closed else end).isoformat()
+    state[MORE_WINDOWS] = closed
+
+
+def _next_page(response: Any, key_param: str) -> str | None:
+    """The `Link: <...>; rel="next"` URL, without any key (the client adds its own)."""
+    link = response.links.get("next", {}).get("url")
+    if not link:
+        return None
+    parts = urlsplit(link)
+    query = [(name, value) for name, value in parse_qsl(parts.query) if name != key_param]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _api_start(state: dict[str, Any], start_date: str | None, today: date) -> date:
+    if state.get("next_from"):
+        return date.fromisoformat(state["next_from"])
+    if start_date:
+        return date.fromisoformat(start_date)
+    return today - timedelta(days=settings.INITIAL_DAYS)
+
+
+__all__ = ["KINDS", "RAW_INDEXES", "faers"]

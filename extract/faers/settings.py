@@ -1,0 +1,19 @@
+"""Constants of the FAERS source (each can be overridden in `.dlt/config.toml` under
+`[sources.faers]` or by `SOURCES__FAERS__<NAME>`)."""
+
+SOURCE = "faers"
+# openFDA's adverse event endpoint: FAERS reports as JSON (one `results[]` item a report).
+API_URL = "https://api.fda.gov/drug/event.json"
+PAGE_SIZE = 1000  # openFDA's largest `limit`
+# A first API run with no earlier landing asks for reports received in the last
+# INITIAL_DAYS days: the history comes from the quarterly files, not from the API.
+INITIAL_DAYS = 120
+WINDOW_DAYS = 7  # an API pull is committed one receive-date window at a time
+OVERLAP_DAYS = 1  # the last window that reached today is asked again from its last day
+# FDA's quarterly ASCII files (https://fis.fda.gov/extensions/FPD-QDE-FAERS/...):
+# faers_ascii_2017q2.zip (FAERS, from 2012Q4), aers_ascii_2004q1.zip (legacy AERS).
+QUARTER_URL = "https://fis.fda.gov/content/Exports/faers_ascii_{quarter}.zip"
+BULK_SUFFIXES = (".txt", ".TXT", ".Txt")
+DELIMITER = "$"
+# pyarrow parses a file in blocks of this many bytes (row numbers stay global).
+READ_BLOCK_BYTES = 1 << 22
