@@ -14,6 +14,10 @@ from dlt.extract.source import DltSource
 
 from extract.clinicaltrials import RAW_INDEXES as clinicaltrials_raw_indexes
 from extract.clinicaltrials import clinicaltrials
+from extract.fooddata import RAW_INDEXES as fooddata_raw_indexes
+from extract.fooddata import fooddata
+from extract.medlineplus import RAW_INDEXES as medlineplus_raw_indexes
+from extract.medlineplus import medlineplus
 from extract.orangebook import RAW_INDEXES as orangebook_raw_indexes
 from extract.orangebook import orangebook
 from extract.pubmed import RAW_INDEXES as pubmed_raw_indexes
@@ -103,6 +107,35 @@ SOURCES: dict[str, SourceSpec] = {
                 mart="pubmed_articles",
                 query="chronic kidney disease",
                 shown=("pmid", "title", "journal_abbreviation", "publication_year"),
+            ),
+        ),
+        SourceSpec(
+            name="medlineplus",
+            make_source=medlineplus,  # no arguments: NLM's current health topics file
+            raw_table="health_topics",
+            cursor_column="file_date",
+            marts=("health_topics",),
+            raw_indexes=medlineplus_raw_indexes,
+            samples=SAMPLES_DIR / "medlineplus",
+            search=SearchExample(
+                mart="health_topics",
+                query="abdominal pain",
+                shown=("topic_id", "title", "language"),
+            ),
+        ),
+        SourceSpec(
+            name="fooddata",
+            make_source=fooddata,  # the API needs [sources.fooddata] api_key
+            cadence="monthly",  # FDC publishes its data in periodic releases
+            raw_table="foods",
+            cursor_column="published_date",
+            marts=("food_items", "food_nutrients"),
+            raw_indexes=fooddata_raw_indexes,
+            samples=SAMPLES_DIR / "fooddata",  # a download constructed from real records
+            search=SearchExample(
+                mart="food_items",
+                query="cheddar",
+                shown=("fdc_id", "description", "data_type", "brand_owner"),
             ),
         ),
     ]
