@@ -90,6 +90,9 @@ class PublisherClient:
         # (SOURCES__<SOURCE>__API_KEY) goes with every request as `api_key_param`.
         self.api_key: str | None = dlt.secrets.get(f"sources.{source}.api_key") or None
         self.api_key_param = dlt.config.get(f"sources.{source}.api_key_param") or "api_key"
+        # A publisher that takes the key in a header (`api_key_header`, e.g. api.data.gov's
+        # X-Api-Key) gets it there: a URL is logged by urllib3 at DEBUG, a header is not.
+        self.api_key_header = dlt.config.get(f"sources.{source}.api_key_header") or None
         per_second = dlt.config.get(f"sources.{source}.requests_per_second", float)
         if self.api_key:
             per_second = (
@@ -115,7 +118,9 @@ class PublisherClient:
 
         `accept`: 4xx statuses returned to the caller instead of raised (openFDA answers
         a search that matches nothing with 404)."""
-        if self.api_key:
+        if self.api_key and self.api_key_header:
+            self.session.headers[self.api_key_header] = self.api_key
+        elif self.api_key:
             params = {**(params or {}), self.api_key_param: self.api_key}
         shown = self.scrub(f"{url}?{urlencode(params)}" if params else url)
         try:

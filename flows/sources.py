@@ -18,6 +18,10 @@ from extract.dailymed import RAW_INDEXES as dailymed_raw_indexes
 from extract.dailymed import dailymed
 from extract.faers import RAW_INDEXES as faers_raw_indexes
 from extract.faers import faers
+from extract.fooddata import RAW_INDEXES as fooddata_raw_indexes
+from extract.fooddata import fooddata
+from extract.medlineplus import RAW_INDEXES as medlineplus_raw_indexes
+from extract.medlineplus import medlineplus
 from extract.openfda import RAW_INDEXES as openfda_raw_indexes
 from extract.openfda import openfda
 from extract.orangebook import RAW_INDEXES as orangebook_raw_indexes
@@ -145,6 +149,35 @@ SOURCES: dict[str, SourceSpec] = {
             ),
             raw_indexes=faers_raw_indexes,
             samples=SAMPLES_DIR / "faers",
+        ),
+        SourceSpec(
+            name="medlineplus",
+            make_source=medlineplus,  # no arguments: NLM's current health topics file
+            raw_table="health_topics",
+            cursor_column="file_date",
+            marts=("health_topics",),
+            raw_indexes=medlineplus_raw_indexes,
+            samples=SAMPLES_DIR / "medlineplus",
+            search=SearchExample(
+                mart="health_topics",
+                query="abdominal pain",
+                shown=("topic_id", "title", "language"),
+            ),
+        ),
+        SourceSpec(
+            name="fooddata",
+            make_source=fooddata,  # the API needs [sources.fooddata] api_key
+            cadence="monthly",  # FDC publishes its data in periodic releases
+            raw_table="foods",
+            cursor_column="published_date",
+            marts=("food_items", "food_nutrients"),
+            raw_indexes=fooddata_raw_indexes,
+            samples=SAMPLES_DIR / "fooddata",  # a download constructed from real records
+            search=SearchExample(
+                mart="food_items",
+                query="cheddar",
+                shown=("fdc_id", "description", "data_type", "brand_owner"),
+            ),
         ),
         # RxNav enriches what the drug sources landed: it stays after them in this list
         # (a refresh of every source extracts in this order). No samples: RxNorm's

@@ -1,0 +1,334 @@
+"""USDA FoodData Central: foods with their nutrients (Foundation, SR Legacy, Survey
+(FNDDS), Branded).
+
+Resources, all landing `raw_fooddata.foods` (key `fdc_id`, cursor `published_date`,
+`record` = the publisher's food JSON unchanged, `record_format` = its shape):
+
+- `foods`: the API's `GET /fdc/v1/foods/search` (foods matching `search_query` of
+  `data_types`), sorted by `publishedDate` newest first and paged by `pageNumber` up to
+  `totalPages`; each page is a committed window. The cursor is `publishedDate` (when FDC
+  published the food; a changed branded food is published under a new fdcId), not
+  `modifiedDate` (the brand owner's own date, branded foods only, often years older).
+  A sweep stops at the first page reaching foods published before the cursor less one
+  day; the cursor advances when a sweep completes.
+- `food_details`: `GET /fdc/v1/food/{fdcId}` for the ids in `fdc_ids` (full format, or
+  abridged when FDC has no full record of an id).
+- `foods_bulk`: FDC's JSON downloads (`FoodData_Central_<type>_json_<date>.zip`, one JSON
+  `{"BrandedFoods": [...]}`), from a folder, a zip or a URL, streamed food by food; each
+  file lands once, committed every `bulk_foods_per_window` foods.
+
+The API needs an api.data.gov key (`[sources.fooddata] api_key` in `.dlt/secrets.toml`);
+without one the API resources land nothing and say so. Downloads need no key.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.sources import DltResource
+
+from extract.bulk import BulkMember, iter_members, resolve_location
+from extract.errors import MalformedInput, RequestRejected
+from extract.fooddata import settings
+from extract.fooddata.helpers import (
+    FOODS_SCHEMA,
+    download_key,
+    food_row,
+    foods_in_page,
+    iter_document,
+    iter_download,
+)
+from extract.http import PublisherClient
+from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+
+log = logging.getLogger(__name__)
+
+TABLE = "foods"
+# Raw indexes `land()` keeps: dbt's models look foods up by id.
+RAW_INDEXES = {TABLE: ("fdc_id", "_dlt_load_id")}
+COLUMNS = {
+    **LANDING_COLUMNS,
+    "fdc_id": {"data_type": "bigint", "nullable": False},
+    "published_date": {"data_type": "date", "nullable": True},
+    "data_type": {"data_type": "text", "nullable": True},
+    "record_format": {"data_type": "text", "nullable": False},
+}
+NO_KEY = (
+    f"{settings.SOURCE}: skipped: the FoodData Central API needs an api.data.gov key "
+    f"(free at {settings.KEY_SIGNUP_URL}); set `api_key` under [sources.fooddata] in "
+    ".dlt/secrets.toml or SOURCES__FOODDATA__API_KEY. Bulk downloads need no key: "
+    "medmirror refresh --source fooddata --bulk PATH_OR_URL"
+)
+
+
+@dlt.source(name=settings.SOURCE)
+def fooddata(
+    api_url: str = settings.API_URL,
+    search_query: str = settings.SEARCH_QUERY,
+    data_types: str = settings.DATA_TYPES,
+    page_size: int = settings.PAGE_SIZE,
+    start_date: str | None = None,
+    fdc_ids: Sequence[int] | None = None,
+    bulk_location: str | None = None,
+    bulk_foods_per_window: int = settings.BULK_FOODS_PER_WINDOW,
+    download_dir: str | None = None,
+) -> list[DltResource]:
+    """The API resources, or with `bulk_location` the bulk resource only."""
+    if bulk_location:
+        return [
+            foods_bulk(
+                bulk_location, foods_per_window=bulk_foods_per_window, download_dir=download_dir
+            )
+        ]
+    resources = [
+        foods(
+            api_url=api_url,
+            search_query=search_query,
+            data_types=data_types,
+            page_size=page_size,
+            start_date=start_date,
+        )
+    ]
+    if fdc_ids:
+        resources.append(food_details(api_url=api_url, fdc_ids=list(fdc_ids)))
+    return resources
+
+
+def _keyed_client() -> PublisherClient | None:
+    client = PublisherClient(settings.SOURCE)
+    if not client.api_key:
+        log.warning(NO_KEY)
+        return None
+    return client
+
+
+# -- the API -------------------------------------------------------------------------------
+
+
+@dlt.resource(name="foods", table_name=TABLE, write_disposition="append", columns=COLUMNS)
+def foods(
+    api_url: str = settings.API_URL,
+    search_query: str = settings.SEARCH_QUERY,
+    data_types: str = settings.DATA_TYPES,
+    page_size: int = settings.PAGE_SIZE,
+    start_date: str | None = None,
+) -> Iterator[pa.Table]:
+    """The next search page of foods published since the cursor (newest first)."""
+    state = dlt.current.resource_state()
+    client = _keyed_client()
+    if client is None:
+        state[MORE_WINDOWS] = False
+        return
+    sweep = state.get("sweep")
+    if not sweep:
+        since = _api_start(state, start_date)
+        sweep = {"page": 1, "since": since.isoformat(), "newest": state.get("newest_published")}
+    since = date.fromisoformat(sweep["since"])
+    what = f"search page {sweep['page']} of foods published since {since}"
+    page = client.get_json(
+        f"{api_url}/foods/search",
+        params={
+            "query": search_query,
+            "dataType": data_types,
+            "pageSize": page_size,
+            "pageNumber": sweep["page"],
+            "sortBy": "publishedDate",
+            "sortOrder": "desc",
+        },
+        what=what,
+    )
+    batcher = RowBatcher(FOODS_SCHEMA, size=max(page_size, 1))
+    reached_older = False
+    for food in foods_in_page(page, where=what):
+        row = food_row(
+            food, source_uri=f"{api_url}/foods/search", where=what, default_format="search"
+        )
+        row["source_uri"] = f"{api_url}/food/{row['fdc_id']}"
+        published = row["published_date"]
+        if published and published < since:
+            reached_older = True
+            continue
+        if published and (not sweep["newest"] or published.isoformat() > sweep["newest"]):
+            sweep["newest"] = published.isoformat()
+        batcher.add(row)
+    table = batcher.flush()
+    if table is not None:
+        yield table
+    total_pages = page.get("totalPages") or 0
+    log.info(
+        "%s: %s of %s, %d foods",
+        settings.SOURCE,
+        what,
+        total_pages,
+        table.num_rows if table is not None else 0,
+    )
+    if reached_older or sweep["page"] >= total_pages:
+        if sweep["newest"]:
+            state["newest_published"] = sweep["newest"]
+        state.pop("sweep", None)
+        state[MORE_WINDOWS] = False
+    else:
+        sweep["page"] += 1
+        state["sweep"] = sweep
+        state[MORE_WINDOWS] = True
+
+
+def _api_start(state: dict[str, Any], start_date: str | None) -> date:
+    """Where a new sweep starts: the cursor less the overlap, the given start date, the
+    newest food the downloads landed, or INITIAL_DAYS ago."""
+    newest = state.get("newest_published")
+    if not newest:
+        bulk = dlt.current.source_state().get("resources", {}).get("foods_bulk", {})
+        newest = bulk.get("newest_published") if not start_date else None
+    if newest:
+        return date.fromisoformat(newest) - timedelta(days=settings.OVERLAP_DAYS)
+    if start_date:
+        return date.fromisoformat(start_date)
+    return date.today() - timedelta(days=settings.INITIAL_DAYS)
+
+
+@dlt.resource(name="food_details", table_name=TABLE, write_disposition="append", columns=COLUMNS)
+def food_details(api_url: str = settings.API_URL, fdc_ids: Sequence[int] = ()) -> Iterator[Any]:
+    """Each food of `fdc_ids` in full (`/food/{fdcId}`), or abridged when FDC answers 404
+    to the full format (it does for some Foundation foods)."""
+    client = _keyed_client()
+    if client is None:
+        return
+    batcher = RowBatcher(FOODS_SCHEMA)
+    for fdc_id in fdc_ids:
+        url = f"{api_url}/food/{int(fdc_id)}"
+        try:
+            food = client.get_json(url, what=f"food {fdc_id}")
+            shape = "full"
+        except RequestRejected as refused:
+            if "answered 404" not in refused.problem:
+                raise
+            log.info(
+                "%s: food %s has no full record, asking for the abridged one",
+                settings.SOURCE,
+                fdc_id,
+            )
+            food = client.get_json(url, params={"format": "abridged"}, what=f"food {fdc_id}")
+            shape = "abridged"
+        batcher.add(food_row(food, source_uri=url, where=f"food {fdc_id}", default_format=shape))
+    table = batcher.flush()
+    if table is not None:
+        yield table
+
+
+# -- bulk downloads ------------------------------------------------------------------------
+
+
+# No `columns` here: it lands two tables, each item bound to its own by `to_table`.
+@dlt.resource(name="foods_bulk", table_name=TABLE, write_disposition="append")
+def foods_bulk(
+    location: str,
+    foods_per_window: int = settings.BULK_FOODS_PER_WINDOW,
+    download_dir: str | None = None,
+) -> Iterator[Any]:
+    """Every food of the download files at `location` not landed before.
+
+    The cursor is the ledger of files landed whole (`landed_files` in the resource state,
+    by file name): a rerun skips them and resumes inside the file it stopped in (after
+    the last committed food). A food without an fdcId is recorded in
+    `raw_fooddata.rejects` by its position; a file that breaks lands the foods before
+    the break and is recorded there too.
+    """
+    state = dlt.current.resource_state()
+    path = resolve_location(
+        location, source=settings.SOURCE, download_dir=Path(download_dir or ".")
+    )
+    landed = state.setdefault("landed_files", [])
+    progress = state.get("progress") or {}
+    window = _BulkWindow(state, max(foods_per_window, 1))
+    for member in iter_members(path, source=settings.SOURCE, suffixes=settings.BULK_SUFFIXES):
+        key = member.name.rsplit("/", 1)[-1]
+        if key in landed:
+            continue
+        if window.rows_or_rejects:  # one file per load: the next file starts the next window
+            window.close(None, more=True)
+            return
+        skip = progress.get("items", 0) if progress.get("file") == key else 0
+        try:
+            complete = yield from window.read(member, skip=skip)
+        except MalformedInput as bad:
+            yield from window.flush()
+            yield reject(bad)
+            window.rows_or_rejects = True
+            landed.append(key)  # read as far as it goes: not read again
+            continue
+        yield from window.flush()
+        if not complete:
+            window.close({"file": key, "items": window.items}, more=True)
+            return
+        landed.append(key)
+        log.info("%s: %s landed", settings.SOURCE, member.uri)
+    window.close(None, more=False)
+
+
+class _BulkWindow:
+    def __init__(self, state: dict[str, Any], size: int) -> None:
+        self.state = state
+        self.size = size
+        self.batcher = RowBatcher(FOODS_SCHEMA)
+        self.rows = 0
+        self.items = 0
+        self.rows_or_rejects = False
+
+    def read(self, member: BulkMember, *, skip: int) -> Iterator[Any]:
+        """Yields the rows of `member` after its first `skip` foods; returns whether the
+        file was read to its end (False: the window is full)."""
+        if member.problem:
+            raise MalformedInput(settings.SOURCE, member.uri, member.problem)
+        with member.open() as stream:
+            key = download_key(stream)
+        with member.open() as stream:
+            if key:
+                found = iter_download(stream, key, where=member.uri)
+            else:
+                found = iter_document(stream.read(), where=member.uri)
+            for position, food in enumerate(itertools.islice(found, skip, None), start=skip):
+                self.items = position + 1
+                self.rows_or_rejects = True
+                try:
+                    row = food_row(
+                        food,
+                        source_uri=member.uri,
+                        where=f"{member.uri} food {position + 1}",
+                        default_format="full",
+                    )
+                except MalformedInput as bad:
+                    yield reject(bad)
+                    continue
+                self._newest(row["published_date"])
+                table = self.batcher.add(row)
+                self.rows += 1
+                if table is not None:
+                    yield to_table(table, TABLE, COLUMNS)
+                if self.rows >= self.size:
+                    return False
+        return True
+
+    def _newest(self, published: date | None) -> None:
+        newest = self.state.get("newest_published")
+        if published and (not newest or published.isoformat() > newest):
+            self.state["newest_published"] = published.isoformat()
+
+    def flush(self) -> Iterator[Any]:
+        table = self.batcher.flush()
+        if table is not None:
+            yield to_table(table, TABLE, COLUMNS)
+
+    def close(self, progress: dict[str, Any] | None, *, more: bool) -> None:
+        if progress is None:
+            self.state.pop("progress", None)
+        else:
+            self.state["progress"] = progress
+        self.state[MORE_WINDOWS] = more

@@ -1,0 +1,177 @@
+"""FoodData Central extract: the real dlt pipeline into a real PostgreSQL, from real API
+answers served over HTTP on 127.0.0.1 (the search page split in two by
+tests/fixtures/fooddata/derived/derive.py) and from the download constructed from them
+(samples/fooddata/)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from werkzeug import Request, Response
+
+from extract.fooddata import RAW_INDEXES, fooddata
+from extract.landing import LandingResult, land, pipeline_for
+from flows.dbt_runner import run_dbt
+from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
+from tests.conftest import DERIVED, query
+
+DOWNLOAD = SAMPLES_DIR / "fooddata" / "FoodData_Central_constructed_food_json_2026-07-03.zip"
+FIXTURES = DERIVED / "fooddata"
+KEY = "fdc-test-key-5d1e9a"
+
+
+def land_fooddata(connection: ConnectionInfo, **source_args) -> LandingResult:
+    pipeline = pipeline_for("fooddata", connection, load_settings().dlt_dir)
+    return land(pipeline, lambda: fooddata(**source_args), indexes=RAW_INDEXES)
+
+
+def build(connection: ConnectionInfo) -> None:
+    run_dbt(["build", "--select", "source:fooddata+"], connection)
+
+
+class FoodsApi:
+    """Replays `/fdc/v1/foods/search` (by pageNumber) and `/fdc/v1/food/{id}`."""
+
+    def __init__(self, httpserver) -> None:
+        self.url = httpserver.url_for("/fdc/v1")
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.keys: list[str | None] = []  # the X-Api-Key header of each request
+        self.failures: list[Response] = []  # answered first, one per request
+        httpserver.expect_request("/fdc/v1/foods/search").respond_with_handler(self._search)
+        httpserver.expect_request("/fdc/v1/food/170720").respond_with_handler(self._bigmac)
+        httpserver.expect_request("/fdc/v1/food/328637").respond_with_handler(self._abridged)
+
+    def _log(self, request: Request) -> Response | None:
+        self.requests.append((request.path, dict(request.args)))
+        self.keys.append(request.headers.get("X-Api-Key"))
+        return self.failures.pop(0) if self.failures else None
+
+    def _search(self, request: Request) -> Response:
+        failed = self._log(request)
+        if failed:
+            return failed
+        page = int(request.args["pageNumber"])
+        return _json((FIXTURES / "derived" / f"search_page{page}_of2.json").read_bytes())
+
+    def _bigmac(self, request: Request) -> Response:
+        return self._log(request) or _json((FIXTURES / "food_bigmac_2019_full.json").read_bytes())
+
+    def _abridged(self, request: Request) -> Response:
+        failed = self._log(request)
+        if failed:
+            return failed
+        if request.args.get("format") != "abridged":  # as FDC answers for this id
+            return Response('{"error": "not found"}', status=404)
+        return _json((FIXTURES / "food_328637_abridged.json").read_bytes())
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, content_type="application/json")
+
+
+@pytest.fixture
+def foods_api(httpserver, monkeypatch: pytest.MonkeyPatch) -> FoodsApi:
+    monkeypatch.setenv("SOURCES__FOODDATA__API_KEY", KEY)
+    monkeypatch.setenv("SOURCES__FOODDATA__REQUESTS_PER_SECOND", "0")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "10")
+    return FoodsApi(httpserver)
+
+
+def test_search_pages_land_with_the_key_sent_never_logged_and_429_retried(
+    database, foods_api: FoodsApi, caplog
+):
+    foods_api.failures.append(Response("slow down", status=429, headers={"Retry-After": "0"}))
+    caplog.set_level(logging.DEBUG)
+
+    result = land_fooddata(database, api_url=foods_api.url, start_date="2021-01-01")
+
+    assert result.rows == {"foods": 10}
+    assert result.windows == 2  # one committed window per page
+    searches = [args for path, args in foods_api.requests if path.endswith("/search")]
+    assert [args["pageNumber"] for args in searches] == ["1", "1", "2"]  # the 429, again
+    assert foods_api.keys == [KEY] * 3  # in api.data.gov's header, not in the URL
+    assert not any("api_key" in args for args in searches)
+    assert searches[0]["sortBy"] == "publishedDate"
+    assert searches[0]["sortOrder"] == "desc"
+    assert KEY not in caplog.text
+    assert query(
+        database, "select count(*) from raw_fooddata.foods where source_uri like %s", f"%{KEY}%"
+    ) == [(0,)]
+    assert query(
+        database,
+        "select fdc_id, published_date, data_type, record_format, record ->> 'brandOwner' "
+        "from raw_fooddata.foods where fdc_id = 2057648",
+    ) == [(2057648, date(2021, 10, 28), "Branded", "search", "Grafton Village Cheese Co, LLC")]
+    recorded = json.loads((FIXTURES / "foods_search_cheddar_page1.json").read_bytes())
+    (landed,) = query(database, "select record from raw_fooddata.foods where fdc_id = 2057648")
+    assert landed[0] == recorded["foods"][0]  # the record unchanged
+
+    # The next run starts from the cursor (newest publishedDate, less a day): page 1 is
+    # all newer, page 2 reaches an older food (2021-07-29), which ends the sweep.
+    foods_api.requests.clear()
+    again = land_fooddata(database, api_url=foods_api.url)
+    assert again.rows == {"foods": 9}
+    assert [args["pageNumber"] for _, args in foods_api.requests] == ["1", "2"]
+
+
+def test_without_a_key_the_api_is_skipped_with_a_clear_message(
+    database, httpserver, monkeypatch, caplog
+):
+    monkeypatch.delenv("SOURCES__FOODDATA__API_KEY", raising=False)
+    monkeypatch.setenv("SOURCES__FOODDATA__API_KEY", "")
+    caplog.set_level(logging.WARNING)
+
+    result = land_fooddata(database, api_url=httpserver.url_for("/fdc/v1"), fdc_ids=[170720])
+
+    assert result.total_rows == 0
+    assert httpserver.log == []  # nothing asked without a key
+    assert "needs an api.data.gov key" in caplog.text
+    assert "[sources.fooddata]" in caplog.text
+
+
+def test_details_land_full_and_abridged_records_with_their_nutrients(database, foods_api):
+    foods_api.failures.append(Response("busy", status=503))
+
+    result = land_fooddata(
+        database, api_url=foods_api.url, start_date="2030-01-01", fdc_ids=[170720, 328637]
+    )
+
+    assert result.rows == {"foods": 2 + 0}  # the search finds nothing that new
+    assert query(
+        database,
+        "select fdc_id, record_format, published_date, jsonb_array_length(record -> "
+        "'foodNutrients') from raw_fooddata.foods order by fdc_id",
+    ) == [(170720, "full", date(2019, 4, 1), 40), (328637, "abridged", date(2019, 4, 1), 105)]
+
+
+def test_the_download_streams_each_file_once_and_a_bad_food_is_rejected(database, tmp_path: Path):
+    result = land_fooddata(database, bulk_location=str(DOWNLOAD))
+
+    assert result.rows == {"foods": 12}
+    assert result.windows == 3  # one window per file
+    assert result.rejected == 0
+    assert query(
+        database, "select data_type, count(*) from raw_fooddata.foods group by 1 order by 1"
+    ) == [("Branded", 10), ("Foundation", 1), ("SR Legacy", 1)]
+    assert land_fooddata(database, bulk_location=str(DOWNLOAD)).total_rows == 0
+
+    broken = tmp_path / "FoodData_Central_branded_food_json_broken.json"
+    with zipfile.ZipFile(DOWNLOAD) as archive:
+        text = archive.read("branded_food_json_constructed.json")
+    foods = json.loads(text)["BrandedFoods"]
+    del foods[1]["fdcId"]
+    body = json.dumps({"BrandedFoods": foods}).encode()
+    broken.write_bytes(body[: len(body) - 5000])  # cut inside the last foods
+    more = land_fooddata(database, bulk_location=str(broken))
+    assert more.rejected == 2
+    problems = [row[0] for row in query(database, "select problem from raw_fooddata.rejects")]
+    assert any(problem.startswith("a food without an fdcId") for problem in problems)
+    assert any(problem.startswith("not valid JSON after food") for problem in problems)
+    assert 0 < more.rows["foods"] < 9
