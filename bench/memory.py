@@ -76,8 +76,9 @@ def peak_memory(source: str, records: int, release: Path) -> dict:
             [sys.executable, "-c", CHILD, source, connection.url(), str(release), scratch],
             capture_output=True,
             text=True,
-            check=True,
         )
+    if done.returncode:
+        raise SystemExit(f"the {source} extract of {records:,} records failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
