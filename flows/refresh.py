@@ -20,6 +20,7 @@ from flows.access import connection_for
 from flows.dbt_runner import run_dbt, selector_for
 from flows.ops import RunRecord, record_run, refresh_lock
 from flows.sources import SOURCES, spec_of
+from flows.status import has_landed
 from medmirror.settings import load_settings
 
 
@@ -131,8 +132,11 @@ def _refresh_locked(names: list[str], *, full: bool, bulk: str | None, run_dbt: 
         else:
             failed[name] = str(state.result(raise_on_failure=False))
             logger.error("%s: extract failed: %s", name, failed[name])
-    if run_dbt and landed:
-        build_marts(list(landed), full=full)
+    built = [name for name in landed if has_landed(connection_for("transformer"), spec_of(name))]
+    for name in set(landed) - set(built):
+        logger.info("%s: nothing landed yet, nothing to build", name)
+    if run_dbt and built:
+        build_marts(built, full=full)
     if failed:
         raise RuntimeError(
             "refresh failed for " + "; ".join(f"{name}: {why}" for name, why in failed.items())

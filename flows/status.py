@@ -103,6 +103,26 @@ def source_status(
     return status
 
 
+def has_landed(connection: ConnectionInfo, spec: SourceSpec) -> bool:
+    """Whether the source has landed any table yet (a source skipped for want of a key
+    has not: dbt has nothing to build from)."""
+    conn = connection.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                """
+                select exists (
+                    select from information_schema.tables
+                    where table_schema = %s and table_name not like '\\_dlt%%'
+                )
+                """,
+                (spec.raw_schema,),
+            )
+            return cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
 def _exists(cur: psycopg2.extensions.cursor, schema: str, table: str) -> bool:
     cur.execute("select to_regclass(%s) is not null", (f'"{schema}"."{table}"',))
     return cur.fetchone()[0]

@@ -68,7 +68,8 @@ def test_the_example_search_finds_its_rows_on_both_paths(database, spec: SourceS
     assert set(exact) <= matches
     assert len(exact) == min(20, len(matches))
 
-    # Copies of the matching rows (fresh keys) until the planner expects many matches.
+    # Copies of the matching rows (fresh keys: "<key>-copy-<n>", or below zero for a
+    # numeric key) until the planner expects many matches.
     copies = math.ceil((EXACT_UP_TO + 500) / len(matches))
     run(
         database,
@@ -76,7 +77,14 @@ def test_the_example_search_finds_its_rows_on_both_paths(database, spec: SourceS
             """
             insert into {mart}
             select (jsonb_populate_record(
-                null::{mart}, to_jsonb(found) || jsonb_build_object(%s, {key} || '-copy-' || n)
+                null::{mart},
+                to_jsonb(found) || jsonb_build_object(
+                    %s,
+                    case jsonb_typeof(to_jsonb(found.{key}))
+                        when 'number' then to_jsonb(-found.{key}::numeric - n * 1e12)
+                        else to_jsonb(found.{key} || '-copy-' || n)
+                    end
+                )
             )).*
             from {mart} as found, generate_series(1, %s) as n
             where search_vector @@ websearch_to_tsquery('english', %s)

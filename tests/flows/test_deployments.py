@@ -7,16 +7,25 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
+import pytest
 import requests
 
 from flows.deployments import deployments
 from flows.sources import SOURCES
 from tests.conftest import StudiesApi, free_port, json_response, query
 from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST
+from tests.extract.test_dailymed import DailyMedApi, constructed
+from tests.extract.test_faers import EventsApi, event
+from tests.extract.test_faers import page as events_page
+from tests.extract.test_medlineplus import TOPICS_FILE
+from tests.extract.test_openfda import LABEL_PATH, NDC_PATH, OpenFdaApi
+from tests.extract.test_openfda import page as openfda_page
 from tests.extract.test_orangebook import EXCERPT, ReleaseServer, release_server  # noqa: F401
 from tests.extract.test_pubmed import EutilsApi, eutils, queue_five_articles  # noqa: F401
+from tests.extract.test_rxnav import RxNavReplay
 
 BIN = Path(sys.executable).parent
 
@@ -25,15 +34,67 @@ def test_deployments_cover_daily_weekly_full_and_each_source():
     by_name = {deployment.name: deployment for deployment in deployments()}
 
     assert set(by_name) == {"daily", "monthly", "weekly-full", *SOURCES}
+    monthly = [name for name, spec in SOURCES.items() if spec.cadence == "monthly"]
+    assert {"orangebook", "fooddata"} <= set(monthly)
     assert by_name["daily"].parameters == {
-        "sources": [name for name in SOURCES if name != "orangebook"],
+        "sources": [name for name in SOURCES if name not in monthly],
         "full": False,
     }
-    assert by_name["monthly"].parameters == {"sources": ["orangebook"], "full": False}
+    assert by_name["monthly"].parameters == {"sources": monthly, "full": False}
     assert by_name["monthly"].schedules[0].schedule.cron == "0 6 1,15 * *"
     assert by_name["weekly-full"].parameters == {"full": True}
     assert by_name["clinicaltrials"].parameters == {"sources": ["clinicaltrials"]}
     assert by_name["daily"].schedules[0].schedule.cron == "0 5 * * *"
+
+
+@pytest.fixture
+def drug_and_consumer_publishers(httpserver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DailyMed, openFDA (labels, NDC, events), MedlinePlus and RxNav replayed on
+    127.0.0.1, each answering one run from its source's real or derived fixtures."""
+    for source in ("DAILYMED", "OPENFDA", "FAERS", "MEDLINEPLUS", "RXNAV"):
+        monkeypatch.setenv(f"SOURCES__{source}__REQUESTS_PER_SECOND", "0")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "3")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+
+    dailymed = DailyMedApi(httpserver)
+    dailymed.lists += [constructed("spls_page1_constructed.json")] + [
+        constructed("spls_page2_constructed.json")
+    ]
+    dailymed.classes += [constructed("drugclasses_page1_constructed.json")] + [
+        constructed("drugclasses_page2_constructed.json")
+    ]
+    monkeypatch.setenv("SOURCES__DAILYMED__API_URL", dailymed.base)
+    monkeypatch.setenv("SOURCES__DAILYMED__PAGE_SIZE", "3")
+    monkeypatch.setenv("SOURCES__DAILYMED__START_DATE", "2010-01-01")
+
+    openfda = OpenFdaApi(httpserver)
+    openfda.queues[LABEL_PATH].append(openfda_page("label_page2.constructed.json"))
+    openfda.queues[NDC_PATH].append(openfda_page("ndc_page1.constructed.json"))
+    monkeypatch.setenv("SOURCES__OPENFDA__LABEL_URL", openfda.url(LABEL_PATH))
+    monkeypatch.setenv("SOURCES__OPENFDA__NDC_URL", openfda.url(NDC_PATH))
+    monkeypatch.setenv("SOURCES__OPENFDA__LABEL_WINDOW_DAYS", "100000")
+    monkeypatch.setenv("SOURCES__OPENFDA__NDC_WINDOW_DAYS", "100000")
+
+    events = EventsApi(httpserver)
+    today = date.today()
+    events.answers.append(
+        events_page([event("9000001", "1", today), event("9000002", "1", today)], total=2)
+    )
+    monkeypatch.setenv("SOURCES__FAERS__API_URL", events.url)
+    monkeypatch.setenv("SOURCES__FAERS__START_DATE", today.isoformat())
+
+    httpserver.expect_request("/medlineplus/xml.html").respond_with_data(
+        f'<html><body><a href="xml/{TOPICS_FILE.name}">Health topics XML</a></body></html>',
+        content_type="text/html",
+    )
+    httpserver.expect_request(f"/medlineplus/xml/{TOPICS_FILE.name}").respond_with_data(
+        TOPICS_FILE.read_bytes(), content_type="text/xml"
+    )
+    monkeypatch.setenv(
+        "SOURCES__MEDLINEPLUS__XML_PAGE_URL", httpserver.url_for("/medlineplus/xml.html")
+    )
+
+    monkeypatch.setenv("SOURCES__RXNAV__API_URL", RxNavReplay(httpserver).url)
 
 
 def test_daily_and_monthly_deployments_run_to_completed(
@@ -41,6 +102,7 @@ def test_daily_and_monthly_deployments_run_to_completed(
     studies_api: StudiesApi,
     eutils: EutilsApi,  # noqa: F811
     release_server: ReleaseServer,  # noqa: F811
+    drug_and_consumer_publishers: None,
     tmp_path: Path,
 ):
     """Every source refreshed from its publisher, replayed on 127.0.0.1, by the daily or the
@@ -70,7 +132,7 @@ def test_daily_and_monthly_deployments_run_to_completed(
             [BIN / "medmirror", "serve"], env=env, stdout=serve_log, stderr=subprocess.STDOUT
         )
         runs = {}
-        for name in ("daily", "monthly"):
+        for name in ("monthly", "daily"):  # RxNav (daily) enriches what monthly landed
             _wait_for_deployment(f"http://127.0.0.1:{port}/api", "refresh", name, serve)
             runs[name] = subprocess.run(
                 [
@@ -102,10 +164,14 @@ def test_daily_and_monthly_deployments_run_to_completed(
     assert query(database, "select count(*) from marts.clinical_trials") == [(10,)]
     assert query(database, "select count(*) from marts.pubmed_articles") == [(5,)]
     assert query(database, "select count(*) from marts.orange_book_products") == [(300,)]
+    assert query(database, "select count(*) from marts.health_topics") == [(2,)]
+    assert query(database, "select count(*) from raw_dailymed.labels") == [(6,)]
+    assert query(database, "select count(*) from raw_faers.events") == [(2,)]
+    assert query(database, "select count(*) from raw_openfda.ndc") > [(0,)]
+    assert query(database, "select count(*) from raw_rxnav.name_rxcuis") > [(0,)]
+    # Every source ran and succeeded (FoodData without a key: skipped, said so, succeeded).
     assert query(database, "select source, succeeded from ops.refresh_runs order by 1") == [
-        ("clinicaltrials", True),
-        ("orangebook", True),
-        ("pubmed", True),
+        (name, True) for name in sorted(SOURCES)
     ]
 
 

@@ -3,7 +3,15 @@
 with
 
 source as (
-    select * from {{ source('rxnav', 'drug_classes') }}
+    {{ landed_or_empty(source('rxnav', 'drug_classes'), {
+        'rxcui': 'text',
+        'rela_source': 'text',
+        'fetched_at': 'timestamptz',
+        'record': 'jsonb',
+        'source_uri': 'text',
+        '_dlt_load_id': 'text',
+        '_dlt_id': 'text',
+    }) }}
 ),
 
 classes as (

@@ -3,7 +3,15 @@
 with
 
 source as (
-    select * from {{ source('rxnav', 'name_rxcuis') }}
+    {{ landed_or_empty(source('rxnav', 'name_rxcuis'), {
+        'name': 'text',
+        'search': 'text',
+        'fetched_at': 'timestamptz',
+        'record': 'jsonb',
+        'source_uri': 'text',
+        '_dlt_load_id': 'text',
+        '_dlt_id': 'text',
+    }) }}
 ),
 
 unnested as (

@@ -3,7 +3,14 @@
 with
 
 source as (
-    select * from {{ source('rxnav', 'ndc_rxcuis') }}
+    {{ landed_or_empty(source('rxnav', 'ndc_rxcuis'), {
+        'ndc': 'text',
+        'fetched_at': 'timestamptz',
+        'record': 'jsonb',
+        'source_uri': 'text',
+        '_dlt_load_id': 'text',
+        '_dlt_id': 'text',
+    }) }}
 ),
 
 unnested as (

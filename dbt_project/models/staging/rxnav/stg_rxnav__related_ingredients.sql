@@ -3,7 +3,14 @@
 with
 
 source as (
-    select * from {{ source('rxnav', 'related_ingredients') }}
+    {{ landed_or_empty(source('rxnav', 'related_ingredients'), {
+        'rxcui': 'text',
+        'fetched_at': 'timestamptz',
+        'record': 'jsonb',
+        'source_uri': 'text',
+        '_dlt_load_id': 'text',
+        '_dlt_id': 'text',
+    }) }}
 ),
 
 concept_groups as (
