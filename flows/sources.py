@@ -14,6 +14,10 @@ from dlt.extract.source import DltSource
 
 from extract.clinicaltrials import RAW_INDEXES as clinicaltrials_raw_indexes
 from extract.clinicaltrials import clinicaltrials
+from extract.hcpcs import RAW_INDEXES as hcpcs_raw_indexes
+from extract.hcpcs import hcpcs
+from extract.icd10cm import RAW_INDEXES as icd10cm_raw_indexes
+from extract.icd10cm import icd10cm
 from extract.orangebook import RAW_INDEXES as orangebook_raw_indexes
 from extract.orangebook import orangebook
 from extract.pubmed import RAW_INDEXES as pubmed_raw_indexes
@@ -103,6 +107,38 @@ SOURCES: dict[str, SourceSpec] = {
                 mart="pubmed_articles",
                 query="chronic kidney disease",
                 shown=("pmid", "title", "journal_abbreviation", "publication_year"),
+            ),
+        ),
+        # ICD-10-CM and HCPCS are annual (HCPCS also quarterly) releases: the monthly run
+        # looks at the configured release URLs and lands a release not landed yet.
+        SourceSpec(
+            name="icd10cm",
+            make_source=icd10cm,  # no arguments: the release URLs in .dlt/config.toml
+            cadence="monthly",
+            raw_table="order_codes",
+            cursor_column="release_year",
+            marts=("icd10cm_codes", "icd10cm_code_changes"),
+            raw_indexes=icd10cm_raw_indexes,
+            samples=SAMPLES_DIR / "icd10cm",
+            search=SearchExample(
+                mart="icd10cm_codes",
+                query="fracture neck of femur",
+                shown=("dotted_code", "long_description", "is_billable"),
+            ),
+        ),
+        SourceSpec(
+            name="hcpcs",
+            make_source=hcpcs,
+            cadence="monthly",
+            raw_table="codes",
+            cursor_column="release_year",
+            marts=("hcpcs_codes",),
+            raw_indexes=hcpcs_raw_indexes,
+            samples=SAMPLES_DIR / "hcpcs",
+            search=SearchExample(
+                mart="hcpcs_codes",
+                query="wheelchair cushion",
+                shown=("hcpcs_code", "short_description", "long_description"),
             ),
         ),
     ]
