@@ -122,8 +122,8 @@ SOURCES: dict[str, SourceSpec] = {
             samples=SAMPLES_DIR / "icd10cm",
             search=SearchExample(
                 mart="icd10cm_codes",
-                query="fracture neck of femur",
-                shown=("dotted_code", "long_description", "is_billable"),
+                query="tuberculosis",
+                shown=("code", "dotted_code", "long_description", "is_billable"),
             ),
         ),
         SourceSpec(
@@ -137,7 +137,7 @@ SOURCES: dict[str, SourceSpec] = {
             samples=SAMPLES_DIR / "hcpcs",
             search=SearchExample(
                 mart="hcpcs_codes",
-                query="wheelchair cushion",
+                query="wheelchair",
                 shown=("hcpcs_code", "short_description", "long_description"),
             ),
         ),
