@@ -92,16 +92,40 @@ joined as (
         and latest.category_code = categories.code
 ),
 
-searchable as (
+-- The category, block and chapter titles repeat over thousands of codes: their part of
+-- the search vector is made once per combination (to_tsvector is most of the build).
+contexts as (
     select
-        *,
+        context_key,
         {{ search_vector({
-            'A': ['code', 'dotted_code', 'long_description'],
-            'B': ['short_description', "notes #>> '{inclusion_terms}'"],
             'C': ['category_description', 'block_description'],
             'D': ['chapter_description'],
-        }) }} as search_vector
+        }) }} as context_vector
+    from (
+        select distinct
+            concat_ws('|', category_description, block_description, chapter_description)
+                as context_key,
+            category_description,
+            block_description,
+            chapter_description
+        from joined
+    ) as distinct_contexts
+),
+
+searchable as (
+    select
+        joined.*,
+        {{ search_vector({
+            'A': ['joined.code', 'joined.dotted_code', 'joined.long_description'],
+            'B': ['joined.short_description', "joined.notes #>> '{inclusion_terms}'"],
+        }) }}
+        || contexts.context_vector as search_vector
     from joined
+    inner join contexts
+        on concat_ws(
+            '|', joined.category_description, joined.block_description,
+            joined.chapter_description
+        ) = contexts.context_key
 )
 
 select * from searchable

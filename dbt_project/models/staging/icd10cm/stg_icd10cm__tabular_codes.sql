@@ -3,7 +3,7 @@ with
 
 source as (
     -- A release may come without this file: no rows then, rather than no view.
-    {{ source_or_empty('icd10cm', 'tabular_codes', {
+    {{ source_or_empty(source('icd10cm', 'tabular_codes'), {
         'code': 'text',
         'release_year': 'bigint',
         'record': 'jsonb',
