@@ -55,8 +55,11 @@ TABLES = {ORDER: "order_codes", TABULAR: "tabular_codes"}
 
 
 def file_kind(member: BulkMember) -> str | None:
-    """`order` or `tabular` for the two release files (by name), None for any other."""
+    """`order` or `tabular` for the two release files (by name), None for any other (the
+    addenda CMS ships beside them list only the year's changes, in another layout)."""
     base = member.name.rsplit("/", 1)[-1]
+    if "addend" in base.lower():
+        return None
     if base.lower().endswith(".txt") and ORDER_FILE.search(base):
         return ORDER
     if base.lower().endswith(".xml") and TABULAR_FILE.search(base):
