@@ -20,6 +20,10 @@ from extract.faers import RAW_INDEXES as faers_raw_indexes
 from extract.faers import faers
 from extract.fooddata import RAW_INDEXES as fooddata_raw_indexes
 from extract.fooddata import fooddata
+from extract.hcpcs import RAW_INDEXES as hcpcs_raw_indexes
+from extract.hcpcs import hcpcs
+from extract.icd10cm import RAW_INDEXES as icd10cm_raw_indexes
+from extract.icd10cm import icd10cm
 from extract.medlineplus import RAW_INDEXES as medlineplus_raw_indexes
 from extract.medlineplus import medlineplus
 from extract.openfda import RAW_INDEXES as openfda_raw_indexes
@@ -177,6 +181,38 @@ SOURCES: dict[str, SourceSpec] = {
                 mart="food_items",
                 query="cheddar",
                 shown=("fdc_id", "description", "data_type", "brand_owner"),
+            ),
+        ),
+        # ICD-10-CM and HCPCS are annual (HCPCS also quarterly) releases: the monthly run
+        # looks at the configured release URLs and lands a release not landed yet.
+        SourceSpec(
+            name="icd10cm",
+            make_source=icd10cm,  # no arguments: the release URLs in .dlt/config.toml
+            cadence="monthly",
+            raw_table="order_codes",
+            cursor_column="release_year",
+            marts=("icd10cm_codes", "icd10cm_code_changes"),
+            raw_indexes=icd10cm_raw_indexes,
+            samples=SAMPLES_DIR / "icd10cm",
+            search=SearchExample(
+                mart="icd10cm_codes",
+                query="tuberculosis",
+                shown=("code", "dotted_code", "long_description", "is_billable"),
+            ),
+        ),
+        SourceSpec(
+            name="hcpcs",
+            make_source=hcpcs,
+            cadence="monthly",
+            raw_table="codes",
+            cursor_column="release_year",
+            marts=("hcpcs_codes",),
+            raw_indexes=hcpcs_raw_indexes,
+            samples=SAMPLES_DIR / "hcpcs",
+            search=SearchExample(
+                mart="hcpcs_codes",
+                query="wheelchair",
+                shown=("hcpcs_code", "short_description", "long_description"),
             ),
         ),
         # RxNav enriches what the drug sources landed: it stays after them in this list

@@ -1,0 +1,116 @@
+"""HCPCS Level II: CMS's alpha-numeric procedure, supply and modifier codes.
+
+One resource, `release_files`, reads CMS's Alpha-Numeric HCPCS file (the zip at
+`release_urls` by default, or with `bulk_location` a zip, folder or file the site has, or
+the URL of one) and lands the code file of each release once, in its own window:
+`HCPCyyyy_CONTR_ANWEB.txt` (fixed width, per the record layout in the same zip) ->
+`raw_hcpcs.codes`, one row per code or modifier with its continuation records joined
+into one long description, its short description, action code, added, action-effective
+and termination dates, and the pricing and coverage fields.
+
+Key `hcpcs_code`, with `release` (`2019`, or `2025-01` for a quarterly file; the cursor)
+and `release_year`. Every release is kept. The releases landed are kept in the resource
+state, committed with the data: a rerun, or the same release at another location, lands
+nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+
+from extract.bulk import BulkMember, iter_members, resolve_location
+from extract.errors import MalformedInput
+from extract.hcpcs import settings
+from extract.hcpcs.helpers import COLUMNS, TABLE, is_code_file, read_code_file, release_of
+from extract.landing import MORE_WINDOWS, reject, to_table
+from medmirror.settings import load_settings
+
+log = logging.getLogger(__name__)
+
+# Raw indexes `land()` keeps: dbt reads one release at a time.
+RAW_INDEXES = {TABLE: ("release", "hcpcs_code")}
+
+
+@dlt.source(name=settings.SOURCE)
+def hcpcs(
+    release_urls: Sequence[str] = settings.RELEASE_URLS,
+    bulk_location: str | None = None,
+    download_dir: str | None = None,
+) -> DltResource:
+    """The releases at `release_urls`, or those at `bulk_location`."""
+    locations = [bulk_location] if bulk_location else list(release_urls)
+    return release_files(
+        locations,
+        download_dir=download_dir or str(load_settings().data_dir / "downloads"),
+    )
+
+
+@dlt.resource(name="release_files", write_disposition="append")
+def release_files(locations: list[str], download_dir: str) -> Iterator[Any]:
+    """Each release's code file not landed yet, one window (and load) per file.
+
+    A file that cannot be read is recorded in `raw_hcpcs.rejects` (and not reported
+    again by a rerun); a line that is not a record likewise, with its line number.
+    """
+    state = dlt.current.resource_state()
+    landed: list[str] = state.setdefault("landed", [])
+    rejected: list[str] = state.setdefault("rejected", [])
+    state[MORE_WINDOWS] = False
+    done_one = False
+    for location in locations:
+        path = resolve_location(location, source=settings.SOURCE, download_dir=Path(download_dir))
+        for member in iter_members(
+            path, source=settings.SOURCE, suffixes=settings.RELEASE_SUFFIXES
+        ):
+            if member.problem is None and not is_code_file(member):
+                continue  # the README, processing notes, change lists
+            release = release_of(member)[0] if member.problem is None else None
+            if release in landed or _identity(member) in rejected:
+                continue
+            if done_one:  # another release follows: commit this window first
+                state[MORE_WINDOWS] = True
+                return
+            done_one = True
+            yield from _land_file(member, landed, rejected)
+
+
+def _land_file(member: BulkMember, landed: list[str], rejected: list[str]) -> Iterator[Any]:
+    try:
+        if member.problem:
+            raise MalformedInput(settings.SOURCE, member.uri, member.problem)
+        release, year = release_of(member)
+        parsed = read_code_file(member, release, year)
+    except MalformedInput as bad:
+        rejected.append(_identity(member))
+        yield reject(bad)
+        return
+    for problem in parsed.problems:
+        yield reject(MalformedInput(settings.SOURCE, member.uri, problem))
+    log.info(
+        "%s: %d codes (%d records) of release %s from %s",
+        settings.SOURCE,
+        parsed.codes,
+        parsed.records,
+        release,
+        member.uri,
+    )
+    for table in parsed.tables:
+        yield to_table(table, TABLE, COLUMNS)
+    landed.append(release)
+
+
+def _identity(member: BulkMember) -> str:
+    """A file as found: its place, size and checksum (zip) or size and time (file)."""
+    if member.member is not None:
+        return f"{member.uri}|{member.member.file_size}|{member.member.CRC}"
+    try:
+        stat = member.path.stat()
+    except OSError:
+        return member.uri
+    return f"{member.uri}|{stat.st_size}|{stat.st_mtime_ns}"

@@ -1,0 +1,140 @@
+"""ICD-10-CM: the diagnosis code set CMS and NCHS publish once a fiscal year.
+
+One resource, `release_files`, reads CMS's release files (the URLs in `release_urls` by
+default, or with `bulk_location` a zip, folder or file the site has, or the URL of one)
+and lands each file of each release once, in its own window:
+
+- the order file (`icd10cm_order_YYYY.txt`, fixed width) -> `raw_icd10cm.order_codes`:
+  every category, subcategory and code with its billable flag and both titles;
+- the tabular XML (`icd10cm_tabular_YYYY.xml`) -> `raw_icd10cm.tabular_codes`: every
+  `diag` with its chapter, section, parent and notes, and the 7th-character codes its
+  `sevenChrDef` defines (placeholder `X` up to six characters), billable when it has no
+  child code after that expansion.
+
+Key `code` (as CMS writes it, without the dot) and `release_year` (the fiscal year; the
+cursor). Every release is kept, so dbt can show what changed between years. The files
+landed (release year and kind) are kept in the resource state, committed with the data:
+a rerun, or the same release found again at another location, lands nothing. Either file
+alone lands a release; the other one, found later, is added to it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+
+from extract.bulk import BulkMember, iter_members, resolve_location
+from extract.errors import MalformedInput
+from extract.icd10cm import settings
+from extract.icd10cm.helpers import (
+    COLUMNS,
+    ORDER,
+    TABLES,
+    file_kind,
+    read_order_file,
+    read_tabular_file,
+    release_year,
+)
+from extract.landing import MORE_WINDOWS, reject, to_table
+from medmirror.settings import load_settings
+
+log = logging.getLogger(__name__)
+
+# Raw indexes `land()` keeps: dbt reads one release of one file at a time.
+RAW_INDEXES = {table: ("release_year", "code") for table in TABLES.values()}
+
+
+@dlt.source(name=settings.SOURCE)
+def icd10cm(
+    release_urls: Sequence[str] = settings.RELEASE_URLS,
+    bulk_location: str | None = None,
+    download_dir: str | None = None,
+) -> DltResource:
+    """The release files at `release_urls`, or those at `bulk_location`."""
+    locations = [bulk_location] if bulk_location else list(release_urls)
+    return release_files(
+        locations,
+        download_dir=download_dir or str(load_settings().data_dir / "downloads"),
+    )
+
+
+# No `columns` here: it lands three tables, each item bound to its own by `to_table`.
+@dlt.resource(name="release_files", write_disposition="append")
+def release_files(locations: list[str], download_dir: str) -> Iterator[Any]:
+    """Each release file not landed yet, one window (and load) per file.
+
+    A file that cannot be read (broken XML, an unreadable archive, no release year) is
+    recorded in `raw_icd10cm.rejects` and remembered so that a rerun does not report it
+    again; an order-file line that is not an entry likewise, with its line number.
+    """
+    state = dlt.current.resource_state()
+    landed: dict[str, list[str]] = state.setdefault("landed", {})
+    rejected: list[str] = state.setdefault("rejected", [])
+    state[MORE_WINDOWS] = False
+    done_one = False
+    for location in locations:
+        path = resolve_location(location, source=settings.SOURCE, download_dir=Path(download_dir))
+        for member in iter_members(
+            path, source=settings.SOURCE, suffixes=settings.RELEASE_SUFFIXES
+        ):
+            kind = file_kind(member) if not member.problem else None
+            if member.problem is None and kind is None:
+                continue  # another file of CMS's zips (index, codes list, addenda)
+            year = release_year(member, kind) if kind else None
+            if kind and year and kind in landed.get(str(year), []):
+                log.info("%s: %s %s already landed (%s)", settings.SOURCE, year, kind, member.uri)
+                continue
+            if _identity(member) in rejected:
+                continue
+            if done_one:  # another file follows: commit this window first
+                state[MORE_WINDOWS] = True
+                return
+            done_one = True
+            yield from _land_file(member, kind, year, landed, rejected)
+
+
+def _land_file(
+    member: BulkMember,
+    kind: str | None,
+    year: int | None,
+    landed: dict[str, list[str]],
+    rejected: list[str],
+) -> Iterator[Any]:
+    """The landing rows of one release file and its rejects, or one reject for the file."""
+    try:
+        if member.problem or kind is None:
+            raise MalformedInput(settings.SOURCE, member.uri, member.problem or "unreadable")
+        if year is None:
+            raise MalformedInput(
+                settings.SOURCE, member.uri, "cannot tell the release year (not in the name)"
+            )
+        read = read_order_file if kind == ORDER else read_tabular_file
+        parsed = read(member, year)
+    except MalformedInput as bad:
+        rejected.append(_identity(member))
+        yield reject(bad)
+        return
+    for problem in parsed.problems:
+        yield reject(MalformedInput(settings.SOURCE, member.uri, problem))
+    log.info(
+        "%s: %d codes of the %s %s file %s", settings.SOURCE, parsed.rows, year, kind, member.uri
+    )
+    for table in parsed.tables:
+        yield to_table(table, TABLES[kind], COLUMNS)
+    landed.setdefault(str(year), []).append(kind)
+
+
+def _identity(member: BulkMember) -> str:
+    """A file as found: its place, size and checksum (zip) or size and time (file)."""
+    if member.member is not None:
+        return f"{member.uri}|{member.member.file_size}|{member.member.CRC}"
+    try:
+        stat = member.path.stat()
+    except OSError:
+        return member.uri
+    return f"{member.uri}|{stat.st_size}|{stat.st_mtime_ns}"

@@ -1,0 +1,130 @@
+"""HCPCS Level II extract: the real dlt pipeline into a real PostgreSQL, from CMS's real
+2019 Alpha-Numeric HCPCS zip (samples/hcpcs/, exactly as downloaded), as a bulk file and
+over HTTP on 127.0.0.1 in place of CMS's URL, and from a variant derived from it
+(tests/fixtures/hcpcs/derived/)."""
+
+from __future__ import annotations
+
+import zipfile
+
+from extract.hcpcs import RAW_INDEXES, hcpcs
+from extract.landing import LandingResult, land, pipeline_for
+from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
+from tests.conftest import DERIVED, query
+
+RELEASE = SAMPLES_DIR / "hcpcs" / "2019-Alpha-Numeric-HCPCS-File.zip"
+BAD_LINE = DERIVED / "hcpcs" / "derived" / "hcpcs_2020_excerpt_bad_line.zip"
+CODES_2019 = 6_800  # first records (3: procedure, 7: modifier) in HCPC2019_CONTR_ANWEB.txt
+
+
+def land_hcpcs(connection: ConnectionInfo, **source_args) -> LandingResult:
+    pipeline = pipeline_for("hcpcs", connection, load_settings().dlt_dir)
+    return land(pipeline, lambda: hcpcs(**source_args), indexes=RAW_INDEXES)
+
+
+def first_records() -> int:
+    with zipfile.ZipFile(RELEASE) as archive:
+        lines = archive.read("HCPC2019_CONTR_ANWEB.txt").splitlines()
+    return sum(line[10:11] in (b"3", b"7") for line in lines)
+
+
+def test_the_real_release_lands_one_row_per_code_with_its_description_joined(database):
+    assert first_records() == CODES_2019
+
+    result = land_hcpcs(database, bulk_location=str(RELEASE))
+
+    assert result.rows == {"codes": CODES_2019}
+    assert result.rejected == 0  # CMS's disclaimer lines at the top are not records
+    assert query(
+        database, "select release, release_year, count(*) from raw_hcpcs.codes group by 1, 2"
+    ) == [("2019", 2019, CODES_2019)]
+    # G8891: three records (sequence 00100, 00200, 00300) joined into one description.
+    ((g8891,),) = query(database, "select record from raw_hcpcs.codes where hcpcs_code = 'G8891'")
+    assert g8891["long_description"] == (
+        "Documentation of medical reason(s) for most recent ldl-c not under control "
+        "(e.g., patients with palliative goals for whom treatment of hypertension with "
+        "standard treatment goals is not clinically appropriate)"
+    )
+    assert g8891["description_records"] == 3
+    assert g8891["short_description"] == "Doc med reas no ldl-c contrl"
+    assert (g8891["added_date"], g8891["action_effective_date"], g8891["termination_date"]) == (
+        "2012-01-01",
+        "2015-01-01",
+        "2014-12-31",
+    )
+    # A modifier (record identification 7, then 8), its code in positions 4-5.
+    ((ad,),) = query(database, "select record from raw_hcpcs.codes where hcpcs_code = 'AD'")
+    assert ad["kind"] == "modifier"
+    assert ad["long_description"] == (
+        "Medical supervision by a physician: more than four concurrent anesthesia procedures"
+    )
+    ((a0021,),) = query(database, "select record from raw_hcpcs.codes where hcpcs_code = 'A0021'")
+    assert {
+        key: a0021[key]
+        for key in (
+            "pricing_indicators",
+            "coverage_code",
+            "betos_code",
+            "cross_reference_codes",
+            "type_of_service_codes",
+            "action_code",
+        )
+    } == {
+        "pricing_indicators": ["00"],
+        "coverage_code": "I",
+        "betos_code": "O1A",
+        "cross_reference_codes": ["A0030"],
+        "type_of_service_codes": ["D"],
+        "action_code": "N",
+    }
+    assert query(
+        database,
+        "select record ->> 'action_code', count(*) from raw_hcpcs.codes group by 1 order by 1",
+    ) == [("A", 228), ("B", 1), ("C", 94), ("D", 49), ("F", 1), ("N", 6372), ("P", 47), ("S", 8)]
+
+    again = land_hcpcs(database, bulk_location=str(RELEASE))
+
+    assert again.total_rows == 0
+    assert query(database, "select count(*) from raw_hcpcs.codes") == [(CODES_2019,)]
+
+
+def test_a_line_that_is_no_record_is_rejected_with_its_line_and_the_rest_lands(database):
+    result = land_hcpcs(database, bulk_location=str(BAD_LINE))
+
+    member = f"{BAD_LINE}!HCPC2020_CONTR_ANWEB.txt"
+    assert result.rejected == 2
+    assert query(database, "select source_uri, problem from raw_hcpcs.rejects order by 2") == [
+        (member, "line 101: not an HCPCS record: 'THIS LINE IS NOT AN HCPCS RECORD'"),
+        (member, "line 400: continuation of SF without its first record (skipped)"),
+    ]
+    assert query(database, "select distinct release from raw_hcpcs.codes") == [("2020",)]
+    assert query(database, "select count(*) from raw_hcpcs.codes where hcpcs_code = 'SF'") == [(0,)]
+    assert query(database, "select count(*) from raw_hcpcs.codes") == [
+        (sum(1 for _ in _first_lines()) - 1,)  # every first record but SF's, removed
+    ]
+
+
+def _first_lines():
+    with zipfile.ZipFile(RELEASE) as archive:
+        lines = archive.read("HCPC2019_CONTR_ANWEB.txt").splitlines()[:400]
+    return (line for line in lines if line[10:11] in (b"3", b"7"))
+
+
+def test_the_release_url_is_downloaded_and_a_new_release_adds_itself(database, httpserver):
+    for archive in (RELEASE, BAD_LINE):
+        httpserver.expect_request(f"/files/zip/{archive.name}").respond_with_data(
+            archive.read_bytes(), content_type="application/zip"
+        )
+    first_url = httpserver.url_for(f"/files/zip/{RELEASE.name}")
+
+    first = land_hcpcs(database, release_urls=[first_url])
+    second = land_hcpcs(
+        database, release_urls=[first_url, httpserver.url_for(f"/files/zip/{BAD_LINE.name}")]
+    )
+
+    assert first.rows == {"codes": CODES_2019}
+    assert second.rows["codes"] < 400  # only the 2020 excerpt
+    assert query(
+        database, "select release, count(*) > 0 from raw_hcpcs.codes group by 1 order by 1"
+    ) == [("2019", True), ("2020", True)]
+    assert len(httpserver.log) == 2
