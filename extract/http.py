@@ -87,9 +87,13 @@ class PublisherClient:
         client.update_from_config(runtime)
         self.session = client.session
         # A key from `.dlt/secrets.toml` ([sources.<source>] api_key) or the environment
-        # (SOURCES__<SOURCE>__API_KEY) goes with every request as `api_key_param`.
+        # (SOURCES__<SOURCE>__API_KEY) goes with every request as `api_key_param`, or in
+        # the header `api_key_header` when that is configured (Socrata's X-App-Token).
         self.api_key: str | None = dlt.secrets.get(f"sources.{source}.api_key") or None
         self.api_key_param = dlt.config.get(f"sources.{source}.api_key_param") or "api_key"
+        self.api_key_header: str | None = dlt.config.get(f"sources.{source}.api_key_header") or None
+        if self.api_key and self.api_key_header:
+            self.session.headers[self.api_key_header] = self.api_key
         per_second = dlt.config.get(f"sources.{source}.requests_per_second", float)
         if self.api_key:
             per_second = (
@@ -115,7 +119,7 @@ class PublisherClient:
 
         `accept`: 4xx statuses returned to the caller instead of raised (openFDA answers
         a search that matches nothing with 404)."""
-        if self.api_key:
+        if self.api_key and not self.api_key_header:
             params = {**(params or {}), self.api_key_param: self.api_key}
         shown = self.scrub(f"{url}?{urlencode(params)}" if params else url)
         try:
