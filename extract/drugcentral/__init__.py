@@ -26,7 +26,12 @@ from dlt.sources import DltResource
 from dlt.sources.sql_database import sql_table
 
 from extract.drugcentral import settings
-from extract.drugcentral.helpers import landing_row, table_schema, without_password
+from extract.drugcentral.helpers import (
+    landing_row,
+    sqlalchemy_url,
+    table_schema,
+    without_password,
+)
 from extract.errors import MalformedInput, PublisherUnavailable
 from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
 
@@ -82,7 +87,7 @@ def tables(database_url: str, database_schema: str, chunk_size: int) -> Iterator
     state = dlt.current.resource_state()
     state[MORE_WINDOWS] = False
     shown = without_password(database_url)
-    engine = sqlalchemy.create_engine(database_url, pool_pre_ping=True)
+    engine = sqlalchemy.create_engine(sqlalchemy_url(database_url), pool_pre_ping=True)
     try:
         version, released_at = _release(engine, database_schema, shown)
         if state.get("landed_version") == version:

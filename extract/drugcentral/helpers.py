@@ -31,10 +31,20 @@ def without_password(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def sqlalchemy_url(url: str) -> str:
+    """`url` with the psycopg2 driver named: SQLAlchemy 2.1 reads a bare `postgresql://` as
+    psycopg 3, which medmirror does not install."""
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg2://" + url[len(bare) :]
+    return url
+
+
 def landing_row(
     row: dict[str, Any], *, key: str, db_version: int, source_uri: str
 ) -> dict[str, Any] | None:
     """The landing row of one table row (None when its key is empty)."""
+    row = {str(name): value for name, value in row.items()}  # SQLAlchemy's quoted names
     value = row.get(key)
     if value is None or value == "":
         return None
