@@ -37,9 +37,7 @@ def drugcentral_db(warehouse) -> ConnectionInfo:
 
 def land_drugcentral(connection: ConnectionInfo, source_db: ConnectionInfo) -> LandingResult:
     pipeline = pipeline_for("drugcentral", connection, load_settings().dlt_dir)
-    return land(
-        pipeline, lambda: drugcentral(database_url=source_db.url()), indexes=RAW_INDEXES
-    )
+    return land(pipeline, lambda: drugcentral(database_url=source_db.url()), indexes=RAW_INDEXES)
 
 
 def test_a_release_lands_every_table_once_with_its_licence(database, drugcentral_db):

@@ -99,21 +99,20 @@ def test_fact_sheets_land_parsed_and_a_page_that_is_not_one_is_rejected(database
     ) == [(["ginger", "ginger root"], ["Zingiber officinale"])]
 
 
-def test_only_changed_pages_land_again_and_a_page_gone_from_the_index_is_deleted(
-    database, site
-):
+def test_only_changed_pages_land_again_and_a_page_gone_from_the_index_is_deleted(database, site):
     land_nccih(database)
     assert land_nccih(database).total_rows == 0  # nothing changed
 
     site.pages["ginger"] = "nccih/ginger_updated_constructed.html"
-    site.index_html = sample(INDEX).replace(b'<li><a href="/health/chamomile">Chamomile</a></li>', b"")
+    site.index_html = sample(INDEX).replace(
+        b'<li><a href="/health/chamomile">Chamomile</a></li>', b""
+    )
     result = land_nccih(database)
 
     assert result.rows == {"herbs": 2}
     assert query(
         database,
-        "select slug, deleted, last_updated::text from raw_nccih.herbs "
-        "order by _dlt_load_id, slug",
+        "select slug, deleted, last_updated::text from raw_nccih.herbs order by _dlt_load_id, slug",
     )[2:] == [("chamomile", True, None), ("ginger", False, "2025-03-01")]
 
 
