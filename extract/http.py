@@ -87,11 +87,11 @@ class PublisherClient:
         client.update_from_config(runtime)
         self.session = client.session
         # A key from `.dlt/secrets.toml` ([sources.<source>] api_key) or the environment
-        # (SOURCES__<SOURCE>__API_KEY) goes with every request as `api_key_param`.
+        # (SOURCES__<SOURCE>__API_KEY) goes with every request as `api_key_param`, or in
+        # the header `api_key_header` when that is configured (api.data.gov's X-Api-Key,
+        # Socrata's X-App-Token): a URL is logged by urllib3 at DEBUG, a header is not.
         self.api_key: str | None = dlt.secrets.get(f"sources.{source}.api_key") or None
         self.api_key_param = dlt.config.get(f"sources.{source}.api_key_param") or "api_key"
-        # A publisher that takes the key in a header (`api_key_header`, e.g. api.data.gov's
-        # X-Api-Key) gets it there: a URL is logged by urllib3 at DEBUG, a header is not.
         self.api_key_header = dlt.config.get(f"sources.{source}.api_key_header") or None
         per_second = dlt.config.get(f"sources.{source}.requests_per_second", float)
         if self.api_key:

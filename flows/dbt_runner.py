@@ -37,16 +37,40 @@ def run_dbt(args: Sequence[str], connection: ConnectionInfo) -> dbtRunnerResult:
     if result.exception is not None:
         raise DbtFailed(f"dbt {' '.join(args)} could not run: {result.exception}")
     if not result.success:
-        raise DbtFailed(f"dbt {' '.join(args)} failed: {'; '.join(_failures(result))}")
+        raise DbtFailed(f"dbt {' '.join(args)} failed: {'; '.join(_failures(result, connection))}")
     return result
 
 
-def _failures(result: dbtRunnerResult) -> list[str]:
+def _failures(result: dbtRunnerResult, connection: ConnectionInfo) -> list[str]:
     failures = []
     for node_result in getattr(result.result, "results", None) or []:
         if str(node_result.status) in ("error", "fail", "runtime error"):
-            failures.append(f"{node_result.node.name}: {node_result.message}")
+            rows = _failing_rows(node_result, connection)
+            failures.append(f"{node_result.node.name}: {node_result.message}{rows}")
     return failures or ["see the dbt log above"]
+
+
+def _failing_rows(node_result, connection: ConnectionInfo, shown: int = 5) -> str:
+    """The first rows a failed test stored (tests with `store_failures`), as text."""
+    relation = getattr(node_result.node, "relation_name", None)
+    if str(node_result.status) != "fail" or not relation:
+        return ""
+    try:
+        conn = connection.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f"select * from {relation} limit {shown}")  # noqa: S608
+                names = [column.name for column in cur.description]
+                rows = cur.fetchall()
+        finally:
+            conn.close()
+    except Exception as unreadable:  # the failure itself is what matters
+        log.warning("could not read the failing rows of %s: %s", relation, unreadable)
+        return ""
+    listed = "; ".join(
+        ", ".join(f"{name}={value}" for name, value in zip(names, row, strict=True)) for row in rows
+    )
+    return f" (failing rows: {listed})" if listed else ""
 
 
 @contextmanager

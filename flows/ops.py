@@ -122,3 +122,26 @@ def refresh_lock(connection: ConnectionInfo) -> Iterator[None]:
         yield
     finally:
         conn.close()
+
+
+def data_quality(connection: ConnectionInfo, sources: list[str]) -> dict[str, list[dict]]:
+    """Each source's data-quality summary (`ops.<source>_data_quality`, built by dbt), for
+    the sources that have one: check, rows checked, complete and valid, and the shares."""
+    summaries: dict[str, list[dict]] = {}
+    conn = connection.connect()
+    try:
+        with conn.cursor() as cur:
+            for source in sources:
+                cur.execute("select to_regclass(%s)", (f"ops.{source}_data_quality",))
+                if cur.fetchone()[0] is None:
+                    continue
+                summary = f"ops.{source}_data_quality"  # a dbt model's name, not input
+                cur.execute(
+                    "select check_name, rows_checked, rows_complete, rows_valid, "  # noqa: S608
+                    f"completeness, valid_share from {summary} order by check_name"
+                )
+                names = [column.name for column in cur.description]
+                summaries[source] = [dict(zip(names, row, strict=True)) for row in cur]
+    finally:
+        conn.close()
+    return summaries

@@ -18,7 +18,7 @@ from prefect.states import State
 from extract.landing import LandingResult, land, pipeline_for
 from flows.access import connection_for
 from flows.dbt_runner import run_dbt, selector_for
-from flows.ops import RunRecord, record_run, refresh_lock
+from flows.ops import RunRecord, data_quality, record_run, refresh_lock
 from flows.sources import SOURCES, spec_of
 from flows.status import has_landed
 from medmirror.settings import load_settings
@@ -126,17 +126,37 @@ def _refresh_locked(names: list[str], *, full: bool, bulk: str | None, run_dbt: 
     landed: dict[str, Any] = {}
     failed: dict[str, str] = {}
     for name in names:
+        reason = None if bulk else spec_of(name).skip_reason()
+        if reason:  # an API that needs the user's own token, not configured
+            logger.warning(reason)
+            landed[name] = {"skipped": reason}
+            continue
         state = extract_source.with_options(name=name)(name, full, bulk, return_state=True)
         if state.is_completed():
             landed[name] = state.result()
         else:
             failed[name] = str(state.result(raise_on_failure=False))
             logger.error("%s: extract failed: %s", name, failed[name])
-    built = [name for name in landed if has_landed(connection_for("transformer"), spec_of(name))]
+    built = [
+        name
+        for name, outcome in landed.items()
+        if "skipped" not in outcome and has_landed(connection_for("transformer"), spec_of(name))
+    ]
     for name in set(landed) - set(built):
         logger.info("%s: nothing landed yet, nothing to build", name)
     if run_dbt and built:
         build_marts(built, full=full)
+        for name, checks in data_quality(connection_for("transformer"), built).items():
+            landed[name]["data_quality"] = checks
+            for check in checks:
+                logger.info(
+                    "%s: data quality: %s: %s of %s rows complete, %s valid",
+                    name,
+                    check["check_name"],
+                    check["rows_complete"],
+                    check["rows_checked"],
+                    check["rows_valid"],
+                )
     if failed:
         raise RuntimeError(
             "refresh failed for " + "; ".join(f"{name}: {why}" for name, why in failed.items())

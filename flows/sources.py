@@ -10,12 +10,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import dlt
 from dlt.extract.source import DltSource
 
+from extract.cdcplaces import RAW_INDEXES as cdcplaces_raw_indexes
+from extract.cdcplaces import cdcplaces
+from extract.census import RAW_INDEXES as census_raw_indexes
+from extract.census import census
 from extract.clinicaltrials import RAW_INDEXES as clinicaltrials_raw_indexes
 from extract.clinicaltrials import clinicaltrials
 from extract.dailymed import RAW_INDEXES as dailymed_raw_indexes
 from extract.dailymed import dailymed
+from extract.drugcentral import RAW_INDEXES as drugcentral_raw_indexes
+from extract.drugcentral import drugcentral
 from extract.faers import RAW_INDEXES as faers_raw_indexes
 from extract.faers import faers
 from extract.fooddata import RAW_INDEXES as fooddata_raw_indexes
@@ -26,6 +33,8 @@ from extract.icd10cm import RAW_INDEXES as icd10cm_raw_indexes
 from extract.icd10cm import icd10cm
 from extract.medlineplus import RAW_INDEXES as medlineplus_raw_indexes
 from extract.medlineplus import medlineplus
+from extract.nccih import RAW_INDEXES as nccih_raw_indexes
+from extract.nccih import nccih
 from extract.openfda import RAW_INDEXES as openfda_raw_indexes
 from extract.openfda import openfda
 from extract.orangebook import RAW_INDEXES as orangebook_raw_indexes
@@ -35,6 +44,40 @@ from extract.pubmed import pubmed
 from extract.rxnav import RAW_INDEXES as rxnav_raw_indexes
 from extract.rxnav import rxnav
 from medmirror.settings import DBT_PROJECT_DIR, SAMPLES_DIR
+
+
+@dataclass(frozen=True)
+class TokenGate:
+    """A key or token of the user's own that a source sends to its publisher.
+
+    `required`: the source runs only when it is configured, and otherwise is skipped with
+    `message()`; an optional one (Census, Socrata app tokens) only raises the publisher's
+    limits, and the source runs without it (its extract says so).
+    """
+
+    secret: str  # dlt secret name, e.g. "sources.census.api_key"
+    required: bool
+    sign_up: str  # where a user gets one
+
+    def configured(self) -> bool:
+        return bool(dlt.secrets.get(self.secret))
+
+    def message(self, source: str) -> str:
+        env = self.secret.upper().replace(".", "__")
+        return (
+            f"{source}: skipped, it needs your own key or token: get one at {self.sign_up} "
+            f"and set {self.secret} in .dlt/secrets.toml (or {env})"
+        )
+
+
+# Publishers whose data needs a licence or a paid agreement: medmirror does not scrape or
+# mirror them. Asking for one says why (see the README's "Sources and licences").
+LICENSED_ELSEWHERE: dict[str, str] = {
+    "umls": "UMLS needs a UMLS Metathesaurus licence from NLM (uts.nlm.nih.gov)",
+    "oncokb": "OncoKB needs a licence from Memorial Sloan Kettering (oncokb.org/account)",
+    "nccn": "NCCN Guidelines are copyrighted; NCCN's terms forbid scraping",
+    "cpt": "CPT codes are licensed by the American Medical Association",
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +103,13 @@ class SourceSpec:
     # How often the publisher changes: the scheduled deployment that refreshes it
     # (`refresh/daily` or `refresh/monthly`, see flows/deployments.py).
     cadence: str = "daily"
+    token: TokenGate | None = None  # a key of the user's own it sends, if any
+
+    def skip_reason(self) -> str | None:
+        """Why this source cannot run now (a required token missing), or None."""
+        if self.token and self.token.required and not self.token.configured():
+            return self.token.message(self.name)
+        return None
 
     @property
     def raw_schema(self) -> str:
@@ -170,8 +220,13 @@ SOURCES: dict[str, SourceSpec] = {
         ),
         SourceSpec(
             name="fooddata",
-            make_source=fooddata,  # the API needs [sources.fooddata] api_key
+            make_source=fooddata,
             cadence="monthly",  # FDC publishes its data in periodic releases
+            token=TokenGate(  # the API's; its downloads (--bulk) need none
+                "sources.fooddata.api_key",
+                required=True,
+                sign_up="https://fdc.nal.usda.gov/api-key-signup",
+            ),
             raw_table="foods",
             cursor_column="published_date",
             marts=("food_items", "food_nutrients"),
@@ -215,6 +270,64 @@ SOURCES: dict[str, SourceSpec] = {
                 shown=("hcpcs_code", "short_description", "long_description"),
             ),
         ),
+        # Population health and the remaining sources. ACS and PLACES are annual releases:
+        # the monthly deployment checks them (an unchanged release lands nothing). No demo
+        # samples: their test fixtures are constructed from documentation, not real files.
+        SourceSpec(
+            name="census",
+            make_source=census,
+            cadence="monthly",
+            raw_table="estimates",
+            cursor_column="year",
+            marts=("county_health",),
+            raw_indexes=census_raw_indexes,
+            token=TokenGate(
+                "sources.census.api_key",
+                required=False,
+                sign_up="https://api.census.gov/data/key_signup.html",
+            ),
+        ),
+        SourceSpec(
+            name="cdcplaces",
+            make_source=cdcplaces,
+            cadence="monthly",
+            raw_table="measures",
+            cursor_column="year",
+            marts=("county_health",),
+            raw_indexes=cdcplaces_raw_indexes,
+            token=TokenGate(
+                "sources.cdcplaces.api_key",
+                required=False,
+                sign_up="https://data.cdc.gov/profile/edit/developer_settings",
+            ),
+        ),
+        SourceSpec(
+            name="drugcentral",
+            make_source=drugcentral,
+            cadence="monthly",
+            raw_table="releases",
+            cursor_column="released_at",
+            marts=(
+                "drugcentral_drugs",
+                "drugcentral_identifiers",
+                "drugcentral_targets",
+                "drugcentral_atc_codes",
+                "drugcentral_releases",
+            ),
+            raw_indexes=drugcentral_raw_indexes,
+        ),
+        SourceSpec(
+            name="nccih",
+            make_source=nccih,
+            cadence="monthly",
+            raw_table="herbs",
+            cursor_column="last_updated",
+            marts=("herbs",),
+            raw_indexes=nccih_raw_indexes,
+            search=SearchExample(
+                mart="herbs", query="sleep", shown=("slug", "herb_name", "last_updated_date")
+            ),
+        ),
         # RxNav enriches what the drug sources landed: it stays after them in this list
         # (a refresh of every source extracts in this order). No samples: RxNorm's
         # offline release needs a UMLS licence, and RxNav answers only live lookups.
@@ -236,6 +349,8 @@ def sources_refreshed(cadence: str) -> list[str]:
 
 
 def spec_of(name: str) -> SourceSpec:
+    if name in LICENSED_ELSEWHERE:
+        raise ValueError(f"{name} is not mirrored: {LICENSED_ELSEWHERE[name]}")
     try:
         return SOURCES[name]
     except KeyError:

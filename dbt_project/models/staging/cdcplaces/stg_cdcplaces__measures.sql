@@ -1,0 +1,41 @@
+-- One row per landed PLACES row, typed.
+with
+
+source as (
+    {{ landed_or_empty(source('cdcplaces', 'measures'), {
+        'geography': 'text', 'year': 'bigint', 'locationid': 'text', 'measureid': 'text',
+        'datavaluetypeid': 'text', 'record': 'jsonb', 'source_uri': 'text',
+        '_dlt_load_id': 'text',
+    }) }}
+),
+
+measures as (
+    select
+        geography,
+        cast(year as integer) as data_year,
+        locationid as location_id,
+        case
+            when geography = 'county' then locationid
+            else coalesce(record ->> 'countyfips', left(locationid, 5))
+        end as county_fips,
+        measureid as measure_id,
+        datavaluetypeid as data_value_type_id,
+        record ->> 'stateabbr' as state_abbreviation,
+        record ->> 'statedesc' as state_name,
+        coalesce(record ->> 'countyname', record ->> 'locationname') as location_name,
+        record ->> 'category' as category,
+        record ->> 'measure' as measure,
+        record ->> 'data_value_type' as data_value_type,
+        record ->> 'data_value_unit' as data_value_unit,
+        {{ safe_numeric("record ->> 'data_value'") }} as data_value,
+        {{ safe_numeric("record ->> 'low_confidence_limit'") }} as low_confidence_limit,
+        {{ safe_numeric("record ->> 'high_confidence_limit'") }} as high_confidence_limit,
+        {{ safe_integer("record ->> 'totalpopulation'") }} as total_population,
+        {{ safe_integer("record ->> 'totalpop18plus'") }} as adult_population,
+        {{ loaded_at('_dlt_load_id') }} as loaded_at,
+        _dlt_load_id as load_id,
+        source_uri
+    from source
+)
+
+select * from measures

@@ -1,0 +1,170 @@
+"""CDC PLACES: model-based county and census tract estimates of chronic disease measures,
+from data.cdc.gov's Socrata SODA API.
+
+One resource, `measures`, landing `raw_cdcplaces.measures`: one row per geography
+("county", "tract"), data `year`, `locationid` (county or tract FIPS), `measureid`
+(DIABETES, OBESITY, BPHIGH, ...) and `datavaluetypeid` (CrdPrv, AgeAdjPrv), the Socrata
+row unchanged in `record`. Pages are asked with `$limit`/`$offset` ordered by `:id`,
+filtered with `$where` (the years from the cursor on, plus the configured `where`).
+
+Incremental by release: each dataset's `rowsUpdatedAt` (Socrata's view metadata) says
+whether CDC published a new release since the last landing; an unchanged dataset is not
+asked again. A new release is asked from the newest data year landed (`year >=`, the
+cursor, kept per geography in the resource state): a release mixes two BRFSS years, and
+the rows of the cursor's year land again with the newer release (dbt keeps the latest
+landing). Every `pages_per_window` pages are a window committed with the paging
+position, so a killed run resumes at the next page. A row without its key fields goes to
+`raw_cdcplaces.rejects` and the rest lands.
+
+An app token is optional (`[sources.cdcplaces] api_key` in `.dlt/secrets.toml`): it is
+sent as the `X-App-Token` header (or as `$$app_token` with `api_key_header = ""` and
+`api_key_param = "$$app_token"`), and Socrata throttles requests without one sooner.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+
+from extract.cdcplaces import settings
+from extract.cdcplaces.helpers import MEASURES_SCHEMA, measure_row, socrata_pages, soql_where
+from extract.errors import MalformedInput
+from extract.http import PublisherClient
+from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+
+log = logging.getLogger(__name__)
+
+TABLE = "measures"
+RAW_INDEXES = {TABLE: ("locationid", "year")}
+COLUMNS = {
+    **LANDING_COLUMNS,
+    "geography": {"data_type": "text", "nullable": False},
+    "year": {"data_type": "bigint", "nullable": False},
+    "locationid": {"data_type": "text", "nullable": False},
+    "measureid": {"data_type": "text", "nullable": False},
+    "datavaluetypeid": {"data_type": "text", "nullable": False},
+}
+
+
+@dlt.source(name=settings.SOURCE)
+def cdcplaces(
+    base_url: str = settings.BASE_URL,
+    datasets: dict[str, str] | None = None,
+    page_size: int = settings.PAGE_SIZE,
+    pages_per_window: int = settings.PAGES_PER_WINDOW,
+    where: str = settings.WHERE,
+    start_year: int = settings.START_YEAR,
+) -> DltResource:
+    """The PLACES measures of each configured geography (`datasets`: geography -> dataset
+    id, `settings.DATASETS` when not configured)."""
+    return measures(
+        base_url=base_url.rstrip("/"),
+        datasets=dict(datasets or settings.DATASETS),
+        page_size=int(page_size),
+        pages_per_window=max(int(pages_per_window), 1),
+        where=where,
+        start_year=int(start_year),
+    )
+
+
+# No `columns` here: it lands two tables, each item bound to its own by `to_table`.
+@dlt.resource(name="measures", table_name=TABLE, write_disposition="append")
+def measures(
+    base_url: str,
+    datasets: dict[str, str],
+    page_size: int,
+    pages_per_window: int,
+    where: str,
+    start_year: int,
+) -> Iterator[Any]:
+    """The next window of the first geography with a release not landed yet."""
+    state = dlt.current.resource_state()
+    landed: dict[str, dict[str, Any]] = state.setdefault("landed", {})
+    paging: dict[str, Any] | None = state.get("paging")
+    state[MORE_WINDOWS] = False
+    client = PublisherClient(settings.SOURCE)
+    if not client.api_key:
+        log.info(
+            "%s: no app token configured (optional): Socrata throttles keyless requests "
+            "sooner; one from %s goes in .dlt/secrets.toml [sources.cdcplaces] api_key",
+            settings.SOURCE,
+            settings.TOKEN_SIGNUP,
+        )
+    geographies = list(datasets)
+    if paging and paging.get("geography") not in datasets:
+        paging = None  # the geography in flight is no longer configured
+        state.pop("paging", None)
+    for position, geography in enumerate(geographies):
+        dataset = datasets[geography]
+        if paging and paging.get("geography") != geography:
+            continue  # a window of another geography is in flight: finish it first
+        if not paging:
+            release = _release_of(client, base_url, dataset, geography)
+            done = landed.get(geography, {})
+            if release is not None and release == done.get("release"):
+                log.info("%s: %s release unchanged since it landed", settings.SOURCE, geography)
+                continue
+            since = done.get("year") or start_year
+            paging = {
+                "geography": geography,
+                "release": release,
+                "offset": 0,
+                "since": since,
+                "newest": done.get("year"),
+            }
+        url = f"{base_url}/resource/{dataset}.json"
+        params: dict[str, Any] = {}
+        condition = soql_where(paging["since"], where)
+        if condition:
+            params["$where"] = condition
+        batcher = RowBatcher(MEASURES_SCHEMA)
+        pages = socrata_pages(
+            client,
+            url,
+            params=params,
+            page_size=page_size,
+            offset=paging["offset"],
+            what=f"{geography} measures ({dataset}) from {paging['since']}",
+        )
+        finished = True
+        for number, (offset, source_uri, rows) in enumerate(pages, start=1):
+            for row in rows:
+                landing = measure_row(row, geography=geography, source_uri=source_uri)
+                if isinstance(landing, MalformedInput):
+                    yield reject(landing)
+                    continue
+                if paging["newest"] is None or landing["year"] > paging["newest"]:
+                    paging["newest"] = landing["year"]
+                table = batcher.add(landing)
+                if table is not None:
+                    yield to_table(table, TABLE, COLUMNS)
+            log.info(
+                "%s: %s page at offset %d, %d rows", settings.SOURCE, geography, offset, len(rows)
+            )
+            paging["offset"] = offset + page_size
+            if number >= pages_per_window and len(rows) == page_size:
+                finished = False
+                break
+        table = batcher.flush()
+        if table is not None:
+            yield to_table(table, TABLE, COLUMNS)
+        if not finished:
+            state["paging"] = paging
+            state[MORE_WINDOWS] = True
+            return
+        landed[geography] = {"release": paging["release"], "year": paging["newest"]}
+        state.pop("paging", None)
+        state[MORE_WINDOWS] = position + 1 < len(geographies)
+        return
+
+
+def _release_of(client: PublisherClient, base_url: str, dataset: str, geography: str) -> Any:
+    """The dataset's `rowsUpdatedAt` (seconds since 1970) from Socrata's view metadata."""
+    metadata = client.get_json(
+        f"{base_url}/api/views/{dataset}.json", what=f"{geography} dataset metadata ({dataset})"
+    )
+    return metadata.get("rowsUpdatedAt") if isinstance(metadata, dict) else None

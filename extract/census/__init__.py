@@ -1,0 +1,165 @@
+"""Census ACS: American Community Survey 5-year estimates from the Census Data API.
+
+One resource, `estimates`, landing `raw_census.estimates`: one row per vintage year,
+geography ("county" or "tract") and GEOID (key `year`, `geography`, `geoid`; the cursor
+is the vintage `year`), the API's row as `record` (header name -> value, every value a
+string as the API sends it, annotation values such as "-666666666" included; staging
+turns those into nulls). Each vintage and geography is one window: counties in one
+request (`for=county:*`), tracts one request per state (`for=tract:*&in=state:06`).
+A vintage lands once; one the API does not publish yet (404) is asked again on a later
+day. A row that does not fit the header or lacks its FIPS codes goes to
+`raw_census.rejects` and the rest lands.
+
+An API key is optional (`[sources.census] api_key` in `.dlt/secrets.toml`, sent as
+`key=`): without one the Census allows 500 requests a day per address, enough for the
+counties and the tracts of about nine vintages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import dlt
+import orjson
+from dlt.sources import DltResource
+
+from extract.census import settings
+from extract.census.helpers import ESTIMATES_SCHEMA, estimate_rows, header_and_rows, query_params
+from extract.errors import MalformedInput
+from extract.http import PublisherClient
+from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+
+log = logging.getLogger(__name__)
+
+TABLE = "estimates"
+RAW_INDEXES = {TABLE: ("year", "geography", "geoid")}
+COLUMNS = {
+    **LANDING_COLUMNS,
+    "year": {"data_type": "bigint", "nullable": False},
+    "geography": {"data_type": "text", "nullable": False},
+    "geoid": {"data_type": "text", "nullable": False},
+}
+
+
+@dlt.source(name=settings.SOURCE)
+def census(
+    api_url: str = settings.API_URL,
+    dataset: str = settings.DATASET,
+    years: list[int] | None = None,
+    variables: list[str] | None = None,
+    geographies: list[str] | None = None,
+    states: list[str] | None = None,
+) -> DltResource:
+    """The ACS estimates of the configured vintages, variables and geographies (the
+    defaults in `settings` when not configured)."""
+    years = years or list(settings.YEARS)
+    variables = variables or list(settings.VARIABLES)
+    geographies = geographies or list(settings.GEOGRAPHIES)
+    states = states or list(settings.STATES)
+    unknown = [name for name in geographies if name not in settings.GEOID_PARTS]
+    if unknown:
+        known = ", ".join(settings.GEOID_PARTS)
+        raise ValueError(f"census: unknown geographies {unknown} (known: {known})")
+    return estimates(
+        api_url=api_url,
+        dataset=dataset,
+        years=[int(year) for year in years],
+        variables=list(variables),
+        geographies=list(geographies),
+        states=[str(code).zfill(2) for code in states],
+    )
+
+
+# No `columns` here: it lands two tables, each item bound to its own by `to_table`.
+@dlt.resource(name="estimates", table_name=TABLE, write_disposition="append")
+def estimates(
+    api_url: str,
+    dataset: str,
+    years: list[int],
+    variables: list[str],
+    geographies: list[str],
+    states: list[str],
+) -> Iterator[Any]:
+    """The next vintage and geography not landed yet (one window), oldest first."""
+    state = dlt.current.resource_state()
+    landed = set(state.get("landed", []))
+    today = date.today().isoformat()
+    unpublished: dict[str, str] = state.setdefault("unpublished", {})
+    pending = [
+        f"{year}/{geography}"
+        for year in sorted(years)
+        for geography in geographies
+        if f"{year}/{geography}" not in landed and unpublished.get(f"{year}/{geography}") != today
+    ]
+    state[MORE_WINDOWS] = False
+    if not pending:
+        log.info("%s: every configured vintage has landed", settings.SOURCE)
+        return
+    client = PublisherClient(settings.SOURCE)
+    if not client.api_key:
+        log.info(
+            "%s: no API key configured (optional): asking keyless, 500 requests a day; "
+            "a free key from %s goes in .dlt/secrets.toml [sources.census] api_key",
+            settings.SOURCE,
+            settings.KEY_SIGNUP,
+        )
+    for position, window in enumerate(pending):
+        year, geography = int(window.split("/")[0]), window.split("/")[1]
+        items = list(_window(client, api_url, dataset, year, geography, variables, states))
+        if items and items[0] is None:
+            unpublished[window] = today
+            log.info("%s: ACS %s not published yet (404), asked again later", settings.SOURCE, year)
+            continue
+        yield from (item for item in items if item is not None)
+        landed.add(window)
+        state["landed"] = sorted(landed)
+        unpublished.pop(window, None)
+        state[MORE_WINDOWS] = position + 1 < len(pending)
+        return
+
+
+def _window(
+    client: PublisherClient,
+    api_url: str,
+    dataset: str,
+    year: int,
+    geography: str,
+    variables: list[str],
+    states: list[str],
+) -> Iterator[Any]:
+    """The tables and rejects of one vintage and geography; a lone None if unpublished."""
+    url = f"{api_url}/{year}/{dataset}"
+    batcher = RowBatcher(ESTIMATES_SCHEMA)
+    for state_code in states if geography == "tract" else [None]:
+        params = query_params(variables, geography, state_code)
+        what = f"ACS {year} {geography}" + (f" in state {state_code}" if state_code else "")
+        response = client.get(url, params=params, what=what, accept=(404,))
+        if response.status_code == 404:
+            if state_code is None or state_code == states[0]:
+                yield None  # the vintage is not there at all
+                return
+            raise MalformedInput(settings.SOURCE, what, f"{client.scrub(response.url)} is 404")
+        source_uri = client.scrub(response.url)
+        try:
+            document = orjson.loads(response.content)
+        except orjson.JSONDecodeError as bad:
+            raise MalformedInput(
+                settings.SOURCE, what, f"the answer of {source_uri} is not JSON: {bad}"
+            ) from None
+        header, rows = header_and_rows(document, where=f"{what} ({source_uri})")
+        for row in estimate_rows(
+            header, rows, year=year, geography=geography, source_uri=source_uri
+        ):
+            if isinstance(row, MalformedInput):
+                yield reject(row)
+                continue
+            table = batcher.add(row)
+            if table is not None:
+                yield to_table(table, TABLE, COLUMNS)
+        log.info("%s: %s, %d rows", settings.SOURCE, what, len(rows))
+    table = batcher.flush()
+    if table is not None:
+        yield to_table(table, TABLE, COLUMNS)

@@ -1,0 +1,167 @@
+"""Census ACS extract: the real dlt pipeline into a real PostgreSQL, the Census Data API
+replayed over HTTP on 127.0.0.1 from constructed answers in its documented format (a JSON
+array of arrays, header row first, every value a string)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from werkzeug import Request, Response
+
+from extract.census import RAW_INDEXES, census
+from extract.landing import LandingResult, land, pipeline_for
+from medmirror.settings import ConnectionInfo, load_settings
+from tests.conftest import error_response, query, sample
+
+COUNTY_2022 = "census/acs5_2022_county_constructed.json"
+TRACTS_2022 = {
+    "01": "census/acs5_2022_tract_state01_constructed.json",
+    "10": "census/acs5_2022_tract_state10_constructed.json",
+}
+RAGGED_2023 = "census/acs5_2023_county_ragged_row_constructed.json"
+
+
+class CensusApi:
+    """Replays `/data/<year>/acs/acs5`: answers by (year, geography, state), queued
+    failures first; a vintage with no answer is 404 (not published)."""
+
+    def __init__(self, httpserver) -> None:
+        self.base = httpserver.url_for("/data")
+        self.answers: dict[tuple[int, str, str | None], str] = {}
+        self.failures: list[Response] = []
+        self.requests: list[dict[str, str]] = []
+        self.times: list[float] = []
+        for year in (2021, 2022, 2023, 2024):
+            httpserver.expect_request(f"/data/{year}/acs/acs5").respond_with_handler(
+                lambda request, year=year: self._answer(year, request)
+            )
+
+    def _answer(self, year: int, request: Request) -> Response:
+        args = dict(request.args)
+        self.requests.append({"year": str(year), **args})
+        self.times.append(time.monotonic())
+        if self.failures:
+            return self.failures.pop(0)
+        geography = args["for"].split(":")[0]
+        state = args["in"].split(":")[1] if "in" in args else None
+        fixture = self.answers.get((year, geography, state))
+        if fixture is None:
+            return Response("error: unknown/unsupported geography hierarchy", status=404)
+        return Response(sample(fixture), content_type="application/json;charset=utf-8")
+
+
+@pytest.fixture
+def census_api(httpserver, monkeypatch: pytest.MonkeyPatch) -> CensusApi:
+    api = CensusApi(httpserver)
+    monkeypatch.setenv("SOURCES__CENSUS__API_URL", api.base)
+    monkeypatch.setenv("SOURCES__CENSUS__REQUESTS_PER_SECOND", "0")
+    monkeypatch.setenv("SOURCES__CENSUS__YEARS", "[2022]")
+    monkeypatch.setenv("SOURCES__CENSUS__STATES", '["01", "10"]')
+    monkeypatch.delenv("SOURCES__CENSUS__API_KEY", raising=False)
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "5")
+    return api
+
+
+def land_census(connection: ConnectionInfo, **source_args) -> LandingResult:
+    pipeline = pipeline_for("census", connection, load_settings().dlt_dir)
+    return land(pipeline, lambda: census(**source_args), indexes=RAW_INDEXES)
+
+
+def landed(connection: ConnectionInfo) -> list[tuple]:
+    return query(
+        connection,
+        "select year, geography, geoid from raw_census.estimates order by 1, 2, 3",
+    )
+
+
+def test_counties_and_tracts_land_once_per_vintage(database, census_api: CensusApi, caplog):
+    census_api.answers[(2022, "county", None)] = COUNTY_2022
+    for state, fixture in TRACTS_2022.items():
+        census_api.answers[(2022, "tract", state)] = fixture
+    caplog.set_level(logging.INFO, logger="extract.census")
+
+    result = land_census(database)
+
+    assert result.rows == {"estimates": 8}
+    assert result.windows == 2  # counties, then tracts: each committed on its own
+    assert [(r["for"], r.get("in")) for r in census_api.requests] == [
+        ("county:*", None),
+        ("tract:*", "state:01"),
+        ("tract:*", "state:10"),
+    ]
+    assert census_api.requests[0]["get"] == "NAME,B01003_001E,B19013_001E,B17001_001E,B17001_002E"
+    assert landed(database)[:5] == [
+        (2022, "county", "01001"),
+        (2022, "county", "01003"),
+        (2022, "county", "10001"),
+        (2022, "county", "10003"),
+        (2022, "county", "15005"),
+    ]
+    assert (2022, "tract", "01001020100") in landed(database)
+    (autauga,) = query(
+        database,
+        "select record ->> 'NAME', record ->> 'B19013_001E', source_uri "
+        "from raw_census.estimates where geoid = '01001'",
+    )
+    assert autauga[:2] == ("Autauga County, Alabama", "68315")
+    assert autauga[2].startswith(census_api.base + "/2022/acs/acs5?get=NAME")
+    # No key configured: it runs keyless and says so plainly.
+    assert "no API key configured (optional)" in caplog.text
+
+    again = land_census(database)  # the vintage has landed: nothing is asked
+    assert again.total_rows == 0
+    assert len(census_api.requests) == 3
+
+
+def test_a_vintage_not_published_yet_is_skipped_and_the_rest_lands(
+    database, census_api: CensusApi, monkeypatch
+):
+    monkeypatch.setenv("SOURCES__CENSUS__YEARS", "[2022, 2024]")
+    monkeypatch.setenv("SOURCES__CENSUS__GEOGRAPHIES", '["county"]')
+    census_api.answers[(2022, "county", None)] = COUNTY_2022
+
+    result = land_census(database)
+
+    assert result.rows == {"estimates": 5}
+    assert [r["year"] for r in census_api.requests] == ["2022", "2024"]
+    land_census(database)  # 2024 was asked today already: not again until tomorrow
+    assert len(census_api.requests) == 2
+
+
+def test_a_ragged_row_is_rejected_by_position_and_the_others_land(
+    database, census_api: CensusApi, monkeypatch
+):
+    monkeypatch.setenv("SOURCES__CENSUS__YEARS", "[2023]")
+    monkeypatch.setenv("SOURCES__CENSUS__GEOGRAPHIES", '["county"]')
+    census_api.answers[(2023, "county", None)] = RAGGED_2023
+
+    result = land_census(database)
+
+    assert result.rows == {"estimates": 2}
+    assert result.rejected == 1
+    ((where, problem),) = query(database, "select source_uri, problem from raw_census.rejects")
+    assert where.endswith(" row 3")
+    assert problem == "3 values for a header of 7"
+
+
+def test_429_is_retried_and_the_key_is_sent_but_never_shown(
+    database, census_api: CensusApi, monkeypatch
+):
+    monkeypatch.setenv("SOURCES__CENSUS__API_KEY", "census-secret-key")
+    monkeypatch.setenv("SOURCES__CENSUS__GEOGRAPHIES", '["county"]')
+    census_api.answers[(2022, "county", None)] = COUNTY_2022
+    census_api.failures.append(error_response(429, {"Retry-After": "1"}))
+
+    result = land_census(database)
+
+    assert result.rows == {"estimates": 5}
+    assert len(census_api.requests) == 2
+    assert census_api.times[1] - census_api.times[0] >= 0.95
+    assert all(r["key"] == "census-secret-key" for r in census_api.requests)
+    uris = {uri for (uri,) in query(database, "select source_uri from raw_census.estimates")}
+    assert len(uris) == 1
+    assert "census-secret-key" not in uris.pop()

@@ -1,0 +1,83 @@
+"""DrugCentral extract: dlt's SQL source reading a real PostgreSQL database (a database on
+the tests' embedded server) holding a constructed slice of DrugCentral's documented tables
+(tests/fixtures/drugcentral/drugcentral_slice_constructed.sql)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+import pytest
+
+from extract.drugcentral import RAW_INDEXES, drugcentral
+from extract.errors import PublisherUnavailable
+from extract.landing import LandingResult, land, pipeline_for
+from medmirror.settings import ConnectionInfo, load_settings
+from tests.conftest import _admin_sql, free_port, query, sample
+
+SLICE = "drugcentral/drugcentral_slice_constructed.sql"
+
+
+@pytest.fixture
+def drugcentral_db(warehouse) -> ConnectionInfo:
+    """A database laid out like DrugCentral's, holding the constructed slice."""
+    admin = warehouse.connection()
+    name = f"drugcentral_{uuid.uuid4().hex[:8]}"
+    _admin_sql(admin, f'create database "{name}"')
+    info = replace(admin, database=name)
+    conn = info.connect()
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(sample(SLICE).decode())
+    finally:
+        conn.close()
+    yield info
+    _admin_sql(admin, f'drop database "{name}" with (force)')
+
+
+def land_drugcentral(connection: ConnectionInfo, source_db: ConnectionInfo) -> LandingResult:
+    pipeline = pipeline_for("drugcentral", connection, load_settings().dlt_dir)
+    return land(pipeline, lambda: drugcentral(database_url=source_db.url()), indexes=RAW_INDEXES)
+
+
+def test_a_release_lands_every_table_once_with_its_licence(database, drugcentral_db):
+    result = land_drugcentral(database, drugcentral_db)
+
+    assert result.rows == {
+        "structures": 3,
+        "identifier": 9,
+        "atc": 4,
+        "struct2atc": 4,
+        "act_table_full": 4,
+        "releases": 1,
+    }
+    assert query(
+        database,
+        "select record ->> 'identifier', record ->> 'struct_id' from raw_drugcentral.identifier "
+        "where record ->> 'id_type' = 'UNII' order by 1",
+    ) == [("9100L32L2N", "1725"), ("A0JWA85V8F", "257"), ("WK2XYI10QM", "1407")]
+    assert query(
+        database,
+        "select act_id, db_version, record ->> 'gene', record ->> 'action_type' "
+        "from raw_drugcentral.act_table_full where record ->> 'struct_id' = '257'",
+    ) == [("101", 50, "HMGCR", "INHIBITOR")]
+    ((licence, attribution, uri),) = query(
+        database, "select licence, attribution, source_uri from raw_drugcentral.releases"
+    )
+    assert licence == "CC BY-SA 4.0"
+    assert "DrugCentral" in attribution
+    assert drugcentral_db.password not in uri  # the connection string without its password
+
+    assert land_drugcentral(database, drugcentral_db).total_rows == 0  # same release
+
+    conn = drugcentral_db.connect()
+    with conn, conn.cursor() as cur:
+        cur.execute("update dbversion set version = 51")
+    assert land_drugcentral(database, drugcentral_db).rows["structures"] == 3
+
+
+def test_an_unreachable_database_is_a_transient_error_without_the_password(database):
+    url = f"postgresql://drugman:not-shown@127.0.0.1:{free_port()}/drugcentral"
+    with pytest.raises(PublisherUnavailable, match="cannot connect") as failure:
+        land_drugcentral(database, ConnectionInfo.from_url(url))
+    assert "not-shown" not in str(failure.value)
