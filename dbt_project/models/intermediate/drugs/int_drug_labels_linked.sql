@@ -22,6 +22,7 @@ by_products as (
     select distinct
         set_id,
         drug_id,
+        ingredient_key,
         'product' as linked_by
     from products
     where set_id is not null and drug_id is not null
@@ -40,6 +41,7 @@ by_label_ingredients as (
     select
         label_keys.set_id,
         {{ drug_id('label_keys.ingredient_key') }} as drug_id,
+        label_keys.ingredient_key,
         'label_ingredients' as linked_by
     from label_keys
     where not exists (select from by_products where by_products.set_id = label_keys.set_id)

@@ -44,6 +44,12 @@ ndc_packages as (
     }) | indent(4) }}
 ),
 
+ndc_answers as (
+    {{ landed_or_empty(ref('stg_rxnav__ndc_rxcuis'), {
+        'answer_id': 'text', 'ndc': 'text', 'rxcui': 'text', 'fetched_at': 'timestamptz',
+    }) | indent(4) }}
+),
+
 ingredients as (
     select * from {{ ref('int_drug_ingredients_resolved') }}
 ),
@@ -168,6 +174,26 @@ unioned as (
     select * from openfda_products
 ),
 
+-- RxNav's latest answer for each NDC it was asked about (a package or product NDC as
+-- the drug sources label it).
+latest_ndc_answers as (
+    select distinct on (ndc) ndc, answer_id
+    from ndc_answers
+    order by ndc, fetched_at desc
+),
+
+rxnav_rxcuis as (
+    select
+        unioned.product_record_id,
+        array_agg(distinct ndc_answers.rxcui order by ndc_answers.rxcui) as rxcuis
+    from unioned
+    inner join ndc_answers
+        on ndc_answers.ndc = any(unioned.ndc_package_codes || unioned.ndc_product_code)
+    inner join latest_ndc_answers on ndc_answers.answer_id = latest_ndc_answers.answer_id
+    where ndc_answers.rxcui is not null
+    group by unioned.product_record_id
+),
+
 keyed as (
     select
         unioned.product_record_id,
@@ -200,12 +226,14 @@ keyed as (
         unioned.source_ndc_product_code,
         unioned.is_repackaged,
         unioned.effective_date,
-        unioned.rxcuis,
+        unioned.rxcuis as openfda_rxcuis,
+        coalesce(rxnav_rxcuis.rxcuis, cast(array[] as text[])) as rxnav_rxcuis,
         unioned.is_listing_expired,
         ingredient_keys.ingredient_key,
         coalesce(ingredient_keys.ingredient_count, 0) as ingredient_count,
         {{ drug_id('ingredient_keys.ingredient_key') }} as drug_id
     from unioned
+    left join rxnav_rxcuis on unioned.product_record_id = rxnav_rxcuis.product_record_id
     left join ingredient_keys
         on unioned.record_kind = ingredient_keys.record_kind
         and unioned.record_id = ingredient_keys.record_id
