@@ -1,20 +1,26 @@
 -- One row per current label and source (DailyMed, openFDA) with the text of each
 -- clinical field, found by LOINC section code in both label formats:
 --
--- | field | codes, first found wins |
+-- | field | LOINC codes, the first found wins |
 -- |---|---|
--- | pregnancy | 42228-7 Pregnancy (8.1, or under Precautions in old labels), else 34077-8 Teratogenic effects |
+-- | pregnancy | 42228-7 Pregnancy (8.1; under Precautions in old labels), else |
+-- |           | 34077-8 Teratogenic effects |
 -- | lactation | 77290-5 Lactation (PLLR labels), else 34080-2 Nursing mothers |
 -- | reproductive_potential | 77291-3 Females and males of reproductive potential |
--- | pediatric_use | 34081-0 | geriatric_use | 34082-8 |
--- | boxed_warning 34066-1, indications 34067-9, contraindications 34070-3, warnings 43685-7 Warnings and precautions else 34071-1 Warnings, adverse_reactions 34084-4, drug_interactions 34073-7, mechanism_of_action 43679-0, dosage_and_administration 34068-7 |
+-- | pediatric_use, geriatric_use | 34081-0, 34082-8 |
+-- | boxed_warning, indications | 34066-1, 34067-9 |
+-- | dosage_and_administration, contraindications | 34068-7, 34070-3 |
+-- | warnings | 43685-7 Warnings and precautions, else 34071-1 Warnings |
+-- | adverse_reactions, drug_interactions | 34084-4, 34073-7 |
+-- | mechanism_of_action | 43679-0 |
 --
 -- A field's text is its section's own text followed by each subsection's title and text
 -- (old labels put "Pregnancy Category X" in a Teratogenic effects subsection of 8.1). When
 -- a code occurs more than once, the occurrence outside Contraindications and Warnings
 -- wins (Lipitor repeats "4.3 Pregnancy" under Contraindications), then the shallowest,
--- then the first. openFDA gives each field as its own text array (no lactation or
--- reproductive-potential field: those stay null for it).
+-- then the first. openFDA gives each field as its own text array: it has no
+-- reproductive-potential field (null here), and its lactation text comes from
+-- `lactation` where a record has one, else `nursing_mothers`.
 
 {%- set fields = [
     ('boxed_warning', '34066-1', 1),
@@ -100,7 +106,9 @@ chosen as (
         current_sections.set_id,
         wanted.field,
         wanted.code_priority,
-        coalesce(current_sections.parent_section_code in ('34070-3', '34071-1', '43685-7'), false),
+        coalesce(
+            current_sections.parent_section_code in ('34070-3', '34071-1', '43685-7'), false
+        ),
         current_sections.section_level,
         current_sections.section_position
 ),
