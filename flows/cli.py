@@ -26,6 +26,8 @@ db_app = typer.Typer(
     help="The embedded PostgreSQL (data in MEDMIRROR_DATA_DIR).", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+report_app = typer.Typer(help="Reports on the data's quality, one per topic.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 console = Console()
 err = Console(stderr=True)
 
@@ -212,6 +214,31 @@ def drift(
             console.print(problems)
         else:
             console.print(f"{spec.name}: every field staging reads has values it can type")
+
+
+@report_app.command("drugs")
+def report_drugs() -> None:
+    """Drug consolidation in numbers: labels in, drugs out, products and formulations
+    linked (and not), the share with an RxNorm id, special-population coverage."""
+    from flows.report import ReportNotBuilt, report
+
+    try:
+        lines = report(connection_for("transformer"), "drugs")
+    except ReportNotBuilt as missing:
+        raise _fail(str(missing)) from None
+    table = Table(title="Drug consolidation (ops.drug_consolidation_report)")
+    for column in ("metric", "value", "of", "share", "what it counts"):
+        table.add_column(column, overflow="fold")
+    for line in lines:
+        value = f"{line.value:,}" if line.value is not None else "-"
+        table.add_row(
+            line.metric,
+            value,
+            "-" if line.out_of is None else f"{line.out_of:,}",
+            "-" if line.share is None else f"{line.share:.1%}",
+            line.description,
+        )
+    console.print(table)
 
 
 @app.command()

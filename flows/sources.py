@@ -176,16 +176,23 @@ SOURCES: dict[str, SourceSpec] = {
             make_source=dailymed,
             raw_table="labels",
             cursor_column="effective_time",
-            marts=(),  # staging and intermediate only until the drug marts (next issue)
+            # The drug marts: DailyMed is their main source; openFDA, the Orange Book and
+            # RxNav feed them too (built after any of them lands: dbt selects downstream).
+            marts=("drugs", "drug_formulations", "drug_labels", "drug_classes"),
             raw_indexes=dailymed_raw_indexes,
             samples=SAMPLES_DIR / "dailymed",
+            search=SearchExample(
+                mart="drugs",
+                query="lipitor",
+                shown=("drug_id", "generic_name", "brand_names", "total_formulations"),
+            ),
         ),
         SourceSpec(
             name="openfda",
             make_source=openfda,
             raw_table="labels",
             cursor_column="effective_time",
-            marts=(),  # staging and intermediate only until the drug marts issue
+            marts=(),  # feeds the drug marts, listed under dailymed
             raw_indexes=openfda_raw_indexes,
             samples=SAMPLES_DIR / "openfda",
         ),
@@ -336,7 +343,7 @@ SOURCES: dict[str, SourceSpec] = {
             make_source=rxnav,
             raw_table="name_rxcuis",
             cursor_column="fetched_at",
-            marts=(),  # staging only for now; the drug marts join it later
+            marts=(),  # RxNorm ids and RxClass classes of the drug marts (under dailymed)
             raw_indexes=rxnav_raw_indexes,
         ),
     ]

@@ -288,10 +288,15 @@ def _product_fields(product: Element | None) -> dict[str, Any]:
     for ingredient in product.iterfind("v:inactiveIngredient", NS):
         inactive.append(_ingredient(ingredient, _find(ingredient, "v:inactiveIngredientSubstance")))
     form = _coded(_find(product, "v:formCode"))
+    # A repackager's or relabeler's product names the product it was made from.
+    source = _find(product, "v:asEquivalentEntity/v:definingMaterialKind/v:code")
     return _obj(
         {
             "ndc_product_code": _attribute(ndc, "code")
             if _attribute(ndc, "codeSystem") == NDC_SYSTEM
+            else None,
+            "source_ndc_product_code": _attribute(source, "code")
+            if _attribute(source, "codeSystem") == NDC_SYSTEM
             else None,
             "proprietary_name": _plain(_find(product, "v:name")),
             "generic_names": _list(

@@ -35,6 +35,7 @@ renamed as (
         _dlt_load_id as load_id,
         {{ loaded_at() }} as loaded_at,
         item ->> 'ndc_product_code' as ndc_product_code,
+        item ->> 'source_ndc_product_code' as source_ndc_product_code,
         item ->> 'proprietary_name' as proprietary_name,
         item -> 'generic_names' ->> 0 as generic_name,
         item #>> '{dosage_form,code}' as dosage_form_code,

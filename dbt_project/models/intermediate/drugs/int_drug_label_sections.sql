@@ -1,0 +1,224 @@
+-- One row per current label and source (DailyMed, openFDA) with the text of each
+-- clinical field, found by LOINC section code in both label formats:
+--
+-- | field | LOINC codes, the first found wins |
+-- |---|---|
+-- | pregnancy | 42228-7 Pregnancy (8.1; under Precautions in old labels), else |
+-- |           | 34077-8 Teratogenic effects |
+-- | lactation | 77290-5 Lactation (PLLR labels), else 34080-2 Nursing mothers |
+-- | reproductive_potential | 77291-3 Females and males of reproductive potential |
+-- | pediatric_use, geriatric_use | 34081-0, 34082-8 |
+-- | boxed_warning, indications | 34066-1, 34067-9 |
+-- | dosage_and_administration, contraindications | 34068-7, 34070-3 |
+-- | warnings | 43685-7 Warnings and precautions, else 34071-1 Warnings |
+-- | adverse_reactions, drug_interactions | 34084-4, 34073-7 |
+-- | mechanism_of_action | 43679-0 |
+--
+-- A field's text is its section's own text followed by each subsection's title and text
+-- (old labels put "Pregnancy Category X" in a Teratogenic effects subsection of 8.1). When
+-- a code occurs more than once, the occurrence outside Contraindications and Warnings
+-- wins (Lipitor repeats "4.3 Pregnancy" under Contraindications), then the shallowest,
+-- then the first. openFDA gives each field as its own text array: it has no
+-- reproductive-potential field (null here), and its lactation text comes from
+-- `lactation` where a record has one, else `nursing_mothers`.
+
+{%- set fields = [
+    ('boxed_warning', '34066-1', 1),
+    ('indications', '34067-9', 1),
+    ('dosage_and_administration', '34068-7', 1),
+    ('contraindications', '34070-3', 1),
+    ('warnings', '43685-7', 1),
+    ('warnings', '34071-1', 2),
+    ('adverse_reactions', '34084-4', 1),
+    ('drug_interactions', '34073-7', 1),
+    ('mechanism_of_action', '43679-0', 1),
+    ('pregnancy', '42228-7', 1),
+    ('pregnancy', '34077-8', 2),
+    ('lactation', '77290-5', 1),
+    ('lactation', '34080-2', 2),
+    ('reproductive_potential', '77291-3', 1),
+    ('pediatric_use', '34081-0', 1),
+    ('geriatric_use', '34082-8', 1),
+] %}
+{%- set field_names = [
+    'boxed_warning', 'indications', 'dosage_and_administration', 'contraindications',
+    'warnings', 'adverse_reactions', 'drug_interactions', 'mechanism_of_action',
+    'pregnancy', 'lactation', 'reproductive_potential', 'pediatric_use', 'geriatric_use',
+] %}
+
+-- recursive: `subsections` walks down the section tree.
+with recursive
+
+labels as (
+    {{ landed_or_empty(ref('int_dailymed_labels_current'), {
+        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
+        'effective_date': 'date', 'labeler_name': 'text', 'title': 'text',
+        'document_type_code': 'text', 'document_type_name': 'text', 'spl_id': 'text',
+    }) | indent(4) }}
+),
+
+sections as (
+    {{ landed_or_empty(ref('stg_dailymed__sections'), {
+        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
+        'section_position': 'integer', 'section_code': 'text', 'section_title': 'text',
+        'section_level': 'integer', 'parent_section_code': 'text',
+        'parent_section_position': 'integer', 'section_text': 'text',
+    }) | indent(4) }}
+),
+
+openfda_labels as (
+    {{ landed_or_empty(ref('int_openfda_labels_current'), {
+        'set_id': 'text', 'spl_id': 'text', 'version_number': 'integer',
+        'effective_date': 'date', 'manufacturer_names': 'text[]', 'brand_names': 'text[]',
+        'boxed_warning': 'text', 'indications_and_usage': 'text',
+        'dosage_and_administration': 'text', 'contraindications': 'text',
+        'warnings_and_cautions': 'text', 'warnings': 'text', 'adverse_reactions': 'text',
+        'drug_interactions': 'text', 'mechanism_of_action': 'text', 'pregnancy': 'text',
+        'teratogenic_effects': 'text', 'nursing_mothers': 'text', 'lactation': 'text',
+        'pediatric_use': 'text', 'geriatric_use': 'text',
+    }) | indent(4) }}
+),
+
+wanted as (
+    select * from (
+        values
+        {%- for field, code, priority in fields %}
+            ('{{ field }}', '{{ code }}', {{ priority }}){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as wanted (field, section_code, code_priority)
+),
+
+current_sections as (
+    select sections.*
+    from sections
+    inner join labels using (set_id, spl_version, load_id)
+),
+
+chosen as (
+    select distinct on (current_sections.set_id, wanted.field)
+        current_sections.set_id,
+        wanted.field,
+        current_sections.section_position,
+        current_sections.section_text
+    from current_sections
+    inner join wanted on current_sections.section_code = wanted.section_code
+    order by
+        current_sections.set_id,
+        wanted.field,
+        wanted.code_priority,
+        coalesce(
+            current_sections.parent_section_code in ('34070-3', '34071-1', '43685-7'), false
+        ),
+        current_sections.section_level,
+        current_sections.section_position
+),
+
+-- Every subsection below a chosen section, however deep.
+subsections (set_id, field, section_position, section_title, section_text) as (
+    select
+        current_sections.set_id,
+        chosen.field,
+        current_sections.section_position,
+        current_sections.section_title,
+        current_sections.section_text
+    from chosen
+    inner join current_sections
+        on chosen.set_id = current_sections.set_id
+        and chosen.section_position = current_sections.parent_section_position
+    union all
+    select
+        current_sections.set_id,
+        subsections.field,
+        current_sections.section_position,
+        current_sections.section_title,
+        current_sections.section_text
+    from subsections
+    inner join current_sections
+        on subsections.set_id = current_sections.set_id
+        and subsections.section_position = current_sections.parent_section_position
+),
+
+field_texts as (
+    select
+        chosen.set_id,
+        chosen.field,
+        nullif(trim(concat_ws(
+            chr(10),
+            chosen.section_text,
+            (
+                select string_agg(
+                    concat_ws(chr(10), subsections.section_title, subsections.section_text),
+                    chr(10) order by subsections.section_position
+                )
+                from subsections
+                where subsections.set_id = chosen.set_id
+                    and subsections.field = chosen.field
+            )
+        )), '') as field_text
+    from chosen
+),
+
+dailymed_fields as (
+    select
+        'dailymed' as source,
+        labels.set_id,
+        labels.spl_id,
+        labels.spl_version as version_number,
+        labels.effective_date,
+        labels.labeler_name,
+        labels.title,
+        labels.document_type_code,
+        labels.document_type_name,
+        {%- for field in field_names %}
+        max(field_texts.field_text) filter (where field_texts.field = '{{ field }}')
+            as {{ field }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from labels
+    left join field_texts on labels.set_id = field_texts.set_id
+    -- Pharmacologic-class indexing SPLs index substances; they are not drug labels.
+    where labels.document_type_code is distinct from '60685-5'
+    group by
+        labels.set_id,
+        labels.spl_id,
+        labels.spl_version,
+        labels.effective_date,
+        labels.labeler_name,
+        labels.title,
+        labels.document_type_code,
+        labels.document_type_name
+),
+
+openfda_fields as (
+    select
+        'openfda' as source,
+        set_id,
+        spl_id,
+        cast(version_number as bigint) as version_number,
+        effective_date,
+        manufacturer_names[1] as labeler_name,
+        cast(null as text) as title,
+        cast(null as text) as document_type_code,
+        cast(null as text) as document_type_name,
+        boxed_warning,
+        indications_and_usage as indications,
+        dosage_and_administration,
+        contraindications,
+        coalesce(warnings_and_cautions, warnings) as warnings,
+        adverse_reactions,
+        drug_interactions,
+        mechanism_of_action,
+        coalesce(pregnancy, teratogenic_effects) as pregnancy,
+        coalesce(lactation, nursing_mothers) as lactation,
+        cast(null as text) as reproductive_potential,
+        pediatric_use,
+        geriatric_use
+    from openfda_labels
+),
+
+unioned as (
+    select * from dailymed_fields
+    union all
+    select * from openfda_fields
+)
+
+select * from unioned

@@ -1,0 +1,95 @@
+-- The active-moiety dictionary the drug key is resolved with: every UNII and normalised
+-- name the landed labels tie to exactly one active moiety UNII. DailyMed products name
+-- each active ingredient (atorvastatin calcium trihydrate, 48A5M73Z4Q) with its active
+-- moiety (atorvastatin, A0JWA85V8F); FDA's pharmacologic-class indexing SPLs name the
+-- moieties they index. A UNII or name tied to two moieties is left out (ambiguous).
+
+with
+
+products as (
+    {{ landed_or_empty(ref('stg_dailymed__products'), {
+        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
+        'active_ingredients': 'jsonb',
+    }) | indent(4) }}
+),
+
+indexed_substances as (
+    {{ landed_or_empty(ref('stg_dailymed__pharmacologic_classes'), {
+        'substance_unii': 'text', 'substance_name': 'text',
+    }) | indent(4) }}
+),
+
+ingredients as (
+    select
+        ingredient.item ->> 'unii' as ingredient_unii,
+        ingredient.item ->> 'name' as ingredient_name,
+        moiety.item ->> 'unii' as moiety_unii,
+        moiety.item ->> 'name' as moiety_name,
+        jsonb_array_length(
+            {{ json_array("ingredient.item -> 'active_moieties'") }}
+        ) as moiety_count
+    from products
+    cross join lateral jsonb_array_elements(
+        {{ json_array('products.active_ingredients') }}
+    ) as ingredient (item)
+    cross join lateral jsonb_array_elements(
+        {{ json_array("ingredient.item -> 'active_moieties'") }}
+    ) as moiety (item)
+    where moiety.item ->> 'unii' is not null
+),
+
+lookups as (
+    select 'unii' as lookup_kind, moiety_unii as lookup_value, moiety_unii, moiety_name
+    from ingredients
+    union all
+    select 'unii', ingredient_unii, moiety_unii, moiety_name
+    from ingredients
+    where ingredient_unii is not null and moiety_count = 1
+    union all
+    select 'name', {{ normalised_drug_name('moiety_name') }}, moiety_unii, moiety_name
+    from ingredients
+    union all
+    select 'name', {{ normalised_drug_name('ingredient_name') }}, moiety_unii, moiety_name
+    from ingredients
+    where moiety_count = 1
+    union all
+    select 'unii', substance_unii, substance_unii, substance_name
+    from indexed_substances
+    union all
+    select 'name', {{ normalised_drug_name('substance_name') }}, substance_unii, substance_name
+    from indexed_substances
+),
+
+unambiguous as (
+    select
+        lookup_kind,
+        lookup_value,
+        min(moiety_unii) as moiety_unii
+    from lookups
+    where lookup_value is not null and moiety_unii is not null
+    group by lookup_kind, lookup_value
+    having count(distinct moiety_unii) = 1
+),
+
+-- One display name per moiety: the most frequent spelling, lower case.
+moiety_names as (
+    select distinct on (moiety_unii)
+        moiety_unii,
+        lower(moiety_name) as moiety_name
+    from lookups
+    where moiety_name is not null and moiety_unii is not null
+    group by moiety_unii, lower(moiety_name)
+    order by moiety_unii, count(*) desc, lower(moiety_name)
+),
+
+named as (
+    select
+        unambiguous.lookup_kind,
+        unambiguous.lookup_value,
+        unambiguous.moiety_unii,
+        moiety_names.moiety_name
+    from unambiguous
+    left join moiety_names on unambiguous.moiety_unii = moiety_names.moiety_unii
+)
+
+select * from named
