@@ -143,24 +143,26 @@ def main() -> None:
     source = args.source
     mart, unit = MARTS[source]
 
-    scratch = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-    if args.landed_in:
-        connection = replace(warehouse_connection(), database=args.database)
-        use_database(connection, scratch)
-        land_s = args.landed_in
-        full_s = build(source, connection, "--full-refresh")
-    else:
-        if not args.release and source not in RELEASES:
-            parser.error(f"{source}: give --release (see bench.generate)")
-        release = args.release or RELEASES[source](args.studies)
-        connection = fresh_database(args.database)
-        use_database(connection, scratch)
-        land_s = land(source, connection, release, scratch)
-        full_s = build(source, connection)
-    delta = DELTAS[source](args.studies, args.delta_seed)
-    delta_land_s = land(source, connection, delta, scratch)
-    incremental_s = build(source, connection)
-    current = count(connection, mart)
+    # The pipeline folder holds dlt's load packages: gigabytes at a million records.
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        if args.landed_in:
+            connection = replace(warehouse_connection(), database=args.database)
+            use_database(connection, scratch)
+            land_s = args.landed_in
+            full_s = build(source, connection, "--full-refresh")
+        else:
+            if not args.release and source not in RELEASES:
+                parser.error(f"{source}: give --release (see bench.generate)")
+            release = args.release or RELEASES[source](args.studies)
+            connection = fresh_database(args.database)
+            use_database(connection, scratch)
+            land_s = land(source, connection, release, scratch)
+            full_s = build(source, connection)
+        delta = DELTAS[source](args.studies, args.delta_seed)
+        delta_land_s = land(source, connection, delta, scratch)
+        incremental_s = build(source, connection)
+        current = count(connection, mart)
 
     cores = os.cpu_count() or 1
     to_marts = args.studies / (land_s + full_s)
