@@ -19,7 +19,14 @@ class DbtFailed(RuntimeError):
 
 
 def selector_for(sources: Sequence[str]) -> list[str]:
-    """dbt's `--select` for everything the given sources feed."""
+    """dbt's `--select` for everything the given sources feed, and what that reads from
+    other sources (a drug mart fed by the Orange Book reads DailyMed's models too)."""
+    return [f"@source:{name}" for name in sources]
+
+
+def excluded_for(sources: Sequence[str]) -> list[str]:
+    """dbt's `--exclude` for everything fed by sources that have never landed: their raw
+    tables do not exist yet, so neither can anything built on them."""
     return [f"source:{name}+" for name in sources]
 
 

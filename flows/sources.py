@@ -104,6 +104,9 @@ class SourceSpec:
     # (`refresh/daily` or `refresh/monthly`, see flows/deployments.py).
     cadence: str = "daily"
     token: TokenGate | None = None  # a key of the user's own it sends, if any
+    # Its staging builds (empty) before it has landed anything, so the models reading it
+    # build too: an enrichment source such as RxNav may never land on an offline site.
+    builds_unlanded: bool = False
 
     def skip_reason(self) -> str | None:
         """Why this source cannot run now (a required token missing), or None."""
@@ -345,6 +348,7 @@ SOURCES: dict[str, SourceSpec] = {
             cursor_column="fetched_at",
             marts=(),  # RxNorm ids and RxClass classes of the drug marts (under dailymed)
             raw_indexes=rxnav_raw_indexes,
+            builds_unlanded=True,
         ),
     ]
 }
