@@ -19,15 +19,35 @@ class DbtFailed(RuntimeError):
 
 
 def selector_for(sources: Sequence[str]) -> list[str]:
-    """dbt's `--select` for everything the given sources feed, and what that reads from
-    other sources (a drug mart fed by the Orange Book reads DailyMed's models too)."""
-    return [f"@source:{name}" for name in sources]
+    """dbt's `--select` for everything the given sources feed."""
+    return [f"source:{name}+" for name in sources]
 
 
 def excluded_for(sources: Sequence[str]) -> list[str]:
-    """dbt's `--exclude` for everything fed by sources that have never landed: their raw
-    tables do not exist yet, so neither can anything built on them."""
+    """dbt's `--exclude` for everything fed by sources that have never landed: a mart fed
+    by the Orange Book and DailyMed cannot be built before DailyMed has landed."""
     return [f"source:{name}+" for name in sources]
+
+
+def build_sources(
+    connection: ConnectionInfo, sources: Sequence[str], *, full: bool = False
+) -> dbtRunnerResult:
+    """`dbt build` of every model and test the given sources feed, leaving out what also
+    needs a source that has never landed (unless its marts can do without it)."""
+    from flows.sources import SOURCES
+    from flows.status import has_landed
+
+    args = ["build", "--select", *selector_for(sources)]
+    never_landed = [
+        spec.name
+        for spec in SOURCES.values()
+        if not spec.optional_for_marts and not has_landed(connection, spec)
+    ]
+    if never_landed:
+        args += ["--exclude", *excluded_for(never_landed)]
+    if full:
+        args.append("--full-refresh")
+    return run_dbt(args, connection)
 
 
 def run_dbt(args: Sequence[str], connection: ConnectionInfo) -> dbtRunnerResult:

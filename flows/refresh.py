@@ -17,7 +17,7 @@ from prefect.states import State
 
 from extract.landing import LandingResult, land, pipeline_for
 from flows.access import connection_for
-from flows.dbt_runner import excluded_for, run_dbt, selector_for
+from flows.dbt_runner import build_sources
 from flows.ops import RunRecord, data_quality, record_run, refresh_lock
 from flows.sources import SOURCES, spec_of
 from flows.status import has_landed
@@ -93,20 +93,9 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
 
 @task
 def build_marts(sources: Sequence[str], full: bool = False) -> None:
-    """`dbt build` of every model and test downstream of the given sources (and what those
-    read from other sources), leaving out what needs a source that has never landed."""
-    connection = connection_for("transformer")
-    args = ["build", "--select", *selector_for(sources)]
-    never_landed = [
-        spec.name
-        for spec in SOURCES.values()
-        if not spec.builds_unlanded and not has_landed(connection, spec)
-    ]
-    if never_landed:
-        args += ["--exclude", *excluded_for(never_landed)]
-    if full:
-        args.append("--full-refresh")
-    run_dbt(args, connection)
+    """`dbt build` of every model and test downstream of the given sources, leaving out
+    what also needs a source that has never landed (unless it can do without it)."""
+    build_sources(connection_for("transformer"), sources, full=full)
 
 
 @flow(name="refresh")
