@@ -7,6 +7,10 @@ same input (a rejected request, a malformed page or file) and is not worth retry
 
 from __future__ import annotations
 
+import re
+
+from lxml import etree
+
 
 class ExtractError(RuntimeError):
     """An extract failed; `source` and `where` say which publisher and which record."""
@@ -32,3 +36,15 @@ class RequestRejected(ExtractError):
 
 class MalformedInput(ExtractError):
     """A page or file that cannot be parsed: bad JSON/XML/UTF-8, a truncated archive."""
+
+
+def invalid_xml(source: str, where: str, bad: etree.XMLSyntaxError) -> MalformedInput:
+    """lxml's syntax error as a `MalformedInput` naming the line and column it broke at
+    ("not valid XML at line 4, column 234790: Premature end of data in tag ...")."""
+    line, column = bad.position
+    if line == 0:
+        return MalformedInput(source, where, "not valid XML: an empty document")
+    problem = re.sub(r",? line \d+, column \d+$", "", bad.msg)
+    return MalformedInput(
+        source, where, f"not valid XML at line {line}, column {column}: {problem}"
+    )

@@ -23,6 +23,33 @@ def selector_for(sources: Sequence[str]) -> list[str]:
     return [f"source:{name}+" for name in sources]
 
 
+def excluded_for(sources: Sequence[str]) -> list[str]:
+    """dbt's `--exclude` for everything fed by sources that have never landed: a mart fed
+    by the Orange Book and DailyMed cannot be built before DailyMed has landed."""
+    return [f"source:{name}+" for name in sources]
+
+
+def build_sources(
+    connection: ConnectionInfo, sources: Sequence[str], *, full: bool = False
+) -> dbtRunnerResult:
+    """`dbt build` of every model and test the given sources feed, leaving out what also
+    needs a source that has never landed (unless its marts can do without it)."""
+    from flows.sources import SOURCES
+    from flows.status import has_landed
+
+    args = ["build", "--select", *selector_for(sources)]
+    never_landed = [
+        spec.name
+        for spec in SOURCES.values()
+        if not spec.optional_for_marts and not has_landed(connection, spec)
+    ]
+    if never_landed:
+        args += ["--exclude", *excluded_for(never_landed)]
+    if full:
+        args.append("--full-refresh")
+    return run_dbt(args, connection)
+
+
 def run_dbt(args: Sequence[str], connection: ConnectionInfo) -> dbtRunnerResult:
     """Invoke dbt (e.g. `["build", "--select", ...]`) on `connection`; raise if it fails."""
     command = [

@@ -17,7 +17,7 @@ from prefect.states import State
 
 from extract.landing import LandingResult, land, pipeline_for
 from flows.access import connection_for
-from flows.dbt_runner import run_dbt, selector_for
+from flows.dbt_runner import build_sources
 from flows.ops import RunRecord, data_quality, record_run, refresh_lock
 from flows.sources import SOURCES, spec_of
 from flows.status import has_landed
@@ -93,12 +93,9 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
 
 @task
 def build_marts(sources: Sequence[str], full: bool = False) -> None:
-    """`dbt build` of every model and test downstream of the given sources."""
-    connection = connection_for("transformer")
-    args = ["build", "--select", *selector_for(sources)]
-    if full:
-        args.append("--full-refresh")
-    run_dbt(args, connection)
+    """`dbt build` of every model and test downstream of the given sources, leaving out
+    what also needs a source that has never landed (unless it can do without it)."""
+    build_sources(connection_for("transformer"), sources, full=full)
 
 
 @flow(name="refresh")

@@ -27,7 +27,7 @@ from lxml.etree import _Element as Element
 
 from extract.bulk import iter_members
 from extract.dailymed.settings import SOURCE
-from extract.errors import MalformedInput
+from extract.errors import MalformedInput, invalid_xml
 from extract.landing import landing_schema
 
 log = logging.getLogger(__name__)
@@ -174,13 +174,7 @@ def parse_spl(content: bytes, *, where: str) -> dict[str, Any]:
     try:
         root = etree.fromstring(content, parser=SPL_PARSER)
     except etree.XMLSyntaxError as bad:
-        line, column = bad.position
-        if line == 0:
-            raise MalformedInput(SOURCE, where, "not valid XML: an empty document") from None
-        problem = re.sub(r",? line \d+, column \d+$", "", bad.msg)
-        raise MalformedInput(
-            SOURCE, where, f"not valid XML at line {line}, column {column}: {problem}"
-        ) from None
+        raise invalid_xml(SOURCE, where, bad) from None
     if root.tag != f"{{{V3}}}document":
         raise MalformedInput(SOURCE, where, f"not an SPL document: its root is <{root.tag}>")
     set_id = _attribute(_find(root, "v:setId"), "root")

@@ -35,13 +35,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from extract.bulk import BulkMember
+from extract.delimited import UNREADABLE, RaggedRow, json_objects, snake_case
 from extract.errors import MalformedInput
 from extract.faers.settings import DELIMITER, READ_BLOCK_BYTES, SOURCE
 from extract.landing import LANDING_COLUMNS, landing_schema
-
-# The Orange Book's generic Arrow helpers (text columns -> JSON objects, snake_case
-# names) are reused as they are; they belong in extract/ once a third source needs them.
-from extract.orangebook.helpers import UNREADABLE, json_objects, snake_case
 
 FAERS = "faers"
 LEGACY = "aers"
@@ -157,23 +154,6 @@ LEDGER_COLUMNS: dict[str, dict[str, Any]] = {
     "rows_recoded": {"data_type": "bigint", "nullable": False},
     "landed_at": {"data_type": "timestamp", "timezone": False, "nullable": False},
 }
-
-
-@dataclass(frozen=True)
-class RaggedRow:
-    """A line the reader skipped because it has the wrong number of fields."""
-
-    line: int | None  # its line in the file (the header is line 1)
-    expected: int
-    found: int
-    text: str
-
-    def problem(self) -> str:
-        where = f"line {self.line}" if self.line is not None else "a line"
-        return (
-            f"{where}: expected {self.expected} fields, found {self.found} "
-            f"(skipped): {self.text[:300]!r}"
-        )
 
 
 @dataclass

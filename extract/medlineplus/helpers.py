@@ -23,7 +23,7 @@ import pyarrow as pa
 from lxml import etree, html
 from lxml.etree import _Element as Element
 
-from extract.errors import MalformedInput
+from extract.errors import MalformedInput, invalid_xml
 from extract.landing import landing_schema
 from extract.medlineplus.settings import FILE_NAME, SOURCE
 
@@ -119,13 +119,7 @@ def iter_topics(stream: BinaryIO, *, where: str) -> Iterator[tuple[TopicsFile, E
                 while element.getprevious() is not None:
                     del parent[0]
     except etree.XMLSyntaxError as bad:
-        line, column = bad.position
-        if line == 0:
-            raise MalformedInput(SOURCE, where, "not valid XML: an empty document") from None
-        problem = re.sub(r",? line \d+, column \d+$", "", bad.msg)
-        raise MalformedInput(
-            SOURCE, where, f"not valid XML at line {line}, column {column}: {problem}"
-        ) from None
+        raise invalid_xml(SOURCE, where, bad) from None
     except (EOFError, OSError, zlib.error) as broken:
         raise MalformedInput(SOURCE, where, f"the file cannot be read: {broken}") from None
 

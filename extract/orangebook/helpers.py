@@ -10,21 +10,18 @@ built column by column with Arrow compute functions, never row by row in Python.
 
 from __future__ import annotations
 
-import gzip
 import re
-import zipfile
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from extract.bulk import BulkMember
+from extract.delimited import UNREADABLE, RaggedRow, json_objects, snake_case
 from extract.errors import MalformedInput
 from extract.landing import LANDING_COLUMNS, landing_schema
 from extract.orangebook.settings import (
@@ -34,10 +31,7 @@ from extract.orangebook.settings import (
     SOURCE,
 )
 
-# What a broken archive or compressed stream raises while a member is read.
-UNREADABLE = (zipfile.BadZipFile, EOFError, zlib.error, gzip.BadGzipFile, OSError)
 ARROW_ROW = re.compile(r"Row #(\d+)")
-CONTROL_CHARACTERS = "[\\x00-\\x1f]"
 
 
 @dataclass(frozen=True)
@@ -93,32 +87,10 @@ def release_file_of(member: BulkMember) -> ReleaseFile | None:
     return next((file for file in RELEASE_FILES if file.file_name == base), None)
 
 
-@dataclass(frozen=True)
-class RaggedRow:
-    """A row the reader skipped because it has the wrong number of fields."""
-
-    line: int | None  # its line in the file (the header is line 1)
-    expected: int
-    found: int
-    text: str
-
-    def problem(self) -> str:
-        where = f"line {self.line}" if self.line is not None else "a line"
-        return (
-            f"{where}: expected {self.expected} fields, found {self.found} "
-            f"(skipped): {self.text[:300]!r}"
-        )
-
-
 @dataclass
 class ParsedFile:
     rows: pa.Table  # every field as text, columns named in snake_case
     ragged: list[RaggedRow] = field(default_factory=list)
-
-
-def snake_case(name: str) -> str:
-    """A publisher's column name in snake_case: `DF;Route` -> `df_route`."""
-    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
 
 
 def read_release_file(member: BulkMember, release_file: ReleaseFile) -> ParsedFile:
@@ -222,26 +194,6 @@ def parse_dates(values: pa.ChunkedArray) -> pa.ChunkedArray:
     """ "Oct 18, 2019" as a date; anything else ("Approved Prior to Jan 1, 1982") null."""
     parsed = pc.strptime(values, format=DATE_FORMAT, unit="s", error_is_null=True)
     return parsed.cast(pa.date32())
-
-
-def json_objects(rows: pa.Table) -> pa.ChunkedArray:
-    """Each row of a table of text columns as a JSON object (column name -> value)."""
-    parts: list[Any] = []
-    for position, name in enumerate(rows.column_names):
-        parts.append(("{" if position == 0 else ",") + orjson.dumps(name).decode() + ":")
-        parts.append(json_strings(rows[name]))
-    parts.append("}")
-    return pc.binary_join_element_wise(*parts, "")
-
-
-def json_strings(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Text values as JSON string literals (null as `null`)."""
-    escaped = pc.replace_substring(values, "\\", "\\\\")
-    escaped = pc.replace_substring(escaped, '"', '\\"')
-    if pc.any(pc.match_substring_regex(escaped, CONTROL_CHARACTERS)).as_py():
-        for code in range(0x20):
-            escaped = pc.replace_substring(escaped, chr(code), f"\\u{code:04x}")
-    return pc.fill_null(pc.binary_join_element_wise('"', escaped, '"', ""), "null")
 
 
 def release_time(members: Iterable[BulkMember]) -> datetime | None:

@@ -23,7 +23,7 @@ import pyarrow as pa
 from lxml import etree
 from lxml.etree import _Element as Element
 
-from extract.errors import MalformedInput, RequestRejected
+from extract.errors import MalformedInput, RequestRejected, invalid_xml
 from extract.landing import landing_schema
 from extract.pubmed.settings import SOURCE
 
@@ -93,13 +93,7 @@ def iter_items(stream: BinaryIO, *, where: str) -> Iterator[Element]:
             while element.getprevious() is not None:  # and every finished item before it
                 del parent[0]
     except etree.XMLSyntaxError as bad:
-        line, column = bad.position
-        if line == 0:
-            raise MalformedInput(SOURCE, where, "not valid XML: an empty document") from None
-        problem = re.sub(r",? line \d+, column \d+$", "", bad.msg)
-        raise MalformedInput(
-            SOURCE, where, f"not valid XML at line {line}, column {column}: {problem}"
-        ) from None
+        raise invalid_xml(SOURCE, where, bad) from None
     except (EOFError, OSError, zlib.error) as broken:  # gzip.BadGzipFile is an OSError
         kind = "gzip stream" if isinstance(broken, EOFError | gzip.BadGzipFile) else "file"
         raise MalformedInput(

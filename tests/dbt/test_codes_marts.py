@@ -8,7 +8,7 @@ import zipfile
 
 from lxml import etree
 
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from flows.search import search
 from tests.conftest import query
 from tests.extract.test_hcpcs import CODES_2019, land_hcpcs
@@ -27,7 +27,7 @@ from tests.extract.test_icd10cm import (
 
 
 def build_icd10cm(connection) -> None:
-    run_dbt(["build", "--select", "source:icd10cm+"], connection)
+    build_sources(connection, ["icd10cm"])
 
 
 def order_file() -> dict[str, tuple[str, str, str]]:
@@ -240,7 +240,7 @@ def test_a_later_release_shows_its_removed_and_retitled_codes(database):
 def test_hcpcs_codes_hold_each_code_once_and_search_finds_them(database):
     land_hcpcs(database, bulk_location=str(HCPCS_RELEASE))
 
-    run_dbt(["build", "--select", "source:hcpcs+"], database)
+    build_sources(database, ["hcpcs"])
 
     assert query(
         database,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from tests.conftest import query
 from tests.extract.test_dailymed import (
     DERIVED,
@@ -27,7 +27,7 @@ def test_staging_builds_and_keeps_the_latest_version_of_each_label(database):
     # A later landing of an older Lipitor version (version 10, landed after 11 from
     # another release) does not replace the newest one.
     land_dailymed(database, bulk_location=str(OLDER_LIPITOR))
-    run_dbt(["build", "--select", "source:dailymed+"], database)
+    build_sources(database, ["dailymed"])
 
     assert query(database, "select count(*) from staging.stg_dailymed__labels") == [(7,)]
     assert query(

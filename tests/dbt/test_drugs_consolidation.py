@@ -9,7 +9,7 @@ import hashlib
 import json
 from decimal import Decimal
 
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources, run_dbt
 from flows.search import search
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import DERIVED, query
@@ -54,7 +54,7 @@ def test_drugs_consolidate_the_real_labels_into_one_row_per_ingredient_set(datab
 
     # More products land (known by ingredient names only): no drug is renamed.
     land_openfda(database, bulk_location=str(NAME_VARIANTS))
-    run_dbt(["build", "--select", "source:openfda+"], database)
+    build_sources(database, ["openfda"])
     after = dict(query(database, "select ingredient_key, drug_id from marts.drugs"))
     assert {key: after[key] for key in before} == before
     # The key is the sorted moiety UNIIs, nothing else.

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from xml.etree import ElementTree
 
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from flows.search import search
 from flows.sources import SOURCES
 from tests.conftest import query
@@ -27,7 +27,7 @@ MARTS = ("pubmed_articles", "article_authors", "article_mesh_terms", "article_ch
 
 
 def build(connection, *extra: str) -> None:
-    run_dbt(["build", "--select", "source:pubmed+", *extra], connection)
+    build_sources(connection, ["pubmed"], full="--full-refresh" in extra)
 
 
 def elements(path: str, *files: Path) -> list[ElementTree.Element]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR
 from tests.conftest import query
 from tests.extract.test_openfda import (
@@ -18,7 +18,7 @@ from tests.extract.test_openfda import (
 
 
 def build(connection) -> None:
-    run_dbt(["build", "--select", "source:openfda+"], connection)
+    build_sources(connection, ["openfda"])
 
 
 def test_staging_types_the_records_and_intermediate_keeps_the_current_versions(database):

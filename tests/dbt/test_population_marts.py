@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from flows.dbt_runner import DbtFailed, run_dbt
+from flows.dbt_runner import DbtFailed, build_sources
 from flows.search import search
 from tests.conftest import query
 
@@ -33,7 +33,7 @@ from tests.extract.test_nccih import (
 
 
 def build(connection, *sources: str) -> None:
-    run_dbt(["build", "--select", *(f"source:{name}+" for name in sources)], connection)
+    build_sources(connection, sources)
 
 
 @pytest.fixture

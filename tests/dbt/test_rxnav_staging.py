@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from tests.conftest import query
 from tests.extract.test_rxnav import create_drug_staging, land_rxnav, rxnav_api  # noqa: F401
 
@@ -12,7 +12,7 @@ def test_staging_builds_one_row_per_found_id_concept_and_class(database, rxnav_a
     create_drug_staging(database)
     land_rxnav(database)
 
-    run_dbt(["build", "--select", "source:rxnav+"], database)
+    build_sources(database, ["rxnav"])
 
     assert query(
         database, "select ndc, rxcui, is_found from staging.stg_rxnav__ndc_rxcuis order by 1"

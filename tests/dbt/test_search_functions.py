@@ -10,7 +10,7 @@ import pytest
 from psycopg2 import sql
 
 from extract.landing import land, pipeline_for
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from flows.sources import SOURCES, SourceSpec
 from medmirror.settings import load_settings
 
@@ -52,7 +52,7 @@ def test_the_example_search_finds_its_rows_on_both_paths(database, spec: SourceS
         lambda: spec.make_source(bulk_location=str(spec.samples)),
         indexes=spec.raw_indexes,
     )
-    run_dbt(["build", "--select", f"source:{spec.name}+"], database)
+    build_sources(database, [spec.name])
     words, key = spec.search.query, spec.search.shown[0]
     mart = sql.Identifier("marts", spec.search.mart)
     search = sql.SQL("select {key} from {function}(%s, 20)").format(

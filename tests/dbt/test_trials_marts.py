@@ -8,7 +8,7 @@ from pathlib import Path
 
 from extract.clinicaltrials import clinicaltrials
 from extract.landing import land, pipeline_for
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from flows.search import search
 from medmirror.settings import SAMPLES_DIR, load_settings
 from tests.conftest import StudiesApi, json_response, query, sample
@@ -22,7 +22,7 @@ from tests.extract.test_clinicaltrials import (
 
 
 def build(connection) -> None:
-    run_dbt(["build", "--select", "source:clinicaltrials+"], connection)
+    build_sources(connection, ["clinicaltrials"])
 
 
 def land_a_study_then_its_later_version(connection, tmp_path: Path) -> None:
@@ -147,7 +147,7 @@ def test_incremental_build_rebuilds_only_what_changed_and_equals_a_full_build(
     build(database)
     incremental = mart_contents(database)
     after = dict(query(database, "select nct_id, xmin::text from marts.clinical_trials"))
-    run_dbt(["build", "--select", "source:clinicaltrials+", "--full-refresh"], database)
+    build_sources(database, ["clinicaltrials"], full=True)
 
     assert incremental == mart_contents(database)
     assert "NCT01525901" not in after

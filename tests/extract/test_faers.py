@@ -19,7 +19,7 @@ from werkzeug import Request, Response
 
 from extract.faers import RAW_INDEXES, faers
 from extract.landing import LandingResult, land, pipeline_for
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
 from tests.conftest import DERIVED, query
 
@@ -38,7 +38,7 @@ def land_faers(connection: ConnectionInfo, *, full: bool = False, **source_args)
 
 
 def build(connection: ConnectionInfo) -> None:
-    run_dbt(["build", "--select", "source:faers+"], connection)
+    build_sources(connection, ["faers"])
 
 
 def data_lines(archive: Path) -> dict[str, int]:

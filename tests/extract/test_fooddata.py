@@ -16,7 +16,7 @@ from werkzeug import Request, Response
 
 from extract.fooddata import RAW_INDEXES, fooddata
 from extract.landing import LandingResult, land, pipeline_for
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
 from tests.conftest import DERIVED, query
 
@@ -31,7 +31,7 @@ def land_fooddata(connection: ConnectionInfo, **source_args) -> LandingResult:
 
 
 def build(connection: ConnectionInfo) -> None:
-    run_dbt(["build", "--select", "source:fooddata+"], connection)
+    build_sources(connection, ["fooddata"])
 
 
 class FoodsApi:

@@ -14,7 +14,7 @@ from werkzeug import Response
 
 from extract.landing import LandingResult, land, pipeline_for
 from extract.medlineplus import RAW_INDEXES, medlineplus
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
 from tests.conftest import DERIVED, query
 
@@ -29,7 +29,7 @@ def land_medlineplus(connection: ConnectionInfo, **source_args) -> LandingResult
 
 
 def build(connection: ConnectionInfo) -> None:
-    run_dbt(["build", "--select", "source:medlineplus+"], connection)
+    build_sources(connection, ["medlineplus"])
 
 
 def topics_in(path: Path) -> list[tuple[str, str]]:

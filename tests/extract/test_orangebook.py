@@ -17,7 +17,7 @@ from extract.errors import PublisherUnavailable
 from extract.landing import LandingResult, land, pipeline_for
 from extract.orangebook import RAW_INDEXES, orangebook
 from extract.orangebook.helpers import landing_table, read_release_file, release_file_of
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
 from tests.conftest import DERIVED, query
 
@@ -39,7 +39,7 @@ def land_orangebook(
 
 
 def build(connection: ConnectionInfo) -> None:
-    run_dbt(["build", "--select", "source:orangebook+"], connection)
+    build_sources(connection, ["orangebook"])
 
 
 def data_lines(archive: Path) -> dict[str, int]:

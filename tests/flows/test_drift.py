@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from flows.drift import EMPTY, UNTYPABLE, DriftReport, drift_report, staging_reads
 from flows.sources import SOURCES
 from medmirror.settings import SAMPLES_DIR
@@ -61,7 +61,7 @@ def derived_release(folder: Path, change: Callable[[dict], None]) -> Path:
 
 def build(connection) -> None:
     """Staging and everything it feeds; raises (fails the test) if any model or test fails."""
-    result = run_dbt(["build", "--select", "source:clinicaltrials+"], connection)
+    result = build_sources(connection, ["clinicaltrials"])
     assert result.success
 
 

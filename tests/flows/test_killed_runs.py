@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import StudiesApi, _admin_sql, json_response, query
 from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST, land_clinicaltrials
@@ -65,7 +65,7 @@ else:
 
 import json
 from extract.landing import land, pipeline_for
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from flows.sources import spec_of
 from medmirror.settings import load_settings
 from medmirror.warehouse import resolve_connection
@@ -75,7 +75,7 @@ spec = spec_of(os.environ["SOURCE"])
 source_args = json.loads(os.environ["SOURCE_ARGS"])
 land(pipeline_for(spec.name, connection, settings.dlt_dir),
      lambda: spec.make_source(**source_args), indexes=spec.raw_indexes)
-run_dbt(["build", "--select", f"source:{spec.name}+"], connection)
+build_sources(connection, [spec.name])
 """
 
 
@@ -134,7 +134,7 @@ def marts(connection) -> dict[str, list[tuple]]:
 
 def rerun(connection, **source_args) -> None:
     land_clinicaltrials(connection, **source_args)
-    run_dbt(["build", "--select", "source:clinicaltrials+"], connection)
+    build_sources(connection, ["clinicaltrials"])
 
 
 def marts_of_a_clean_run(

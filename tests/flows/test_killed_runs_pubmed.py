@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from tests.conftest import query
 from tests.extract.test_pubmed import BASELINE, DERIVED_UPDATE, UPDATE, land_pubmed
 from tests.flows.test_killed_runs import (
@@ -45,7 +45,7 @@ def marts(connection) -> dict[str, list[tuple]]:
 
 def rerun(connection, location: Path) -> None:
     land_pubmed(connection, bulk_location=str(location), bulk_articles_per_window=PER_WINDOW)
-    run_dbt(["build", "--select", "source:pubmed+"], connection)
+    build_sources(connection, ["pubmed"])
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from flows.report import report
 from medmirror.settings import SAMPLES_DIR
 from tests.conftest import DERIVED, query
@@ -71,7 +71,7 @@ def test_report_drugs_counts_what_landed(database):
     land_dailymed(database, bulk_location=str(SAMPLES_DIR / "dailymed"))
     land_openfda(database, bulk_location=str(SAMPLES_DIR / "openfda"))
     land_openfda(database, bulk_location=str(NAME_VARIANTS))
-    run_dbt(["build", "--select", "source:dailymed+", "source:openfda+"], database)
+    build_sources(database, ["dailymed", "openfda"])
 
     lines = {line.metric: line for line in report(database, "drugs")}
 
