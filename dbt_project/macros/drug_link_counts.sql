@@ -2,7 +2,7 @@
     adverse event cases (`marts.adverse_event_drugs`) linked to it, from whichever of those
     marts exist (a missing one counts 0). Read by name, not `ref`: the link marts are built
     from the drug intermediates, so the `drugs` mart cannot depend on them; each link mart
-    refreshes the counts on `drugs` after it builds (`update_drug_link_counts`). -#}
+    refreshes its count on `drugs` after it builds (`update_drug_link_counts`). -#}
 {% macro drug_link_counts() -%}
     {%- set parts = [
         ('drug_trials', 'nct_id', 'linked_trial_count'),
@@ -38,22 +38,22 @@
     group by drug_id
 {%- endmacro %}
 
-{#- After a link mart builds: set the link counts of every drug in `marts.drugs` (when
-    it exists) from the link marts as they now are. -#}
-{% macro update_drug_link_counts() -%}
-    {%- set drugs = adapter.get_relation(
-        database=target.dbname, schema='marts', identifier='drugs'
-    ) if execute else none -%}
-    {%- if drugs -%}
-    update {{ drugs }} as drugs
-    set
-        linked_trial_count = coalesce(counts.linked_trial_count, 0),
-        linked_article_count = coalesce(counts.linked_article_count, 0),
-        adverse_event_case_count = coalesce(counts.adverse_event_case_count, 0)
-    from {{ drugs }} as every_drug
-    left join ({{ drug_link_counts() }}) as counts on counts.drug_id = every_drug.drug_id
-    where drugs.drug_id = every_drug.drug_id
-    {%- else -%}
-    select 1
-    {%- endif -%}
+{#- After a link mart builds (a post-hook): set its count column on every drug of
+    `marts.drugs`, when that exists. Checked when it runs (`to_regclass`), not when dbt
+    compiles: the link marts build in parallel. They depend on `drugs` (`depends_on`), so
+    a build that rebuilds `drugs` refreshes the counts after it. -#}
+{% macro update_drug_link_counts(identifier, key, column) -%}
+do $counts$
+begin
+    if to_regclass('marts.drugs') is not null and to_regclass('marts.{{ identifier }}') is not null
+    then
+        update marts.drugs
+        set {{ column }} = coalesce((
+            select count(distinct linked.{{ key }})
+            from marts.{{ identifier }} as linked
+            where linked.drug_id = drugs.drug_id
+        ), 0);
+    end if;
+end
+$counts$
 {%- endmacro %}

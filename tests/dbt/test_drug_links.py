@@ -6,8 +6,8 @@ refused, a combination only to the combination, conflicting names to no drug."""
 
 from __future__ import annotations
 
-from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from flows.dbt_runner import run_dbt
+from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import DERIVED, query
 from tests.dbt.test_drugs_consolidation import COMBINATION, drug_id, land_drug_samples
 from tests.extract.test_clinicaltrials import land_clinicaltrials
@@ -76,7 +76,9 @@ def test_drugs_link_to_trials_articles_and_adverse_events(database):
         drug_id(ATORVASTATIN),
     ) == [("Atorvastatin Calcium", "exact_name", True)]
     # The real trials' interventions name no drug of the samples: none links.
-    assert query(database, "select count(*) from marts.drug_trials where nct_id <> 'NCT00763412'") == [(0,)]
+    assert query(
+        database, "select count(*) from marts.drug_trials where nct_id <> 'NCT00763412'"
+    ) == [(0,)]
 
     # Articles: the derived revision of 41617358 (adalimumab by UNII; phenylephrine's UNII
     # is only part of the combination: refused), the real chemicals (Calcium, Testosterone, ...).

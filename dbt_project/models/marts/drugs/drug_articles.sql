@@ -7,8 +7,11 @@
         {'columns': ['drug_id']},
         {'columns': ['pmid']},
     ],
-    post_hook=["{{ update_drug_link_counts() }}"],
+    post_hook=["{{ update_drug_link_counts('drug_articles', 'pmid', 'linked_article_count') }}"],
 ) }}
+
+-- Built after `drugs`, whose link counts its post-hook sets:
+-- depends_on: {{ ref('drugs') }}
 
 with
 
