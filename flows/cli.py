@@ -241,6 +241,51 @@ def report_drugs() -> None:
     console.print(table)
 
 
+@report_app.command("links")
+def report_links() -> None:
+    """Drug links in numbers: per source (trial interventions, PubMed chemicals, FAERS drug
+    rows) the share linked to a drug, by method, and the ambiguous ones, listed."""
+    from flows.report import ReportNotBuilt, refused_links, report
+
+    connection = connection_for("transformer")
+    try:
+        lines = report(connection, "links")
+    except ReportNotBuilt as missing:
+        raise _fail(str(missing)) from None
+    table = Table(title="Drug links (ops.drug_link_report)")
+    for column in ("metric", "value", "of", "share", "what it counts"):
+        table.add_column(column, overflow="fold")
+    for line in lines:
+        table.add_row(
+            line.metric,
+            f"{line.value:,}" if line.value is not None else "-",
+            "-" if line.out_of is None else f"{line.out_of:,}",
+            "-" if line.share is None else f"{line.share:.1%}",
+            line.description,
+        )
+    console.print(table)
+    total, refused = refused_links(connection)
+    if not total:
+        console.print("No ambiguous or conflicting names: every refusal is a name no drug has.")
+        return
+    listed = Table(
+        title=f"{total:,} records not linked because they could mean several drugs "
+        "(marts.drug_link_ambiguities)"
+        + (f", first {len(refused)}" if total > len(refused) else "")
+    )
+    for column in ("source", "name", "why", "could be", "rows"):
+        listed.add_column(column, overflow="fold")
+    for item in refused:
+        listed.add_row(
+            item.source,
+            item.source_text,
+            item.outcome,
+            ", ".join(item.candidate_drugs),
+            f"{item.records:,}",
+        )
+    console.print(listed)
+
+
 @app.command()
 def search(
     query: str,

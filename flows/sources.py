@@ -183,7 +183,18 @@ SOURCES: dict[str, SourceSpec] = {
             cursor_column="effective_time",
             # The drug marts: DailyMed is their main source; openFDA, the Orange Book and
             # RxNav feed them too (built after any of them lands: dbt selects downstream).
-            marts=("drugs", "drug_formulations", "drug_labels", "drug_classes"),
+            # The drug links read ClinicalTrials.gov, PubMed and FAERS too; they are listed
+            # here, with the drugs they link to (each rebuilds when any of them lands).
+            marts=(
+                "drugs",
+                "drug_formulations",
+                "drug_labels",
+                "drug_classes",
+                "drug_trials",
+                "drug_articles",
+                "drug_link_ambiguities",
+                "drug_profile",
+            ),
             raw_indexes=dailymed_raw_indexes,
             samples=SAMPLES_DIR / "dailymed",
             search=SearchExample(

@@ -3,6 +3,8 @@
 -- the key is built and why it is stable), with every formulation, the classes, the
 -- clinical and special-population text of its best label, and a weighted search vector.
 -- Conflict resolution and the confidence score are described in _drugs__docs.md.
+-- Link counts (trials, articles, adverse event cases) come from the link marts as they
+-- stand; each link mart refreshes them after it builds (see `drug_link_counts`).
 
 {{ config(
     post_hook=[
@@ -273,6 +275,10 @@ rxcui_lists as (
     group by drug_id
 ),
 
+link_counts as (
+    {{ drug_link_counts() | indent(4) }}
+),
+
 assembled as (
     select
         drug_ingredients.drug_id,
@@ -342,6 +348,16 @@ assembled as (
     left join label_picks on drug_ingredients.drug_id = label_picks.drug_id
 ),
 
+with_counts as (
+    select
+        assembled.*,
+        coalesce(link_counts.linked_trial_count, 0) as linked_trial_count,
+        coalesce(link_counts.linked_article_count, 0) as linked_article_count,
+        coalesce(link_counts.adverse_event_case_count, 0) as adverse_event_case_count
+    from assembled
+    left join link_counts on assembled.drug_id = link_counts.drug_id
+),
+
 -- confidence_score (0 to 1, two decimals), documented in _drugs__docs.md.
 scored as (
     select
@@ -355,7 +371,7 @@ scored as (
             + 0.15 * clinical_completeness,
             2
         ) as confidence_score
-    from assembled
+    from with_counts as assembled
 ),
 
 searchable as (
@@ -393,6 +409,9 @@ searchable as (
         data_sources,
         has_clinical_data,
         confidence_score,
+        linked_trial_count,
+        linked_article_count,
+        adverse_event_case_count,
         {{ search_vector({
             'A': ['generic_name', "array_to_string(brand_names, ' ')"],
             'B': [

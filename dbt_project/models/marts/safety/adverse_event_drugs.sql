@@ -1,25 +1,58 @@
 -- One row per drug of a current adverse event case, with its role and its ingredient
 -- name normalised (`normalised_drug_name` of FAERS prod_ai, or of the drug name when
--- FAERS gives no active ingredient, as in legacy AERS and most openFDA reports).
+-- FAERS gives no active ingredient, as in legacy AERS and most openFDA reports), and the
+-- drug of the drugs mart it links to (`int_faers_drug_matches`: by prod_ai alone when
+-- there is one, else by drug name or brand; a combination only to the combination).
+-- Every input is read through `landed_or_empty`: the drug marts and FAERS build
+-- whichever lands first, and each rebuilds this mart.
 
-{{ config(indexes=[{'columns': ['caseid']}, {'columns': ['ingredient_name']}]) }}
+{{ config(
+    indexes=[
+        {'columns': ['caseid']},
+        {'columns': ['ingredient_name']},
+        {'columns': ['drug_id']},
+    ],
+    post_hook=["{{ update_drug_link_counts('adverse_event_drugs', 'caseid', 'adverse_event_case_count') }}"],
+) }}
+
+-- Built after `drugs`, whose link counts its post-hook sets:
+-- depends_on: {{ ref('drugs') }}
 
 with
 
 current_cases as (
-    select * from {{ ref('int_faers_cases_deduplicated') }}
+    {{ landed_or_empty(ref('int_faers_cases_deduplicated'), {
+        'caseid': 'text', 'primaryid': 'text', 'load_id': 'text', 'is_deleted': 'boolean',
+    }) | indent(4) }}
 ),
 
 drugs as (
-    select * from {{ ref('stg_faers__drugs') }}
+    {{ landed_or_empty(ref('stg_faers__drugs'), {
+        'primaryid': 'text', 'load_id': 'text', 'drug_seq': 'text', 'role_code': 'text',
+        'drug_name': 'text', 'active_ingredient': 'text', 'route': 'text',
+        'dose_verbatim': 'text', 'dose_amount': 'numeric', 'dose_unit': 'text',
+        'dose_form': 'text', 'dose_frequency': 'text', 'dechallenge_code': 'text',
+        'rechallenge_code': 'text', 'nda_number': 'text',
+    }) | indent(4) }}
 ),
 
 reports as (
-    select * from {{ ref('adverse_event_reports') }}
+    {{ landed_or_empty(ref('adverse_event_reports'), {
+        'caseid': 'text', 'record_source': 'text',
+    }) | indent(4) }}
 ),
 
 api_drugs as (
-    select * from {{ ref('int_faers_api_drugs_unnested') }}
+    {{ landed_or_empty(ref('int_faers_api_drugs_unnested'), {
+        'caseid': 'text', 'safetyreportid': 'text', 'drug_seq': 'bigint',
+        'characterization_code': 'text', 'drug_name': 'text', 'active_ingredient': 'text',
+        'route_code': 'text', 'dose_verbatim': 'text', 'dose_amount': 'numeric',
+        'dose_unit_code': 'text', 'dose_form': 'text',
+    }) | indent(4) }}
+),
+
+matches as (
+    select * from {{ ref('int_faers_drug_matches') }}
 ),
 
 quarterly as (
@@ -83,11 +116,11 @@ all_drugs as (
 
 final as (
     select
-        caseid || '-' || drug_seq as adverse_event_drug_id,
-        caseid,
-        primaryid,
-        drug_seq,
-        role_code,
+        all_drugs.caseid || '-' || all_drugs.drug_seq as adverse_event_drug_id,
+        all_drugs.caseid,
+        all_drugs.primaryid,
+        all_drugs.drug_seq,
+        all_drugs.role_code,
         case role_code
             when 'PS' then 'primary suspect'
             when 'SS' then 'secondary suspect'
@@ -96,9 +129,10 @@ final as (
             when 'S' then 'suspect'
         end as role,
         coalesce(role_code in ('PS', 'SS', 'S'), false) as is_suspect,
-        drug_name,
-        active_ingredient,
-        {{ normalised_drug_name('coalesce(active_ingredient, drug_name)') }} as ingredient_name,
+        all_drugs.drug_name,
+        all_drugs.active_ingredient,
+        {{ normalised_drug_name('coalesce(all_drugs.active_ingredient, all_drugs.drug_name)') }}
+            as ingredient_name,
         route,
         dose_verbatim,
         dose_amount,
@@ -108,8 +142,13 @@ final as (
         dechallenge_code,
         rechallenge_code,
         nda_number,
-        record_source
+        record_source,
+        matches.drug_id,
+        matches.link_method as drug_link_method
     from all_drugs
+    left join matches
+        on coalesce(matches.active_ingredient, '') = coalesce(all_drugs.active_ingredient, '')
+        and coalesce(matches.drug_name, '') = coalesce(all_drugs.drug_name, '')
 )
 
 select * from final

@@ -7,8 +7,12 @@
 -- PRR = a/(a+b) / (c/(c+d)), ROR = ad/bc, each with a 95% confidence interval by the log
 -- method (exp(ln x -/+ 1.96 se)); chi-square with Yates' correction; the usual signal:
 -- PRR >= 2, chi-square >= 4 and a >= 3. A ratio with a zero in its denominator is null.
+-- `drug_id`: the drug of the drugs mart every linked suspect row of the ingredient name
+-- links to (null when none links, or when its rows link to different drugs).
 
-{{ config(indexes=[{'columns': ['ingredient_name']}, {'columns': ['preferred_term']}]) }}
+{{ config(indexes=[
+    {'columns': ['ingredient_name']}, {'columns': ['preferred_term']}, {'columns': ['drug_id']},
+]) }}
 
 with
 
@@ -17,7 +21,18 @@ drugs as (
 ),
 
 reactions as (
-    select * from {{ ref('adverse_event_reactions') }}
+    {{ landed_or_empty(ref('adverse_event_reactions'), {
+        'caseid': 'text', 'preferred_term_key': 'text',
+    }) | indent(4) }}
+),
+
+ingredient_drugs as (
+    select
+        ingredient_name,
+        case when count(distinct drug_id) = 1 then min(drug_id) end as drug_id
+    from drugs
+    where is_suspect and ingredient_name is not null and drug_id is not null
+    group by ingredient_name
 ),
 
 case_ingredients as (
@@ -111,8 +126,9 @@ ratios as (
 
 final as (
     select
-        md5(ingredient_name || '|' || preferred_term) as drug_reaction_signal_id,
-        ingredient_name,
+        md5(ratios.ingredient_name || '|' || ratios.preferred_term)
+            as drug_reaction_signal_id,
+        ratios.ingredient_name,
         preferred_term,
         cast(a as integer) as a,
         cast(b as integer) as b,
@@ -126,8 +142,10 @@ final as (
         case when ror > 0 then exp(ln(ror) - 1.96 * ror_log_se) end as ror_lower_95,
         case when ror > 0 then exp(ln(ror) + 1.96 * ror_log_se) end as ror_upper_95,
         chi_square_yates,
-        coalesce(prr >= 2 and chi_square_yates >= 4 and a >= 3, false) as is_signal
+        coalesce(prr >= 2 and chi_square_yates >= 4 and a >= 3, false) as is_signal,
+        ingredient_drugs.drug_id
     from ratios
+    left join ingredient_drugs on ratios.ingredient_name = ingredient_drugs.ingredient_name
 )
 
 select * from final

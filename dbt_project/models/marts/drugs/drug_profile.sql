@@ -1,0 +1,145 @@
+-- One row per drug: what a pharmacovigilance analyst asks first, in one row. The label's
+-- highlights (boxed warning, indications, contraindications), its special populations,
+-- the top adverse-event signals (FAERS, by PRR), the most recent linked trials and
+-- articles, and how many of each are linked. Every input through `landed_or_empty`: a
+-- source not landed yet leaves its part empty.
+
+{{ config(indexes=[{'columns': ['drug_id'], 'unique': True}]) }}
+
+{%- set shown = 5 %}
+
+with
+
+drugs as (
+    {{ landed_or_empty(ref('drugs'), {
+        'drug_id': 'text', 'generic_name': 'text', 'brand_names': 'text[]',
+        'is_combination': 'boolean', 'primary_set_id': 'text', 'last_label_date': 'date',
+        'boxed_warning': 'text', 'indications': 'text', 'contraindications': 'text',
+        'pregnancy_category': 'text', 'pregnancy': 'text', 'lactation': 'text',
+        'reproductive_potential': 'text', 'pediatric_use': 'text',
+        'pediatric_youngest_age_years': 'numeric', 'geriatric_use': 'text',
+    }) | indent(4) }}
+),
+
+trials as (
+    {{ landed_or_empty(ref('drug_trials'), {
+        'drug_id': 'text', 'nct_id': 'text', 'brief_title': 'text', 'overall_status': 'text',
+        'start_date': 'date', 'last_update_post_date': 'date', 'link_method': 'text',
+    }) | indent(4) }}
+),
+
+articles as (
+    {{ landed_or_empty(ref('drug_articles'), {
+        'drug_id': 'text', 'pmid': 'text', 'title': 'text', 'publication_date': 'date',
+        'link_method': 'text',
+    }) | indent(4) }}
+),
+
+signals as (
+    {{ landed_or_empty(ref('drug_reaction_signals'), {
+        'drug_id': 'text', 'preferred_term': 'text', 'a': 'integer', 'prr': 'numeric',
+        'prr_lower_95': 'numeric', 'is_signal': 'boolean',
+    }) | indent(4) }}
+),
+
+event_drugs as (
+    {{ landed_or_empty(ref('adverse_event_drugs'), {
+        'drug_id': 'text', 'caseid': 'text',
+    }) | indent(4) }}
+),
+
+trial_lists as (
+    select
+        drug_id,
+        count(distinct nct_id) as linked_trial_count,
+        (jsonb_agg(
+            jsonb_build_object(
+                'nct_id', nct_id, 'brief_title', brief_title,
+                'overall_status', overall_status, 'start_date', start_date,
+                'link_method', link_method
+            )
+            order by coalesce(start_date, last_update_post_date) desc nulls last, nct_id
+        )) as trials
+    from (select distinct on (drug_id, nct_id) * from trials order by drug_id, nct_id) as one
+    group by drug_id
+),
+
+article_lists as (
+    select
+        drug_id,
+        count(distinct pmid) as linked_article_count,
+        jsonb_agg(
+            jsonb_build_object(
+                'pmid', pmid, 'title', title, 'publication_date', publication_date,
+                'link_method', link_method
+            )
+            order by publication_date desc nulls last, pmid desc
+        ) as articles
+    from (select distinct on (drug_id, pmid) * from articles order by drug_id, pmid) as one
+    group by drug_id
+),
+
+signal_lists as (
+    select
+        drug_id,
+        jsonb_agg(
+            jsonb_build_object(
+                'preferred_term', preferred_term, 'cases', a, 'prr', round(prr, 2),
+                'prr_lower_95', round(prr_lower_95, 2), 'is_signal', is_signal
+            )
+            order by is_signal desc, prr desc nulls last, a desc, preferred_term
+        ) as signals
+    from signals
+    where drug_id is not null
+    group by drug_id
+),
+
+case_counts as (
+    select drug_id, count(distinct caseid) as adverse_event_case_count
+    from event_drugs
+    where drug_id is not null
+    group by drug_id
+),
+
+profiled as (
+    select
+        drugs.drug_id,
+        drugs.generic_name,
+        drugs.brand_names,
+        drugs.is_combination,
+        drugs.primary_set_id,
+        drugs.last_label_date,
+        drugs.boxed_warning,
+        drugs.indications,
+        drugs.contraindications,
+        jsonb_strip_nulls(jsonb_build_object(
+            'pregnancy_category', drugs.pregnancy_category,
+            'pregnancy', drugs.pregnancy,
+            'lactation', drugs.lactation,
+            'reproductive_potential', drugs.reproductive_potential,
+            'pediatric_use', drugs.pediatric_use,
+            'pediatric_youngest_age_years', drugs.pediatric_youngest_age_years,
+            'geriatric_use', drugs.geriatric_use
+        )) as special_populations,
+        coalesce(
+            jsonb_path_query_array(signal_lists.signals, '$[0 to {{ shown - 1 }}]'), '[]'
+        ) as top_signals,
+        coalesce(
+            jsonb_path_query_array(trial_lists.trials, '$[0 to {{ shown - 1 }}]'), '[]'
+        ) as recent_trials,
+        coalesce(
+            jsonb_path_query_array(article_lists.articles, '$[0 to {{ shown - 1 }}]'), '[]'
+        ) as recent_articles,
+        cast(coalesce(trial_lists.linked_trial_count, 0) as integer) as linked_trial_count,
+        cast(coalesce(article_lists.linked_article_count, 0) as integer)
+            as linked_article_count,
+        cast(coalesce(case_counts.adverse_event_case_count, 0) as integer)
+            as adverse_event_case_count
+    from drugs
+    left join trial_lists on drugs.drug_id = trial_lists.drug_id
+    left join article_lists on drugs.drug_id = article_lists.drug_id
+    left join signal_lists on drugs.drug_id = signal_lists.drug_id
+    left join case_counts on drugs.drug_id = case_counts.drug_id
+)
+
+select * from profiled

@@ -1,0 +1,49 @@
+-- One row per ClinicalTrials.gov intervention (type drug or biological) linked to a drug,
+-- with the method that linked it and the trial it belongs to. An intervention links to at
+-- most one drug; ambiguous and conflicting ones are in `drug_link_ambiguities`.
+
+{{ config(
+    indexes=[
+        {'columns': ['trial_intervention_id'], 'unique': True},
+        {'columns': ['drug_id']},
+        {'columns': ['nct_id']},
+    ],
+    post_hook=["{{ update_drug_link_counts('drug_trials', 'nct_id', 'linked_trial_count') }}"],
+) }}
+
+-- Built after `drugs`, whose link counts its post-hook sets:
+-- depends_on: {{ ref('drugs') }}
+
+with
+
+matches as (
+    select * from {{ ref('int_trial_intervention_drug_matches') }}
+),
+
+trials as (
+    {{ landed_or_empty(ref('clinical_trials'), {
+        'nct_id': 'text', 'brief_title': 'text', 'overall_status': 'text', 'phases': 'text[]',
+        'start_date': 'date', 'last_update_post_date': 'date',
+    }) | indent(4) }}
+),
+
+linked as (
+    select
+        matches.trial_intervention_id,
+        matches.drug_id,
+        matches.nct_id,
+        matches.intervention_type,
+        matches.intervention_name,
+        matches.link_method,
+        matches.matched_value,
+        trials.brief_title,
+        trials.overall_status,
+        trials.phases,
+        trials.start_date,
+        trials.last_update_post_date
+    from matches
+    left join trials on matches.nct_id = trials.nct_id
+    where matches.outcome = 'linked'
+)
+
+select * from linked
