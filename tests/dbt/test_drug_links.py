@@ -6,7 +6,7 @@ refused, a combination only to the combination, conflicting names to no drug."""
 
 from __future__ import annotations
 
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import DERIVED, query
 from tests.dbt.test_drugs_consolidation import COMBINATION, drug_id, land_drug_samples
@@ -16,10 +16,7 @@ from tests.extract.test_pubmed import land_pubmed
 
 LINKS = DERIVED / "drugs" / "derived" / "links"
 ADALIMUMAB, ATORVASTATIN, HALOPERIDOL = "FYS6T7F842", "A0JWA85V8F", "J6292F8L3D"
-SELECT = [
-    "source:dailymed+", "source:openfda+", "source:orangebook+",
-    "source:clinicaltrials+", "source:pubmed+", "source:faers+",
-]  # fmt: skip
+LINKED_SOURCES = ["dailymed", "openfda", "orangebook", "clinicaltrials", "pubmed", "faers"]
 
 
 def land_everything(connection: ConnectionInfo) -> None:
@@ -38,7 +35,7 @@ def outcomes(connection: ConnectionInfo, statement: str) -> dict:
 
 def test_drugs_link_to_trials_articles_and_adverse_events(database):
     land_everything(database)
-    run_dbt(["build", "--select", *SELECT], database)
+    build_sources(database, LINKED_SOURCES)
 
     # The dictionary: a combination is named by its set of ingredients, never by one.
     names = query(

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 
-from flows.dbt_runner import run_dbt
-from tests.dbt.test_drug_links import SELECT, land_everything
+from flows.dbt_runner import build_sources
+from tests.dbt.test_drug_links import LINKED_SOURCES, land_everything
 from tests.flows.test_report import medmirror
 
 
 def test_report_links_prints_shares_by_method_and_the_refused_names(database):
     land_everything(database)
-    run_dbt(["build", "--select", *SELECT], database)
+    build_sources(database, LINKED_SOURCES)
 
     printed = medmirror("report", "links")
 
