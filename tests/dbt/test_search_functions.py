@@ -68,29 +68,50 @@ def test_the_example_search_finds_its_rows_on_both_paths(database, spec: SourceS
     assert set(exact) <= matches
     assert len(exact) == min(20, len(matches))
 
-    # Copies of the matching rows (fresh keys: "<key>-copy-<n>", or below zero for a
-    # numeric key) until the planner expects many matches.
+    # Copies of the matching rows until the planner expects many matches, each with fresh
+    # values in every uniquely indexed column ("<value>-copy-<n>", or below zero when
+    # numeric): the search key and any other unique key (drugs' ingredient_key).
     copies = math.ceil((EXACT_UP_TO + 500) / len(matches))
+    unique_columns = {key} | {
+        column
+        for (column,) in run(
+            database,
+            sql.SQL(
+                """
+                select attribute.attname
+                from pg_index as index
+                join pg_attribute as attribute
+                    on attribute.attrelid = index.indrelid
+                    and attribute.attnum = any(index.indkey)
+                where index.indrelid = %s::regclass and index.indisunique
+                """
+            ),
+            f"marts.{spec.search.mart}",
+        )
+    }
+    fresh = sql.SQL(", ").join(
+        sql.SQL(
+            """
+            {name}, case jsonb_typeof(to_jsonb(found.{column}))
+                when 'number' then to_jsonb(-found.{column}::numeric - n * 1e12)
+                else to_jsonb(found.{column} || '-copy-' || n)
+            end
+            """
+        ).format(name=sql.Literal(column), column=sql.Identifier(column))
+        for column in sorted(unique_columns)
+    )
     run(
         database,
         sql.SQL(
             """
             insert into {mart}
             select (jsonb_populate_record(
-                null::{mart},
-                to_jsonb(found) || jsonb_build_object(
-                    %s,
-                    case jsonb_typeof(to_jsonb(found.{key}))
-                        when 'number' then to_jsonb(-found.{key}::numeric - n * 1e12)
-                        else to_jsonb(found.{key} || '-copy-' || n)
-                    end
-                )
+                null::{mart}, to_jsonb(found) || jsonb_build_object({fresh})
             )).*
             from {mart} as found, generate_series(1, %s) as n
             where search_vector @@ websearch_to_tsquery('english', %s)
             """
-        ).format(mart=mart, key=sql.Identifier(key)),
-        key,
+        ).format(mart=mart, fresh=fresh),
         copies,
         words,
     )
