@@ -19,35 +19,52 @@ class DbtFailed(RuntimeError):
 
 
 def selector_for(sources: Sequence[str]) -> list[str]:
-    """dbt's `--select` for everything the given sources feed."""
-    return [f"source:{name}+" for name in sources]
-
-
-def excluded_for(sources: Sequence[str]) -> list[str]:
-    """dbt's `--exclude` for everything fed by sources that have never landed: a mart fed
-    by the Orange Book and DailyMed cannot be built before DailyMed has landed."""
-    return [f"source:{name}+" for name in sources]
+    """dbt's `--select` for everything the given sources feed, with what that reads (a
+    drug mart fed by the Orange Book reads models built from DailyMed too)."""
+    return [f"@source:{name}" for name in sources]
 
 
 def build_sources(
     connection: ConnectionInfo, sources: Sequence[str], *, full: bool = False
 ) -> dbtRunnerResult:
-    """`dbt build` of every model and test the given sources feed, leaving out what also
-    needs a source that has never landed (unless its marts can do without it)."""
+    """`dbt build` of every model and test the given sources feed and what those read,
+    leaving out the models built only from sources that have never landed (their raw
+    tables do not exist; a model reading several sources takes a missing one as empty
+    through `landed_or_empty`)."""
     from flows.sources import SOURCES
     from flows.status import has_landed
 
+    landed = {spec.name for spec in SOURCES.values() if has_landed(connection, spec)}
     args = ["build", "--select", *selector_for(sources)]
-    never_landed = [
-        spec.name
-        for spec in SOURCES.values()
-        if not spec.optional_for_marts and not has_landed(connection, spec)
-    ]
-    if never_landed:
-        args += ["--exclude", *excluded_for(never_landed)]
+    unbuildable = models_without_landed_sources(connection, landed)
+    if unbuildable:
+        args += ["--exclude", *unbuildable]
     if full:
         args.append("--full-refresh")
     return run_dbt(args, connection)
+
+
+def models_without_landed_sources(connection: ConnectionInfo, landed: set[str]) -> list[str]:
+    """The models none of whose sources (direct or through other models) has landed."""
+    manifest = run_dbt(["parse"], connection).result
+    found: dict[str, set[str]] = {}
+
+    def sources_of(unique_id: str) -> set[str]:
+        if unique_id in manifest.sources:
+            return {manifest.sources[unique_id].source_name}
+        if unique_id not in found:
+            node = manifest.nodes.get(unique_id)
+            parents = node.depends_on.nodes if node is not None else []
+            found[unique_id] = set().union(*(sources_of(parent) for parent in parents))
+        return found[unique_id]
+
+    return sorted(
+        node.name
+        for unique_id, node in manifest.nodes.items()
+        if node.resource_type == "model"
+        and sources_of(unique_id)
+        and not sources_of(unique_id) & landed
+    )
 
 
 def run_dbt(args: Sequence[str], connection: ConnectionInfo) -> dbtRunnerResult:

@@ -104,10 +104,6 @@ class SourceSpec:
     # (`refresh/daily` or `refresh/monthly`, see flows/deployments.py).
     cadence: str = "daily"
     token: TokenGate | None = None  # a key of the user's own it sends, if any
-    # The marts it feeds together with other sources also build before it has landed
-    # (they read it through `landed_or_empty`): the drug marts need DailyMed, not the
-    # Orange Book, openFDA or RxNav (which may never land on an offline site).
-    optional_for_marts: bool = False
 
     def skip_reason(self) -> str | None:
         """Why this source cannot run now (a required token missing), or None."""
@@ -148,7 +144,6 @@ SOURCES: dict[str, SourceSpec] = {
         ),
         SourceSpec(
             name="orangebook",
-            optional_for_marts=True,
             make_source=orangebook,  # no arguments: FDA's current monthly release
             cadence="monthly",
             raw_table="products",
@@ -205,7 +200,6 @@ SOURCES: dict[str, SourceSpec] = {
         ),
         SourceSpec(
             name="openfda",
-            optional_for_marts=True,
             make_source=openfda,
             raw_table="labels",
             cursor_column="effective_time",
@@ -362,7 +356,6 @@ SOURCES: dict[str, SourceSpec] = {
             cursor_column="fetched_at",
             marts=(),  # RxNorm ids and RxClass classes of the drug marts (under dailymed)
             raw_indexes=rxnav_raw_indexes,
-            optional_for_marts=True,
         ),
     ]
 }
