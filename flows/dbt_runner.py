@@ -19,9 +19,8 @@ class DbtFailed(RuntimeError):
 
 
 def selector_for(sources: Sequence[str]) -> list[str]:
-    """dbt's `--select` for everything the given sources feed, with what that reads (a
-    drug mart fed by the Orange Book reads models built from DailyMed too)."""
-    return [f"@source:{name}" for name in sources]
+    """dbt's `--select` for everything the given sources feed."""
+    return [f"source:{name}+" for name in sources]
 
 
 def build_sources(
@@ -45,25 +44,40 @@ def build_sources(
 
 
 def models_without_landed_sources(connection: ConnectionInfo, landed: set[str]) -> list[str]:
-    """The models none of whose sources (direct or through other models) has landed."""
+    """The models that cannot be built yet: those none of whose sources (direct or through
+    other models) has landed, and those reading one of them by a plain `ref` (a model
+    reading it through `landed_or_empty` takes it as empty instead)."""
     manifest = run_dbt(["parse"], connection).result
-    found: dict[str, set[str]] = {}
+    sources: dict[str, set[str]] = {}
+    blocked: dict[str, bool] = {}
 
     def sources_of(unique_id: str) -> set[str]:
         if unique_id in manifest.sources:
             return {manifest.sources[unique_id].source_name}
-        if unique_id not in found:
+        if unique_id not in sources:
             node = manifest.nodes.get(unique_id)
             parents = node.depends_on.nodes if node is not None else []
-            found[unique_id] = set().union(*(sources_of(parent) for parent in parents))
-        return found[unique_id]
+            sources[unique_id] = set().union(*(sources_of(parent) for parent in parents))
+        return sources[unique_id]
+
+    def is_blocked(unique_id: str) -> bool:
+        if unique_id not in blocked:
+            node = manifest.nodes[unique_id]
+            found = sources_of(unique_id)
+            blocked[unique_id] = bool(found) and not found & landed
+            for parent in node.depends_on.nodes:
+                parent_node = manifest.nodes.get(parent)
+                if parent_node is None or parent_node.resource_type != "model":
+                    continue
+                tolerated = f"landed_or_empty(ref('{parent_node.name}')" in node.raw_code
+                if not tolerated and is_blocked(parent):
+                    blocked[unique_id] = True
+        return blocked[unique_id]
 
     return sorted(
         node.name
         for unique_id, node in manifest.nodes.items()
-        if node.resource_type == "model"
-        and sources_of(unique_id)
-        and not sources_of(unique_id) & landed
+        if node.resource_type == "model" and is_blocked(unique_id)
     )
 
 
