@@ -46,7 +46,8 @@ def build_sources(
 def models_without_landed_sources(connection: ConnectionInfo, landed: set[str]) -> list[str]:
     """The models that cannot be built yet: those none of whose sources (direct or through
     other models) has landed, and those reading one of them by a plain `ref` (a model
-    reading it through `landed_or_empty` takes it as empty instead)."""
+    reading it through `landed_or_empty` takes it as empty instead, and one naming it in
+    a `-- depends_on:` comment only builds after it)."""
     manifest = run_dbt(["parse"], connection).result
     sources: dict[str, set[str]] = {}
     blocked: dict[str, bool] = {}
@@ -69,7 +70,12 @@ def models_without_landed_sources(connection: ConnectionInfo, landed: set[str]) 
                 parent_node = manifest.nodes.get(parent)
                 if parent_node is None or parent_node.resource_type != "model":
                     continue
-                tolerated = f"landed_or_empty(ref('{parent_node.name}')" in node.raw_code
+                # Read through landed_or_empty, or named only to order the build.
+                code = node.raw_code.replace(" ", "")
+                tolerated = any(
+                    f"{reader}ref('{parent_node.name}')" in code
+                    for reader in ("landed_or_empty(", "--depends_on:{{")
+                )
                 if not tolerated and is_blocked(parent):
                     blocked[unique_id] = True
         return blocked[unique_id]
