@@ -65,7 +65,7 @@ def land_with_medmirror(case: IngestCase, connection: ConnectionInfo, release: P
             land(
                 pipeline,
                 lambda: spec.make_source(bulk_location=str(release)),
-                indexes=spec.raw_indexes,
+                tables=spec.tables,
             )
     return took["seconds"]
 

@@ -34,7 +34,7 @@ source, url, release, scratch = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.
 use_database(ConnectionInfo.from_url(url), scratch)
 spec = SOURCES[source]
 pipeline = pipeline_for(source, ConnectionInfo.from_url(url), scratch / "dlt")
-result = land(pipeline, lambda: spec.build(bulk=release, download_dir=scratch))
+result = land(pipeline, lambda: spec.build(bulk=release, download_dir=scratch), tables=spec.tables)
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"rows": result.total_rows, "peak_mib": peak_kib / 1024}))
 """

@@ -49,7 +49,7 @@ def land(source: str, connection: ConnectionInfo, location: Path, scratch: Path)
         land_windows(
             pipeline,
             lambda: spec.make_source(bulk_location=str(location)),
-            indexes=spec.raw_indexes,
+            tables=spec.tables,
         )
     return took["seconds"]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,11 +25,14 @@ from typing import Any
 import dlt
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
+from dlt.extract.hints import HintsMeta
 from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.helpers import pipeline_drop
 
 from extract.errors import ExtractError
+from extract.raw import REJECTS, RawTable
+from extract.storable import Limits, unstorable_rows
 from medmirror.settings import ConnectionInfo
 
 log = logging.getLogger(__name__)
@@ -45,46 +48,35 @@ class _ExpectedArrowHintWarning(logging.Filter):
 logging.getLogger("dlt").addFilter(_ExpectedArrowHintWarning())
 
 MORE_WINDOWS = "more_windows"
-REJECTS_TABLE = "rejects"
 MAX_WINDOWS = 100_000
 BATCH_ROWS = 2_000
 
-# Column hints shared by every raw table (the key and cursor columns are the source's own).
-LANDING_COLUMNS: dict[str, dict[str, Any]] = {
-    "record": {"data_type": "json", "nullable": True},
-    "source_uri": {"data_type": "text", "nullable": False},
-    "deleted": {"data_type": "bool", "nullable": False},
-}
-REJECT_COLUMNS: dict[str, dict[str, Any]] = {
-    "source_uri": {"data_type": "text", "nullable": False},
-    "problem": {"data_type": "text", "nullable": False},
-    "rejected_at": {"data_type": "timestamp", "nullable": False},
-}
-LANDING_FIELDS = [
-    pa.field("record", pa.string()),
-    pa.field("source_uri", pa.string(), nullable=False),
-    pa.field("deleted", pa.bool_(), nullable=False),
-]
 
-
-def reject(error: ExtractError) -> Any:
+def reject(error: ExtractError, position: str | None = None) -> Any:
     """A bad input (unreadable file, malformed document) for `raw_<source>.rejects`.
 
     Bulk resources yield it instead of failing the window: the rest of the release lands,
-    and the reject is committed with the window it belongs to. Such resources bind their
-    own rows with `to_table` too.
+    and the reject is committed with the window it belongs to. `position` says where in
+    the file or record the problem is, when known.
     """
-    log.warning("%s (skipped, recorded in raw_%s.%s)", error, error.source, REJECTS_TABLE)
-    row = {
-        "source_uri": [error.where],
-        "problem": [error.problem],
-        "rejected_at": [datetime.now(UTC)],
+    log.warning("%s (skipped, recorded in raw_%s.%s)", error, error.source, REJECTS.name)
+    return rejects_table([error.where], [error.problem], [position])
+
+
+def rejects_table(uris: list[str], problems: list[str], positions: list[str | None]) -> Any:
+    """Rows of `raw_<source>.rejects`, bound to that table."""
+    now = datetime.now(UTC)
+    rows = {
+        "source_uri": uris,
+        "problem": problems,
+        "position": positions,
+        "rejected_at": [now] * len(uris),
     }
-    return to_table(pa.Table.from_pydict(row), REJECTS_TABLE, REJECT_COLUMNS)
+    return to_table(pa.Table.from_pydict(rows, schema=REJECTS.schema), REJECTS)
 
 
-def to_table(item: Any, table: str, columns: dict[str, dict[str, Any]]) -> Any:
-    """`item` bound for `table` with its own column hints.
+def to_table(item: Any, table: RawTable) -> Any:
+    """`item` bound for the raw `table` with its own column hints.
 
     A resource that lands more than one table (its records and its rejects) declares no
     columns itself and binds each item this way: dlt merges a resource's column hints
@@ -92,23 +84,20 @@ def to_table(item: Any, table: str, columns: dict[str, dict[str, Any]]) -> Any:
     """
     return dlt.mark.with_hints(
         item,
-        dlt.mark.make_hints(table_name=table, write_disposition="append", columns=columns),
+        dlt.mark.make_hints(
+            table_name=table.name, write_disposition="append", columns=table.columns
+        ),
         create_table_variant=True,
     )
-
-
-def landing_schema(*key_and_cursor: pa.Field) -> pa.Schema:
-    """The Arrow schema of a raw table: its key and cursor columns, then the contract's."""
-    return pa.schema([*key_and_cursor, *LANDING_FIELDS])
 
 
 class RowBatcher:
     """Collects landing rows (dicts) and hands them out as Arrow tables of `size` rows."""
 
-    def __init__(self, schema: pa.Schema, size: int = BATCH_ROWS) -> None:
-        self.schema = schema
+    def __init__(self, table: RawTable, size: int = BATCH_ROWS) -> None:
+        self.schema = table.schema
         self.size = size
-        self._columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+        self._columns: dict[str, list[Any]] = {name: [] for name in self.schema.names}
         self.rows = 0
 
     def add(self, row: dict[str, Any]) -> pa.Table | None:
@@ -136,6 +125,8 @@ class LandingResult:
     windows: int = 0
     load_ids: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # What the run had to say beyond rows: load packages it rolled back, and why.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def total_rows(self) -> int:
@@ -159,59 +150,169 @@ def pipeline_for(source: str, connection: ConnectionInfo, pipelines_dir: Path) -
     )
 
 
+class LoadFailed(ExtractError):
+    """A window's load package failed in the warehouse: it was rolled back and dropped."""
+
+
 def land(
     pipeline: dlt.Pipeline,
     make_source: Callable[[], DltSource],
     *,
+    tables: Sequence[RawTable] = (),
     full: bool = False,
     on_window: Callable[[LandingResult], None] | None = None,
-    indexes: Mapping[str, Sequence[str]] | None = None,
 ) -> LandingResult:
     """Run `make_source()` into `pipeline` window after window until it has no more.
 
-    `full` first resets the cursors of the source's resources (raw keeps its history; the
-    marts keep the latest version of each record), so everything is pulled again.
-    `indexes` (raw table -> columns) are created once the tables exist, after the first
-    load: a bulk load into a table without indexes is faster, and later loads keep them.
+    `tables` are the source's declared raw tables: every batch a resource yields is
+    checked against them before it enters a load package (`extract.storable`: rows
+    PostgreSQL cannot store go to `rejects` with the reason and the rest lands), and their
+    indexes are created once the tables hold rows (a bulk load into a table without
+    indexes is faster, and later loads keep them). `full` first resets the cursors of the
+    source's resources (raw keeps its history; the marts keep the latest version of each
+    record), so everything is pulled again.
+
+    A load package that fails in the warehouse is never left to block later runs: the rows
+    it committed are deleted, the package and the local working state are dropped (the
+    cursors come back from the warehouse), and the run fails with `LoadFailed`; a package
+    left by a killed run is loaded first, or rolled back the same way if it cannot be.
     """
     started = time.monotonic()
     source_name = make_source().name
     result = LandingResult(source=source_name)
+    declared = {table.name: table for table in tables}
+    limits = Limits.configured()
     pipeline.sync_destination()  # state lives in the warehouse: resume where it ended
+    pipeline = _finish_pending(pipeline, result)
     if full:
         _reset_cursors(pipeline, make_source())
     for _ in range(MAX_WINDOWS):
         source = make_source()
+        for resource in source.resources.selected.values():
+            resource.add_yield_map(_storable_only(resource.table_name, declared, limits))
         try:
             info = pipeline.run(source, loader_file_format="csv")
         except PipelineStepFailed as failed:
             cause = extract_error_in(failed)
-            if cause is None:
+            if cause is not None:
+                raise cause from failed
+            if failed.step not in ("normalize", "load"):
                 raise
-            raise cause from failed
+            _roll_back(pipeline, failed.load_id)
+            raise LoadFailed(
+                source_name,
+                f"load package {failed.load_id}",
+                f"the warehouse refused it ({_first_line(failed.exception)}); its rows were "
+                "removed and the package dropped, so the next run starts again from the "
+                "last committed window",
+            ) from failed
         _count(pipeline, info, result)
         if on_window:
             on_window(result)
         if not _has_more_windows(pipeline, source_name, source.resources.selected.keys()):
             break
-    _ensure_indexes(pipeline, indexes or {})
+    _ensure_indexes(pipeline, tables)
     result.seconds = time.monotonic() - started
     return result
 
 
-def _ensure_indexes(pipeline: dlt.Pipeline, indexes: Mapping[str, Sequence[str]]) -> None:
-    if not indexes:
-        return
+def _storable_only(
+    resource_table: Any, declared: Mapping[str, RawTable], limits: Limits
+) -> Callable[..., Iterator[Any]]:
+    """A dlt yield-map step: each Arrow batch without the rows PostgreSQL cannot store,
+    and those rows as rejects naming the record (its key columns) and the problem."""
+
+    def split(item: Any, meta: Any = None) -> Iterator[Any]:
+        if not isinstance(item, pa.Table | pa.RecordBatch) or not item.num_rows:
+            yield item
+            return
+        name = meta.hints.get("table_name") if isinstance(meta, HintsMeta) else resource_table
+        table = declared.get(name) if isinstance(name, str) else None
+        json_columns = table.json_columns if table else ("record",)
+        bad = unstorable_rows(item, json_columns, limits)
+        if not bad:
+            yield item
+            return
+        keys = table.key_columns if table else ()
+        uris = item.column("source_uri").to_pylist() if "source_uri" in item.column_names else []
+        for problem in bad:
+            log.warning("%s (skipped, recorded in rejects)", problem.problem)
+        yield rejects_table(
+            [uris[found.row] if uris else f"raw table {name}" for found in bad],
+            [found.problem for found in bad],
+            [_row_position(item, found.row, keys) for found in bad],
+        )
+        rows = pa.array([n not in {found.row for found in bad} for n in range(item.num_rows)])
+        kept = item.filter(rows)
+        if kept.num_rows:
+            yield kept
+
+    return split
+
+
+def _row_position(item: pa.Table | pa.RecordBatch, row: int, keys: Sequence[str]) -> str:
+    """The record's own key columns, e.g. `nct_id=NCT00000102`."""
+    named = [f"{key}={item.column(key)[row].as_py()}" for key in keys if key in item.column_names]
+    return ", ".join(named) or f"row {row + 1} of its batch"
+
+
+def _finish_pending(pipeline: dlt.Pipeline, result: LandingResult) -> dlt.Pipeline:
+    """Load what a killed run left extracted or normalized; roll back what cannot load."""
+    if not pipeline.has_pending_data:
+        return pipeline
+    try:
+        pipeline.normalize(loader_file_format="csv")
+        pipeline.load()
+    except PipelineStepFailed as failed:
+        _roll_back(pipeline, failed.load_id)
+        note = (
+            f"a load package left by an earlier run ({failed.load_id}) could not be loaded "
+            f"({_first_line(failed.exception)}): rolled back and dropped"
+        )
+        log.warning("%s: %s", pipeline.pipeline_name, note)
+        result.notes.append(note)
+        pipeline = pipeline.drop()
+        pipeline.sync_destination()
+    return pipeline
+
+
+def _roll_back(pipeline: dlt.Pipeline, load_id: str | None) -> None:
+    """Delete the rows a failed package committed (its state row too) and drop the
+    pipeline's pending packages and local state: the warehouse is again as it was after
+    the last complete load, and the next run's cursors come from it."""
+    if load_id:
+        with pipeline.sql_client() as client:
+            for table in pipeline.default_schema.data_table_names() + ["_dlt_pipeline_state"]:
+                qualified = client.make_qualified_table_name(table)
+                if client.execute_sql("select to_regclass(%s)", qualified)[0][0]:
+                    client.execute_sql(
+                        f"delete from {qualified} where _dlt_load_id = %s",  # noqa: S608
+                        load_id,
+                    )
+    pipeline.drop_pending_packages()
+    pipeline.drop()
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[-1] if text else type(error).__name__
+
+
+def _ensure_indexes(pipeline: dlt.Pipeline, tables: Sequence[RawTable]) -> None:
     with pipeline.sql_client() as client:
-        for table, columns in indexes.items():
-            qualified = client.make_qualified_table_name(table)
-            if not client.execute_sql("select to_regclass(%s)", qualified)[0][0]:
-                continue  # nothing landed in it yet
-            name = client.escape_column_name(f"{table}_{'_'.join(columns)}_idx")
-            column_list = ", ".join(client.escape_column_name(column) for column in columns)
-            client.execute_sql(
-                f"create index if not exists {name} on {qualified} ({column_list})"  # noqa: S608
-            )
+        for table in tables:
+            qualified = client.make_qualified_table_name(table.name)
+            if (
+                not table.indexes
+                or not client.execute_sql("select to_regclass(%s)", qualified)[0][0]
+            ):
+                continue
+            for columns in table.indexes:
+                name = client.escape_column_name(f"{table.name}_{'_'.join(columns)}_idx")
+                column_list = ", ".join(client.escape_column_name(column) for column in columns)
+                client.execute_sql(
+                    f"create index if not exists {name} on {qualified} ({column_list})"  # noqa: S608
+                )
 
 
 def extract_error_in(failure: BaseException) -> ExtractError | None:
@@ -241,7 +342,7 @@ def _count(pipeline: dlt.Pipeline, info: LoadInfo, result: LandingResult) -> Non
     result.load_ids.extend(info.loads_ids)
     normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
     for table, rows in (normalize.row_counts if normalize else {}).items():
-        if table == REJECTS_TABLE:
+        if table == REJECTS.name:
             result.rejected += rows
         elif not table.startswith("_dlt"):
             result.rows[table] = result.rows.get(table, 0) + rows

@@ -67,6 +67,7 @@ def db_start() -> None:
     except WarehouseError as failure:
         raise _fail(str(failure)) from None
     prepare_roles()
+    _init()
     console.print(
         f"PostgreSQL runs (pid {running.pid}) on 127.0.0.1:{running.port} and the socket in "
         f"{running.socket_dir}\n{warehouse.connection().url(with_password=False)}\n"
@@ -113,7 +114,35 @@ def db_url(
         raise _fail(str(failure)) from None
 
 
-# -- refresh, demo, status, serve ----------------------------------------------------
+# -- init, refresh, demo, status, serve ----------------------------------------------
+
+
+@app.command()
+def init() -> None:
+    """Create every raw schema and table (empty) that is missing, and the run log's tables.
+
+    Idempotent: on an existing warehouse it adds what a newer medmirror declares (tables,
+    columns) and touches no data. For your own PostgreSQL, run it once with
+    MEDMIRROR_DATABASE_URL set; `medmirror db start` and every refresh run it too.
+    """
+    _init(report=True)
+
+
+def _init(report: bool = False) -> None:
+    from flows.init import init_warehouse
+    from flows.ops import RefreshAlreadyRunning, refresh_lock
+
+    try:
+        with refresh_lock(connection_for("transformer")):
+            result = init_warehouse()
+    except (RefreshAlreadyRunning, WarehouseError) as failure:
+        raise _fail(str(failure)) from None
+    for source, tables in result.created.items():
+        console.print(f"raw_{source}: created {', '.join(tables)}")
+    for note in result.upgrade_notes():
+        console.print(f"[yellow]upgrade:[/] {note}", highlight=False)
+    if report and not result.changed:
+        console.print("every raw table exists: nothing to do")
 
 
 @app.command()

@@ -1,17 +1,44 @@
-"""Running dbt against the warehouse medmirror uses."""
+"""Running dbt against the warehouse medmirror uses.
+
+dbt gets the connection through a profile of its own: `profiles_dir_for` writes the
+connection to `<data>/dbt/profiles.yml` (readable only by its owner, like the role
+passwords beside it) and dbt is pointed at it with `--profiles-dir`. Its target folder
+(the parsed manifest, `partial_parse.msgpack`) is `dbt_project/target` unless
+`MEDMIRROR_DBT_TARGET_DIR` names another: processes that build at the same time (test
+workers) each keep their own, and a repeated build of the same connection re-parses only
+what changed.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
-import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from pathlib import Path
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt.contracts.graph.manifest import Manifest
 
-from medmirror.settings import DBT_PROJECT_DIR, PROJECT_DIR, ConnectionInfo
+from medmirror.settings import DBT_PROJECT_DIR, ConnectionInfo, load_settings
+from medmirror.warehouse import write_private
 
 log = logging.getLogger(__name__)
+
+PROFILE = """\
+medmirror:
+  target: default
+  outputs:
+    default:
+      type: postgres
+      host: {host}
+      port: {port}
+      user: {user}
+      password: {password}
+      dbname: {database}
+      schema: staging
+      threads: 4
+      connect_timeout: 10
+"""
 
 
 class DbtFailed(RuntimeError):
@@ -26,83 +53,114 @@ def selector_for(sources: Sequence[str]) -> list[str]:
 def build_sources(
     connection: ConnectionInfo, sources: Sequence[str], *, full: bool = False
 ) -> dbtRunnerResult:
-    """`dbt build` of every model and test the given sources feed and what those read,
-    leaving out the models built only from sources that have never landed (their raw
-    tables do not exist; a model reading several sources takes a missing one as empty
-    through `landed_or_empty`)."""
-    from flows.sources import SOURCES
-    from flows.status import has_landed
-
-    landed = {spec.name for spec in SOURCES.values() if has_landed(connection, spec)}
-    args = ["build", "--select", *selector_for(sources)]
-    unbuildable = models_without_landed_sources(connection, landed)
-    if unbuildable:
-        args += ["--exclude", *unbuildable]
+    """`dbt build` of every model and test the given sources feed, and of the models
+    those read that were never built (a mart fed by several sources reads the staging and
+    intermediate models of the others: built once, empty if that source never landed)."""
+    selected = selector_for(sources)
+    args = ["build", "--select", *selected, *unbuilt_parents(connection, selected)]
     if full:
         args.append("--full-refresh")
     return run_dbt(args, connection)
 
 
-def models_without_landed_sources(connection: ConnectionInfo, landed: set[str]) -> list[str]:
-    """The models that cannot be built yet: those none of whose sources (direct or through
-    other models) has landed, and those reading one of them by a plain `ref` (a model
-    reading it through `landed_or_empty` takes it as empty instead, and one naming it in
-    a `-- depends_on:` comment only builds after it)."""
-    manifest = run_dbt(["parse"], connection).result
-    sources: dict[str, set[str]] = {}
-    blocked: dict[str, bool] = {}
-
-    def sources_of(unique_id: str) -> set[str]:
-        if unique_id in manifest.sources:
-            return {manifest.sources[unique_id].source_name}
-        if unique_id not in sources:
-            node = manifest.nodes.get(unique_id)
-            parents = node.depends_on.nodes if node is not None else []
-            sources[unique_id] = set().union(*(sources_of(parent) for parent in parents))
-        return sources[unique_id]
-
-    def is_blocked(unique_id: str) -> bool:
-        if unique_id not in blocked:
-            node = manifest.nodes[unique_id]
-            found = sources_of(unique_id)
-            blocked[unique_id] = bool(found) and not found & landed
-            for parent in node.depends_on.nodes:
-                parent_node = manifest.nodes.get(parent)
-                if parent_node is None or parent_node.resource_type != "model":
-                    continue
-                # Read through landed_or_empty, or named only to order the build.
-                code = node.raw_code.replace(" ", "")
-                tolerated = any(
-                    f"{reader}ref('{parent_node.name}')" in code
-                    for reader in ("landed_or_empty(", "--depends_on:{{")
-                )
-                if not tolerated and is_blocked(parent):
-                    blocked[unique_id] = True
-        return blocked[unique_id]
-
+def unbuilt_parents(connection: ConnectionInfo, selected: Sequence[str]) -> list[str]:
+    """The models upstream of `selected` whose relation does not exist in the warehouse."""
+    listed = run_dbt(
+        [
+            "ls",
+            "--select",
+            *(f"+{selector}" for selector in selected),
+            "--resource-type",
+            "model",
+            "--output",
+            "json",
+            "--output-keys",
+            "name schema alias",
+        ],
+        connection,
+    ).result
+    models = [json.loads(line) for line in listed or []]
+    if not models:
+        return []
+    conn = connection.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                """
+                select table_schema, table_name from information_schema.tables
+                where table_schema = any(%s)
+                """,
+                (sorted({model["schema"] for model in models}),),
+            )
+            existing = set(cur.fetchall())
+    finally:
+        conn.close()
     return sorted(
-        node.name
-        for unique_id, node in manifest.nodes.items()
-        if node.resource_type == "model" and is_blocked(unique_id)
+        model["name"]
+        for model in models
+        if (model["schema"], model.get("alias") or model["name"]) not in existing
     )
 
 
 def run_dbt(args: Sequence[str], connection: ConnectionInfo) -> dbtRunnerResult:
-    """Invoke dbt (e.g. `["build", "--select", ...]`) on `connection`; raise if it fails."""
-    command = [
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-    ]
-    with _environment(connection.dbt_env() | {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
-        result = dbtRunner().invoke(command)
+    """Invoke dbt (e.g. `["build", "--select", ...]`) on `connection`; raise if it fails.
+
+    The project is parsed once per process and connection: later invocations reuse the
+    parsed manifest (dbt's own `dbtRunner(manifest=...)`), so they skip parsing."""
+    options = _options(connection)
+    target = load_settings().dbt_target_dir
+    key = (target, connection.host, connection.port, connection.user, connection.database)
+    if key not in _MANIFESTS:
+        _MANIFESTS[key] = _invoke(dbtRunner(), ["parse", *options], ["parse"], connection).result
+    return _invoke(dbtRunner(manifest=_MANIFESTS[key]), [*args, *options], args, connection)
+
+
+# Parsed projects of this process, by target folder and connection.
+_MANIFESTS: dict[tuple, Manifest] = {}
+
+
+def _invoke(
+    runner: dbtRunner, command: list[str], args: Sequence[str], connection: ConnectionInfo
+) -> dbtRunnerResult:
+    result = runner.invoke(command)
     if result.exception is not None:
         raise DbtFailed(f"dbt {' '.join(args)} could not run: {result.exception}")
     if not result.success:
         raise DbtFailed(f"dbt {' '.join(args)} failed: {'; '.join(_failures(result, connection))}")
     return result
+
+
+def _options(connection: ConnectionInfo) -> list[str]:
+    """The options every dbt command of medmirror takes: project, profile, target."""
+    target = load_settings().dbt_target_dir
+    return [
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(profiles_dir_for(connection)),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target / "logs"),
+        "--no-send-anonymous-usage-stats",
+    ]
+
+
+def profiles_dir_for(connection: ConnectionInfo) -> Path:
+    """A folder holding a `profiles.yml` that reaches `connection` (written when changed)."""
+    folder = load_settings().data_dir / "dbt"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    text = PROFILE.format(
+        host=json.dumps(connection.host),
+        port=connection.port,
+        user=json.dumps(connection.user),
+        password=json.dumps(connection.password),
+        database=json.dumps(connection.database),
+    )
+    profile = folder / "profiles.yml"
+    if not profile.exists() or profile.read_text() != text:
+        write_private(profile, text)
+    return folder
 
 
 def _failures(result: dbtRunnerResult, connection: ConnectionInfo) -> list[str]:
@@ -135,18 +193,3 @@ def _failing_rows(node_result, connection: ConnectionInfo, shown: int = 5) -> st
         ", ".join(f"{name}={value}" for name, value in zip(names, row, strict=True)) for row in rows
     )
     return f" (failing rows: {listed})" if listed else ""
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """profiles.yml reads its settings from the environment: set them for one dbt call."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

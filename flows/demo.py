@@ -8,7 +8,7 @@ from prefect import flow
 
 from flows.access import connection_for
 from flows.ops import refresh_lock
-from flows.refresh import build_marts, extract_source
+from flows.refresh import build_marts, extract_source, prepare_warehouse
 from flows.sources import SOURCES
 
 
@@ -19,6 +19,7 @@ def demo() -> dict[str, Any]:
     with_samples = [spec for spec in SOURCES.values() if spec.samples]
     landed: dict[str, Any] = {}
     with refresh_lock(connection_for("transformer")):
+        prepare_warehouse()
         for spec in with_samples:
             landed[spec.name] = extract_source.with_options(name=spec.name)(
                 spec.name, False, str(spec.samples)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from flows.sources import SourceSpec
+from extract.spec import SourceSpec
 from medmirror.settings import DBT_PROJECT_DIR, ConnectionInfo, load_settings
 from medmirror.warehouse import resolve_connection
 
@@ -123,7 +123,7 @@ def staging_models(spec: SourceSpec) -> list[Path]:
     folder = DBT_PROJECT_DIR / "models" / "staging" / spec.name
     reads_table = re.compile(
         rf"""source\(\s*['"]{re.escape(spec.name)}['"]\s*,\s*"""
-        rf"""['"]{re.escape(spec.raw_table)}['"]\s*\)"""
+        rf"""['"]{re.escape(spec.status_table)}['"]\s*\)"""
     )
     return [
         path
@@ -242,7 +242,7 @@ def drift_report(
     """Compare the source's most recent `recent` landed records with its staging models."""
     connection = connection or resolve_connection(load_settings())
     report = DriftReport(
-        source=spec.name, raw_table=f"{spec.raw_schema}.{spec.raw_table}", records=0
+        source=spec.name, raw_table=f"{spec.raw_schema}.{spec.status_table}", records=0
     )
     for path in staging_models(spec):
         report.reads += staging_reads(path.read_text(), path.stem)
@@ -251,7 +251,7 @@ def drift_report(
     conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
     try:
         with conn.cursor() as cur:
-            raw_columns = _columns(cur, spec.raw_schema, spec.raw_table)
+            raw_columns = _columns(cur, spec.raw_schema, spec.status_table)
             if not raw_columns:
                 log.info("%s: nothing landed yet in %s", spec.name, report.raw_table)
                 return report
@@ -298,7 +298,7 @@ def _recent_rows(spec: SourceSpec, raw_columns: dict[str, str]) -> sql.Composed:
         """
     ).format(
         kept=sql.SQL(", ").join(kept),
-        table=sql.Identifier(spec.raw_schema, spec.raw_table),
+        table=sql.Identifier(spec.raw_schema, spec.status_table),
         not_deleted=not_deleted,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,9 +37,33 @@ create table if not exists ops.refresh_runs (
     error text
 );
 alter table ops.refresh_runs add column if not exists rejected bigint not null default 0;
+alter table ops.refresh_runs add column if not exists notes jsonb not null default '[]';
 comment on table ops.refresh_runs is
     'One row per source extract of a medmirror refresh: what landed, or why it failed.';
+comment on column ops.refresh_runs.notes is
+    'What the run had to say beyond rows: load packages rolled back, tables upgraded.';
+create table if not exists ops.refresh_files (
+    run_id bigint not null references ops.refresh_runs (run_id) on delete cascade,
+    uri text not null,
+    outcome text not null,
+    rows_landed bigint,
+    reason text,
+    primary key (run_id, uri)
+);
+comment on table ops.refresh_files is
+    'Every file or archive member a bulk run was offered, and what became of it: landed '
+    '(rows), already landed, rejected (reason and position), or not a release file.';
 """
+
+
+def ensure_ops_tables(connection: ConnectionInfo) -> None:
+    """Create the run log's tables (idempotent; `medmirror init` and every run log call it)."""
+    conn = connection.connect()
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(OPS_DDL)
+    finally:
+        conn.close()
 
 
 class RefreshAlreadyRunning(RuntimeError):
@@ -58,6 +83,7 @@ class RunRecord:
     rejected: int  # bad inputs skipped (recorded in raw_<source>.rejects)
     windows: int
     error: str | None
+    notes: tuple[str, ...] = ()  # load packages rolled back, tables upgraded
 
 
 def record_run(connection: ConnectionInfo, run: RunRecord) -> None:
@@ -69,8 +95,8 @@ def record_run(connection: ConnectionInfo, run: RunRecord) -> None:
                 """
                 insert into ops.refresh_runs (
                     flow_run_id, source, way_in, is_full, started_at, finished_at,
-                    succeeded, rows_landed, rejected, windows, error
-                ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                    succeeded, rows_landed, rejected, windows, error, notes
+                ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 """,
                 (
                     run.flow_run_id,
@@ -84,6 +110,7 @@ def record_run(connection: ConnectionInfo, run: RunRecord) -> None:
                     run.rejected,
                     run.windows,
                     run.error,
+                    json.dumps(list(run.notes)),
                 ),
             )
     finally:

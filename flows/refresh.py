@@ -18,9 +18,9 @@ from prefect.states import State
 from extract.landing import LandingResult, land, pipeline_for
 from flows.access import connection_for
 from flows.dbt_runner import build_sources
+from flows.init import init_warehouse
 from flows.ops import RunRecord, data_quality, record_run, refresh_lock
 from flows.sources import SOURCES, spec_of
-from flows.status import has_landed
 from medmirror.settings import load_settings
 
 
@@ -55,9 +55,7 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
 
     error: str | None = None
     try:
-        result = land(
-            pipeline, make_source, full=full, on_window=progress, indexes=spec.raw_indexes
-        )
+        result = land(pipeline, make_source, tables=spec.tables, full=full, on_window=progress)
     except Exception as failure:
         error = str(failure)
         raise
@@ -76,6 +74,7 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
                 rejected=result.rejected,
                 windows=result.windows,
                 error=error,
+                notes=tuple(result.notes),
             ),
         )
     logger.info("%s: landed %d rows in %.1f s", name, result.total_rows, result.seconds)
@@ -83,6 +82,8 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
         logger.warning(
             "%s: %d bad inputs skipped, listed in raw_%s.rejects", name, result.rejected, name
         )
+    for note in result.notes:
+        logger.warning("%s: %s", name, note)
     return {
         "rows": result.rows,
         "rejected": result.rejected,
@@ -93,9 +94,16 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
 
 @task
 def build_marts(sources: Sequence[str], full: bool = False) -> None:
-    """`dbt build` of every model and test downstream of the given sources, leaving out
-    what also needs a source that has never landed (unless it can do without it)."""
+    """`dbt build` of every model and test downstream of the given sources (and of the
+    models they read that were never built)."""
     build_sources(connection_for("transformer"), sources, full=full)
+
+
+@task
+def prepare_warehouse() -> list[str]:
+    """`medmirror init`: every raw table exists before anything lands; what an upgrade
+    added, and what to rebuild because of it, is returned (and logged)."""
+    return init_warehouse().upgrade_notes()
 
 
 @flow(name="refresh")
@@ -115,7 +123,11 @@ def refresh(
     if bulk and len(names) != 1:
         raise ValueError("bulk files belong to one source: name exactly one")
     with refresh_lock(connection_for("transformer")):
-        return _refresh_locked(names, full=full, bulk=bulk, run_dbt=run_dbt)
+        upgrade_notes = prepare_warehouse()
+        landed = _refresh_locked(names, full=full, bulk=bulk, run_dbt=run_dbt)
+        if upgrade_notes:
+            landed["upgrade_notes"] = upgrade_notes
+        return landed
 
 
 def _refresh_locked(names: list[str], *, full: bool, bulk: str | None, run_dbt: bool) -> dict:
@@ -134,13 +146,9 @@ def _refresh_locked(names: list[str], *, full: bool, bulk: str | None, run_dbt: 
         else:
             failed[name] = str(state.result(raise_on_failure=False))
             logger.error("%s: extract failed: %s", name, failed[name])
-    built = [
-        name
-        for name, outcome in landed.items()
-        if "skipped" not in outcome and has_landed(connection_for("transformer"), spec_of(name))
-    ]
+    built = [name for name, outcome in landed.items() if any(outcome.get("rows", {}).values())]
     for name in set(landed) - set(built):
-        logger.info("%s: nothing landed yet, nothing to build", name)
+        logger.info("%s: nothing new landed, nothing to build", name)
     if run_dbt and built:
         build_marts(built, full=full)
         for name, checks in data_quality(connection_for("transformer"), built).items():

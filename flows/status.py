@@ -14,8 +14,8 @@ import psycopg2
 import yaml
 from psycopg2 import sql
 
-from flows.sources import SourceSpec
-from medmirror.settings import ConnectionInfo
+from extract.spec import SourceSpec
+from medmirror.settings import DBT_PROJECT_DIR, ConnectionInfo
 
 PERIODS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 
@@ -49,7 +49,8 @@ class SourceStatus:
 
 def freshness_rule(spec: SourceSpec) -> FreshnessRule:
     """The source's freshness thresholds from `_<source>__sources.yml`."""
-    document = yaml.safe_load(spec.sources_yml.read_text())
+    sources_yml = DBT_PROJECT_DIR / "models" / "staging" / spec.name / f"_{spec.name}__sources.yml"
+    document = yaml.safe_load(sources_yml.read_text())
     source = next(item for item in document["sources"] if item["name"] == spec.name)
     rule = source.get("freshness") or {}
     return FreshnessRule(_after(rule.get("warn_after")), _after(rule.get("error_after")))
@@ -70,7 +71,7 @@ def source_status(
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            if _exists(cur, spec.raw_schema, spec.raw_table):
+            if _exists(cur, spec.raw_schema, spec.status_table):
                 cur.execute(
                     sql.SQL("select max(inserted_at) from {}._dlt_loads where status = 0").format(
                         sql.Identifier(spec.raw_schema)
@@ -81,7 +82,7 @@ def source_status(
                     sql.SQL("select count(*), max({}) from {}.{}").format(
                         sql.Identifier(spec.cursor_column),
                         sql.Identifier(spec.raw_schema),
-                        sql.Identifier(spec.raw_table),
+                        sql.Identifier(spec.status_table),
                     )
                 )
                 status.raw_rows, status.newest_record = cur.fetchone()
@@ -101,26 +102,6 @@ def source_status(
         conn.close()
     status.verdict = freshness_rule(spec).verdict(status.last_loaded_at, now)
     return status
-
-
-def has_landed(connection: ConnectionInfo, spec: SourceSpec) -> bool:
-    """Whether the source has landed any table yet (a source skipped for want of a key
-    has not: dbt has nothing to build from)."""
-    conn = connection.connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                """
-                select exists (
-                    select from information_schema.tables
-                    where table_schema = %s and table_name not like '\\_dlt%%'
-                )
-                """,
-                (spec.raw_schema,),
-            )
-            return cur.fetchone()[0]
-    finally:
-        conn.close()
 
 
 def _exists(cur: psycopg2.extensions.cursor, schema: str, table: str) -> bool:

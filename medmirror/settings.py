@@ -7,6 +7,7 @@ Every setting comes from an environment variable with a default that works on a 
 | `MEDMIRROR_DATA_DIR`     | `<project>/data`            | embedded PostgreSQL, dlt and Prefect    |
 | `MEDMIRROR_DB_PORT`      | `55432`                     | TCP port of the embedded PostgreSQL     |
 | `MEDMIRROR_DATABASE_URL` | unset                       | use this PostgreSQL instead             |
+| `MEDMIRROR_DBT_TARGET_DIR` | `dbt_project/target`      | dbt's parsed project and logs           |
 
 `profiles.yml` reads the same database settings (`MEDMIRROR_DB_*`) through `env_var`.
 """
@@ -32,6 +33,7 @@ class Settings:
     data_dir: Path
     db_port: int
     database_url: str | None
+    dbt_target_dir: Path = DBT_PROJECT_DIR / "target"
 
     @property
     def uses_embedded_db(self) -> bool:
@@ -56,6 +58,9 @@ def load_settings() -> Settings:
         data_dir=data_dir,
         db_port=int(os.environ.get("MEDMIRROR_DB_PORT") or DEFAULT_DB_PORT),
         database_url=os.environ.get("MEDMIRROR_DATABASE_URL") or None,
+        dbt_target_dir=Path(
+            os.environ.get("MEDMIRROR_DBT_TARGET_DIR") or DBT_PROJECT_DIR / "target"
+        ).resolve(),
     )
 
 
@@ -88,16 +93,6 @@ class ConnectionInfo:
         return (
             f"postgresql://{quote(self.user, safe='')}{secret}@{host}:{self.port}/{self.database}"
         )
-
-    def dbt_env(self) -> dict[str, str]:
-        """The variables `profiles.yml` reads."""
-        return {
-            "MEDMIRROR_DB_HOST": self.host,
-            "MEDMIRROR_DB_PORT": str(self.port),
-            "MEDMIRROR_DB_USER": self.user,
-            "MEDMIRROR_DB_PASSWORD": self.password,
-            "MEDMIRROR_DB_NAME": self.database,
-        }
 
     def connect(self):  # -> psycopg2 connection
         import psycopg2

@@ -1,5 +1,7 @@
-"""Shared test fixtures: a real embedded PostgreSQL, one fresh database per test, and a
-replay of the real ClinicalTrials.gov API on 127.0.0.1."""
+"""Shared test fixtures: a real embedded PostgreSQL (one per run, shared by the xdist
+workers), a fresh database per test copied from a template (`medmirror init` done, or the
+samples of some sources landed and built: see tests/warehouses.py), and a replay of the
+real ClinicalTrials.gov API on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -8,8 +10,7 @@ import os
 import socket
 import tempfile
 import time
-import uuid
-from dataclasses import replace
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 # Before medmirror, dlt or Prefect are imported: nothing a test does may touch the
@@ -21,12 +22,19 @@ os.environ["PREFECT_HOME"] = str(_SCRATCH / "prefect")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("MEDMIRROR_DATABASE_URL", None)
 os.environ.pop("PREFECT_API_URL", None)
+# dbt's parsed project, per worker process: kept from build to build (the database keeps
+# its name, so dbt parses the project once).
+os.environ["MEDMIRROR_DBT_TARGET_DIR"] = str(_SCRATCH / "dbt-target")
 
 import pytest  # noqa: E402
 from werkzeug import Request, Response  # noqa: E402
 
-from medmirror.settings import PROJECT_DIR, ConnectionInfo, Settings  # noqa: E402
+from extract.landing import LandingResult, land, pipeline_for  # noqa: E402
+from flows.dbt_runner import run_dbt  # noqa: E402
+from flows.sources import spec_of  # noqa: E402
+from medmirror.settings import PROJECT_DIR, ConnectionInfo, load_settings  # noqa: E402
 from medmirror.warehouse import EmbeddedWarehouse  # noqa: E402
+from tests.warehouses import SharedServer, Templates, environment, environment_for  # noqa: E402
 
 SAMPLES = PROJECT_DIR / "samples"
 DERIVED = PROJECT_DIR / "tests" / "fixtures"
@@ -38,31 +46,73 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _shared_dir(factory: pytest.TempPathFactory) -> Path:
+    """A folder every xdist worker of this run shares (the run's base temp folder)."""
+    base = factory.getbasetemp()
+    return base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
+
+
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedWarehouse:
-    """One embedded PostgreSQL for the whole test session."""
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("warehouse"), db_port=free_port(), database_url=None
-    )
-    server = EmbeddedWarehouse(settings)
-    server.start()
-    yield server
-    server.stop()
+    """The run's embedded PostgreSQL (started by the first worker, stopped by the last)."""
+    shared = SharedServer(_shared_dir(tmp_path_factory), free_port)
+    yield shared.attach()
+    shared.detach()
+
+
+@pytest.fixture(scope="session")
+def templates(warehouse: EmbeddedWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    found = Templates(warehouse, _shared_dir(tmp_path_factory))
+    scratch = Path(tempfile.mkdtemp(prefix="template-", dir=_SCRATCH))
+
+    def init(connection: ConnectionInfo) -> None:
+        from flows.init import init_warehouse
+
+        with environment(environment_for(connection, scratch)):
+            init_warehouse()
+
+    found.ensure("tmpl_empty", init)
+    return found
 
 
 @pytest.fixture
 def database(
-    warehouse: EmbeddedWarehouse, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    templates: Templates, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> ConnectionInfo:
-    """A fresh, empty database that every medmirror component in this test uses."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = warehouse.connection()
-    _admin_sql(admin, f'create database "{name}"')
-    info = replace(admin, database=name)
-    monkeypatch.setenv("MEDMIRROR_DATABASE_URL", info.url())
-    monkeypatch.setenv("MEDMIRROR_DATA_DIR", str(tmp_path / "data"))
-    yield info
-    _admin_sql(admin, f'drop database "{name}" with (force)')
+    """The worker's database, fresh for this test: every raw table exists, nothing landed;
+    every medmirror component in the test uses it."""
+    info = templates.fresh("tmpl_empty")
+    for name, value in environment_for(info, tmp_path / "data").items():
+        monkeypatch.setenv(name, value)
+    return info
+
+
+@pytest.fixture
+def samples_database(
+    database: ConnectionInfo, templates: Templates, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., ConnectionInfo]:
+    """`samples_database("icd10cm", "hcpcs")`: the worker's database holding the bundled
+    real samples of those sources, landed and built by a plain `dbt build` (each set is
+    built once per run and copied for every test that asks for it)."""
+
+    def make(*sources: str) -> ConnectionInfo:
+        template = "tmpl_" + "_".join(sources)
+
+        def build(connection: ConnectionInfo) -> None:
+            scratch = Path(tempfile.mkdtemp(prefix=f"{template}-", dir=_SCRATCH))
+            with environment(environment_for(connection, scratch)):
+                land_samples(connection, sources)
+                run_dbt(["build"], connection)
+
+        return templates.fresh(templates.ensure(template, build))
+
+    return make
+
+
+def land_samples(connection: ConnectionInfo, sources: Iterable[str]) -> None:
+    """The bundled real samples of `sources`, landed as the demo lands them."""
+    for name in sources:
+        land_source(connection, name, bulk_location=str(spec_of(name).samples))
 
 
 def _admin_sql(connection: ConnectionInfo, statement: str) -> None:
@@ -84,6 +134,18 @@ def query(connection: ConnectionInfo, statement: str, *params) -> list[tuple]:
             return cur.fetchall()
     finally:
         conn.close()
+
+
+def land_source(
+    connection: ConnectionInfo, name: str, *, full: bool = False, **source_args
+) -> LandingResult:
+    """Land source `name` into `connection` as a refresh does (its pipeline, its declared
+    tables, downloads into the data folder); `source_args` go to its dlt source."""
+    settings = load_settings()
+    spec = spec_of(name)
+    source_args.setdefault("download_dir", str(settings.data_dir / "downloads"))
+    pipeline = pipeline_for(name, connection, settings.dlt_dir)
+    return land(pipeline, lambda: spec.make_source(**source_args), tables=spec.tables, full=full)
 
 
 def sample(relative: str) -> bytes:

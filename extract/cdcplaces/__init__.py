@@ -31,23 +31,15 @@ import dlt
 from dlt.sources import DltResource
 
 from extract.cdcplaces import settings
-from extract.cdcplaces.helpers import MEASURES_SCHEMA, measure_row, socrata_pages, soql_where
+from extract.cdcplaces.helpers import MEASURES, measure_row, socrata_pages, soql_where
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
-from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.spec import SourceSpec, TokenGate
 
 log = logging.getLogger(__name__)
 
-TABLE = "measures"
-RAW_INDEXES = {TABLE: ("locationid", "year")}
-COLUMNS = {
-    **LANDING_COLUMNS,
-    "geography": {"data_type": "text", "nullable": False},
-    "year": {"data_type": "bigint", "nullable": False},
-    "locationid": {"data_type": "text", "nullable": False},
-    "measureid": {"data_type": "text", "nullable": False},
-    "datavaluetypeid": {"data_type": "text", "nullable": False},
-}
+TABLE = MEASURES.name
 
 
 @dlt.source(name=settings.SOURCE)
@@ -58,6 +50,7 @@ def cdcplaces(
     pages_per_window: int = settings.PAGES_PER_WINDOW,
     where: str = settings.WHERE,
     start_year: int = settings.START_YEAR,
+    download_dir: str | None = None,  # noqa: ARG001 - an API only: nothing to download
 ) -> DltResource:
     """The PLACES measures of each configured geography (`datasets`: geography -> dataset
     id, `settings.DATASETS` when not configured)."""
@@ -121,7 +114,7 @@ def measures(
         condition = soql_where(paging["since"], where)
         if condition:
             params["$where"] = condition
-        batcher = RowBatcher(MEASURES_SCHEMA)
+        batcher = RowBatcher(MEASURES)
         pages = socrata_pages(
             client,
             url,
@@ -141,7 +134,7 @@ def measures(
                     paging["newest"] = landing["year"]
                 table = batcher.add(landing)
                 if table is not None:
-                    yield to_table(table, TABLE, COLUMNS)
+                    yield to_table(table, MEASURES)
             log.info(
                 "%s: %s page at offset %d, %d rows", settings.SOURCE, geography, offset, len(rows)
             )
@@ -151,7 +144,7 @@ def measures(
                 break
         table = batcher.flush()
         if table is not None:
-            yield to_table(table, TABLE, COLUMNS)
+            yield to_table(table, MEASURES)
         if not finished:
             state["paging"] = paging
             state[MORE_WINDOWS] = True
@@ -168,3 +161,20 @@ def _release_of(client: PublisherClient, base_url: str, dataset: str, geography:
         f"{base_url}/api/views/{dataset}.json", what=f"{geography} dataset metadata ({dataset})"
     )
     return metadata.get("rowsUpdatedAt") if isinstance(metadata, dict) else None
+
+
+# Annual releases: the monthly deployment checks them (an unchanged release lands nothing).
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=cdcplaces,
+    cadence="monthly",
+    raw_tables=(MEASURES,),
+    status_table=MEASURES.name,
+    cursor_column="year",
+    marts=("county_health",),
+    token=TokenGate(
+        "sources.cdcplaces.api_key",
+        required=False,
+        sign_up="https://data.cdc.gov/profile/edit/developer_settings",
+    ),
+)

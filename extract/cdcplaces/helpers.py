@@ -12,14 +12,19 @@ import pyarrow as pa
 from extract.cdcplaces.settings import KEY_FIELDS, SOURCE
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
-from extract.landing import landing_schema
+from extract.raw import RawTable
 
-MEASURES_SCHEMA = landing_schema(
-    pa.field("geography", pa.string(), nullable=False),
-    pa.field("year", pa.int32(), nullable=False),
-    pa.field("locationid", pa.string(), nullable=False),
-    pa.field("measureid", pa.string(), nullable=False),
-    pa.field("datavaluetypeid", pa.string(), nullable=False),
+# `raw_cdcplaces.measures`, one row per place, year, measure and value type.
+MEASURES = RawTable(
+    "measures",
+    (
+        pa.field("geography", pa.string(), nullable=False),
+        pa.field("year", pa.int32(), nullable=False),
+        pa.field("locationid", pa.string(), nullable=False),
+        pa.field("measureid", pa.string(), nullable=False),
+        pa.field("datavaluetypeid", pa.string(), nullable=False),
+    ),
+    indexes=(("locationid", "year"),),
 )
 
 

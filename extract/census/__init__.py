@@ -27,21 +27,15 @@ import orjson
 from dlt.sources import DltResource
 
 from extract.census import settings
-from extract.census.helpers import ESTIMATES_SCHEMA, estimate_rows, header_and_rows, query_params
+from extract.census.helpers import ESTIMATES, estimate_rows, header_and_rows, query_params
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
-from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.spec import SourceSpec, TokenGate
 
 log = logging.getLogger(__name__)
 
-TABLE = "estimates"
-RAW_INDEXES = {TABLE: ("year", "geography", "geoid")}
-COLUMNS = {
-    **LANDING_COLUMNS,
-    "year": {"data_type": "bigint", "nullable": False},
-    "geography": {"data_type": "text", "nullable": False},
-    "geoid": {"data_type": "text", "nullable": False},
-}
+TABLE = ESTIMATES.name
 
 
 @dlt.source(name=settings.SOURCE)
@@ -52,6 +46,7 @@ def census(
     variables: list[str] | None = None,
     geographies: list[str] | None = None,
     states: list[str] | None = None,
+    download_dir: str | None = None,  # noqa: ARG001 - an API only: nothing to download
 ) -> DltResource:
     """The ACS estimates of the configured vintages, variables and geographies (the
     defaults in `settings` when not configured)."""
@@ -132,7 +127,7 @@ def _window(
 ) -> Iterator[Any]:
     """The tables and rejects of one vintage and geography; a lone None if unpublished."""
     url = f"{api_url}/{year}/{dataset}"
-    batcher = RowBatcher(ESTIMATES_SCHEMA)
+    batcher = RowBatcher(ESTIMATES)
     for state_code in states if geography == "tract" else [None]:
         params = query_params(variables, geography, state_code)
         what = f"ACS {year} {geography}" + (f" in state {state_code}" if state_code else "")
@@ -158,8 +153,25 @@ def _window(
                 continue
             table = batcher.add(row)
             if table is not None:
-                yield to_table(table, TABLE, COLUMNS)
+                yield to_table(table, ESTIMATES)
         log.info("%s: %s, %d rows", settings.SOURCE, what, len(rows))
     table = batcher.flush()
     if table is not None:
-        yield to_table(table, TABLE, COLUMNS)
+        yield to_table(table, ESTIMATES)
+
+
+# Annual releases: the monthly deployment checks them (an unchanged release lands nothing).
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=census,
+    cadence="monthly",
+    raw_tables=(ESTIMATES,),
+    status_table=ESTIMATES.name,
+    cursor_column="year",
+    marts=("county_health",),
+    token=TokenGate(
+        "sources.census.api_key",
+        required=False,
+        sign_up="https://api.census.gov/data/key_signup.html",
+    ),
+)

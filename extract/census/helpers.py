@@ -11,12 +11,17 @@ import pyarrow as pa
 
 from extract.census.settings import GEOID_PARTS, SOURCE
 from extract.errors import MalformedInput
-from extract.landing import landing_schema
+from extract.raw import RawTable
 
-ESTIMATES_SCHEMA = landing_schema(
-    pa.field("year", pa.int32(), nullable=False),
-    pa.field("geography", pa.string(), nullable=False),
-    pa.field("geoid", pa.string(), nullable=False),
+# `raw_census.estimates`, one row per vintage and geography unit.
+ESTIMATES = RawTable(
+    "estimates",
+    (
+        pa.field("year", pa.int32(), nullable=False),
+        pa.field("geography", pa.string(), nullable=False),
+        pa.field("geoid", pa.string(), nullable=False),
+    ),
+    indexes=(("year", "geography", "geoid"),),
 )
 
 

@@ -26,7 +26,7 @@ from dlt.sources import DltResource
 from extract.bulk import BulkMember, iter_members, resolve_location, signature
 from extract.clinicaltrials import settings
 from extract.clinicaltrials.helpers import (
-    STUDIES_SCHEMA,
+    STUDIES,
     api_date_filter,
     decode_utf8,
     deletion_row,
@@ -37,19 +37,14 @@ from extract.clinicaltrials.helpers import (
 )
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
-from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.spec import SearchExample, SourceSpec
+from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
 
-TABLE = "studies"
-# Raw indexes `land()` keeps: dbt's incremental models and the re-sync look studies up by id.
-RAW_INDEXES = {TABLE: ("nct_id", "_dlt_load_id")}
+TABLE = STUDIES.name
 BULK_SUFFIXES = (".json",)
-COLUMNS = {
-    **LANDING_COLUMNS,
-    "nct_id": {"data_type": "text", "nullable": False},
-    "last_update_post_date": {"data_type": "date", "nullable": True},
-}
 
 
 @dlt.source(name=settings.SOURCE)
@@ -79,7 +74,7 @@ def clinicaltrials(
     ]
 
 
-@dlt.resource(name="studies", table_name=TABLE, write_disposition="append", columns=COLUMNS)
+@dlt.resource(name="studies", table_name=TABLE, write_disposition="append", columns=STUDIES.columns)
 def studies(
     updated: dlt.sources.incremental[date] = dlt.sources.incremental(
         "last_update_post_date",
@@ -120,7 +115,7 @@ def studies(
         what = f"page {page} of studies updated {start} to {end or 'now'}"
         document = client.get_json(api_url, params=params, what=what)
         token = document.get("nextPageToken") if isinstance(document, dict) else None
-        batcher = RowBatcher(STUDIES_SCHEMA, size=max(page_size, 1))
+        batcher = RowBatcher(STUDIES, size=max(page_size, 1))
         for study in studies_in_document(document, where=what):
             batcher.add(study_row(study, source_uri=api_url, where=what))
         table = batcher.flush()
@@ -167,7 +162,7 @@ def studies_bulk(
             state[MORE_WINDOWS] = False
             return
         progress = {"location": str(location), "done": 0, "newest": since, "release": release}
-    batcher = RowBatcher(STUDIES_SCHEMA)
+    batcher = RowBatcher(STUDIES)
     in_window = 0
     members = iter_members(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES)
     for member in itertools.islice(members, progress["done"], None):
@@ -186,18 +181,18 @@ def studies_bulk(
             in_window += 1
             table = batcher.add(row)
             if table is not None:
-                yield to_table(table, TABLE, COLUMNS)
+                yield to_table(table, STUDIES)
         if in_window >= studies_per_window:
             table = batcher.flush()
             if table is not None:
-                yield to_table(table, TABLE, COLUMNS)
+                yield to_table(table, STUDIES)
             state["snapshot"] = progress
             state[MORE_WINDOWS] = True
             log.info("%s: committing bulk window ending at %s", settings.SOURCE, member.uri)
             return
     table = batcher.flush()
     if table is not None:
-        yield to_table(table, TABLE, COLUMNS)
+        yield to_table(table, STUDIES)
     state["since"] = progress["newest"]
     state["landed_release"] = progress["release"]
     state.pop("snapshot", None)
@@ -215,7 +210,9 @@ def _member_rows(member: BulkMember) -> list[dict]:
     ]
 
 
-@dlt.resource(name="studies_resync", table_name=TABLE, write_disposition="append", columns=COLUMNS)
+@dlt.resource(
+    name="studies_resync", table_name=TABLE, write_disposition="append", columns=STUDIES.columns
+)
 def studies_resync(
     api_url: str = settings.API_URL,
     page_size: int = settings.PAGE_SIZE,
@@ -234,7 +231,7 @@ def studies_resync(
     if not stored:
         return
     client = PublisherClient(settings.SOURCE)
-    batcher = RowBatcher(STUDIES_SCHEMA)
+    batcher = RowBatcher(STUDIES)
     for first in range(0, len(stored), settings.RESYNC_IDS_PER_REQUEST):
         chunk = stored[first : first + settings.RESYNC_IDS_PER_REQUEST]
         what = f"re-sync of {chunk[0]}..{chunk[-1]}"
@@ -296,3 +293,19 @@ def _stored_nct_ids(*, after: str, limit: int) -> list[str]:
             return []
         raise
     return [row[0] for row in rows or []]
+
+
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=clinicaltrials,
+    raw_tables=(STUDIES,),
+    status_table=STUDIES.name,
+    cursor_column="last_update_post_date",
+    marts=("clinical_trials", "trial_conditions", "trial_interventions"),
+    samples=SAMPLES_DIR / "clinicaltrials",
+    search=SearchExample(
+        mart="clinical_trials",
+        query="growth hormone",
+        shown=("nct_id", "brief_title", "overall_status"),
+    ),
+)

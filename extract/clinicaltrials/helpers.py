@@ -11,11 +11,17 @@ import pyarrow as pa
 
 from extract.clinicaltrials.settings import SOURCE
 from extract.errors import MalformedInput
-from extract.landing import landing_schema
+from extract.raw import RawTable
 
-STUDIES_SCHEMA = landing_schema(
-    pa.field("nct_id", pa.string(), nullable=False),
-    pa.field("last_update_post_date", pa.date32()),
+# `raw_clinicaltrials.studies`; dbt's incremental models and the re-sync look studies up
+# by id.
+STUDIES = RawTable(
+    "studies",
+    (
+        pa.field("nct_id", pa.string(), nullable=False),
+        pa.field("last_update_post_date", pa.date32()),
+    ),
+    indexes=(("nct_id", "_dlt_load_id"),),
 )
 
 

@@ -43,10 +43,6 @@ from dlt.sources import DltResource
 from extract.bulk import resolve_location
 from extract.dailymed import settings
 from extract.dailymed.helpers import (
-    CLASSES_SCHEMA,
-    DRUG_CLASSES_SCHEMA,
-    HISTORY_SCHEMA,
-    LABELS_SCHEMA,
     SplFile,
     drug_class_row,
     history_rows,
@@ -59,56 +55,16 @@ from extract.dailymed.helpers import (
     release_files,
     spl_files,
 )
+from extract.dailymed.tables import CLASSES, DRUG_CLASSES, HISTORY, LABELS, TABLES
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient
-from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.spec import SearchExample, SourceSpec
+from medmirror.settings import SAMPLES_DIR
+
+BY_NAME = {table.name: table for table in TABLES}
 
 log = logging.getLogger(__name__)
-
-LABELS = "labels"
-CLASSES = "pharmacologic_classes"
-HISTORY = "label_history"
-DRUG_CLASSES = "drug_classes"
-
-TABLE_COLUMNS: dict[str, dict[str, dict[str, Any]]] = {
-    LABELS: {
-        **LANDING_COLUMNS,
-        "set_id": {"data_type": "text", "nullable": False},
-        "version": {"data_type": "bigint", "nullable": False},
-        "effective_time": {"data_type": "date", "nullable": True},
-        "published_date": {"data_type": "date", "nullable": True},
-    },
-    CLASSES: {
-        **LANDING_COLUMNS,
-        "set_id": {"data_type": "text", "nullable": False},
-        "version": {"data_type": "bigint", "nullable": False},
-        "effective_time": {"data_type": "date", "nullable": True},
-        "unii": {"data_type": "text", "nullable": True},
-    },
-    HISTORY: {
-        **LANDING_COLUMNS,
-        "set_id": {"data_type": "text", "nullable": False},
-        "spl_version": {"data_type": "bigint", "nullable": False},
-        "published_date": {"data_type": "date", "nullable": True},
-    },
-    DRUG_CLASSES: {
-        **LANDING_COLUMNS,
-        "class_code": {"data_type": "text", "nullable": False},
-        "class_type": {"data_type": "text", "nullable": True},
-    },
-}
-SCHEMAS = {
-    LABELS: LABELS_SCHEMA,
-    CLASSES: CLASSES_SCHEMA,
-    HISTORY: HISTORY_SCHEMA,
-    DRUG_CLASSES: DRUG_CLASSES_SCHEMA,
-}
-# Raw indexes `land()` keeps: dbt looks labels up by set id.
-RAW_INDEXES = {
-    LABELS: ("set_id", "_dlt_load_id"),
-    CLASSES: ("set_id", "_dlt_load_id"),
-    HISTORY: ("set_id", "_dlt_load_id"),
-}
 
 
 @dlt.source(name=settings.SOURCE)
@@ -148,7 +104,7 @@ class _Tables:
     """Landing rows for the raw tables, batched into Arrow tables per table."""
 
     def __init__(self) -> None:
-        self.batchers = {table: RowBatcher(schema) for table, schema in SCHEMAS.items()}
+        self.batchers = {table.name: RowBatcher(table) for table in TABLES}
         self.labels = 0
 
     def add_label(
@@ -156,22 +112,22 @@ class _Tables:
     ) -> Iterator[Any]:
         self.labels += 1
         yield from self.add(
-            LABELS, label_row(record, source_uri=source_uri, published_date=published)
+            LABELS.name, label_row(record, source_uri=source_uri, published_date=published)
         )
         if is_pharmacologic_class_indexing(record):
             for row in pharmacologic_class_rows(record, source_uri=source_uri):
-                yield from self.add(CLASSES, row)
+                yield from self.add(CLASSES.name, row)
 
     def add(self, table: str, row: dict[str, Any]) -> Iterator[Any]:
         batch = self.batchers[table].add(row)
         if batch is not None:
-            yield to_table(batch, table, TABLE_COLUMNS[table])
+            yield to_table(batch, BY_NAME[table])
 
     def flush(self) -> Iterator[Any]:
         for table, batcher in self.batchers.items():
             batch = batcher.flush()
             if batch is not None:
-                yield to_table(batch, table, TABLE_COLUMNS[table])
+                yield to_table(batch, BY_NAME[table])
 
 
 # -- the web services ----------------------------------------------------------------------
@@ -238,7 +194,7 @@ def labels(
             for row in history_rows(
                 history, set_id=listed.set_id, source_uri=history_url, where=history_what
             ):
-                yield from tables.add(HISTORY, row)
+                yield from tables.add(HISTORY.name, row)
         if listed.published_date and (newest is None or listed.published_date.isoformat() > newest):
             newest = listed.published_date.isoformat()
     yield from tables.flush()
@@ -267,9 +223,9 @@ def _api_start(state: dict[str, Any], start_date: str | None) -> date:
 
 @dlt.resource(
     name="drug_classes",
-    table_name=DRUG_CLASSES,
+    table_name=DRUG_CLASSES.name,
     write_disposition="append",
-    columns=TABLE_COLUMNS[DRUG_CLASSES],
+    columns=DRUG_CLASSES.columns,
 )
 def drug_classes(
     api_url: str = settings.API_URL, page_size: int = settings.PAGE_SIZE
@@ -293,7 +249,7 @@ def drug_classes(
         log.info("%s: the drug classes are unchanged since they were landed", settings.SOURCE)
         return
     if rows:
-        yield pa.Table.from_pylist(rows, schema=DRUG_CLASSES_SCHEMA)
+        yield pa.Table.from_pylist(rows, schema=DRUG_CLASSES.schema)
     state["landed_digest"] = digest
 
 
@@ -390,3 +346,31 @@ def _close(state: dict[str, Any], newest: str | None, *, progress: dict | None, 
     else:
         state["progress"] = progress
     state[MORE_WINDOWS] = more
+
+
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=dailymed,
+    raw_tables=TABLES,
+    status_table=LABELS.name,
+    cursor_column="effective_time",
+    # The drug marts: DailyMed is their main source; openFDA, the Orange Book and RxNav
+    # feed them too. The drug links read ClinicalTrials.gov, PubMed and FAERS too; they
+    # are listed here, with the drugs they link to.
+    marts=(
+        "drugs",
+        "drug_formulations",
+        "drug_labels",
+        "drug_classes",
+        "drug_trials",
+        "drug_articles",
+        "drug_link_ambiguities",
+        "drug_profile",
+    ),
+    samples=SAMPLES_DIR / "dailymed",
+    search=SearchExample(
+        mart="drugs",
+        query="lipitor",
+        shown=("drug_id", "generic_name", "brand_names", "total_formulations"),
+    ),
+)

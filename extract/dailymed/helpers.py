@@ -21,14 +21,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
-import pyarrow as pa
 from lxml import etree
 from lxml.etree import _Element as Element
 
 from extract.bulk import iter_members
 from extract.dailymed.settings import SOURCE
 from extract.errors import MalformedInput, invalid_xml
-from extract.landing import landing_schema
 
 log = logging.getLogger(__name__)
 
@@ -141,29 +139,6 @@ CELLS = frozenset({"td", "th"})
 SPL_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True
 )
-
-LABELS_SCHEMA = landing_schema(
-    pa.field("set_id", pa.string(), nullable=False),
-    pa.field("version", pa.int64(), nullable=False),
-    pa.field("effective_time", pa.date32()),
-    pa.field("published_date", pa.date32()),
-)
-CLASSES_SCHEMA = landing_schema(
-    pa.field("set_id", pa.string(), nullable=False),
-    pa.field("version", pa.int64(), nullable=False),
-    pa.field("effective_time", pa.date32()),
-    pa.field("unii", pa.string()),
-)
-DRUG_CLASSES_SCHEMA = landing_schema(
-    pa.field("class_code", pa.string(), nullable=False),
-    pa.field("class_type", pa.string()),
-)
-HISTORY_SCHEMA = landing_schema(
-    pa.field("set_id", pa.string(), nullable=False),
-    pa.field("spl_version", pa.int64(), nullable=False),
-    pa.field("published_date", pa.date32()),
-)
-
 
 # -- one SPL document into a JSON record ----------------------------------------------------
 

@@ -27,40 +27,23 @@ from dlt.sources.sql_database import sql_table
 
 from extract.drugcentral import settings
 from extract.drugcentral.helpers import (
+    RELEASES,
+    drugcentral_table,
     landing_row,
     sqlalchemy_url,
-    table_schema,
     without_password,
 )
 from extract.errors import MalformedInput, PublisherUnavailable
-from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.spec import SourceSpec
 
 log = logging.getLogger(__name__)
 
-RELEASES = "releases"
-RAW_INDEXES = {
-    "structures": ("id",),
-    "identifier": ("id",),
-    "struct2atc": ("id",),
-    "act_table_full": ("act_id",),
+# dbt looks rows up by their keys (the ATC table is small).
+TABLES = {
+    table: drugcentral_table(table, key, indexed=table != "atc")
+    for table, key in settings.TABLES.items()
 }
-RELEASE_COLUMNS = {
-    "db_version": {"data_type": "bigint", "nullable": False},
-    "released_at": {"data_type": "timestamp", "nullable": True},
-    "licence": {"data_type": "text", "nullable": False},
-    "licence_url": {"data_type": "text", "nullable": False},
-    "attribution": {"data_type": "text", "nullable": False},
-    "source_uri": {"data_type": "text", "nullable": False},
-    "landed_at": {"data_type": "timestamp", "nullable": False},
-}
-
-
-def columns_of(key: str) -> dict[str, dict[str, Any]]:
-    return {
-        **LANDING_COLUMNS,
-        key: {"data_type": "text", "nullable": False},
-        "db_version": {"data_type": "bigint", "nullable": False},
-    }
 
 
 @dlt.source(name=settings.SOURCE)
@@ -69,7 +52,7 @@ def drugcentral(
     database_schema: str = settings.DATABASE_SCHEMA,
     chunk_size: int = settings.CHUNK_SIZE,
     bulk_location: str | None = None,
-    download_dir: str | None = None,  # noqa: ARG001 - the registry passes it to every bulk source
+    download_dir: str | None = None,  # noqa: ARG001 - a database: nothing to download
 ) -> DltResource:
     """The configured DrugCentral database; `bulk_location`: the connection string of
     another one (a restored dump), for `medmirror refresh --bulk`."""
@@ -81,7 +64,7 @@ def drugcentral(
 
 
 # No `columns` here: it lands several tables, each item bound to its own by `to_table`.
-@dlt.resource(name="tables", table_name=RELEASES, write_disposition="append")
+@dlt.resource(name="tables", table_name=RELEASES.name, write_disposition="append")
 def tables(database_url: str, database_schema: str, chunk_size: int) -> Iterator[Any]:
     """Every table of a release not landed yet."""
     state = dlt.current.resource_state()
@@ -96,8 +79,7 @@ def tables(database_url: str, database_schema: str, chunk_size: int) -> Iterator
         log.info("%s: landing release %s from %s", settings.SOURCE, version, shown)
         for table, key in settings.TABLES.items():
             source_uri = f"{shown}#{database_schema}.{table}"
-            batcher = RowBatcher(table_schema(key))
-            columns = columns_of(key)
+            batcher = RowBatcher(TABLES[table])
             rows = 0
             resource = sql_table(
                 credentials=engine,
@@ -120,10 +102,10 @@ def tables(database_url: str, database_schema: str, chunk_size: int) -> Iterator
                     rows += 1
                     batch = batcher.add(landing)
                     if batch is not None:
-                        yield to_table(batch, table, columns)
+                        yield to_table(batch, TABLES[table])
             batch = batcher.flush()
             if batch is not None:
-                yield to_table(batch, table, columns)
+                yield to_table(batch, TABLES[table])
             log.info("%s: %s, %d rows", settings.SOURCE, table, rows)
         yield to_table(
             pa.Table.from_pylist(
@@ -137,10 +119,10 @@ def tables(database_url: str, database_schema: str, chunk_size: int) -> Iterator
                         "source_uri": f"{shown}#{database_schema}.dbversion",
                         "landed_at": datetime.now(UTC),
                     }
-                ]
+                ],
+                schema=RELEASES.schema,
             ),
             RELEASES,
-            RELEASE_COLUMNS,
         )
         state["landed_version"] = version
     finally:
@@ -166,3 +148,20 @@ def _release(engine: sqlalchemy.Engine, schema: str, shown: str) -> tuple[int, d
     if row is None:
         raise MalformedInput(settings.SOURCE, shown, "dbversion is empty")
     return int(row[0]), row[1]
+
+
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=drugcentral,
+    cadence="monthly",
+    raw_tables=(*TABLES.values(), RELEASES),
+    status_table=RELEASES.name,
+    cursor_column="released_at",
+    marts=(
+        "drugcentral_drugs",
+        "drugcentral_identifiers",
+        "drugcentral_targets",
+        "drugcentral_atc_codes",
+        "drugcentral_releases",
+    ),
+)

@@ -8,15 +8,35 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 import pyarrow as pa
 
-from extract.landing import landing_schema
+from extract.raw import RawTable
 
 
-def table_schema(key: str) -> pa.Schema:
+def drugcentral_table(name: str, key: str, *, indexed: bool) -> RawTable:
     """A raw table of DrugCentral: its key (as text), the release it came from, the row."""
-    return landing_schema(
-        pa.field(key, pa.string(), nullable=False),
-        pa.field("db_version", pa.int64(), nullable=False),
+    return RawTable(
+        name,
+        (
+            pa.field(key, pa.string(), nullable=False),
+            pa.field("db_version", pa.int64(), nullable=False),
+        ),
+        indexes=((key,),) if indexed else (),
     )
+
+
+# What each release landed: its number, date and the licence that comes with it.
+RELEASES = RawTable(
+    "releases",
+    (
+        pa.field("db_version", pa.int64(), nullable=False),
+        pa.field("released_at", pa.timestamp("us", tz="UTC")),
+        pa.field("licence", pa.string(), nullable=False),
+        pa.field("licence_url", pa.string(), nullable=False),
+        pa.field("attribution", pa.string(), nullable=False),
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("landed_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ),
+    contract=False,
+)
 
 
 def without_password(url: str) -> str:

@@ -37,13 +37,10 @@ from extract.bulk import BulkMember, iter_members, resolve_location
 from extract.errors import MalformedInput, RequestRejected
 from extract.faers import settings
 from extract.faers.helpers import (
-    DELETED_TABLE,
-    EVENTS_COLUMNS,
-    EVENTS_SCHEMA,
-    EVENTS_TABLE,
+    EVENTS,
     KINDS,
-    LEDGER_COLUMNS,
-    LEDGER_TABLE,
+    LEDGER,
+    REPORT_TABLES,
     QuarterFile,
     event_results,
     event_row,
@@ -53,22 +50,13 @@ from extract.faers.helpers import (
     quarter_order,
     read_quarter_file,
     receive_date_search,
-    table_columns,
 )
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, reject, to_table
-from medmirror.settings import load_settings
+from extract.spec import SourceSpec
+from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
-
-# Raw indexes `land()` keeps: dbt joins a report's rows by primaryid, and finds a case's
-# versions and deletions by caseid.
-RAW_INDEXES: dict[str, tuple[str, ...]] = {
-    "demo": ("caseid", "_dlt_load_id"),
-    **{table: ("primaryid",) for table in ("drug", "reac", "outc", "rpsr", "ther", "indi")},
-    DELETED_TABLE: ("caseid",),
-    EVENTS_TABLE: ("safetyreportid", "_dlt_load_id"),
-}
 
 
 @dlt.source(name=settings.SOURCE)
@@ -78,14 +66,14 @@ def faers(
     start_date: str | None = None,
     window_days: int = settings.WINDOW_DAYS,
     bulk_location: str | None = None,
-    download_dir: str | None = None,
+    download_dir: str = ".",
 ) -> list[DltResource]:
     """The openFDA API resource, or with `bulk_location` the quarterly files only."""
     if bulk_location:
         return [
             quarters(
                 bulk_location,
-                download_dir=download_dir or str(load_settings().data_dir / "downloads"),
+                download_dir=download_dir,
             )
         ]
     return [
@@ -161,8 +149,7 @@ def _land_file(member: BulkMember, quarter_file: QuarterFile) -> Iterator[Any]:
         yield reject(bad)
         yield to_table(
             ledger_row(None, quarter_file, source_uri=member.uri, landed=0, rejected=1),
-            LEDGER_TABLE,
-            LEDGER_COLUMNS,
+            LEDGER,
         )
         return
     for row in parsed.ragged:
@@ -180,7 +167,7 @@ def _land_file(member: BulkMember, quarter_file: QuarterFile) -> Iterator[Any]:
     table = landing_table(parsed, quarter_file, source_uri=member.uri)
     log.info("%s: %d rows of %s", settings.SOURCE, table.num_rows, member.uri)
     if table.num_rows:
-        yield to_table(table, quarter_file.table, table_columns(quarter_file.table))
+        yield to_table(table, REPORT_TABLES[quarter_file.table])
     yield to_table(
         ledger_row(
             parsed,
@@ -189,8 +176,7 @@ def _land_file(member: BulkMember, quarter_file: QuarterFile) -> Iterator[Any]:
             landed=table.num_rows,
             rejected=len(parsed.ragged) + len(parsed.problems),
         ),
-        LEDGER_TABLE,
-        LEDGER_COLUMNS,
+        LEDGER,
     )
 
 
@@ -198,7 +184,7 @@ def _land_file(member: BulkMember, quarter_file: QuarterFile) -> Iterator[Any]:
 
 
 # No `columns` here: it lands two tables, each item bound to its own by `to_table`.
-@dlt.resource(name="events", table_name=EVENTS_TABLE, write_disposition="append")
+@dlt.resource(name="events", table_name=EVENTS.name, write_disposition="append")
 def events(
     api_url: str = settings.API_URL,
     page_size: int = settings.PAGE_SIZE,
@@ -246,8 +232,8 @@ def events(
         ]
         if rows:
             landed += len(rows)
-            table = pa.Table.from_pylist(rows, schema=EVENTS_SCHEMA)
-            yield to_table(table, EVENTS_TABLE, EVENTS_COLUMNS)
+            table = pa.Table.from_pylist(rows, schema=EVENTS.schema)
+            yield to_table(table, EVENTS)
         log.info("%s: %s, %d reports so far", settings.SOURCE, what, landed)
         url = _next_page(response, client.api_key_param)
         params = None  # the next link carries the whole query, search_after included
@@ -274,4 +260,21 @@ def _api_start(state: dict[str, Any], start_date: str | None, today: date) -> da
     return today - timedelta(days=settings.INITIAL_DAYS)
 
 
-__all__ = ["KINDS", "RAW_INDEXES", "faers"]
+__all__ = ["KINDS", "SPEC", "faers"]
+
+
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    # Daily: the openFDA window; quarterly ASCII files come in with --bulk.
+    make_source=faers,
+    raw_tables=(*REPORT_TABLES.values(), LEDGER, EVENTS),
+    status_table="demo",
+    cursor_column="fda_dt",
+    marts=(
+        "adverse_event_reports",
+        "adverse_event_drugs",
+        "adverse_event_reactions",
+        "drug_reaction_signals",
+    ),
+    samples=SAMPLES_DIR / "faers",
+)

@@ -38,7 +38,7 @@ from extract.bulk import BulkMember
 from extract.delimited import UNREADABLE, RaggedRow, json_objects, snake_case
 from extract.errors import MalformedInput
 from extract.faers.settings import DELIMITER, READ_BLOCK_BYTES, SOURCE
-from extract.landing import LANDING_COLUMNS, landing_schema
+from extract.raw import RawTable
 
 FAERS = "faers"
 LEGACY = "aers"
@@ -104,34 +104,37 @@ def quarter_order(quarter: str) -> tuple[int, int]:
 # -- the landing tables ----------------------------------------------------------------------
 
 
-def table_schema(table: str) -> pa.Schema:
-    """Arrow schema of a raw table: keys, quarter and layout, then the contract's."""
-    fields = [
-        pa.field("primaryid", pa.string()),
-        pa.field("caseid", pa.string()),
-        pa.field("quarter", pa.string(), nullable=False),
-        pa.field("layout", pa.string(), nullable=False),
-    ]
-    if table == "demo":
-        fields.append(pa.field("fda_dt", pa.date32()))
-    return landing_schema(*fields)
+def _report_table(name: str, *extra: pa.Field, index: tuple[str, ...]) -> RawTable:
+    """A raw table of quarterly-file rows: keys, quarter and layout, then the contract's."""
+    return RawTable(
+        name,
+        (
+            pa.field("primaryid", pa.string()),
+            pa.field("caseid", pa.string()),
+            pa.field("quarter", pa.string(), nullable=False),
+            pa.field("layout", pa.string(), nullable=False),
+            *extra,
+        ),
+        indexes=(index,),
+    )
 
 
-def table_columns(table: str) -> dict[str, dict[str, Any]]:
-    """dlt column hints of a raw table."""
-    hints: dict[str, dict[str, Any]] = {
-        "primaryid": {"data_type": "text", "nullable": True},
-        "caseid": {"data_type": "text", "nullable": True},
-        "quarter": {"data_type": "text", "nullable": False},
-        "layout": {"data_type": "text", "nullable": False},
-    }
-    if table == "demo":
-        hints["fda_dt"] = {"data_type": "date", "nullable": True}
-    return {**LANDING_COLUMNS, **hints}
-
-
-LEDGER_SCHEMA = pa.schema(
-    [
+# dbt joins a report's rows by primaryid, and finds a case's versions and deletions by
+# caseid.
+REPORT_TABLES = {
+    "demo": _report_table(
+        "demo", pa.field("fda_dt", pa.date32()), index=("caseid", "_dlt_load_id")
+    ),
+    **{
+        table: _report_table(table, index=("primaryid",))
+        for table in ("drug", "reac", "outc", "rpsr", "ther", "indi")
+    },
+    DELETED_TABLE: _report_table(DELETED_TABLE, index=("caseid",)),
+}
+# What each landed file held: rows landed, rejected and recoded.
+LEDGER = RawTable(
+    LEDGER_TABLE,
+    (
         pa.field("quarter", pa.string(), nullable=False),
         pa.field("file_kind", pa.string(), nullable=False),
         pa.field("layout", pa.string()),
@@ -139,21 +142,8 @@ LEDGER_SCHEMA = pa.schema(
         pa.field("rows_rejected", pa.int64(), nullable=False),
         pa.field("rows_recoded", pa.int64(), nullable=False),
         pa.field("landed_at", pa.timestamp("s"), nullable=False),
-        pa.field("record", pa.string()),
-        pa.field("source_uri", pa.string(), nullable=False),
-        pa.field("deleted", pa.bool_(), nullable=False),
-    ]
+    ),
 )
-LEDGER_COLUMNS: dict[str, dict[str, Any]] = {
-    **LANDING_COLUMNS,
-    "quarter": {"data_type": "text", "nullable": False},
-    "file_kind": {"data_type": "text", "nullable": False},
-    "layout": {"data_type": "text", "nullable": True},
-    "rows_landed": {"data_type": "bigint", "nullable": False},
-    "rows_rejected": {"data_type": "bigint", "nullable": False},
-    "rows_recoded": {"data_type": "bigint", "nullable": False},
-    "landed_at": {"data_type": "timestamp", "timezone": False, "nullable": False},
-}
 
 
 @dataclass
@@ -301,7 +291,7 @@ def landing_table(parsed: ParsedFile, quarter_file: QuarterFile, *, source_uri: 
     columns["record"] = json_objects(rows) if count else pa.array([], pa.string())
     columns["source_uri"] = pa.repeat(pa.scalar(source_uri), count)
     columns["deleted"] = pa.repeat(pa.scalar(quarter_file.kind == "DELETE"), count)
-    schema = table_schema(quarter_file.table)
+    schema = REPORT_TABLES[quarter_file.table].schema
     return pa.Table.from_arrays(
         [pa.chunked_array(columns[name]).cast(schema.field(name).type) for name in schema.names]
         if count
@@ -345,23 +335,20 @@ def ledger_row(
         "source_uri": [source_uri],
         "deleted": [False],
     }
-    return pa.Table.from_pydict(row, schema=LEDGER_SCHEMA)
+    return pa.Table.from_pydict(row, schema=LEDGER.schema)
 
 
 # -- openFDA /drug/event.json ----------------------------------------------------------------
 
-EVENTS_TABLE = "events"
-EVENTS_SCHEMA = landing_schema(
-    pa.field("safetyreportid", pa.string(), nullable=False),
-    pa.field("safetyreportversion", pa.string()),
-    pa.field("receivedate", pa.date32()),
+EVENTS = RawTable(
+    "events",
+    (
+        pa.field("safetyreportid", pa.string(), nullable=False),
+        pa.field("safetyreportversion", pa.string()),
+        pa.field("receivedate", pa.date32()),
+    ),
+    indexes=(("safetyreportid", "_dlt_load_id"),),
 )
-EVENTS_COLUMNS: dict[str, dict[str, Any]] = {
-    **LANDING_COLUMNS,
-    "safetyreportid": {"data_type": "text", "nullable": False},
-    "safetyreportversion": {"data_type": "text", "nullable": True},
-    "receivedate": {"data_type": "date", "nullable": True},
-}
 
 
 def compact_date(value: Any) -> date | None:

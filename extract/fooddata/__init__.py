@@ -38,7 +38,7 @@ from extract.bulk import BulkMember, iter_members, resolve_location
 from extract.errors import MalformedInput, RequestRejected
 from extract.fooddata import settings
 from extract.fooddata.helpers import (
-    FOODS_SCHEMA,
+    FOODS,
     download_key,
     food_row,
     foods_in_page,
@@ -46,20 +46,13 @@ from extract.fooddata.helpers import (
     iter_download,
 )
 from extract.http import PublisherClient
-from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.spec import SearchExample, SourceSpec, TokenGate
+from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
 
-TABLE = "foods"
-# Raw indexes `land()` keeps: dbt's models look foods up by id.
-RAW_INDEXES = {TABLE: ("fdc_id", "_dlt_load_id")}
-COLUMNS = {
-    **LANDING_COLUMNS,
-    "fdc_id": {"data_type": "bigint", "nullable": False},
-    "published_date": {"data_type": "date", "nullable": True},
-    "data_type": {"data_type": "text", "nullable": True},
-    "record_format": {"data_type": "text", "nullable": False},
-}
+TABLE = FOODS.name
 NO_KEY = (
     f"{settings.SOURCE}: skipped: the FoodData Central API needs an api.data.gov key "
     f"(free at {settings.KEY_SIGNUP_URL}); set `api_key` under [sources.fooddata] in "
@@ -112,7 +105,7 @@ def _keyed_client() -> PublisherClient | None:
 # -- the API -------------------------------------------------------------------------------
 
 
-@dlt.resource(name="foods", table_name=TABLE, write_disposition="append", columns=COLUMNS)
+@dlt.resource(name="foods", table_name=TABLE, write_disposition="append", columns=FOODS.columns)
 def foods(
     api_url: str = settings.API_URL,
     search_query: str = settings.SEARCH_QUERY,
@@ -144,7 +137,7 @@ def foods(
         },
         what=what,
     )
-    batcher = RowBatcher(FOODS_SCHEMA, size=max(page_size, 1))
+    batcher = RowBatcher(FOODS, size=max(page_size, 1))
     reached_older = False
     for food in foods_in_page(page, where=what):
         row = food_row(
@@ -194,14 +187,16 @@ def _api_start(state: dict[str, Any], start_date: str | None) -> date:
     return date.today() - timedelta(days=settings.INITIAL_DAYS)
 
 
-@dlt.resource(name="food_details", table_name=TABLE, write_disposition="append", columns=COLUMNS)
+@dlt.resource(
+    name="food_details", table_name=TABLE, write_disposition="append", columns=FOODS.columns
+)
 def food_details(api_url: str = settings.API_URL, fdc_ids: Sequence[int] = ()) -> Iterator[Any]:
     """Each food of `fdc_ids` in full (`/food/{fdcId}`), or abridged when FDC answers 404
     to the full format (it does for some Foundation foods)."""
     client = _keyed_client()
     if client is None:
         return
-    batcher = RowBatcher(FOODS_SCHEMA)
+    batcher = RowBatcher(FOODS)
     for fdc_id in fdc_ids:
         url = f"{api_url}/food/{int(fdc_id)}"
         try:
@@ -277,7 +272,7 @@ class _BulkWindow:
     def __init__(self, state: dict[str, Any], size: int) -> None:
         self.state = state
         self.size = size
-        self.batcher = RowBatcher(FOODS_SCHEMA)
+        self.batcher = RowBatcher(FOODS)
         self.rows = 0
         self.items = 0
         self.rows_or_rejects = False
@@ -311,7 +306,7 @@ class _BulkWindow:
                 table = self.batcher.add(row)
                 self.rows += 1
                 if table is not None:
-                    yield to_table(table, TABLE, COLUMNS)
+                    yield to_table(table, FOODS)
                 if self.rows >= self.size:
                     return False
         return True
@@ -324,7 +319,7 @@ class _BulkWindow:
     def flush(self) -> Iterator[Any]:
         table = self.batcher.flush()
         if table is not None:
-            yield to_table(table, TABLE, COLUMNS)
+            yield to_table(table, FOODS)
 
     def close(self, progress: dict[str, Any] | None, *, more: bool) -> None:
         if progress is None:
@@ -332,3 +327,25 @@ class _BulkWindow:
         else:
             self.state["progress"] = progress
         self.state[MORE_WINDOWS] = more
+
+
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=fooddata,
+    cadence="monthly",  # FDC publishes its data in periodic releases
+    token=TokenGate(  # the API's; its downloads (--bulk) need none
+        "sources.fooddata.api_key",
+        required=True,
+        sign_up="https://fdc.nal.usda.gov/api-key-signup",
+    ),
+    raw_tables=(FOODS,),
+    status_table=FOODS.name,
+    cursor_column="published_date",
+    marts=("food_items", "food_nutrients"),
+    samples=SAMPLES_DIR / "fooddata",  # a download constructed from real records
+    search=SearchExample(
+        mart="food_items",
+        query="cheddar",
+        shown=("fdc_id", "description", "data_type", "brand_owner"),
+    ),
+)

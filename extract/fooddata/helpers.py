@@ -20,13 +20,18 @@ import pyarrow as pa
 
 from extract.errors import MalformedInput
 from extract.fooddata.settings import SOURCE, WHOLE_DOCUMENT_BYTES
-from extract.landing import landing_schema
+from extract.raw import RawTable
 
-FOODS_SCHEMA = landing_schema(
-    pa.field("fdc_id", pa.int64(), nullable=False),
-    pa.field("published_date", pa.date32()),
-    pa.field("data_type", pa.string()),
-    pa.field("record_format", pa.string(), nullable=False),
+# `raw_fooddata.foods`; dbt's models look foods up by id.
+FOODS = RawTable(
+    "foods",
+    (
+        pa.field("fdc_id", pa.int64(), nullable=False),
+        pa.field("published_date", pa.date32()),
+        pa.field("data_type", pa.string()),
+        pa.field("record_format", pa.string(), nullable=False),
+    ),
+    indexes=(("fdc_id", "_dlt_load_id"),),
 )
 # `{"BrandedFoods": [` at the start of a download: the key names the array of foods.
 DOWNLOAD_START = re.compile(rb'^\s*\{\s*"([A-Za-z]+)"\s*:\s*\[')

@@ -27,28 +27,23 @@ from dlt.sources import DltResource
 from extract.bulk import BulkMember, iter_members, resolve_location
 from extract.errors import MalformedInput
 from extract.hcpcs import settings
-from extract.hcpcs.helpers import COLUMNS, TABLE, is_code_file, read_code_file, release_of
+from extract.hcpcs.helpers import CODES, is_code_file, read_code_file, release_of
 from extract.landing import MORE_WINDOWS, reject, to_table
-from medmirror.settings import load_settings
+from extract.spec import SearchExample, SourceSpec
+from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
-
-# Raw indexes `land()` keeps: dbt reads one release at a time.
-RAW_INDEXES = {TABLE: ("release", "hcpcs_code")}
 
 
 @dlt.source(name=settings.SOURCE)
 def hcpcs(
+    download_dir: str,
     release_urls: Sequence[str] = settings.RELEASE_URLS,
     bulk_location: str | None = None,
-    download_dir: str | None = None,
 ) -> DltResource:
     """The releases at `release_urls`, or those at `bulk_location`."""
     locations = [bulk_location] if bulk_location else list(release_urls)
-    return release_files(
-        locations,
-        download_dir=download_dir or str(load_settings().data_dir / "downloads"),
-    )
+    return release_files(locations, download_dir=download_dir)
 
 
 @dlt.resource(name="release_files", write_disposition="append")
@@ -101,7 +96,7 @@ def _land_file(member: BulkMember, landed: list[str], rejected: list[str]) -> It
         member.uri,
     )
     for table in parsed.tables:
-        yield to_table(table, TABLE, COLUMNS)
+        yield to_table(table, CODES)
     landed.append(release)
 
 
@@ -114,3 +109,22 @@ def _identity(member: BulkMember) -> str:
     except OSError:
         return member.uri
     return f"{member.uri}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+# An annual release (HCPCS also quarterly): the monthly run looks at the configured release
+# URLs and lands a release not landed yet.
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=hcpcs,  # without a location: the release URLs in .dlt/config.toml
+    cadence="monthly",
+    raw_tables=(CODES,),
+    status_table=CODES.name,
+    cursor_column="release_year",
+    marts=("hcpcs_codes",),
+    samples=SAMPLES_DIR / "hcpcs",
+    search=SearchExample(
+        mart="hcpcs_codes",
+        query="wheelchair",
+        shown=("hcpcs_code", "short_description", "long_description"),
+    ),
+)

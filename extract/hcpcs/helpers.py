@@ -21,7 +21,8 @@ import pyarrow as pa
 from extract.bulk import BulkMember
 from extract.errors import MalformedInput
 from extract.hcpcs.settings import CODE_FILE, ENCODING, SOURCE
-from extract.landing import LANDING_COLUMNS, RowBatcher, landing_schema
+from extract.landing import RowBatcher
+from extract.raw import RawTable
 
 FIRST_RECORDS = {"3": "procedure", "7": "modifier"}
 CONTINUATIONS = {"4": "procedure", "8": "modifier"}
@@ -74,18 +75,16 @@ DATE_FIELDS = {
     "termination_date": span(285, 292),
 }
 
-SCHEMA = landing_schema(
-    pa.field("hcpcs_code", pa.string(), nullable=False),
-    pa.field("release", pa.string(), nullable=False),
-    pa.field("release_year", pa.int16(), nullable=False),
+# `raw_hcpcs.codes`; dbt reads one release at a time.
+CODES = RawTable(
+    "codes",
+    (
+        pa.field("hcpcs_code", pa.string(), nullable=False),
+        pa.field("release", pa.string(), nullable=False),
+        pa.field("release_year", pa.int16(), nullable=False),
+    ),
+    indexes=(("release", "hcpcs_code"),),
 )
-COLUMNS: dict[str, dict[str, Any]] = {
-    **LANDING_COLUMNS,
-    "hcpcs_code": {"data_type": "text", "nullable": False},
-    "release": {"data_type": "text", "nullable": False},
-    "release_year": {"data_type": "bigint", "nullable": False},
-}
-TABLE = "codes"
 
 
 def is_code_file(member: BulkMember) -> bool:
@@ -115,7 +114,7 @@ def read_code_file(member: BulkMember, release: str, year: int) -> ParsedFile:
     records are skipped and listed (the disclaimer lines before the first record, which
     CMS puts at the top of the file, are skipped silently)."""
     parsed = ParsedFile()
-    batcher = RowBatcher(SCHEMA)
+    batcher = RowBatcher(CODES)
     try:
         with member.open() as stream:
             for record in _codes(stream, parsed):

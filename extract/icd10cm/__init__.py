@@ -32,7 +32,6 @@ from extract.bulk import BulkMember, iter_members, resolve_location
 from extract.errors import MalformedInput
 from extract.icd10cm import settings
 from extract.icd10cm.helpers import (
-    COLUMNS,
     ORDER,
     TABLES,
     file_kind,
@@ -41,26 +40,21 @@ from extract.icd10cm.helpers import (
     release_year,
 )
 from extract.landing import MORE_WINDOWS, reject, to_table
-from medmirror.settings import load_settings
+from extract.spec import SearchExample, SourceSpec
+from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
-
-# Raw indexes `land()` keeps: dbt reads one release of one file at a time.
-RAW_INDEXES = {table: ("release_year", "code") for table in TABLES.values()}
 
 
 @dlt.source(name=settings.SOURCE)
 def icd10cm(
+    download_dir: str,
     release_urls: Sequence[str] = settings.RELEASE_URLS,
     bulk_location: str | None = None,
-    download_dir: str | None = None,
 ) -> DltResource:
     """The release files at `release_urls`, or those at `bulk_location`."""
     locations = [bulk_location] if bulk_location else list(release_urls)
-    return release_files(
-        locations,
-        download_dir=download_dir or str(load_settings().data_dir / "downloads"),
-    )
+    return release_files(locations, download_dir=download_dir)
 
 
 # No `columns` here: it lands three tables, each item bound to its own by `to_table`.
@@ -125,7 +119,7 @@ def _land_file(
         "%s: %d codes of the %s %s file %s", settings.SOURCE, parsed.rows, year, kind, member.uri
     )
     for table in parsed.tables:
-        yield to_table(table, TABLES[kind], COLUMNS)
+        yield to_table(table, TABLES[kind])
     landed.setdefault(str(year), []).append(kind)
 
 
@@ -138,3 +132,22 @@ def _identity(member: BulkMember) -> str:
     except OSError:
         return member.uri
     return f"{member.uri}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+# An annual release (HCPCS also quarterly): the monthly run looks at the configured release
+# URLs and lands a release not landed yet.
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=icd10cm,  # without a location: the release URLs in .dlt/config.toml
+    cadence="monthly",
+    raw_tables=tuple(TABLES.values()),
+    status_table="order_codes",
+    cursor_column="release_year",
+    marts=("icd10cm_codes", "icd10cm_code_changes"),
+    samples=SAMPLES_DIR / "icd10cm",
+    search=SearchExample(
+        mart="icd10cm_codes",
+        query="tuberculosis",
+        shown=("code", "dotted_code", "long_description", "is_billable"),
+    ),
+)

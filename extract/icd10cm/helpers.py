@@ -21,7 +21,8 @@ from extract.bulk import BulkMember
 from extract.errors import MalformedInput
 from extract.icd10cm import settings
 from extract.icd10cm.settings import SOURCE
-from extract.landing import LANDING_COLUMNS, RowBatcher, landing_schema
+from extract.landing import RowBatcher
+from extract.raw import RawTable
 
 ORDER = "order"
 TABULAR = "tabular"
@@ -42,16 +43,21 @@ NOTE_KINDS = {
     "sevenChrNote": "seven_character_note",
 }
 
-SCHEMA = landing_schema(
-    pa.field("code", pa.string(), nullable=False),
-    pa.field("release_year", pa.int16(), nullable=False),
-)
-COLUMNS: dict[str, dict[str, Any]] = {
-    **LANDING_COLUMNS,
-    "code": {"data_type": "text", "nullable": False},
-    "release_year": {"data_type": "bigint", "nullable": False},
-}
-TABLES = {ORDER: "order_codes", TABULAR: "tabular_codes"}
+
+def _codes_table(name: str) -> RawTable:
+    """A raw table of one release file's codes; dbt reads one release at a time."""
+    return RawTable(
+        name,
+        (
+            pa.field("code", pa.string(), nullable=False),
+            pa.field("release_year", pa.int16(), nullable=False),
+        ),
+        indexes=(("release_year", "code"),),
+    )
+
+
+# release file kind -> its raw table
+TABLES = {ORDER: _codes_table("order_codes"), TABULAR: _codes_table("tabular_codes")}
 
 
 def file_kind(member: BulkMember) -> str | None:
@@ -115,7 +121,7 @@ def _row(code: str, year: int, record: dict[str, Any], uri: str) -> dict[str, An
 
 
 def _collect(rows: Iterator[dict[str, Any]], parsed: ParsedFile) -> ParsedFile:
-    batcher = RowBatcher(SCHEMA)
+    batcher = RowBatcher(TABLES[ORDER])
     for row in rows:
         parsed.rows += 1
         table = batcher.add(row)

@@ -34,42 +34,33 @@ from dlt.sources import DltResource
 from extract.bulk import BulkMember, iter_members, resolve_location
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
-from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
 from extract.medlineplus import settings
 from extract.medlineplus.helpers import (
-    TOPICS_SCHEMA,
+    TOPICS_TABLE,
     current_file_links,
     file_date_of,
     generated_date,
     iter_topics,
     topic_row,
 )
-from medmirror.settings import load_settings
+from extract.spec import SearchExample, SourceSpec
+from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
 
-TABLE = "health_topics"
-# Raw indexes `land()` keeps: dbt finds the newest complete file through them.
-RAW_INDEXES = {TABLE: ("file_date", "_dlt_load_id")}
-COLUMNS = {
-    **LANDING_COLUMNS,
-    "topic_id": {"data_type": "text", "nullable": False},
-    "language": {"data_type": "text", "nullable": False},
-    "file_date": {"data_type": "date", "nullable": False},
-}
+TABLE = TOPICS_TABLE.name
 
 
 @dlt.source(name=settings.SOURCE)
 def medlineplus(
+    download_dir: str,
     xml_page_url: str = settings.XML_PAGE_URL,
     bulk_location: str | None = None,
-    download_dir: str | None = None,
 ) -> DltResource:
-    """The current file linked from `xml_page_url`, or the files at `bulk_location`."""
-    return health_topics(
-        bulk_location or xml_page_url,
-        download_dir=download_dir or str(load_settings().data_dir / "downloads"),
-    )
+    """The current file linked from `xml_page_url`, or the files at `bulk_location`; a URL
+    is downloaded into `download_dir`."""
+    return health_topics(bulk_location or xml_page_url, download_dir=download_dir)
 
 
 @dataclass(frozen=True)
@@ -131,14 +122,14 @@ def health_topics(location: str, download_dir: str) -> Iterator[Any]:
                 newest,
             )
         else:
-            batcher = RowBatcher(TOPICS_SCHEMA)
+            batcher = RowBatcher(TOPICS_TABLE)
             for row in rows:
                 table = batcher.add(row)
                 if table is not None:
-                    yield to_table(table, TABLE, COLUMNS)
+                    yield to_table(table, TOPICS_TABLE)
             table = batcher.flush()
             if table is not None:
-                yield to_table(table, TABLE, COLUMNS)
+                yield to_table(table, TOPICS_TABLE)
             log.info(
                 "%s: %d topics of %s (%s)",
                 settings.SOURCE,
@@ -218,3 +209,17 @@ def _read_member(found: _TopicsFile) -> tuple[date, list[dict[str, Any]]]:
     for row in rows:
         row["file_date"] = landed_date
     return landed_date, rows
+
+
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=medlineplus,  # without a location: NLM's current health topics file
+    raw_tables=(TOPICS_TABLE,),
+    status_table=TOPICS_TABLE.name,
+    cursor_column="file_date",
+    marts=("health_topics",),
+    samples=SAMPLES_DIR / "medlineplus",
+    search=SearchExample(
+        mart="health_topics", query="abdominal pain", shown=("topic_id", "title", "language")
+    ),
+)

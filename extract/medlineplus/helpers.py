@@ -24,15 +24,20 @@ from lxml import etree, html
 from lxml.etree import _Element as Element
 
 from extract.errors import MalformedInput, invalid_xml
-from extract.landing import landing_schema
 from extract.medlineplus.settings import FILE_NAME, SOURCE
+from extract.raw import RawTable
 
 TOPICS = "health-topics"
 TOPIC = "health-topic"
-TOPICS_SCHEMA = landing_schema(
-    pa.field("topic_id", pa.string(), nullable=False),
-    pa.field("language", pa.string(), nullable=False),
-    pa.field("file_date", pa.date32(), nullable=False),
+# `raw_medlineplus.health_topics`; dbt finds the newest complete file through its index.
+TOPICS_TABLE = RawTable(
+    "health_topics",
+    (
+        pa.field("topic_id", pa.string(), nullable=False),
+        pa.field("language", pa.string(), nullable=False),
+        pa.field("file_date", pa.date32(), nullable=False),
+    ),
+    indexes=(("file_date", "_dlt_load_id"),),
 )
 FILE_DATE = re.compile(FILE_NAME)
 SPACE = re.compile(r"\s+")

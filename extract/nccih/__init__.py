@@ -26,24 +26,22 @@ from dlt.sources import DltResource
 
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
-from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
 from extract.nccih import settings
-from extract.nccih.helpers import HERBS_SCHEMA, content_hash, herb_links, parse_herb
+from extract.nccih.helpers import HERBS, content_hash, herb_links, parse_herb
+from extract.spec import SearchExample, SourceSpec
 
 log = logging.getLogger(__name__)
 
-TABLE = "herbs"
-RAW_INDEXES = {TABLE: ("slug",)}
-COLUMNS = {
-    **LANDING_COLUMNS,
-    "slug": {"data_type": "text", "nullable": False},
-    "last_updated": {"data_type": "date", "nullable": True},
-    "fetched_at": {"data_type": "timestamp", "nullable": False},
-}
+TABLE = HERBS.name
 
 
 @dlt.source(name=settings.SOURCE)
-def nccih(base_url: str = settings.BASE_URL, index_path: str = settings.INDEX_PATH) -> DltResource:
+def nccih(
+    base_url: str = settings.BASE_URL,
+    index_path: str = settings.INDEX_PATH,
+    download_dir: str | None = None,  # noqa: ARG001 - web pages: nothing to download
+) -> DltResource:
     """The Herbs at a Glance fact sheets."""
     return herbs(base_url=base_url.rstrip("/"), index_path=index_path)
 
@@ -63,7 +61,7 @@ def herbs(base_url: str, index_path: str) -> Iterator[Any]:
         raise MalformedInput(settings.SOURCE, index_url, "the index links to no herb pages")
     log.info("%s: the index links to %d herb pages", settings.SOURCE, len(links))
     now = datetime.now(UTC)
-    batcher = RowBatcher(HERBS_SCHEMA)
+    batcher = RowBatcher(HERBS)
     changed = 0
     for slug, url in links:
         response = client.get(url, what=f"herb page {slug}", accept=(404,))
@@ -108,4 +106,18 @@ def herbs(base_url: str, index_path: str) -> Iterator[Any]:
     log.info("%s: %d of %d pages new or changed", settings.SOURCE, changed, len(links))
     table = batcher.flush()
     if table is not None:
-        yield to_table(table, TABLE, COLUMNS)
+        yield to_table(table, HERBS)
+
+
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=nccih,
+    cadence="monthly",
+    raw_tables=(HERBS,),
+    status_table=HERBS.name,
+    cursor_column="last_updated",
+    marts=("herbs",),
+    search=SearchExample(
+        mart="herbs", query="sleep", shown=("slug", "herb_name", "last_updated_date")
+    ),
+)

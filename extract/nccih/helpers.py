@@ -19,13 +19,18 @@ import orjson
 import pyarrow as pa
 
 from extract.errors import MalformedInput
-from extract.landing import landing_schema
 from extract.nccih.settings import NOT_HERBS, SECTIONS, SOURCE
+from extract.raw import RawTable
 
-HERBS_SCHEMA = landing_schema(
-    pa.field("slug", pa.string(), nullable=False),
-    pa.field("last_updated", pa.date32()),
-    pa.field("fetched_at", pa.timestamp("us", tz="UTC"), nullable=False),
+# `raw_nccih.herbs`, one row per fact sheet version or deletion.
+HERBS = RawTable(
+    "herbs",
+    (
+        pa.field("slug", pa.string(), nullable=False),
+        pa.field("last_updated", pa.date32()),
+        pa.field("fetched_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ),
+    indexes=(("slug",),),
 )
 HERB_LINK = re.compile(r"^/health/([a-z0-9-]+)/?$")
 LABEL = re.compile(r"^\s*(Common Names?|Latin Names?)\s*:?\s*", re.IGNORECASE)

@@ -53,15 +53,11 @@ from extract.openfda.helpers import (
     page_results,
     window_search,
 )
-from medmirror.settings import load_settings
+from extract.spec import SourceSpec
+from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
 
-# Raw indexes `land()` keeps: dbt's current-version models look records up by key.
-RAW_INDEXES = {
-    LABELS.table: ("set_id", "_dlt_load_id"),
-    NDC.table: ("product_ndc", "_dlt_load_id"),
-}
 BULK_SUFFIXES = (".json",)
 
 
@@ -76,7 +72,7 @@ def openfda(
     ndc_window_days: int = settings.NDC_WINDOW_DAYS,
     bulk_location: str | None = None,
     bulk_datasets: list[str] | None = None,
-    download_dir: str | None = None,
+    download_dir: str = ".",
 ) -> list[DltResource]:
     """The API resources, or with `bulk_location` (the download manifest's URL, a
     partition's URL, or a folder or zip of partitions) the bulk resource only."""
@@ -85,7 +81,7 @@ def openfda(
             partitions(
                 bulk_location,
                 datasets=tuple(bulk_datasets or settings.BULK_DATASETS),
-                download_dir=download_dir or str(load_settings().data_dir / "downloads"),
+                download_dir=download_dir,
             )
         ]
     return [
@@ -187,7 +183,7 @@ def _api_window(
                     settings.SOURCE, what, f"answered 404: {client.scrub(response.text[:300])}"
                 )
             break  # nothing (more) matches: an empty window
-        batcher = RowBatcher(dataset.schema, size=max(page_size, 1))
+        batcher = RowBatcher(dataset.raw_table, size=max(page_size, 1))
         for record in page_results(response.content, where=what):
             try:
                 row = dataset.row(record, source_uri=url, where=what)
@@ -201,7 +197,7 @@ def _api_window(
         table = batcher.flush()
         if table is not None:
             landed += table.num_rows
-            yield to_table(table, dataset.table, dataset.columns)
+            yield to_table(table, dataset.raw_table)
         log.info("%s: %s, %d records so far", settings.SOURCE, what, landed)
         # The next page's URL carries `search_after` and every other parameter but the
         # key, which the client adds again.
@@ -331,7 +327,7 @@ def _land_partition(member: BulkMember) -> Iterator[Any]:
     except MalformedInput as bad:
         yield reject(bad)
         return
-    batcher = RowBatcher(dataset.schema)
+    batcher = RowBatcher(dataset.raw_table)
     with member.open() as stream:
         for index, record in enumerate(iter_partition(stream, where=member.uri), start=1):
             try:
@@ -341,10 +337,10 @@ def _land_partition(member: BulkMember) -> Iterator[Any]:
                 continue
             table = batcher.add(row)
             if table is not None:
-                yield to_table(table, dataset.table, dataset.columns)
+                yield to_table(table, dataset.raw_table)
     table = batcher.flush()
     if table is not None:
-        yield to_table(table, dataset.table, dataset.columns)
+        yield to_table(table, dataset.raw_table)
     log.info("%s: %d records of %s", settings.SOURCE, records, member.uri)
 
 
@@ -357,4 +353,14 @@ def _check_partition(member: BulkMember) -> int:
         raise MalformedInput(settings.SOURCE, member.uri, f"cannot read: {broken}") from None
 
 
-__all__ = ["DATASETS", "RAW_INDEXES", "labels", "ndc", "openfda", "partitions"]
+__all__ = ["DATASETS", "SPEC", "labels", "ndc", "openfda", "partitions"]
+
+
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=openfda,
+    raw_tables=(LABELS.raw_table, NDC.raw_table),
+    status_table=LABELS.table,
+    cursor_column="effective_time",
+    samples=SAMPLES_DIR / "openfda",  # feeds the drug marts, listed under dailymed
+)

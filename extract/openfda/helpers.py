@@ -20,8 +20,8 @@ import pyarrow as pa
 import requests
 
 from extract.errors import MalformedInput
-from extract.landing import LANDING_COLUMNS, landing_schema
 from extract.openfda.settings import DATE_FORMAT, OPEN_END, SOURCE
+from extract.raw import RawTable
 
 # A bulk partition's file name: `drug-label-0001-of-0013.json(.zip)`, `drug-ndc-...`.
 PARTITION_NAME = re.compile(r"drug-(?P<dataset>label|ndc)-\d+-of-\d+")
@@ -34,11 +34,13 @@ class Dataset:
     """One openFDA endpoint and the raw table its records land in."""
 
     name: str  # openFDA's name: the manifest's results.drug.<name>, the partition files'
-    table: str  # raw table, `raw_openfda.<table>`
+    raw_table: RawTable  # `raw_openfda.<table>`
     cursor: str  # the record's date field the API is searched and landed on
-    schema: pa.Schema
-    columns: dict[str, dict[str, Any]]
     row: Callable[..., dict[str, Any]]  # record -> landing row
+
+    @property
+    def table(self) -> str:
+        return self.raw_table.name
 
 
 def openfda_date(value: Any, *, field: str, where: str) -> date | None:
@@ -99,36 +101,31 @@ def ndc_row(record: Any, *, source_uri: str, where: str) -> dict[str, Any]:
 
 LABELS = Dataset(
     name="label",
-    table="labels",
-    cursor="effective_time",
-    schema=landing_schema(
-        pa.field("set_id", pa.string(), nullable=False),
-        pa.field("version", pa.string(), nullable=False),
-        pa.field("effective_time", pa.date32()),
+    # dbt's current-version models look records up by key.
+    raw_table=RawTable(
+        "labels",
+        (
+            pa.field("set_id", pa.string(), nullable=False),
+            pa.field("version", pa.string(), nullable=False),
+            pa.field("effective_time", pa.date32()),
+        ),
+        indexes=(("set_id", "_dlt_load_id"),),
     ),
-    columns={
-        **LANDING_COLUMNS,
-        "set_id": {"data_type": "text", "nullable": False},
-        "version": {"data_type": "text", "nullable": False},
-        "effective_time": {"data_type": "date", "nullable": True},
-    },
+    cursor="effective_time",
     row=label_row,
 )
 NDC = Dataset(
     name="ndc",
-    table="ndc",
-    cursor="listing_expiration_date",
-    schema=landing_schema(
-        pa.field("product_id", pa.string(), nullable=False),
-        pa.field("product_ndc", pa.string()),
-        pa.field("listing_expiration_date", pa.date32()),
+    raw_table=RawTable(
+        "ndc",
+        (
+            pa.field("product_id", pa.string(), nullable=False),
+            pa.field("product_ndc", pa.string()),
+            pa.field("listing_expiration_date", pa.date32()),
+        ),
+        indexes=(("product_ndc", "_dlt_load_id"),),
     ),
-    columns={
-        **LANDING_COLUMNS,
-        "product_id": {"data_type": "text", "nullable": False},
-        "product_ndc": {"data_type": "text", "nullable": True},
-        "listing_expiration_date": {"data_type": "date", "nullable": True},
-    },
+    cursor="listing_expiration_date",
     row=ndc_row,
 )
 DATASETS = {dataset.name: dataset for dataset in (LABELS, NDC)}

@@ -40,25 +40,21 @@ from extract.orangebook.helpers import (
     release_file_of,
     release_time,
 )
-from medmirror.settings import load_settings
+from extract.spec import SearchExample, SourceSpec
+from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
-
-# Raw indexes `land()` keeps: dbt finds each table's latest release through them.
-RAW_INDEXES = {file.table: ("release", "_dlt_load_id") for file in RELEASE_FILES}
 
 
 @dlt.source(name=settings.SOURCE)
 def orangebook(
+    download_dir: str,
     release_url: str = settings.RELEASE_URL,
     bulk_location: str | None = None,
-    download_dir: str | None = None,
 ) -> DltResource:
-    """The current release from `release_url`, or the release at `bulk_location`."""
-    return release_files(
-        bulk_location or release_url,
-        download_dir=download_dir or str(load_settings().data_dir / "downloads"),
-    )
+    """The current release from `release_url`, or the release at `bulk_location`; a URL
+    is downloaded into `download_dir`."""
+    return release_files(bulk_location or release_url, download_dir=download_dir)
 
 
 # No `columns` here: it lands four tables, each item bound to its own by `to_table`.
@@ -150,4 +146,21 @@ def _land_file(member: BulkMember, *, release: datetime) -> Iterator[Any]:
         yield reject(MalformedInput(settings.SOURCE, member.uri, row.problem()))
     table = landing_table(parsed, release_file, source_uri=member.uri, release=release)
     log.info("%s: %d rows of %s", settings.SOURCE, table.num_rows, member.uri)
-    yield to_table(table, release_file.table, release_file.columns)
+    yield to_table(table, release_file.raw_table)
+
+
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=orangebook,  # without a location: FDA's current monthly release
+    cadence="monthly",
+    raw_tables=tuple(file.raw_table for file in RELEASE_FILES),
+    status_table="products",
+    cursor_column="approval_date",
+    marts=("orange_book_products", "orange_book_patents", "orange_book_exclusivities"),
+    samples=SAMPLES_DIR / "orangebook",
+    search=SearchExample(
+        mart="orange_book_products",
+        query="atorvastatin",
+        shown=("product_id", "trade_name", "applicant", "strength", "marketing_status"),
+    ),
+)

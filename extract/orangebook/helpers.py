@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, BinaryIO
 
 import pyarrow as pa
@@ -23,13 +24,13 @@ import pyarrow.csv as pacsv
 from extract.bulk import BulkMember
 from extract.delimited import UNREADABLE, RaggedRow, json_objects, snake_case
 from extract.errors import MalformedInput
-from extract.landing import LANDING_COLUMNS, landing_schema
 from extract.orangebook.settings import (
     DATE_FORMAT,
     DELIMITER,
     READ_BLOCK_BYTES,
     SOURCE,
 )
+from extract.raw import RawTable
 
 ARROW_ROW = re.compile(r"Row #(\d+)")
 
@@ -43,25 +44,20 @@ class ReleaseFile:
     keys: tuple[str, ...]  # natural key fields, landed as text columns too
     date_field: str | None = None  # a "Mon D, YYYY" field also landed as a date (cursor)
 
-    @property
-    def schema(self) -> pa.Schema:
+    @cached_property
+    def raw_table(self) -> RawTable:
+        """`raw_orangebook.<table>`: its keys as text, the date, the release time; dbt
+        finds each table's latest release through the index."""
         dates = [pa.field(self.date_field, pa.date32())] if self.date_field else []
-        return landing_schema(
-            *(pa.field(key, pa.string(), nullable=False) for key in self.keys),
-            *dates,
-            pa.field("release", pa.timestamp("s"), nullable=False),
+        return RawTable(
+            self.table,
+            (
+                *(pa.field(key, pa.string(), nullable=False) for key in self.keys),
+                *dates,
+                pa.field("release", pa.timestamp("s"), nullable=False),
+            ),
+            indexes=(("release", "_dlt_load_id"),),
         )
-
-    @property
-    def columns(self) -> dict[str, dict[str, Any]]:
-        """dlt column hints of the raw table."""
-        hints: dict[str, dict[str, Any]] = {
-            key: {"data_type": "text", "nullable": False} for key in self.keys
-        }
-        if self.date_field:
-            hints[self.date_field] = {"data_type": "date", "nullable": True}
-        hints["release"] = {"data_type": "timestamp", "timezone": False, "nullable": False}
-        return {**LANDING_COLUMNS, **hints}
 
 
 RELEASE_FILES = (
@@ -186,7 +182,7 @@ def landing_table(
     columns["record"] = json_objects(rows)
     columns["source_uri"] = pa.repeat(pa.scalar(source_uri), count)
     columns["deleted"] = pa.repeat(pa.scalar(False), count)
-    schema = release_file.schema
+    schema = release_file.raw_table.schema
     return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
 
 

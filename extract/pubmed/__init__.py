@@ -30,11 +30,11 @@ from dlt.sources import DltResource
 from extract.bulk import BulkMember, iter_members, resolve_location, signature
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient
-from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
 from extract.pubmed import settings
 from extract.pubmed.helpers import (
     ARTICLE,
-    ARTICLES_SCHEMA,
+    ARTICLES,
     BOOK_ARTICLE,
     BULK_FILE,
     DELETION,
@@ -46,18 +46,13 @@ from extract.pubmed.helpers import (
     iter_items,
     search_result,
 )
+from extract.spec import SearchExample, SourceSpec
+from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
 
-TABLE = "articles"
-# Raw indexes `land()` keeps: dbt's incremental models look articles up by PMID.
-RAW_INDEXES = {TABLE: ("pmid", "_dlt_load_id")}
+TABLE = ARTICLES.name
 BULK_SUFFIXES = (".xml",)  # and `.xml.gz`
-COLUMNS = {
-    **LANDING_COLUMNS,
-    "pmid": {"data_type": "text", "nullable": False},
-    "date_revised": {"data_type": "date", "nullable": True},
-}
 
 
 @dlt.source(name=settings.SOURCE)
@@ -206,7 +201,7 @@ def articles(
             raise MalformedInput(settings.SOURCE, what, "the answer holds no records")
         if rows:
             landed += len(rows)
-            yield to_table(pa.Table.from_pylist(rows, schema=ARTICLES_SCHEMA), TABLE, COLUMNS)
+            yield to_table(pa.Table.from_pylist(rows, schema=ARTICLES.schema), ARTICLES)
         log.info("%s: %s, %d articles so far", settings.SOURCE, what, landed)
     if skipped:
         log.info("%s: %d book chapters skipped (%s)", settings.SOURCE, skipped, span)
@@ -308,7 +303,7 @@ class _BulkWindow:
     def __init__(self, state: dict[str, Any], size: int) -> None:
         self.state = state
         self.size = max(size, 1)
-        self.batcher = RowBatcher(ARTICLES_SCHEMA)
+        self.batcher = RowBatcher(ARTICLES)
         self.rows = 0
         self.holds_rows = False  # rows or rejects of a file: the window ends with that file
         self.full = False
@@ -351,12 +346,12 @@ class _BulkWindow:
             self.newest = revised
         table = self.batcher.add(row)
         if table is not None:
-            yield to_table(table, TABLE, COLUMNS)
+            yield to_table(table, ARTICLES)
 
     def flush(self) -> Iterator[Any]:
         table = self.batcher.flush()
         if table is not None:
-            yield to_table(table, TABLE, COLUMNS)
+            yield to_table(table, ARTICLES)
 
     def close(self, progress: dict[str, Any] | None, *, more: bool) -> None:
         """Commit point: what the window holds, and where the next one starts."""
@@ -381,3 +376,19 @@ def _bulk_files(path: Path) -> Iterator[BulkMember]:
             log.debug(
                 "%s: %s is not a PubMed release file, left alone", settings.SOURCE, member.uri
             )
+
+
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=pubmed,
+    raw_tables=(ARTICLES,),
+    status_table=ARTICLES.name,
+    cursor_column="date_revised",
+    marts=("pubmed_articles", "article_authors", "article_mesh_terms", "article_chemicals"),
+    samples=SAMPLES_DIR / "pubmed",
+    search=SearchExample(
+        mart="pubmed_articles",
+        query="chronic kidney disease",
+        shown=("pmid", "title", "journal_abbreviation", "publication_year"),
+    ),
+)

@@ -24,12 +24,14 @@ from lxml import etree
 from lxml.etree import _Element as Element
 
 from extract.errors import MalformedInput, RequestRejected, invalid_xml
-from extract.landing import landing_schema
 from extract.pubmed.settings import SOURCE
+from extract.raw import RawTable
 
-ARTICLES_SCHEMA = landing_schema(
-    pa.field("pmid", pa.string(), nullable=False),
-    pa.field("date_revised", pa.date32()),
+# `raw_pubmed.articles`; dbt's incremental models look articles up by PMID.
+ARTICLES = RawTable(
+    "articles",
+    (pa.field("pmid", pa.string(), nullable=False), pa.field("date_revised", pa.date32())),
+    indexes=(("pmid", "_dlt_load_id"),),
 )
 
 ARTICLE_SET = "PubmedArticleSet"

@@ -59,16 +59,9 @@ from extract.rxnav.helpers import (
     parse_answer,
     rxcuis_in,
 )
+from extract.spec import SourceSpec
 
 log = logging.getLogger(__name__)
-
-# Raw indexes `land()` keeps: every window looks up what was answered since the cutoff.
-RAW_INDEXES = {
-    NDC_RXCUIS.name: ("ndc", "fetched_at"),
-    NAME_RXCUIS.name: ("name", "fetched_at"),
-    RELATED_INGREDIENTS.name: ("rxcui", "fetched_at"),
-    DRUG_CLASSES.name: ("rxcui", "fetched_at"),
-}
 
 
 @dlt.source(name=settings.SOURCE)
@@ -130,7 +123,7 @@ def lookups(
         return
     log.info("%s: %d lookups in this window", settings.SOURCE, len(window))
     client = PublisherClient(settings.SOURCE, throttled=is_throttled)
-    batchers = {table.name: RowBatcher(table.schema) for table in TABLES}
+    batchers = {table.name: RowBatcher(table) for table in TABLES}
     found_ids = False
     for lookup in window:
         asked = [lookup]
@@ -149,11 +142,11 @@ def lookups(
                     asked.append(Lookup(NAME_RXCUIS, (current.key[0], APPROXIMATE)))
             table = batchers[current.table.name].add(row)
             if table is not None:
-                yield to_table(table, current.table.name, current.table.columns)
+                yield to_table(table, current.table)
     for table_spec in TABLES:
         table = batchers[table_spec.name].flush()
         if table is not None:
-            yield to_table(table, table_spec.name, table_spec.columns)
+            yield to_table(table, table_spec)
     state[MORE_WINDOWS] = more or found_ids
     if not state[MORE_WINDOWS]:
         state["rejected_this_run"] = []
@@ -311,3 +304,15 @@ def _relation_exists(sql: Any, schema: str, table: str) -> bool:
 
 def pipeline_schema(sql: Any) -> str:
     return sql.dataset_name
+
+
+# RxNav enriches what the drug sources landed: it stays after them in the registry (a
+# refresh of every source extracts in that order). No samples: RxNorm's offline release
+# needs a UMLS licence, and RxNav answers only live lookups.
+SPEC = SourceSpec(
+    name=settings.SOURCE,
+    make_source=rxnav,
+    raw_tables=TABLES,
+    status_table=NAME_RXCUIS.name,
+    cursor_column="fetched_at",  # RxNorm ids and RxClass classes of the drug marts
+)

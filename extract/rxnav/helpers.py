@@ -13,7 +13,7 @@ import pyarrow as pa
 import requests
 
 from extract.errors import MalformedInput
-from extract.landing import LANDING_COLUMNS, landing_schema
+from extract.raw import RawTable
 from extract.rxnav.settings import SOURCE, THROTTLED_TEXT, Candidates
 
 NDC = "ndc"
@@ -23,30 +23,18 @@ BEST_MATCH = 2  # `search=2`: an exact match, else a normalised one
 APPROXIMATE = 9  # `search=9`: approximate match
 
 FETCHED_AT = pa.field("fetched_at", pa.timestamp("us", tz="UTC"), nullable=False)
-FETCHED_AT_COLUMN = {"data_type": "timestamp", "nullable": False}
 
 
-@dataclass(frozen=True)
-class Table:
-    """A raw table of RxNav answers: its key columns (Arrow fields), schema and hints."""
+class Table(RawTable):
+    """A raw table of RxNav answers: its key columns, then when the answer was fetched.
+    Every window looks up what was answered since the cutoff (the index)."""
 
-    name: str
-    keys: tuple[pa.Field, ...]
-
-    @property
-    def schema(self) -> pa.Schema:
-        return landing_schema(*self.keys, FETCHED_AT)
+    def __init__(self, name: str, keys: tuple[pa.Field, ...]) -> None:
+        super().__init__(name, (*keys, FETCHED_AT), indexes=((keys[0].name, FETCHED_AT.name),))
 
     @property
-    def columns(self) -> dict[str, dict[str, Any]]:
-        hints = {
-            field.name: {
-                "data_type": "bigint" if pa.types.is_integer(field.type) else "text",
-                "nullable": False,
-            }
-            for field in self.keys
-        }
-        return {**LANDING_COLUMNS, **hints, "fetched_at": FETCHED_AT_COLUMN}
+    def keys(self) -> tuple[pa.Field, ...]:
+        return self.fields[:-1]
 
 
 NDC_RXCUIS = Table("ndc_rxcuis", (pa.field("ndc", pa.string(), nullable=False),))

@@ -10,8 +10,8 @@ from lxml import etree
 
 from flows.dbt_runner import build_sources
 from flows.search import search
-from tests.conftest import query
-from tests.extract.test_hcpcs import CODES_2019, land_hcpcs
+from tests.conftest import land_source, query
+from tests.extract.test_hcpcs import CODES_2019
 from tests.extract.test_hcpcs import RELEASE as HCPCS_RELEASE
 from tests.extract.test_icd10cm import (
     DERIVED_2022,
@@ -22,7 +22,6 @@ from tests.extract.test_icd10cm import (
     TABULAR_BILLABLE,
     TABULAR_CODES,
     TABULAR_ZIP,
-    land_icd10cm,
 )
 
 
@@ -53,7 +52,7 @@ def xml_ancestors(dotted_code: str) -> tuple[str, list[str]]:
 
 
 def test_both_files_give_every_order_file_code_with_its_title_and_place(database):
-    land_icd10cm(database, bulk_location=str(SAMPLES))
+    land_source(database, "icd10cm", bulk_location=str(SAMPLES))
 
     build_icd10cm(database)
 
@@ -148,7 +147,7 @@ def test_both_files_give_every_order_file_code_with_its_title_and_place(database
 
 
 def test_the_tabular_xml_alone_builds_codes_with_their_hierarchy(database):
-    land_icd10cm(database, bulk_location=str(TABULAR_ZIP))
+    land_source(database, "icd10cm", bulk_location=str(TABULAR_ZIP))
 
     build_icd10cm(database)
 
@@ -169,7 +168,7 @@ def test_the_tabular_xml_alone_builds_codes_with_their_hierarchy(database):
 
 
 def test_the_order_file_alone_builds_codes_without_chapters(database):
-    land_icd10cm(database, bulk_location=str(ORDER_ZIP))
+    land_source(database, "icd10cm", bulk_location=str(ORDER_ZIP))
 
     build_icd10cm(database)
 
@@ -190,8 +189,8 @@ def test_the_order_file_alone_builds_codes_without_chapters(database):
 
 
 def test_a_later_release_shows_its_removed_and_retitled_codes(database):
-    land_icd10cm(database, bulk_location=str(SAMPLES))
-    land_icd10cm(database, bulk_location=str(DERIVED_2022))
+    land_source(database, "icd10cm", bulk_location=str(SAMPLES))
+    land_source(database, "icd10cm", bulk_location=str(DERIVED_2022))
 
     build_icd10cm(database)
 
@@ -238,7 +237,7 @@ def test_a_later_release_shows_its_removed_and_retitled_codes(database):
 
 
 def test_hcpcs_codes_hold_each_code_once_and_search_finds_them(database):
-    land_hcpcs(database, bulk_location=str(HCPCS_RELEASE))
+    land_source(database, "hcpcs", bulk_location=str(HCPCS_RELEASE))
 
     build_sources(database, ["hcpcs"])
 

@@ -9,14 +9,14 @@ from decimal import Decimal
 from lxml import etree
 
 from flows.search import search
-from tests.conftest import query
-from tests.extract.test_fooddata import DOWNLOAD, land_fooddata
+from tests.conftest import land_source, query
+from tests.extract.test_fooddata import DOWNLOAD
 from tests.extract.test_fooddata import build as build_fooddata
-from tests.extract.test_medlineplus import TOPICS_FILE, build, land_medlineplus
+from tests.extract.test_medlineplus import TOPICS_FILE, build
 
 
 def test_health_topics_hold_both_languages_and_a_summary_word_finds_its_topic(database):
-    land_medlineplus(database, bulk_location=str(TOPICS_FILE))
+    land_source(database, "medlineplus", bulk_location=str(TOPICS_FILE))
 
     build(database)
 
@@ -72,7 +72,7 @@ def test_health_topics_hold_both_languages_and_a_summary_word_finds_its_topic(da
 
 
 def test_food_items_and_nutrients_from_the_download_and_search_finds_cheddar(database):
-    land_fooddata(database, bulk_location=str(DOWNLOAD))
+    land_source(database, "fooddata", bulk_location=str(DOWNLOAD))
 
     build_fooddata(database)
 

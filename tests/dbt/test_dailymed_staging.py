@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flows.dbt_runner import build_sources
-from tests.conftest import query
+from tests.conftest import land_source, query
 from tests.extract.test_dailymed import (
     DERIVED,
     HUMIRA,
@@ -16,17 +16,16 @@ from tests.extract.test_dailymed import (
     NO_TITLE,
     SAMPLE_SET_IDS,
     SAMPLES,
-    land_dailymed,
 )
 
 OLDER_LIPITOR = DERIVED / "older_lipitor"
 
 
 def test_staging_builds_and_keeps_the_latest_version_of_each_label(database):
-    land_dailymed(database, bulk_location=str(SAMPLES))
+    land_source(database, "dailymed", bulk_location=str(SAMPLES))
     # A later landing of an older Lipitor version (version 10, landed after 11 from
     # another release) does not replace the newest one.
-    land_dailymed(database, bulk_location=str(OLDER_LIPITOR))
+    land_source(database, "dailymed", bulk_location=str(OLDER_LIPITOR))
     build_sources(database, ["dailymed"])
 
     assert query(database, "select count(*) from staging.stg_dailymed__labels") == [(7,)]

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
-from tests.conftest import DERIVED, query
+from tests.conftest import DERIVED, land_source, query
 from tests.dbt.test_drugs_consolidation import COMBINATION, drug_id, land_drug_samples
-from tests.extract.test_clinicaltrials import land_clinicaltrials
-from tests.extract.test_faers import land_faers
-from tests.extract.test_pubmed import land_pubmed
 
 LINKS = DERIVED / "drugs" / "derived" / "links"
 ADALIMUMAB, ATORVASTATIN, HALOPERIDOL = "FYS6T7F842", "A0JWA85V8F", "J6292F8L3D"
@@ -21,12 +18,12 @@ LINKED_SOURCES = ["dailymed", "openfda", "orangebook", "clinicaltrials", "pubmed
 
 def land_everything(connection: ConnectionInfo) -> None:
     land_drug_samples(connection)
-    land_clinicaltrials(connection, bulk_location=str(SAMPLES_DIR / "clinicaltrials"))
-    land_clinicaltrials(connection, bulk_location=str(LINKS / "clinicaltrials"))
-    land_pubmed(connection, bulk_location=str(SAMPLES_DIR / "pubmed"))
-    land_pubmed(connection, bulk_location=str(LINKS / "pubmed"))
-    land_faers(connection, bulk_location=str(SAMPLES_DIR / "faers"))
-    land_faers(connection, bulk_location=str(LINKS / "faers"))
+    land_source(connection, "clinicaltrials", bulk_location=str(SAMPLES_DIR / "clinicaltrials"))
+    land_source(connection, "clinicaltrials", bulk_location=str(LINKS / "clinicaltrials"))
+    land_source(connection, "pubmed", bulk_location=str(SAMPLES_DIR / "pubmed"))
+    land_source(connection, "pubmed", bulk_location=str(LINKS / "pubmed"))
+    land_source(connection, "faers", bulk_location=str(SAMPLES_DIR / "faers"))
+    land_source(connection, "faers", bulk_location=str(LINKS / "faers"))
 
 
 def outcomes(connection: ConnectionInfo, statement: str) -> dict:

@@ -12,10 +12,9 @@ from decimal import Decimal
 from flows.dbt_runner import build_sources, run_dbt
 from flows.search import search
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
-from tests.conftest import DERIVED, query
-from tests.extract.test_dailymed import HUMIRA, LIPITOR, LIPITOR_REPACK, OTC, land_dailymed
-from tests.extract.test_openfda import land_openfda
-from tests.extract.test_orangebook import RELEASE, land_orangebook
+from tests.conftest import DERIVED, land_source, query
+from tests.extract.test_dailymed import HUMIRA, LIPITOR, LIPITOR_REPACK, OTC
+from tests.extract.test_orangebook import RELEASE
 
 NAME_VARIANTS = DERIVED / "drugs" / "derived" / "name_variants"
 ATORVASTATIN = "A0JWA85V8F"
@@ -30,10 +29,10 @@ def drug_id(ingredient_key: str) -> str:
 
 
 def land_drug_samples(connection: ConnectionInfo, *, orange_book: bool = True) -> None:
-    land_dailymed(connection, bulk_location=str(SAMPLES_DIR / "dailymed"))
-    land_openfda(connection, bulk_location=str(SAMPLES_DIR / "openfda"))
+    land_source(connection, "dailymed", bulk_location=str(SAMPLES_DIR / "dailymed"))
+    land_source(connection, "openfda", bulk_location=str(SAMPLES_DIR / "openfda"))
     if orange_book:
-        land_orangebook(connection, bulk_location=str(RELEASE))
+        land_source(connection, "orangebook", bulk_location=str(RELEASE))
 
 
 def drug(connection: ConnectionInfo, ingredient_key: str, columns: str) -> tuple:
@@ -53,7 +52,7 @@ def test_drugs_consolidate_the_real_labels_into_one_row_per_ingredient_set(datab
     before = dict(query(database, "select ingredient_key, drug_id from marts.drugs"))
 
     # More products land (known by ingredient names only): no drug is renamed.
-    land_openfda(database, bulk_location=str(NAME_VARIANTS))
+    land_source(database, "openfda", bulk_location=str(NAME_VARIANTS))
     build_sources(database, ["openfda"])
     after = dict(query(database, "select ingredient_key, drug_id from marts.drugs"))
     assert {key: after[key] for key in before} == before

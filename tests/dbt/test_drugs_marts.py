@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 from flows.search import search
-from tests.conftest import query
-from tests.extract.test_orangebook import RELEASE, build, land_orangebook
+from tests.conftest import land_source, query
+from tests.extract.test_orangebook import RELEASE, build
 
 
 def test_marts_hold_the_release_one_row_per_key_and_search_finds_products(database):
-    land_orangebook(database, bulk_location=str(RELEASE))
+    land_source(database, "orangebook", bulk_location=str(RELEASE))
 
     build(database)
 

@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 from flows.dbt_runner import build_sources
 from flows.search import search
 from flows.sources import SOURCES
-from tests.conftest import query
+from tests.conftest import land_source, query
 from tests.extract.test_pubmed import (
     BASELINE,
     DERIVED_UPDATE,
@@ -19,7 +19,6 @@ from tests.extract.test_pubmed import (
     UPDATE,
     article_pmids,
     deleted_pmids,
-    land_pubmed,
     release,
 )
 
@@ -40,8 +39,8 @@ def elements(path: str, *files: Path) -> list[ElementTree.Element]:
 
 
 def test_marts_hold_one_row_per_current_article_and_search_finds_by_mesh_term(database):
-    land_pubmed(database, bulk_location=str(SAMPLES))
-    land_pubmed(database, bulk_location=str(SAMPLES), full=True)  # everything again
+    land_source(database, "pubmed", bulk_location=str(SAMPLES))
+    land_source(database, "pubmed", bulk_location=str(SAMPLES), full=True)  # everything again
 
     build(database)
 
@@ -170,7 +169,7 @@ def test_a_later_update_file_revises_and_deletes_and_incremental_equals_full_bui
     database, tmp_path: Path
 ):
     folder = release(tmp_path / "pubmed", BASELINE, UPDATE)
-    land_pubmed(database, bulk_location=str(folder))
+    land_source(database, "pubmed", bulk_location=str(folder))
     build(database)
     row_versions = dict(query(database, "select pmid, xmin::text from marts.pubmed_articles"))
     assert len(row_versions) == 60
@@ -181,7 +180,7 @@ def test_a_later_update_file_revises_and_deletes_and_incremental_equals_full_bui
 
     # Derived from the baseline: deletes 41576697 and 41587763, revises 41576520.
     release(folder, DERIVED_UPDATE)
-    land_pubmed(database, bulk_location=str(folder))
+    land_source(database, "pubmed", bulk_location=str(folder))
     build(database)
 
     after = dict(query(database, "select pmid, xmin::text from marts.pubmed_articles"))

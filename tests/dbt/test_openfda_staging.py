@@ -8,12 +8,11 @@ from datetime import date
 
 from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR
-from tests.conftest import query
+from tests.conftest import land_source, query
 from tests.extract.test_openfda import (
     METHOXSALEN_SET_ID,
     PARTITIONS,
     REAL_SET_ID,
-    land_openfda,
 )
 
 
@@ -22,8 +21,8 @@ def build(connection) -> None:
 
 
 def test_staging_types_the_records_and_intermediate_keeps_the_current_versions(database):
-    land_openfda(database, bulk_location=str(PARTITIONS))
-    land_openfda(database, bulk_location=str(PARTITIONS))  # a rerun changes nothing
+    land_source(database, "openfda", bulk_location=str(PARTITIONS))
+    land_source(database, "openfda", bulk_location=str(PARTITIONS))  # a rerun changes nothing
 
     build(database)  # runs the models' tests too: it raises if one fails
 
@@ -131,7 +130,7 @@ def test_staging_types_the_records_and_intermediate_keeps_the_current_versions(d
 
 
 def test_the_demo_sample_lands_and_builds(database):
-    result = land_openfda(database, bulk_location=str(SAMPLES_DIR / "openfda"))
+    result = land_source(database, "openfda", bulk_location=str(SAMPLES_DIR / "openfda"))
 
     assert result.rows == {"labels": 3, "ndc": 2} and result.rejected == 0
     build(database)

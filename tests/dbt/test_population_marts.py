@@ -9,25 +9,22 @@ import pytest
 
 from flows.dbt_runner import DbtFailed, build_sources
 from flows.search import search
-from tests.conftest import query
+from tests.conftest import land_source, query
 
 # The fixtures the shared replays need, from the extract tests.
 from tests.extract.test_cdcplaces import (
     PAGES,
-    land_places,
     socrata,  # noqa: F401
 )
 from tests.extract.test_census import (
     COUNTY_2022,
     census_api,  # noqa: F401
-    land_census,
 )
 from tests.extract.test_drugcentral import (
     drugcentral_db,  # noqa: F401
     land_drugcentral,
 )
 from tests.extract.test_nccih import (
-    land_nccih,
     site,  # noqa: F401
 )
 
@@ -41,8 +38,8 @@ def population(database, census_api, socrata, monkeypatch):  # noqa: F811
     monkeypatch.setenv("SOURCES__CENSUS__GEOGRAPHIES", '["county"]')
     census_api.answers[(2022, "county", None)] = COUNTY_2022
     socrata.pages += PAGES
-    land_census(database)
-    land_places(database)
+    land_source(database, "census")
+    land_source(database, "cdcplaces")
     build(database, "census", "cdcplaces")
     return database
 
@@ -140,7 +137,7 @@ def test_a_bad_row_fails_the_data_quality_tests_naming_it(population):
 
 
 def test_herbs_are_searchable_by_a_word_of_their_uses(database, site):  # noqa: F811
-    land_nccih(database)
+    land_source(database, "nccih")
     build(database, "nccih")
 
     hits = search(database, "herbs", "sleeplessness", ["slug", "herb_name"])

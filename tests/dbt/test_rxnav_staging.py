@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from flows.dbt_runner import build_sources
-from tests.conftest import query
-from tests.extract.test_rxnav import create_drug_staging, land_rxnav, rxnav_api  # noqa: F401
+from tests.conftest import land_source, query
+from tests.extract.test_rxnav import create_drug_staging, rxnav_api  # noqa: F401
 
 
 def test_staging_builds_one_row_per_found_id_concept_and_class(database, rxnav_api):  # noqa: F811
     create_drug_staging(database)
-    land_rxnav(database)
+    land_source(database, "rxnav")
 
     build_sources(database, ["rxnav"])
 

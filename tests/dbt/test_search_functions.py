@@ -9,10 +9,10 @@ import math
 import pytest
 from psycopg2 import sql
 
-from extract.landing import land, pipeline_for
+from extract.spec import SourceSpec
 from flows.dbt_runner import build_sources
-from flows.sources import SOURCES, SourceSpec
-from medmirror.settings import load_settings
+from flows.sources import SOURCES
+from tests.conftest import land_source
 
 EXACT_UP_TO = 2000  # create_search_function's default: above it, candidates are ranked
 SEARCHABLE = [spec for spec in SOURCES.values() if spec.search and spec.samples]
@@ -46,12 +46,7 @@ def run(connection, statement: sql.Composable, *params) -> list[tuple]:
 
 @pytest.mark.parametrize("spec", SEARCHABLE, ids=[spec.name for spec in SEARCHABLE])
 def test_the_example_search_finds_its_rows_on_both_paths(database, spec: SourceSpec):
-    pipeline = pipeline_for(spec.name, database, load_settings().dlt_dir)
-    land(
-        pipeline,
-        lambda: spec.make_source(bulk_location=str(spec.samples)),
-        indexes=spec.raw_indexes,
-    )
+    land_source(database, spec.name, bulk_location=str(spec.samples))
     build_sources(database, [spec.name])
     words, key = spec.search.query, spec.search.shown[0]
     mart = sql.Identifier("marts", spec.search.mart)

@@ -11,13 +11,12 @@ from extract.landing import land, pipeline_for
 from flows.dbt_runner import build_sources
 from flows.search import search
 from medmirror.settings import SAMPLES_DIR, load_settings
-from tests.conftest import StudiesApi, json_response, query, sample
+from tests.conftest import StudiesApi, json_response, land_source, query, sample
 from tests.extract.test_clinicaltrials import (
     PAGE1,
     PAGE2_LAST,
     PHELAN_IDS,
     RESYNC_WITHOUT_ONE,
-    land_clinicaltrials,
 )
 
 
@@ -30,10 +29,10 @@ def land_a_study_then_its_later_version(connection, tmp_path: Path) -> None:
     release = tmp_path / "release"
     release.mkdir()
     shutil.copy(SAMPLES_DIR / "clinicaltrials" / "study_NCT03475563.json", release)
-    land_clinicaltrials(connection, bulk_location=str(release))
+    land_source(connection, "clinicaltrials", bulk_location=str(release))
     later = sample("clinicaltrials/derived/study_NCT03475563_later_version.json")
     (release / "study_NCT03475563.json").write_bytes(later)
-    land_clinicaltrials(connection, bulk_location=str(release))
+    land_source(connection, "clinicaltrials", bulk_location=str(release))
 
 
 def resync_without_one(connection, studies_api: StudiesApi, monkeypatch) -> None:
@@ -46,8 +45,8 @@ def resync_without_one(connection, studies_api: StudiesApi, monkeypatch) -> None
 
 def test_marts_hold_one_row_per_distinct_study_and_search_finds_by_condition(database):
     samples = str(SAMPLES_DIR / "clinicaltrials")
-    land_clinicaltrials(database, bulk_location=samples)
-    land_clinicaltrials(database, bulk_location=samples, full=True)  # everything again
+    land_source(database, "clinicaltrials", bulk_location=samples)
+    land_source(database, "clinicaltrials", bulk_location=samples, full=True)  # everything again
 
     build(database)
 
@@ -98,7 +97,7 @@ def test_a_study_missing_from_a_resync_is_absent_from_the_marts(
     database, studies_api: StudiesApi, monkeypatch
 ):
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
     build(database)
     assert query(database, "select count(*) from marts.clinical_trials") == [(10,)]
 
@@ -113,7 +112,7 @@ def test_a_study_missing_from_a_resync_is_absent_from_the_marts(
 
 
 def test_search_vector_has_a_gin_index(database):
-    land_clinicaltrials(database, bulk_location=str(SAMPLES_DIR / "clinicaltrials"))
+    land_source(database, "clinicaltrials", bulk_location=str(SAMPLES_DIR / "clinicaltrials"))
     build(database)
     build(database)  # a rebuilt table keeps its index
 
@@ -136,7 +135,7 @@ def test_incremental_build_rebuilds_only_what_changed_and_equals_a_full_build(
     database, studies_api: StudiesApi, monkeypatch, tmp_path: Path
 ):
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
     build(database)
     row_versions = dict(query(database, "select nct_id, xmin::text from marts.clinical_trials"))
 

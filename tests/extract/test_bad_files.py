@@ -12,8 +12,8 @@ from pathlib import Path
 
 from extract.errors import MalformedInput
 from medmirror.settings import SAMPLES_DIR
-from tests.conftest import query
-from tests.extract.test_clinicaltrials import land_clinicaltrials, landed_ids
+from tests.conftest import land_source, query
+from tests.extract.test_clinicaltrials import landed_ids
 
 GOOD = ["study_NCT00763412.json", "study_NCT00973089.json", "study_NCT04207047.json"]
 REAL = SAMPLES_DIR / "clinicaltrials" / "study_NCT03475563.json"
@@ -52,7 +52,7 @@ def test_bad_files_are_rejected_by_name_and_the_rest_lands(database, tmp_path: P
     folder = tmp_path / "release"
     expected = release_with_bad_files(folder)
 
-    result = land_clinicaltrials(database, bulk_location=str(folder))
+    result = land_source(database, "clinicaltrials", bulk_location=str(folder))
 
     assert sorted(landed_ids(database)) == ["NCT00763412", "NCT00973089", "NCT04207047"]
     assert result.rejected == len(expected)
@@ -78,7 +78,7 @@ def test_a_zip_member_with_corrupt_data_is_rejected_alone(database, tmp_path: Pa
     data[start : start + 8] = b"XXXXXXXX"
     archive_path.write_bytes(bytes(data))
 
-    result = land_clinicaltrials(database, bulk_location=str(archive_path))
+    result = land_source(database, "clinicaltrials", bulk_location=str(archive_path))
 
     assert result.rejected == 1
     ((uri, problem),) = query(

@@ -11,12 +11,9 @@ import time
 import pytest
 from werkzeug import Request, Response
 
-from extract.cdcplaces import RAW_INDEXES, cdcplaces
 from extract.cdcplaces.helpers import socrata_pages
 from extract.http import PublisherClient
-from extract.landing import LandingResult, land, pipeline_for
-from medmirror.settings import ConnectionInfo, load_settings
-from tests.conftest import error_response, query, sample
+from tests.conftest import error_response, land_source, query, sample
 
 PAGES = [f"cdcplaces/places_county_page{n}_limit10_constructed.json" for n in (1, 2, 3)]
 RELEASE1 = "cdcplaces/views_swc5-untb_release1_constructed.json"
@@ -66,11 +63,6 @@ def socrata(httpserver, monkeypatch: pytest.MonkeyPatch) -> SocrataApi:
     return api
 
 
-def land_places(connection: ConnectionInfo) -> LandingResult:
-    pipeline = pipeline_for("cdcplaces", connection, load_settings().dlt_dir)
-    return land(pipeline, cdcplaces, indexes=RAW_INDEXES)
-
-
 def test_real_socrata_pages_are_followed_until_a_short_page(socrata: SocrataApi):
     socrata.pages += ["cdcplaces/soda_page1_offset0.json", "cdcplaces/soda_page2_offset1000.json"]
     client = PublisherClient("cdcplaces")
@@ -101,7 +93,7 @@ def test_measures_land_page_by_page_and_an_unchanged_release_is_not_asked(
     socrata.pages += PAGES
     caplog.set_level(logging.INFO, logger="extract.cdcplaces")
 
-    result = land_places(database)
+    result = land_source(database, "cdcplaces")
 
     assert result.rows == {"measures": 24}
     assert [r["$offset"] for r in socrata.requests] == ["0", "10", "20"]
@@ -114,14 +106,14 @@ def test_measures_land_page_by_page_and_an_unchanged_release_is_not_asked(
         "order by 2",
     ) == [(2022, "AgeAdjPrv", "11.7", "Autauga"), (2022, "CrdPrv", "12.9", "Autauga")]
 
-    again = land_places(database)  # rowsUpdatedAt unchanged: no page is asked
+    again = land_source(database, "cdcplaces")  # rowsUpdatedAt unchanged: no page is asked
     assert again.total_rows == 0
     assert len(socrata.requests) == 3
 
     # A new release: asked from the newest year landed on, a row without its key rejected.
     socrata.metadata = RELEASE2
     socrata.pages.append(RELEASE2_ROWS)
-    third = land_places(database)
+    third = land_source(database, "cdcplaces")
     assert socrata.requests[-1]["$where"] == "year >= '2022'"
     assert third.rows == {"measures": 2}
     assert third.rejected == 1
@@ -136,11 +128,11 @@ def test_each_window_is_committed_and_a_rerun_resumes_at_the_next_page(
     socrata.pages += [PAGES[0], error_response(404)]
 
     with pytest.raises(Exception, match="404"):
-        land_places(database)
+        land_source(database, "cdcplaces")
     assert query(database, "select count(*) from raw_cdcplaces.measures") == [(10,)]
 
     socrata.pages += PAGES[1:]
-    result = land_places(database)
+    result = land_source(database, "cdcplaces")
     assert [r["$offset"] for r in socrata.requests] == ["0", "10", "10", "20"]
     assert result.windows == 2
     assert query(database, "select count(*) from raw_cdcplaces.measures") == [(24,)]
@@ -152,7 +144,7 @@ def test_429_is_retried_and_the_app_token_goes_in_the_header(
     monkeypatch.setenv("SOURCES__CDCPLACES__API_KEY", "places-app-token")
     socrata.pages += [error_response(429, {"Retry-After": "1"}), *PAGES]
 
-    land_places(database)
+    land_source(database, "cdcplaces")
 
     assert socrata.times[1] - socrata.times[0] >= 0.95
     assert all(headers.get("X-App-Token") == "places-app-token" for headers in socrata.headers)
@@ -167,7 +159,7 @@ def test_the_app_token_may_go_as_a_query_parameter_and_is_never_landed(
     monkeypatch.setenv("SOURCES__CDCPLACES__API_KEY_HEADER", "")
     socrata.pages += PAGES
 
-    land_places(database)
+    land_source(database, "cdcplaces")
 
     assert all(args["$$app_token"] == "places-app-token" for args in socrata.requests)
     assert all("X-App-Token" not in headers for headers in socrata.headers)

@@ -10,10 +10,8 @@ import time
 import pytest
 from werkzeug import Request, Response
 
-from extract.census import RAW_INDEXES, census
-from extract.landing import LandingResult, land, pipeline_for
-from medmirror.settings import ConnectionInfo, load_settings
-from tests.conftest import error_response, query, sample
+from medmirror.settings import ConnectionInfo
+from tests.conftest import error_response, land_source, query, sample
 
 COUNTY_2022 = "census/acs5_2022_county_constructed.json"
 TRACTS_2022 = {
@@ -66,11 +64,6 @@ def census_api(httpserver, monkeypatch: pytest.MonkeyPatch) -> CensusApi:
     return api
 
 
-def land_census(connection: ConnectionInfo, **source_args) -> LandingResult:
-    pipeline = pipeline_for("census", connection, load_settings().dlt_dir)
-    return land(pipeline, lambda: census(**source_args), indexes=RAW_INDEXES)
-
-
 def landed(connection: ConnectionInfo) -> list[tuple]:
     return query(
         connection,
@@ -84,7 +77,7 @@ def test_counties_and_tracts_land_once_per_vintage(database, census_api: CensusA
         census_api.answers[(2022, "tract", state)] = fixture
     caplog.set_level(logging.INFO, logger="extract.census")
 
-    result = land_census(database)
+    result = land_source(database, "census")
 
     assert result.rows == {"estimates": 8}
     assert result.windows == 2  # counties, then tracts: each committed on its own
@@ -112,7 +105,7 @@ def test_counties_and_tracts_land_once_per_vintage(database, census_api: CensusA
     # No key configured: it runs keyless and says so plainly.
     assert "no API key configured (optional)" in caplog.text
 
-    again = land_census(database)  # the vintage has landed: nothing is asked
+    again = land_source(database, "census")  # the vintage has landed: nothing is asked
     assert again.total_rows == 0
     assert len(census_api.requests) == 3
 
@@ -124,11 +117,11 @@ def test_a_vintage_not_published_yet_is_skipped_and_the_rest_lands(
     monkeypatch.setenv("SOURCES__CENSUS__GEOGRAPHIES", '["county"]')
     census_api.answers[(2022, "county", None)] = COUNTY_2022
 
-    result = land_census(database)
+    result = land_source(database, "census")
 
     assert result.rows == {"estimates": 5}
     assert [r["year"] for r in census_api.requests] == ["2022", "2024"]
-    land_census(database)  # 2024 was asked today already: not again until tomorrow
+    land_source(database, "census")  # 2024 was asked today already: not again until tomorrow
     assert len(census_api.requests) == 2
 
 
@@ -139,7 +132,7 @@ def test_a_ragged_row_is_rejected_by_position_and_the_others_land(
     monkeypatch.setenv("SOURCES__CENSUS__GEOGRAPHIES", '["county"]')
     census_api.answers[(2023, "county", None)] = RAGGED_2023
 
-    result = land_census(database)
+    result = land_source(database, "census")
 
     assert result.rows == {"estimates": 2}
     assert result.rejected == 1
@@ -156,7 +149,7 @@ def test_429_is_retried_and_the_key_is_sent_but_never_shown(
     census_api.answers[(2022, "county", None)] = COUNTY_2022
     census_api.failures.append(error_response(429, {"Retry-After": "1"}))
 
-    result = land_census(database)
+    result = land_source(database, "census")
 
     assert result.rows == {"estimates": 5}
     assert len(census_api.requests) == 2

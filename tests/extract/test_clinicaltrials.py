@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from extract.clinicaltrials import RAW_INDEXES, clinicaltrials
+from extract.clinicaltrials import clinicaltrials
 from extract.errors import MalformedInput, PublisherUnavailable
-from extract.landing import LandingResult, land, pipeline_for
+from extract.landing import land, pipeline_for
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
-from tests.conftest import StudiesApi, error_response, json_response, query, sample
+from tests.conftest import StudiesApi, error_response, json_response, land_source, query, sample
 
 PAGE1 = "clinicaltrials/studies_page1_phelan_pagesize5.json"
 PAGE2_LAST = "clinicaltrials/derived/studies_page2_phelan_last.json"
@@ -36,14 +36,6 @@ DATED_IDS = sorted(
     study["protocolSection"]["identificationModule"]["nctId"]
     for study in json.loads(sample(PAGE_DATED))["studies"]
 )
-
-
-def land_clinicaltrials(
-    connection: ConnectionInfo, *, full: bool = False, **source_args
-) -> LandingResult:
-    settings = load_settings()
-    pipeline = pipeline_for("clinicaltrials", connection, settings.dlt_dir)
-    return land(pipeline, lambda: clinicaltrials(**source_args), full=full, indexes=RAW_INDEXES)
 
 
 def raw_rows(connection: ConnectionInfo) -> list[tuple]:
@@ -64,7 +56,7 @@ def landed_ids(connection: ConnectionInfo) -> list[str]:
 def test_pages_are_followed_by_next_page_token(database, studies_api: StudiesApi):
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
 
-    result = land_clinicaltrials(database)
+    result = land_source(database, "clinicaltrials")
 
     first, second = studies_api.search_requests
     assert "pageToken" not in first
@@ -87,13 +79,13 @@ def test_second_run_asks_only_for_studies_updated_since_the_cursor(
     database, studies_api: StudiesApi
 ):
     studies_api.pages.append(json_response(PAGE_DATED))
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
     assert landed_ids(database) == DATED_IDS
     # The cursor lives in the warehouse: losing the local pipeline folder loses nothing.
     shutil.rmtree(load_settings().dlt_dir)
 
     studies_api.pages.append(json_response(PAGE_DATED))  # the replay ignores the filter
-    second = land_clinicaltrials(database)
+    second = land_source(database, "clinicaltrials")
 
     newest = "2022-11-21"  # NCT05594173, the newest study of the page
     assert max(date for _, date, _ in raw_rows(database)).isoformat() == newest
@@ -111,7 +103,7 @@ def test_second_run_asks_only_for_studies_updated_since_the_cursor(
 def test_429_with_retry_after_is_waited_out(database, studies_api: StudiesApi):
     studies_api.pages += [error_response(429, {"Retry-After": "1"}), json_response(PAGE_DATED)]
 
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
 
     assert len(studies_api.search_requests) == 2
     assert studies_api.times[1] - studies_api.times[0] >= 0.95  # waited as told
@@ -126,7 +118,7 @@ def test_5xx_answers_are_retried(database, studies_api: StudiesApi):
         json_response(PAGE_DATED),
     ]
 
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
 
     assert len(studies_api.search_requests) == 4
     assert landed_ids(database) == DATED_IDS
@@ -138,7 +130,7 @@ def test_publisher_failing_past_the_retry_budget_stops_with_a_clear_error(
     studies_api.pages += [error_response(503) for _ in range(4)]
 
     with pytest.raises(PublisherUnavailable) as failure:
-        land_clinicaltrials(database)
+        land_source(database, "clinicaltrials")
 
     message = str(failure.value)
     assert message.startswith("clinicaltrials: page 1 of studies updated 1999-01-01 to now")
@@ -151,13 +143,13 @@ def test_malformed_page_fails_naming_source_and_page_and_keeps_what_landed(
     database, studies_api: StudiesApi
 ):
     studies_api.pages.append(json_response(PAGE_DATED))
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
     before = raw_rows(database)
 
     truncated = sample(PAGE_DATED)[:5000]  # the page cut off mid-document
     studies_api.pages.append(Response(truncated, content_type="application/json"))
     with pytest.raises(MalformedInput) as failure:
-        land_clinicaltrials(database)
+        land_source(database, "clinicaltrials")
 
     assert str(failure.value).startswith(
         "clinicaltrials: page 1 of studies updated 2022-11-20 to now: "
@@ -167,7 +159,7 @@ def test_malformed_page_fails_naming_source_and_page_and_keeps_what_landed(
     assert raw_rows(database) == before
     # The cursor did not move: the next run asks for the same window again.
     studies_api.pages.append(json_response(PAGE_DATED))
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
     assert studies_api.search_requests[-1]["filter.advanced"].startswith(
         "AREA[LastUpdatePostDate]RANGE[2022-11-20,"
     )
@@ -176,7 +168,7 @@ def test_malformed_page_fails_naming_source_and_page_and_keeps_what_landed(
 # -- a killed process --------------------------------------------------------------------
 
 LAND_IN_CHILD = """
-from extract.clinicaltrials import RAW_INDEXES, clinicaltrials
+from extract.clinicaltrials import clinicaltrials
 from extract.landing import land, pipeline_for
 from medmirror.settings import load_settings
 from medmirror.warehouse import resolve_connection
@@ -207,7 +199,7 @@ def test_run_killed_after_first_page_then_rerun_lands_every_study_once(
         release.set()
 
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
 
     assert landed_ids(database) == PHELAN_IDS  # each once: nothing of the killed run landed
 
@@ -219,7 +211,7 @@ def test_resync_lands_a_deletion_for_a_study_the_api_no_longer_returns(
     database, studies_api: StudiesApi, monkeypatch: pytest.MonkeyPatch
 ):
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
     monkeypatch.setenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", "100")
     studies_api.resyncs.append(json_response(RESYNC_WITHOUT_ONE))
 
@@ -238,7 +230,7 @@ def test_resync_refuses_to_delete_most_of_a_batch(
     database, studies_api: StudiesApi, monkeypatch: pytest.MonkeyPatch
 ):
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
     monkeypatch.setenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", "100")
     # A real page holding none of the ten studies asked for: the API failing, not deletion.
     studies_api.resyncs.append(json_response("clinicaltrials/studies_page1_full_pagesize1.json"))
@@ -265,7 +257,9 @@ def test_bulk_zip_lands_every_study_in_windows_and_skips_an_unchanged_release(
 ):
     archive = zip_of_samples(tmp_path / "ctg-studies.json.zip")
 
-    first = land_clinicaltrials(database, bulk_location=str(archive), bulk_studies_per_window=5)
+    first = land_source(
+        database, "clinicaltrials", bulk_location=str(archive), bulk_studies_per_window=5
+    )
 
     assert first.windows >= 3  # committed in windows of at least five studies
     ids = landed_ids(database)
@@ -273,7 +267,7 @@ def test_bulk_zip_lands_every_study_in_windows_and_skips_an_unchanged_release(
     uris = {row[0] for row in query(database, "select source_uri from raw_clinicaltrials.studies")}
     assert f"{archive}!ctg-studies/study_NCT00763412.json" in uris
 
-    again = land_clinicaltrials(database, bulk_location=str(archive))
+    again = land_source(database, "clinicaltrials", bulk_location=str(archive))
     assert again.total_rows == 0
     assert len(landed_ids(database)) == 19
 
@@ -283,12 +277,12 @@ def test_bulk_folder_lands_only_studies_updated_since_the_last_release(database,
     release.mkdir()
     shutil.copy(SAMPLES_DIR / "clinicaltrials" / "study_NCT03475563.json", release)
     shutil.copy(SAMPLES_DIR / "clinicaltrials" / "study_NCT00973089.json", release)
-    land_clinicaltrials(database, bulk_location=str(release))
+    land_source(database, "clinicaltrials", bulk_location=str(release))
 
     # The next release: one study changed (a later version), the other as before.
     later = sample("clinicaltrials/derived/study_NCT03475563_later_version.json")
     (release / "study_NCT03475563.json").write_bytes(later)
-    second = land_clinicaltrials(database, bulk_location=str(release))
+    second = land_source(database, "clinicaltrials", bulk_location=str(release))
 
     assert second.rows == {"studies": 1}
     assert raw_rows(database)[-1][:2] == ("NCT03475563", date(2020, 3, 2))

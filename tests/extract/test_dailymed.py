@@ -16,10 +16,8 @@ from xml.etree import ElementTree
 import pytest
 from werkzeug import Request, Response
 
-from extract.dailymed import RAW_INDEXES, dailymed
-from extract.landing import LandingResult, land, pipeline_for
-from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
-from tests.conftest import error_response, query
+from medmirror.settings import SAMPLES_DIR, ConnectionInfo
+from tests.conftest import error_response, land_source, query
 
 SAMPLES = SAMPLES_DIR / "dailymed"
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "dailymed"
@@ -35,13 +33,6 @@ OTC = "00f66f25-3469-4c16-9baf-fba21e9628bd"
 METHOXSALEN = "ea1a6225-0eb9-4743-9601-23d5795936a3"
 ROGAINE = "1b5e2860-6855-4a65-8bbc-e064172a1adf"  # the set id the per-label zip is named by
 SAMPLE_SET_IDS = sorted([HUMIRA, LIPITOR, LIPITOR_REPACK, NO_TITLE, OTC, METHOXSALEN])
-
-
-def land_dailymed(
-    connection: ConnectionInfo, *, full: bool = False, **source_args
-) -> LandingResult:
-    pipeline = pipeline_for("dailymed", connection, load_settings().dlt_dir)
-    return land(pipeline, lambda: dailymed(**source_args), full=full, indexes=RAW_INDEXES)
 
 
 def landed_labels(connection: ConnectionInfo) -> list[tuple]:
@@ -84,7 +75,7 @@ def release_zip(tmp_path: Path, *extra: tuple[str, bytes]) -> Path:
 
 
 def test_bulk_folder_lands_every_label_its_products_and_sections(database):
-    result = land_dailymed(database, bulk_location=str(SAMPLES))
+    result = land_source(database, "dailymed", bulk_location=str(SAMPLES))
 
     assert result.rows == {"labels": 6, "pharmacologic_classes": 1}
     assert result.rejected == 0
@@ -220,7 +211,7 @@ def test_bulk_folder_lands_every_label_its_products_and_sections(database):
     }
 
     # A rerun lands nothing: every file is in the ledger.
-    again = land_dailymed(database, bulk_location=str(SAMPLES))
+    again = land_source(database, "dailymed", bulk_location=str(SAMPLES))
     assert again.total_rows == 0 and again.rejected == 0
     assert len(landed_labels(database)) == 6
 
@@ -238,7 +229,7 @@ def test_bulk_release_zip_of_per_label_zips_reads_only_xml_and_rejects_bad_membe
         ("prescription/readme.txt", b"not an SPL: never read"),
     )
 
-    result = land_dailymed(database, bulk_location=str(release))
+    result = land_source(database, "dailymed", bulk_location=str(release))
 
     # Six sample labels + the Rogaine label of the real per-label zip (its JPEG unread).
     assert result.rows == {"labels": 7, "pharmacologic_classes": 1}
@@ -259,7 +250,7 @@ def test_bulk_release_zip_of_per_label_zips_reads_only_xml_and_rejects_bad_membe
     assert by_name["prescription/20240103_nosetid.xml"] == "an SPL document without a setId"
     assert "not a readable zip" in by_name["prescription/20240104_notazip.zip"]
 
-    again = land_dailymed(database, bulk_location=str(release))
+    again = land_source(database, "dailymed", bulk_location=str(release))
     assert again.total_rows == 0 and again.rejected == 0
 
 
@@ -273,7 +264,7 @@ def test_a_truncated_release_zip_lands_the_labels_it_still_holds(database, tmp_p
     truncated = tmp_path / "dm_spl_daily_update_truncated.zip"
     truncated.write_bytes(release.read_bytes()[:cut_at])
 
-    result = land_dailymed(database, bulk_location=str(truncated))
+    result = land_source(database, "dailymed", bulk_location=str(truncated))
     assert result.rejected == 1
 
     whole = [
@@ -292,7 +283,7 @@ def test_bulk_windows_commit_and_resume(database, tmp_path):
     shutil.copy(release_zip(tmp_path), folder / "dm_spl_release_part1.zip")
     per_label_zip(folder, SAMPLES / "spl_otc_cough_20110426.xml")
 
-    result = land_dailymed(database, bulk_location=str(folder), bulk_labels_per_window=2)
+    result = land_source(database, "dailymed", bulk_location=str(folder), bulk_labels_per_window=2)
 
     # 7 labels in the release zip (windows of 2) and 1 in the per-label zip beside it.
     assert result.windows == 5
@@ -371,7 +362,7 @@ def test_api_pages_by_published_date_and_the_next_run_asks_from_the_cursor(datab
         constructed("drugclasses_page2_constructed.json"),
     ]
 
-    result = land_dailymed(database, start_date="2010-01-01")
+    result = land_source(database, "dailymed", start_date="2010-01-01")
 
     assert api.asked("/spls.json") == [
         {
@@ -425,7 +416,7 @@ def test_api_pages_by_published_date_and_the_next_run_asks_from_the_cursor(datab
         constructed("drugclasses_page2_constructed.json"),
     ]
 
-    again = land_dailymed(database, start_date="2010-01-01")
+    again = land_source(database, "dailymed", start_date="2010-01-01")
 
     assert api.asked("/spls.json") == [
         {
@@ -457,7 +448,7 @@ def test_api_retries_429_and_5xx_and_rejects_a_label_it_cannot_parse(database, a
         constructed("drugclasses_page2_constructed.json"),
     ]
 
-    result = land_dailymed(database, start_date="2010-01-01", fetch_history=False)
+    result = land_source(database, "dailymed", start_date="2010-01-01", fetch_history=False)
 
     assert len(api.asked("/spls.json")) == 4  # 429, 503, then the two pages
     assert len(api.asked(f"/spls/{HUMIRA}.xml")) == 2  # 500, then the label

@@ -9,11 +9,10 @@ from dataclasses import replace
 
 import pytest
 
-from extract.drugcentral import RAW_INDEXES, drugcentral
 from extract.errors import PublisherUnavailable
-from extract.landing import LandingResult, land, pipeline_for
-from medmirror.settings import ConnectionInfo, load_settings
-from tests.conftest import _admin_sql, free_port, query, sample
+from extract.landing import LandingResult
+from medmirror.settings import ConnectionInfo
+from tests.conftest import _admin_sql, free_port, land_source, query, sample
 
 SLICE = "drugcentral/drugcentral_slice_constructed.sql"
 
@@ -36,8 +35,7 @@ def drugcentral_db(warehouse) -> ConnectionInfo:
 
 
 def land_drugcentral(connection: ConnectionInfo, source_db: ConnectionInfo) -> LandingResult:
-    pipeline = pipeline_for("drugcentral", connection, load_settings().dlt_dir)
-    return land(pipeline, lambda: drugcentral(database_url=source_db.url()), indexes=RAW_INDEXES)
+    return land_source(connection, "drugcentral", database_url=source_db.url())
 
 
 def test_a_release_lands_every_table_once_with_its_licence(database, drugcentral_db):

@@ -17,11 +17,9 @@ import orjson
 import pytest
 from werkzeug import Request, Response
 
-from extract.faers import RAW_INDEXES, faers
-from extract.landing import LandingResult, land, pipeline_for
 from flows.dbt_runner import build_sources
-from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
-from tests.conftest import DERIVED, query
+from medmirror.settings import SAMPLES_DIR, ConnectionInfo
+from tests.conftest import DERIVED, land_source, query
 
 FAERS_2017Q2 = SAMPLES_DIR / "faers" / "faers_ascii_2017q2_subset.zip"
 AERS_2004Q1 = SAMPLES_DIR / "faers" / "aers_ascii_2004q1_subset.zip"
@@ -30,11 +28,6 @@ RAGGED = DERIVED / "faers" / "derived" / "faers_ascii_2017q2_ragged.zip"
 EVENT_RECORD = DERIVED / "faers" / "drug_event_record_postannotation.json"
 TABLES = ("demo", "drug", "reac", "outc", "rpsr", "ther", "indi")
 EVENTS_PATH = "/drug/event.json"
-
-
-def land_faers(connection: ConnectionInfo, *, full: bool = False, **source_args) -> LandingResult:
-    pipeline = pipeline_for("faers", connection, load_settings().dlt_dir)
-    return land(pipeline, lambda: faers(**source_args), full=full, indexes=RAW_INDEXES)
 
 
 def build(connection: ConnectionInfo) -> None:
@@ -88,7 +81,7 @@ def test_both_real_quarters_land_every_line_once(database, tmp_path):
     for archive in (FAERS_2017Q2, AERS_2004Q1):
         (folder / archive.name).write_bytes(archive.read_bytes())
 
-    result = land_faers(database, bulk_location=str(folder))
+    result = land_source(database, "faers", bulk_location=str(folder))
 
     faers_lines = data_lines(FAERS_2017Q2)
     aers_lines = data_lines(AERS_2004Q1)
@@ -131,14 +124,14 @@ def test_both_real_quarters_land_every_line_once(database, tmp_path):
         "where quarter = '2017Q2' order by 1",
     ) == sorted((kind.upper(), rows, 0) for kind, rows in faers_lines.items())
 
-    again = land_faers(database, bulk_location=str(folder))
+    again = land_source(database, "faers", bulk_location=str(folder))
     assert again.total_rows == 0
     # Landed once, whatever the location: the same quarter from its own zip is skipped.
-    assert land_faers(database, bulk_location=str(FAERS_2017Q2)).total_rows == 0
+    assert land_source(database, "faers", bulk_location=str(FAERS_2017Q2)).total_rows == 0
 
 
 def test_a_ragged_line_is_rejected_by_line_and_latin1_is_counted(database):
-    result = land_faers(database, bulk_location=str(RAGGED))
+    result = land_source(database, "faers", bulk_location=str(RAGGED))
 
     lines = data_lines(FAERS_2017Q2)
     assert raw_counts(database, "2017Q2") == {**lines, "drug": lines["drug"] - 1}
@@ -162,7 +155,7 @@ def test_a_later_version_replaces_the_case_and_a_deleted_case_disappears(databas
     folder.mkdir()
     for archive in (LATER, FAERS_2017Q2):  # names sort 2017q2 first either way
         (folder / archive.name).write_bytes(archive.read_bytes())
-    land_faers(database, bulk_location=str(folder))
+    land_source(database, "faers", bulk_location=str(folder))
     assert query(database, "select count(*) from raw_faers.deleted_cases") == [(1,)]
 
     build(database)
@@ -207,7 +200,7 @@ def test_marts_and_signals_match_counts_made_by_hand(database, tmp_path):
     folder.mkdir()
     for archive in (FAERS_2017Q2, AERS_2004Q1):
         (folder / archive.name).write_bytes(archive.read_bytes())
-    land_faers(database, bulk_location=str(folder))
+    land_source(database, "faers", bulk_location=str(folder))
 
     build(database)
 
@@ -365,8 +358,13 @@ def test_api_pages_with_search_after_retries_429_and_resumes_from_the_cursor(dat
         page([event("9000003", "1", today)], total=3),
     ]
 
-    result = land_faers(
-        database, api_url=events_api.url, page_size=2, start_date=start.isoformat(), window_days=7
+    result = land_source(
+        database,
+        "faers",
+        api_url=events_api.url,
+        page_size=2,
+        start_date=start.isoformat(),
+        window_days=7,
     )
 
     assert result.rows == {"events": 3}
@@ -401,7 +399,7 @@ def test_api_pages_with_search_after_retries_429_and_resumes_from_the_cursor(dat
             content_type="application/json",
         )
     ]
-    again = land_faers(database, api_url=events_api.url, page_size=2, window_days=7)
+    again = land_source(database, "faers", api_url=events_api.url, page_size=2, window_days=7)
     assert again.total_rows == 0
     assert events_api.requests[-1]["search"] == f"receivedate:[{today:%Y%m%d} TO {today:%Y%m%d}]"
 

@@ -14,20 +14,13 @@ from pathlib import Path
 import pytest
 from werkzeug import Request, Response
 
-from extract.fooddata import RAW_INDEXES, fooddata
-from extract.landing import LandingResult, land, pipeline_for
 from flows.dbt_runner import build_sources
-from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
-from tests.conftest import DERIVED, query
+from medmirror.settings import SAMPLES_DIR, ConnectionInfo
+from tests.conftest import DERIVED, land_source, query
 
 DOWNLOAD = SAMPLES_DIR / "fooddata" / "FoodData_Central_constructed_food_json_2026-07-03.zip"
 FIXTURES = DERIVED / "fooddata"
 KEY = "fdc-test-key-5d1e9a"
-
-
-def land_fooddata(connection: ConnectionInfo, **source_args) -> LandingResult:
-    pipeline = pipeline_for("fooddata", connection, load_settings().dlt_dir)
-    return land(pipeline, lambda: fooddata(**source_args), indexes=RAW_INDEXES)
 
 
 def build(connection: ConnectionInfo) -> None:
@@ -90,7 +83,7 @@ def test_search_pages_land_with_the_key_sent_never_logged_and_429_retried(
     foods_api.failures.append(Response("slow down", status=429, headers={"Retry-After": "0"}))
     caplog.set_level(logging.DEBUG)
 
-    result = land_fooddata(database, api_url=foods_api.url, start_date="2021-01-01")
+    result = land_source(database, "fooddata", api_url=foods_api.url, start_date="2021-01-01")
 
     assert result.rows == {"foods": 10}
     assert result.windows == 2  # one committed window per page
@@ -116,7 +109,7 @@ def test_search_pages_land_with_the_key_sent_never_logged_and_429_retried(
     # The next run starts from the cursor (newest publishedDate, less a day): page 1 is
     # all newer, page 2 reaches an older food (2021-07-29), which ends the sweep.
     foods_api.requests.clear()
-    again = land_fooddata(database, api_url=foods_api.url)
+    again = land_source(database, "fooddata", api_url=foods_api.url)
     assert again.rows == {"foods": 9}
     assert [args["pageNumber"] for _, args in foods_api.requests] == ["1", "2"]
 
@@ -128,7 +121,9 @@ def test_without_a_key_the_api_is_skipped_with_a_clear_message(
     monkeypatch.setenv("SOURCES__FOODDATA__API_KEY", "")
     caplog.set_level(logging.WARNING)
 
-    result = land_fooddata(database, api_url=httpserver.url_for("/fdc/v1"), fdc_ids=[170720])
+    result = land_source(
+        database, "fooddata", api_url=httpserver.url_for("/fdc/v1"), fdc_ids=[170720]
+    )
 
     assert result.total_rows == 0
     assert httpserver.log == []  # nothing asked without a key
@@ -139,8 +134,12 @@ def test_without_a_key_the_api_is_skipped_with_a_clear_message(
 def test_details_land_full_and_abridged_records_with_their_nutrients(database, foods_api):
     foods_api.failures.append(Response("busy", status=503))
 
-    result = land_fooddata(
-        database, api_url=foods_api.url, start_date="2030-01-01", fdc_ids=[170720, 328637]
+    result = land_source(
+        database,
+        "fooddata",
+        api_url=foods_api.url,
+        start_date="2030-01-01",
+        fdc_ids=[170720, 328637],
     )
 
     assert result.rows == {"foods": 2 + 0}  # the search finds nothing that new
@@ -152,7 +151,7 @@ def test_details_land_full_and_abridged_records_with_their_nutrients(database, f
 
 
 def test_the_download_streams_each_file_once_and_a_bad_food_is_rejected(database, tmp_path: Path):
-    result = land_fooddata(database, bulk_location=str(DOWNLOAD))
+    result = land_source(database, "fooddata", bulk_location=str(DOWNLOAD))
 
     assert result.rows == {"foods": 12}
     assert result.windows == 3  # one window per file
@@ -160,7 +159,7 @@ def test_the_download_streams_each_file_once_and_a_bad_food_is_rejected(database
     assert query(
         database, "select data_type, count(*) from raw_fooddata.foods group by 1 order by 1"
     ) == [("Branded", 10), ("Foundation", 1), ("SR Legacy", 1)]
-    assert land_fooddata(database, bulk_location=str(DOWNLOAD)).total_rows == 0
+    assert land_source(database, "fooddata", bulk_location=str(DOWNLOAD)).total_rows == 0
 
     broken = tmp_path / "FoodData_Central_branded_food_json_broken.json"
     with zipfile.ZipFile(DOWNLOAD) as archive:
@@ -169,7 +168,7 @@ def test_the_download_streams_each_file_once_and_a_bad_food_is_rejected(database
     del foods[1]["fdcId"]
     body = json.dumps({"BrandedFoods": foods}).encode()
     broken.write_bytes(body[: len(body) - 5000])  # cut inside the last foods
-    more = land_fooddata(database, bulk_location=str(broken))
+    more = land_source(database, "fooddata", bulk_location=str(broken))
     assert more.rejected == 2
     problems = [row[0] for row in query(database, "select problem from raw_fooddata.rejects")]
     assert any(problem.startswith("a food without an fdcId") for problem in problems)

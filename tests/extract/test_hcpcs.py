@@ -7,19 +7,12 @@ from __future__ import annotations
 
 import zipfile
 
-from extract.hcpcs import RAW_INDEXES, hcpcs
-from extract.landing import LandingResult, land, pipeline_for
-from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
-from tests.conftest import DERIVED, query
+from medmirror.settings import SAMPLES_DIR
+from tests.conftest import DERIVED, land_source, query
 
 RELEASE = SAMPLES_DIR / "hcpcs" / "2019-Alpha-Numeric-HCPCS-File.zip"
 BAD_LINE = DERIVED / "hcpcs" / "derived" / "hcpcs_2020_excerpt_bad_line.zip"
 CODES_2019 = 6_800  # first records (3: procedure, 7: modifier) in HCPC2019_CONTR_ANWEB.txt
-
-
-def land_hcpcs(connection: ConnectionInfo, **source_args) -> LandingResult:
-    pipeline = pipeline_for("hcpcs", connection, load_settings().dlt_dir)
-    return land(pipeline, lambda: hcpcs(**source_args), indexes=RAW_INDEXES)
 
 
 def first_records() -> int:
@@ -31,7 +24,7 @@ def first_records() -> int:
 def test_the_real_release_lands_one_row_per_code_with_its_description_joined(database):
     assert first_records() == CODES_2019
 
-    result = land_hcpcs(database, bulk_location=str(RELEASE))
+    result = land_source(database, "hcpcs", bulk_location=str(RELEASE))
 
     assert result.rows == {"codes": CODES_2019}
     assert result.rejected == 0  # CMS's disclaimer lines at the top are not records
@@ -82,14 +75,14 @@ def test_the_real_release_lands_one_row_per_code_with_its_description_joined(dat
         "select record ->> 'action_code', count(*) from raw_hcpcs.codes group by 1 order by 1",
     ) == [("A", 228), ("B", 1), ("C", 94), ("D", 49), ("F", 1), ("N", 6372), ("P", 47), ("S", 8)]
 
-    again = land_hcpcs(database, bulk_location=str(RELEASE))
+    again = land_source(database, "hcpcs", bulk_location=str(RELEASE))
 
     assert again.total_rows == 0
     assert query(database, "select count(*) from raw_hcpcs.codes") == [(CODES_2019,)]
 
 
 def test_a_line_that_is_no_record_is_rejected_with_its_line_and_the_rest_lands(database):
-    result = land_hcpcs(database, bulk_location=str(BAD_LINE))
+    result = land_source(database, "hcpcs", bulk_location=str(BAD_LINE))
 
     member = f"{BAD_LINE}!HCPC2020_CONTR_ANWEB.txt"
     assert result.rejected == 2
@@ -117,9 +110,11 @@ def test_the_release_url_is_downloaded_and_a_new_release_adds_itself(database, h
         )
     first_url = httpserver.url_for(f"/files/zip/{RELEASE.name}")
 
-    first = land_hcpcs(database, release_urls=[first_url])
-    second = land_hcpcs(
-        database, release_urls=[first_url, httpserver.url_for(f"/files/zip/{BAD_LINE.name}")]
+    first = land_source(database, "hcpcs", release_urls=[first_url])
+    second = land_source(
+        database,
+        "hcpcs",
+        release_urls=[first_url, httpserver.url_for(f"/files/zip/{BAD_LINE.name}")],
     )
 
     assert first.rows == {"codes": CODES_2019}

@@ -8,10 +8,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from extract.icd10cm import RAW_INDEXES, icd10cm
-from extract.landing import LandingResult, land, pipeline_for
-from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
-from tests.conftest import DERIVED, query
+from medmirror.settings import SAMPLES_DIR
+from tests.conftest import DERIVED, land_source, query
 
 SAMPLES = SAMPLES_DIR / "icd10cm"
 ORDER_ZIP = SAMPLES / "icd10cm_order_2021.zip"
@@ -27,11 +25,6 @@ TABULAR_CODES = 95_430
 TABULAR_BILLABLE = 72_693
 
 
-def land_icd10cm(connection: ConnectionInfo, **source_args) -> LandingResult:
-    pipeline = pipeline_for("icd10cm", connection, load_settings().dlt_dir)
-    return land(pipeline, lambda: icd10cm(**source_args), indexes=RAW_INDEXES)
-
-
 def order_lines() -> list[bytes]:
     with zipfile.ZipFile(ORDER_ZIP) as archive:
         return archive.read("icd10cm-order-Jan-2021.txt").splitlines()
@@ -42,7 +35,7 @@ def test_both_files_of_a_release_land_once_with_the_publishers_counts(database):
     assert len(lines) == ORDER_ENTRIES
     assert sum(line[14:15] == b"1" for line in lines) == ORDER_BILLABLE
 
-    result = land_icd10cm(database, bulk_location=str(SAMPLES))
+    result = land_source(database, "icd10cm", bulk_location=str(SAMPLES))
 
     assert result.rows == {"order_codes": ORDER_ENTRIES, "tabular_codes": TABULAR_CODES}
     assert result.windows == 2  # one committed window per file
@@ -76,7 +69,7 @@ def test_both_files_of_a_release_land_once_with_the_publishers_counts(database):
         f"{ORDER_ZIP}!icd10cm-order-Jan-2021.txt",
     )
 
-    again = land_icd10cm(database, bulk_location=str(SAMPLES))
+    again = land_source(database, "icd10cm", bulk_location=str(SAMPLES))
 
     assert again.total_rows == 0
     assert again.rejected == 0
@@ -84,7 +77,7 @@ def test_both_files_of_a_release_land_once_with_the_publishers_counts(database):
 
 
 def test_the_tabular_xml_alone_gives_hierarchy_and_expanded_seventh_characters(database):
-    result = land_icd10cm(database, bulk_location=str(TABULAR_ZIP))
+    result = land_source(database, "icd10cm", bulk_location=str(TABULAR_ZIP))
 
     assert result.rows == {"tabular_codes": TABULAR_CODES}
     ((code,),) = query(
@@ -128,12 +121,12 @@ def test_the_tabular_xml_alone_gives_hierarchy_and_expanded_seventh_characters(d
         "The appropriate 7th character is to be added to all codes from category S72"
     ]
     # The order file found later adds itself to the release landed from the XML.
-    later = land_icd10cm(database, bulk_location=str(SAMPLES))
+    later = land_source(database, "icd10cm", bulk_location=str(SAMPLES))
     assert later.rows == {"order_codes": ORDER_ENTRIES}
 
 
 def test_the_order_file_alone_lands_a_release(database):
-    result = land_icd10cm(database, bulk_location=str(ORDER_ZIP))
+    result = land_source(database, "icd10cm", bulk_location=str(ORDER_ZIP))
 
     assert result.rows == {"order_codes": ORDER_ENTRIES}
     assert query(database, "select to_regclass('raw_icd10cm.tabular_codes')") == [(None,)]
@@ -145,7 +138,7 @@ def test_a_broken_xml_is_rejected_by_name_and_the_order_file_lands(database, tmp
     (release / ORDER_ZIP.name).symlink_to(ORDER_ZIP)
     (release / TRUNCATED.name).symlink_to(TRUNCATED)
 
-    result = land_icd10cm(database, bulk_location=str(release))
+    result = land_source(database, "icd10cm", bulk_location=str(release))
 
     assert result.rows == {"order_codes": ORDER_ENTRIES}
     assert result.rejected == 1
@@ -153,7 +146,7 @@ def test_a_broken_xml_is_rejected_by_name_and_the_order_file_lands(database, tmp
     assert uri == f"{release / TRUNCATED.name}!icd10cm_tabular_2021.xml"
     assert problem.startswith("not well-formed XML at line ")
     # A rerun reports the same bad file no more.
-    assert land_icd10cm(database, bulk_location=str(release)).rejected == 0
+    assert land_source(database, "icd10cm", bulk_location=str(release)).rejected == 0
 
 
 def test_the_release_urls_are_downloaded_once_and_each_year_lands_once(database, httpserver):
@@ -163,9 +156,11 @@ def test_the_release_urls_are_downloaded_once_and_each_year_lands_once(database,
         )
     urls = [httpserver.url_for(f"/files/zip/{a.name}") for a in (ORDER_ZIP, TABULAR_ZIP)]
 
-    first = land_icd10cm(database, release_urls=urls)
-    second = land_icd10cm(
-        database, release_urls=[*urls, httpserver.url_for(f"/files/zip/{DERIVED_2022.name}")]
+    first = land_source(database, "icd10cm", release_urls=urls)
+    second = land_source(
+        database,
+        "icd10cm",
+        release_urls=[*urls, httpserver.url_for(f"/files/zip/{DERIVED_2022.name}")],
     )
 
     assert first.rows == {"order_codes": ORDER_ENTRIES, "tabular_codes": TABULAR_CODES}

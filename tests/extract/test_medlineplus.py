@@ -12,20 +12,13 @@ from pathlib import Path
 from lxml import etree
 from werkzeug import Response
 
-from extract.landing import LandingResult, land, pipeline_for
-from extract.medlineplus import RAW_INDEXES, medlineplus
 from flows.dbt_runner import build_sources
-from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
-from tests.conftest import DERIVED, query
+from medmirror.settings import SAMPLES_DIR, ConnectionInfo
+from tests.conftest import DERIVED, land_source, query
 
 TOPICS_FILE = SAMPLES_DIR / "medlineplus" / "mplus_topics_2012-07-21.xml"
 LATER = DERIVED / "medlineplus" / "derived" / "mplus_topics_2012-07-22.xml"  # 3062 removed
 TRUNCATED = DERIVED / "medlineplus" / "derived" / "mplus_topics_2012-07-23.xml"
-
-
-def land_medlineplus(connection: ConnectionInfo, **source_args) -> LandingResult:
-    pipeline = pipeline_for("medlineplus", connection, load_settings().dlt_dir)
-    return land(pipeline, lambda: medlineplus(**source_args), indexes=RAW_INDEXES)
 
 
 def build(connection: ConnectionInfo) -> None:
@@ -42,7 +35,7 @@ def test_the_real_file_lands_one_row_per_topic_and_a_rerun_adds_nothing(database
     expected = topics_in(TOPICS_FILE)
     assert expected == [("3061", "English"), ("3062", "Spanish")]
 
-    result = land_medlineplus(database, bulk_location=str(TOPICS_FILE))
+    result = land_source(database, "medlineplus", bulk_location=str(TOPICS_FILE))
 
     assert result.rows == {"health_topics": len(expected)}
     assert result.rejected == 0
@@ -74,7 +67,7 @@ def test_the_real_file_lands_one_row_per_topic_and_a_rerun_adds_nothing(database
     assert len(sites) == etree.parse(str(TOPICS_FILE)).getroot()[0].findall("site").__len__()
     assert record["sites"][2]["organizations"] == ["National Headache Foundation"]
 
-    again = land_medlineplus(database, bulk_location=str(TOPICS_FILE))
+    again = land_source(database, "medlineplus", bulk_location=str(TOPICS_FILE))
 
     assert again.total_rows == 0
     assert query(database, "select count(*) from raw_medlineplus.health_topics") == [(2,)]
@@ -82,9 +75,9 @@ def test_the_real_file_lands_one_row_per_topic_and_a_rerun_adds_nothing(database
 
 def test_a_newer_file_replaces_the_topic_set_and_an_older_one_is_not_landed(database):
     assert len(topics_in(LATER)) == 1
-    land_medlineplus(database, bulk_location=str(TOPICS_FILE))
-    later = land_medlineplus(database, bulk_location=str(LATER))
-    older = land_medlineplus(database, bulk_location=str(TOPICS_FILE))
+    land_source(database, "medlineplus", bulk_location=str(TOPICS_FILE))
+    later = land_source(database, "medlineplus", bulk_location=str(LATER))
+    older = land_source(database, "medlineplus", bulk_location=str(TOPICS_FILE))
 
     build(database)
 
@@ -103,7 +96,7 @@ def test_a_folder_lands_its_newest_files_in_date_order_and_a_broken_one_is_rejec
     for path in (TOPICS_FILE, LATER, TRUNCATED):
         (folder / path.name).write_bytes(path.read_bytes())
 
-    result = land_medlineplus(database, bulk_location=str(folder))
+    result = land_source(database, "medlineplus", bulk_location=str(folder))
 
     assert result.rows == {"health_topics": 3}  # 2 topics of the 21st, 1 of the 22nd
     assert result.rejected == 1
@@ -114,7 +107,7 @@ def test_a_folder_lands_its_newest_files_in_date_order_and_a_broken_one_is_rejec
     assert query(
         database, "select distinct file_date from raw_medlineplus.health_topics order by 1"
     ) == [(date(2012, 7, 21),), (date(2012, 7, 22),)]
-    assert land_medlineplus(database, bulk_location=str(folder)).total_rows == 0
+    assert land_source(database, "medlineplus", bulk_location=str(folder)).total_rows == 0
 
 
 def test_the_xml_page_links_the_current_zipped_file_which_is_fetched_once(
@@ -134,8 +127,8 @@ def test_the_xml_page_links_the_current_zipped_file_which_is_fetched_once(
     )
     monkeypatch.setenv("SOURCES__MEDLINEPLUS__REQUESTS_PER_SECOND", "0")
 
-    first = land_medlineplus(database, xml_page_url=httpserver.url_for("/xml.html"))
-    again = land_medlineplus(database, xml_page_url=httpserver.url_for("/xml.html"))
+    first = land_source(database, "medlineplus", xml_page_url=httpserver.url_for("/xml.html"))
+    again = land_source(database, "medlineplus", xml_page_url=httpserver.url_for("/xml.html"))
 
     assert first.rows == {"health_topics": 2}
     assert again.total_rows == 0

@@ -9,10 +9,7 @@ import time
 import pytest
 from werkzeug import Response
 
-from extract.landing import LandingResult, land, pipeline_for
-from extract.nccih import RAW_INDEXES, nccih
-from medmirror.settings import ConnectionInfo, load_settings
-from tests.conftest import query, sample
+from tests.conftest import land_source, query, sample
 
 INDEX = "nccih/herbsataglance_index_constructed.html"
 
@@ -56,13 +53,8 @@ def site(httpserver, monkeypatch: pytest.MonkeyPatch) -> NccihSite:
     return served
 
 
-def land_nccih(connection: ConnectionInfo) -> LandingResult:
-    pipeline = pipeline_for("nccih", connection, load_settings().dlt_dir)
-    return land(pipeline, nccih, indexes=RAW_INDEXES)
-
-
 def test_fact_sheets_land_parsed_and_a_page_that_is_not_one_is_rejected(database, site):
-    result = land_nccih(database)
+    result = land_source(database, "nccih")
 
     assert site.requested == ["herbsataglance", "chamomile", "ginger", "kava"]
     assert result.rows == {"herbs": 2}
@@ -100,14 +92,14 @@ def test_fact_sheets_land_parsed_and_a_page_that_is_not_one_is_rejected(database
 
 
 def test_only_changed_pages_land_again_and_a_page_gone_from_the_index_is_deleted(database, site):
-    land_nccih(database)
-    assert land_nccih(database).total_rows == 0  # nothing changed
+    land_source(database, "nccih")
+    assert land_source(database, "nccih").total_rows == 0  # nothing changed
 
     site.pages["ginger"] = "nccih/ginger_updated_constructed.html"
     site.index_html = sample(INDEX).replace(
         b'<li><a href="/health/chamomile">Chamomile</a></li>', b""
     )
-    result = land_nccih(database)
+    result = land_source(database, "nccih")
 
     assert result.rows == {"herbs": 2}
     assert query(
@@ -119,7 +111,7 @@ def test_only_changed_pages_land_again_and_a_page_gone_from_the_index_is_deleted
 def test_pages_are_asked_politely(database, site, monkeypatch):
     monkeypatch.setenv("SOURCES__NCCIH__REQUESTS_PER_SECOND", "2")
 
-    land_nccih(database)
+    land_source(database, "nccih")
 
     assert len(site.times) == 4
     assert site.times[-1] - site.times[0] >= 0.9  # 4 requests at 2 per second

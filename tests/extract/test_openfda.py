@@ -14,10 +14,8 @@ from pathlib import Path
 import pytest
 from werkzeug import Request, Response
 
-from extract.landing import LandingResult, land, pipeline_for
-from extract.openfda import RAW_INDEXES, openfda
-from medmirror.settings import ConnectionInfo, load_settings
-from tests.conftest import DERIVED, error_response, query
+from medmirror.settings import ConnectionInfo
+from tests.conftest import DERIVED, error_response, land_source, query
 
 FIXTURES = DERIVED / "openfda" / "derived"
 PARTITIONS = FIXTURES / "partitions"
@@ -81,11 +79,6 @@ def api(httpserver, monkeypatch: pytest.MonkeyPatch) -> OpenFdaApi:
     return replay
 
 
-def land_openfda(connection: ConnectionInfo, **source_args) -> LandingResult:
-    pipeline = pipeline_for("openfda", connection, load_settings().dlt_dir)
-    return land(pipeline, lambda: openfda(**source_args), indexes=RAW_INDEXES)
-
-
 def labels(connection: ConnectionInfo) -> list[tuple]:
     return query(
         connection,
@@ -137,7 +130,7 @@ def test_pages_follow_the_link_header_with_search_after_and_the_key_is_never_log
     ]
     api.queues[NDC_PATH].append(page("ndc_page1.constructed.json"))
 
-    result = land_openfda(database)
+    result = land_source(database, "openfda")
 
     first, second, *more = api.requests[LABEL_PATH]
     assert more == []  # no Link header on page 2: the window is done
@@ -173,17 +166,17 @@ def test_pages_follow_the_link_header_with_search_after_and_the_key_is_never_log
 def test_the_next_run_asks_only_from_the_cursor_with_a_day_of_overlap(database, api: OpenFdaApi):
     api.queues[LABEL_PATH] += [page("label_page1.constructed.json")]
     api.queues[NDC_PATH] += [page("ndc_page1.constructed.json")]
-    land_openfda(database)
+    land_source(database, "openfda")
     api.queues[NDC_PATH] += [page("ndc_page2.constructed.json")]
 
-    second = land_openfda(database)  # every further request is answered 404 NOT_FOUND
+    second = land_source(database, "openfda")  # every further request is answered 404 NOT_FOUND
 
     assert api.searches(LABEL_PATH)[-1] == "effective_time:[20140714 TO 99991231]"
     assert api.searches(NDC_PATH)[-1] == "listing_expiration_date:[20181230 TO 99991231]"
     assert second.rows == {"ndc": 1}
     assert ndc_products(database) == LANDED_NDC
 
-    third = land_openfda(database)
+    third = land_source(database, "openfda")
 
     assert api.searches(NDC_PATH)[-1] == "listing_expiration_date:[20191230 TO 99991231]"
     assert third.rows == {}
@@ -197,7 +190,7 @@ def test_windows_are_committed_one_by_one_and_empty_ones_are_not_errors(
     monkeypatch.setenv("SOURCES__OPENFDA__LABEL_WINDOW_DAYS", "5")
     monkeypatch.setenv("SOURCES__OPENFDA__LABEL_START_DATE", start.isoformat())
 
-    result = land_openfda(database)  # openFDA answers every search 404 NOT_FOUND
+    result = land_source(database, "openfda")  # openFDA answers every search 404 NOT_FOUND
 
     def day(offset: int) -> str:
         return (start + timedelta(days=offset)).strftime("%Y%m%d")
@@ -210,7 +203,7 @@ def test_windows_are_committed_one_by_one_and_empty_ones_are_not_errors(
     assert result.windows == 3
     assert result.rows == {}
 
-    land_openfda(database)  # the open window is asked again from its start
+    land_source(database, "openfda")  # the open window is asked again from its start
 
     assert api.searches(LABEL_PATH)[-1] == f"effective_time:[{day(7)} TO 99991231]"
 
@@ -223,7 +216,7 @@ def test_429_and_5xx_are_retried(database, api: OpenFdaApi):
         page("label_page1.constructed.json"),
     ]
 
-    land_openfda(database)
+    land_source(database, "openfda")
 
     assert len(api.requests[LABEL_PATH]) == 4
     assert api.times[LABEL_PATH][1] - api.times[LABEL_PATH][0] >= 0.95  # Retry-After
@@ -237,14 +230,14 @@ def test_a_404_that_is_not_not_found_is_an_error(database, api: OpenFdaApi):
         Response(json.dumps({"error": {"code": "BAD_REQUEST"}}), status=404)
     )
     with pytest.raises(RequestRejected, match="answered 404"):
-        land_openfda(database)
+        land_source(database, "openfda")
 
 
 # -- bulk partitions ------------------------------------------------------------------------
 
 
 def test_a_folder_of_partitions_lands_each_once_and_a_rerun_lands_nothing(database):
-    result = land_openfda(database, bulk_location=str(PARTITIONS))
+    result = land_source(database, "openfda", bulk_location=str(PARTITIONS))
 
     assert result.rows == {"labels": 3, "ndc": 3}
     assert result.windows == 3  # one committed window per partition
@@ -257,14 +250,14 @@ def test_a_folder_of_partitions_lands_each_once_and_a_rerun_lands_nothing(databa
     )
     assert problem == "a label without set_id or version"
 
-    again = land_openfda(database, bulk_location=str(PARTITIONS))
+    again = land_source(database, "openfda", bulk_location=str(PARTITIONS))
 
     assert again.rows == {} and again.rejected == 0
     assert len(labels(database)) == 3
 
 
 def test_a_broken_partition_is_rejected_by_name_and_position_and_the_rest_lands(database):
-    result = land_openfda(database, bulk_location=str(BAD_PARTITIONS))
+    result = land_source(database, "openfda", bulk_location=str(BAD_PARTITIONS))
 
     # 0001 (2 labels) and 0003 (1) land; 0002 is cut off inside its second record and
     # lands nothing, not even its first record; the NDC zip is cut off halfway.
@@ -280,7 +273,7 @@ def test_a_broken_partition_is_rejected_by_name_and_position_and_the_rest_lands(
     assert broken_zip[0].endswith("drug-ndc-0001-of-0001.json.zip")
     assert result.rejected == 2
 
-    again = land_openfda(database, bulk_location=str(BAD_PARTITIONS))
+    again = land_source(database, "openfda", bulk_location=str(BAD_PARTITIONS))
     assert again.rows == {} and again.rejected == 0
 
 
@@ -322,13 +315,13 @@ def test_the_download_manifest_is_followed_to_its_partitions(database, httpserve
     httpserver.expect_request("/download.json").respond_with_json(manifest)
     location = httpserver.url_for("/download.json")
 
-    result = land_openfda(database, bulk_location=location, download_dir=str(tmp_path))
+    result = land_source(database, "openfda", bulk_location=location, download_dir=str(tmp_path))
 
     assert result.rows == {"labels": 3, "ndc": 3}
     assert served == names  # each partition downloaded once, in the manifest's order
     assert labels(database) == LANDED_LABELS
     assert Path(tmp_path, "openfda", "label", "2024-01-01", names[0]).exists()
 
-    again = land_openfda(database, bulk_location=location, download_dir=str(tmp_path))
+    again = land_source(database, "openfda", bulk_location=location, download_dir=str(tmp_path))
 
     assert again.rows == {} and served == names

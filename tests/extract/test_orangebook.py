@@ -14,12 +14,10 @@ from werkzeug import Request, Response
 
 from extract.bulk import iter_members
 from extract.errors import PublisherUnavailable
-from extract.landing import LandingResult, land, pipeline_for
-from extract.orangebook import RAW_INDEXES, orangebook
 from extract.orangebook.helpers import landing_table, read_release_file, release_file_of
 from flows.dbt_runner import build_sources
-from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
-from tests.conftest import DERIVED, query
+from medmirror.settings import SAMPLES_DIR, ConnectionInfo
+from tests.conftest import DERIVED, land_source, query
 
 RELEASE = SAMPLES_DIR / "orangebook" / "orange_book_2024-05.zip"
 EXCERPT = DERIVED / "orangebook" / "derived" / "orange_book_excerpt.zip"
@@ -29,13 +27,6 @@ TRUNCATED = DERIVED / "orangebook" / "derived" / "orange_book_truncated.zip"
 BAD_FILES = DERIVED / "orangebook" / "derived" / "orange_book_bad_files.zip"
 TABLES = {"products": "products.txt", "patents": "patent.txt", "exclusivities": "exclusivity.txt"}
 RELEASE_PATH = "/media/76860/download"
-
-
-def land_orangebook(
-    connection: ConnectionInfo, *, full: bool = False, **source_args
-) -> LandingResult:
-    pipeline = pipeline_for("orangebook", connection, load_settings().dlt_dir)
-    return land(pipeline, lambda: orangebook(**source_args), full=full, indexes=RAW_INDEXES)
 
 
 def build(connection: ConnectionInfo) -> None:
@@ -69,7 +60,7 @@ def test_the_real_release_lands_every_line_and_an_unchanged_one_is_skipped(datab
     expected = data_lines(RELEASE)
     assert expected == {"products": 44949, "patents": 18578, "exclusivities": 2089}
 
-    result = land_orangebook(database, bulk_location=str(RELEASE))
+    result = land_source(database, "orangebook", bulk_location=str(RELEASE))
 
     assert result.rows == expected
     assert raw_counts(database) == expected
@@ -115,15 +106,17 @@ def test_the_real_release_lands_every_line_and_an_unchanged_one_is_skipped(datab
         (datetime(2024, 5, 10, 9, 33, 12),)
     ]
 
-    again = land_orangebook(database, bulk_location=str(RELEASE))
+    again = land_source(database, "orangebook", bulk_location=str(RELEASE))
 
     assert again.total_rows == 0
     assert raw_counts(database) == expected
 
 
 def test_a_later_release_replaces_the_earlier_one_in_the_marts(database):
-    land_orangebook(database, bulk_location=str(EXCERPT))  # 300 products of the real release
-    later = land_orangebook(database, bulk_location=str(LATER))
+    land_source(
+        database, "orangebook", bulk_location=str(EXCERPT)
+    )  # 300 products of the real release
+    later = land_source(database, "orangebook", bulk_location=str(LATER))
 
     build(database)
 
@@ -158,7 +151,7 @@ def test_a_later_release_replaces_the_earlier_one_in_the_marts(database):
 
 
 def test_a_ragged_row_is_rejected_with_its_line_and_the_rest_lands(database):
-    result = land_orangebook(database, bulk_location=str(RAGGED))
+    result = land_source(database, "orangebook", bulk_location=str(RAGGED))
 
     assert result.rejected == 1
     assert result.rows == {"products": 299, "patents": 179, "exclusivities": 4}
@@ -169,7 +162,7 @@ def test_a_ragged_row_is_rejected_with_its_line_and_the_rest_lands(database):
 
 
 def test_a_truncated_zip_is_rejected_by_name(database):
-    result = land_orangebook(database, bulk_location=str(TRUNCATED))
+    result = land_source(database, "orangebook", bulk_location=str(TRUNCATED))
 
     assert result.rejected == 1
     assert result.total_rows == 0
@@ -179,7 +172,7 @@ def test_a_truncated_zip_is_rejected_by_name(database):
 
 
 def test_an_empty_file_and_invalid_utf8_are_rejected_with_where_and_the_rest_lands(database):
-    result = land_orangebook(database, bulk_location=str(BAD_FILES))
+    result = land_source(database, "orangebook", bulk_location=str(BAD_FILES))
 
     assert result.rows == {"products": 300}
     assert result.rejected == 2
@@ -194,7 +187,7 @@ def test_an_unzipped_release_lands_and_a_folder_without_one_is_rejected(database
         release.extractall(folder)
     (folder / "readme.txt").write_text("not a release file")
 
-    result = land_orangebook(database, bulk_location=str(folder))
+    result = land_source(database, "orangebook", bulk_location=str(folder))
 
     assert result.rows == data_lines(EXCERPT)
     assert result.rejected == 0
@@ -204,7 +197,7 @@ def test_an_unzipped_release_lands_and_a_folder_without_one_is_rejected(database
     empty = tmp_path / "empty"
     empty.mkdir()
 
-    nothing = land_orangebook(database, bulk_location=str(empty))
+    nothing = land_source(database, "orangebook", bulk_location=str(empty))
 
     assert nothing.total_rows == 0
     assert nothing.rejected == 1
@@ -260,20 +253,20 @@ def test_the_current_release_is_downloaded_after_a_5xx_and_fetched_again_each_ru
     release_server.answers.append(Response("busy", status=503))
     release_server.serve(EXCERPT)
 
-    first = land_orangebook(database)  # no arguments: FDA's current release
+    first = land_source(database, "orangebook")  # no arguments: FDA's current release
 
     assert release_server.requests == 2  # the 503 was retried
     assert first.rows == data_lines(EXCERPT)
     ((uri,),) = query(database, "select distinct source_uri from raw_orangebook.products")
     assert uri.endswith("downloads/orangebook/orange_book.zip!products.txt")
 
-    unchanged = land_orangebook(database)  # downloaded again, found unchanged
+    unchanged = land_source(database, "orangebook")  # downloaded again, found unchanged
 
     assert release_server.requests == 3
     assert unchanged.total_rows == 0
 
     release_server.serve(LATER)  # FDA publishes the next month's release
-    later = land_orangebook(database)
+    later = land_source(database, "orangebook")
 
     assert later.rows == data_lines(LATER)
     assert query(database, "select distinct release from raw_orangebook.products order by 1") == [
@@ -288,7 +281,7 @@ def test_a_url_that_keeps_failing_names_the_source_and_the_status(
     release_server.answers += [Response("busy", status=503) for _ in range(3)]
 
     with pytest.raises(PublisherUnavailable) as failed:
-        land_orangebook(database)
+        land_source(database, "orangebook")
 
     assert str(failed.value).startswith(f"orangebook: bulk file {release_server.url}: ")
     assert "503 after 3 attempts" in str(failed.value)

@@ -17,14 +17,13 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from extract.errors import PublisherUnavailable
-from tests.conftest import StudiesApi, error_response, json_response, sample
+from tests.conftest import StudiesApi, error_response, json_response, land_source, sample
 from tests.extract.test_clinicaltrials import (
     DATED_IDS,
     PAGE1,
     PAGE2_LAST,
     PAGE_DATED,
     PHELAN_IDS,
-    land_clinicaltrials,
     landed_ids,
     raw_rows,
 )
@@ -40,7 +39,7 @@ def test_a_run_of_429s_with_retry_after_is_waited_out_as_told(database, studies_
     studies_api.pages += [error_response(429, {"Retry-After": "1"}) for _ in range(3)]
     studies_api.pages.append(json_response(PAGE_DATED))
 
-    result = land_clinicaltrials(database)
+    result = land_source(database, "clinicaltrials")
 
     assert len(studies_api.search_requests) == 4
     gaps = [later - earlier for earlier, later in itertools.pairwise(studies_api.times)]
@@ -55,7 +54,7 @@ def test_a_run_of_429s_without_retry_after_is_retried_with_backoff(
     studies_api.pages += [error_response(429) for _ in range(ATTEMPTS - 1)]
     studies_api.pages.append(json_response(PAGE_DATED))
 
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
 
     assert len(studies_api.search_requests) == ATTEMPTS  # the whole budget, and it sufficed
     assert landed_ids(database) == DATED_IDS
@@ -70,12 +69,12 @@ def test_failing_past_the_retry_budget_stops_clearly_and_keeps_what_landed(
     database, studies_api: StudiesApi, statuses: list[int]
 ):
     studies_api.pages.append(json_response(PAGE_DATED))
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
     before = raw_rows(database)
 
     studies_api.pages += [error_response(status) for status in statuses]
     with pytest.raises(PublisherUnavailable) as failure:
-        land_clinicaltrials(database)
+        land_source(database, "clinicaltrials")
 
     message = str(failure.value)
     assert message.startswith("clinicaltrials: page 1 of studies updated 2022-11-20 to now: ")
@@ -89,13 +88,13 @@ def test_failing_on_a_later_page_lands_none_of_the_window_until_a_rerun_lands_it
     database, studies_api: StudiesApi
 ):
     studies_api.pages.append(json_response(PAGE_DATED))
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
     before = raw_rows(database)
 
     studies_api.pages.append(json_response(PAGE1))
     studies_api.pages += [error_response(503) for _ in range(ATTEMPTS)]
     with pytest.raises(PublisherUnavailable) as failure:
-        land_clinicaltrials(database)
+        land_source(database, "clinicaltrials")
 
     assert str(failure.value).startswith(
         "clinicaltrials: page 2 of studies updated 2022-11-20 to now: "
@@ -103,7 +102,7 @@ def test_failing_on_a_later_page_lands_none_of_the_window_until_a_rerun_lands_it
     assert raw_rows(database) == before  # page 1 of the failed window did not land alone
 
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
     assert sorted(set(landed_ids(database))) == sorted(set(DATED_IDS) | set(PHELAN_IDS))
 
 
@@ -229,7 +228,7 @@ def good_page() -> bytes:
 def unavailable(database, fault_server: FaultServer) -> str:
     """Run the source against a server failing every attempt; the error it stopped with."""
     with pytest.raises(PublisherUnavailable) as failure:
-        land_clinicaltrials(database)
+        land_source(database, "clinicaltrials")
     assert failure.value.retryable
     assert len(fault_server.requests) == ATTEMPTS
     message = str(failure.value)
@@ -242,7 +241,7 @@ def unavailable(database, fault_server: FaultServer) -> str:
 def test_a_connection_dropped_once_is_retried(database, fault_server: FaultServer, drop: str):
     fault_server.behaviours += [drop, good_page()]
 
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
 
     assert len(fault_server.requests) == 2
     assert fault_server.requests[0] == fault_server.requests[1]  # the same page asked again
@@ -268,7 +267,7 @@ def test_a_connection_dropped_every_time_stops_clearly(
 def test_a_body_cut_short_once_is_retried_not_parsed(database, fault_server: FaultServer):
     fault_server.behaviours += ["truncate", good_page()]
 
-    result = land_clinicaltrials(database)
+    result = land_source(database, "clinicaltrials")
 
     assert len(fault_server.requests) == 2
     assert landed_ids(database) == DATED_IDS
@@ -291,7 +290,7 @@ def test_an_answer_after_the_timeout_is_retried(
     monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "1")
     fault_server.behaviours += ["slow", good_page()]
 
-    land_clinicaltrials(database)
+    land_source(database, "clinicaltrials")
 
     assert len(fault_server.requests) == 2
     assert landed_ids(database) == DATED_IDS

@@ -17,10 +17,9 @@ from werkzeug import Request, Response
 
 from extract.errors import RequestRejected
 from extract.http import PublisherClient
-from extract.landing import LandingResult, land, pipeline_for
-from extract.pubmed import RAW_INDEXES, pubmed
+from extract.landing import pipeline_for
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
-from tests.conftest import error_response, query, sample
+from tests.conftest import error_response, land_source, query, sample
 
 SAMPLES = SAMPLES_DIR / "pubmed"
 BASELINE = SAMPLES / "pubmed26n1334_baseline_sample.xml.gz"
@@ -48,11 +47,6 @@ def article_pmids(path: Path) -> list[str]:
 def deleted_pmids(path: Path) -> list[str]:
     root = ElementTree.fromstring(gzip.decompress(path.read_bytes()))
     return [pmid.text for pmid in root.iterfind("DeleteCitation/PMID")]
-
-
-def land_pubmed(connection: ConnectionInfo, *, full: bool = False, **source_args) -> LandingResult:
-    pipeline = pipeline_for("pubmed", connection, load_settings().dlt_dir)
-    return land(pipeline, lambda: pubmed(**source_args), full=full, indexes=RAW_INDEXES)
 
 
 def raw_rows(connection: ConnectionInfo) -> list[tuple]:
@@ -138,7 +132,7 @@ TODAY = date.today().strftime("%Y/%m/%d")
 
 
 def test_bulk_lands_every_article_and_deletion_file_by_file(database):
-    result = land_pubmed(database, bulk_location=str(SAMPLES))
+    result = land_source(database, "pubmed", bulk_location=str(SAMPLES))
 
     assert result.rows == {"articles": 30 + 30 + 6}
     assert result.rejected == 0  # the E-utilities answers beside the release are left alone
@@ -154,7 +148,7 @@ def test_bulk_lands_every_article_and_deletion_file_by_file(database):
         "order by min(_dlt_load_id)",
     )
     assert loads == [(str(BASELINE), 1), (str(UPDATE), 1)]
-    assert land_pubmed(database, bulk_location=str(SAMPLES)).total_rows == 0  # a rerun
+    assert land_source(database, "pubmed", bulk_location=str(SAMPLES)).total_rows == 0  # a rerun
 
     ((revised, record),) = query(
         database,
@@ -189,13 +183,13 @@ def test_bulk_lands_every_article_and_deletion_file_by_file(database):
 
 def test_a_rerun_lands_nothing_and_a_grown_folder_lands_only_its_new_file(database, tmp_path: Path):
     folder = release(tmp_path / "pubmed", BASELINE)
-    land_pubmed(database, bulk_location=str(folder))
+    land_source(database, "pubmed", bulk_location=str(folder))
 
-    again = land_pubmed(database, bulk_location=str(folder))
+    again = land_source(database, "pubmed", bulk_location=str(folder))
     assert again.total_rows == 0  # an unchanged location is skipped whole
 
     release(folder, UPDATE)  # the next daily update file arrives
-    grown = land_pubmed(database, bulk_location=str(folder))
+    grown = land_source(database, "pubmed", bulk_location=str(folder))
 
     assert grown.rows == {"articles": 36}  # the update file only, not the baseline again
     uris = query(database, "select source_uri, count(*) from raw_pubmed.articles group by 1")
@@ -203,7 +197,9 @@ def test_a_rerun_lands_nothing_and_a_grown_folder_lands_only_its_new_file(databa
 
 
 def test_a_big_file_is_committed_in_windows_and_each_article_lands_once(database):
-    result = land_pubmed(database, bulk_location=str(SAMPLES), bulk_articles_per_window=10)
+    result = land_source(
+        database, "pubmed", bulk_location=str(SAMPLES), bulk_articles_per_window=10
+    )
 
     # 3 windows of 10 baseline articles, the baseline's end, 3 windows of 10 update
     # articles, then the deletion notices.
@@ -222,7 +218,7 @@ def test_api_searches_a_modification_window_and_fetches_from_the_history_server(
     monkeypatch.setenv("SOURCES__PUBMED__EUTILS_EMAIL", "data@example.org")
     queue_five_articles(eutils)
 
-    result = land_pubmed(database)
+    result = land_source(database, "pubmed")
 
     (search,) = eutils.asked("esearch")
     assert search == {
@@ -274,7 +270,7 @@ def test_an_entry_date_window_and_an_untitled_record_rejected_by_pmid(
         xml_response(EFETCH_BATCHES[2]),
     ]
 
-    result = land_pubmed(database)
+    result = land_source(database, "pubmed")
 
     assert eutils.asked("esearch")[0]["datetype"] == "edat"
     assert result.rejected == 1
@@ -296,12 +292,12 @@ def test_a_key_raises_the_rate_limit_to_what_ncbi_allows_with_one(monkeypatch):
 
 def test_second_run_asks_only_from_the_cursor(database, eutils: EutilsApi):
     queue_five_articles(eutils)
-    land_pubmed(database)
+    land_source(database, "pubmed")
     # The cursor lives in the warehouse: losing the local pipeline folder loses nothing.
     shutil.rmtree(load_settings().dlt_dir)
 
     eutils.searches.append(xml_response(ESEARCH_NO_HITS))
-    second = land_pubmed(database)
+    second = land_source(database, "pubmed")
 
     first_search, second_search = eutils.asked("esearch")
     assert first_search["mindate"] == "2026/01/20"
@@ -317,7 +313,7 @@ def test_a_catch_up_is_committed_one_day_window_at_a_time(database, eutils: Euti
     monkeypatch.setenv("SOURCES__PUBMED__WINDOW_DAYS", "1")
     eutils.searches += [xml_response(ESEARCH_NO_HITS), xml_response(ESEARCH_NO_HITS)]
 
-    result = land_pubmed(database)
+    result = land_source(database, "pubmed")
 
     assert result.windows == 2
     day = yesterday.strftime("%Y/%m/%d")
@@ -328,11 +324,11 @@ def test_a_catch_up_is_committed_one_day_window_at_a_time(database, eutils: Euti
 
 
 def test_api_continues_where_the_bulk_files_end(database, eutils: EutilsApi, monkeypatch):
-    land_pubmed(database, bulk_location=str(BASELINE))
+    land_source(database, "pubmed", bulk_location=str(BASELINE))
     monkeypatch.delenv("SOURCES__PUBMED__START_DATE")
     eutils.searches.append(xml_response(ESEARCH_NO_HITS))
 
-    land_pubmed(database)
+    land_source(database, "pubmed")
 
     (newest,) = query(database, "select max(date_revised) from raw_pubmed.articles")[0]
     (search,) = eutils.asked("esearch")
@@ -348,7 +344,7 @@ def test_429_and_5xx_answers_are_retried(database, eutils: EutilsApi):
     eutils.fetches += [error_response(502), error_response(500)]
     eutils.fetches += [xml_response(batch) for batch in EFETCH_BATCHES]
 
-    land_pubmed(database)
+    land_source(database, "pubmed")
 
     assert len(eutils.asked("esearch")) == 3
     assert eutils.times[1] - eutils.times[0] >= 0.95  # waited as told
@@ -360,7 +356,7 @@ def test_an_error_answer_is_a_rejected_request_naming_the_search(database, eutil
     eutils.searches.append(xml_response(ESEARCH_ERROR))
 
     with pytest.raises(RequestRejected) as failure:
-        land_pubmed(database)
+        land_source(database, "pubmed")
 
     assert str(failure.value) == (
         f"pubmed: search of citations modified 2026/01/20-{TODAY}: "
@@ -392,7 +388,7 @@ def test_bad_files_are_rejected_by_name_and_position_and_the_rest_lands(database
     bad[without_title] = "item 2 (line 4): PMID 41576520 has no ArticleTitle or VernacularTitle"
     folder = release(tmp_path / "pubmed", BASELINE, *(DERIVED / name for name in bad))
 
-    result = land_pubmed(database, bulk_location=str(folder))
+    result = land_source(database, "pubmed", bulk_location=str(folder))
 
     assert result.rejected == len(bad)
     rejects = dict(query(database, "select source_uri, problem from raw_pubmed.rejects"))
@@ -411,12 +407,12 @@ def test_bad_files_are_rejected_by_name_and_position_and_the_rest_lands(database
         str(folder / without_title): 1,
     }
     # Nothing is read again while the folder stays as it is.
-    assert land_pubmed(database, bulk_location=str(folder)).total_rows == 0
+    assert land_source(database, "pubmed", bulk_location=str(folder)).total_rows == 0
 
 
 def test_state_keeps_landed_files_as_runs(database, tmp_path: Path):
     folder = release(tmp_path / "pubmed", BASELINE, UPDATE, DERIVED_UPDATE)
-    land_pubmed(database, bulk_location=str(folder))
+    land_source(database, "pubmed", bulk_location=str(folder))
 
     pipeline = pipeline_for("pubmed", database, tmp_path / "fresh-pipeline")
     pipeline.sync_destination()

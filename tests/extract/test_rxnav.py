@@ -15,11 +15,10 @@ import pytest
 from werkzeug import Request, Response
 
 from extract.errors import PublisherUnavailable
-from extract.landing import LandingResult, land, pipeline_for
-from extract.rxnav import RAW_INDEXES, rxnav
-from medmirror.settings import ConnectionInfo, load_settings
-from tests.conftest import DERIVED, query
-from tests.extract.test_orangebook import EXCERPT, land_orangebook
+from extract.rxnav import rxnav
+from medmirror.settings import ConnectionInfo
+from tests.conftest import DERIVED, land_source, query
+from tests.extract.test_orangebook import EXCERPT
 
 FIXTURES = DERIVED / "rxnav"
 NDC_FILES = {"0781-1506-10": "rxnorm_rxcui_by_ndc.json"}
@@ -101,11 +100,6 @@ def rxnav_api(httpserver, monkeypatch: pytest.MonkeyPatch) -> RxNavReplay:
     return api
 
 
-def land_rxnav(connection: ConnectionInfo, **source_args) -> LandingResult:
-    pipeline = pipeline_for("rxnav", connection, load_settings().dlt_dir)
-    return land(pipeline, lambda: rxnav(**source_args), indexes=RAW_INDEXES)
-
-
 def create_drug_staging(connection: ConnectionInfo) -> None:
     """Tables shaped like the DailyMed and openFDA staging views (the columns their issue
     documents), holding one real NDC and the names of the real allrelated answer."""
@@ -167,7 +161,7 @@ SECOND_WINDOW = [
 def test_ndcs_and_names_of_the_drug_tables_are_looked_up_once(database, rxnav_api):
     create_drug_staging(database)
 
-    result = land_rxnav(database)
+    result = land_source(database, "rxnav")
 
     # NDCs and names first (each once, however the tables spell them), then the ids
     # they found, in the next window.
@@ -199,7 +193,7 @@ def test_ndcs_and_names_of_the_drug_tables_are_looked_up_once(database, rxnav_ap
         "where rxcui = '866350'",
     ) == [("866350",)]
 
-    again = land_rxnav(database)
+    again = land_source(database, "rxnav")
 
     assert len(rxnav_api.asked) == len(FIRST_WINDOW + SECOND_WINDOW)  # nothing new asked
     assert again.total_rows == 0
@@ -208,7 +202,7 @@ def test_ndcs_and_names_of_the_drug_tables_are_looked_up_once(database, rxnav_ap
 
 def test_an_answer_older_than_the_refresh_age_is_asked_again(database, rxnav_api):
     create_drug_staging(database)
-    land_rxnav(database)
+    land_source(database, "rxnav")
     asked_before = len(rxnav_api.asked)
     conn = database.connect()
     with conn, conn.cursor() as cur:
@@ -218,7 +212,7 @@ def test_an_answer_older_than_the_refresh_age_is_asked_again(database, rxnav_api
         )
     conn.close()
 
-    result = land_rxnav(database, refresh_days=30)
+    result = land_source(database, "rxnav", refresh_days=30)
 
     # Only the stale NDC; the id it finds again was answered recently.
     assert rxnav_api.asked[asked_before:] == [("ndc", "0781-1506-10")]
@@ -226,7 +220,7 @@ def test_an_answer_older_than_the_refresh_age_is_asked_again(database, rxnav_api
 
 
 def test_orange_book_ingredients_are_looked_up_in_windows(database, rxnav_api):
-    land_orangebook(database, bulk_location=str(EXCERPT))
+    land_source(database, "orangebook", bulk_location=str(EXCERPT))
     (distinct,) = query(
         database,
         "select count(distinct lower(trim(part))) from raw_orangebook.products, "
@@ -234,7 +228,7 @@ def test_orange_book_ingredients_are_looked_up_in_windows(database, rxnav_api):
     )[0]
     assert distinct == 69  # "ACETAMINOPHEN; CODEINE ..." is two ingredients
 
-    result = land_rxnav(database, lookups_per_window=40)
+    result = land_source(database, "rxnav", lookups_per_window=40)
 
     # No drug staging exists: only Orange Book names. None is in the replay, so each is
     # searched twice (best match, then approximate), and both empty answers land.
@@ -251,7 +245,7 @@ def test_orange_book_ingredients_are_looked_up_in_windows(database, rxnav_api):
         database, "select count(*) from raw_rxnav.name_rxcuis where name = 'budesonide'"
     ) == [(2,)]
 
-    again = land_rxnav(database, lookups_per_window=40)
+    again = land_source(database, "rxnav", lookups_per_window=40)
 
     assert len(rxnav_api.asked) == 2 * 69
     assert again.total_rows == 0
@@ -266,7 +260,7 @@ def test_429_and_too_many_requests_with_200_are_retried_then_land(database, rxna
     ]
     rxnav_api.faults[("classes", "866350", "ATC")] = [Response(THROTTLED, status=200)]
 
-    result = land_rxnav(database)
+    result = land_source(database, "rxnav")
 
     assert rxnav_api.asked.count(ndc) == 3
     assert rxnav_api.asked.count(("classes", "866350", "ATC")) == 2
@@ -285,7 +279,7 @@ def test_throttling_past_the_retry_budget_fails_naming_the_source_and_lookup(dat
     rxnav_api.faults[ndc] = [Response(THROTTLED, status=200) for _ in range(10)]
 
     with pytest.raises(PublisherUnavailable) as failure:
-        land_rxnav(database)
+        land_source(database, "rxnav")
 
     assert rxnav_api.asked.count(ndc) == 4  # RUNTIME__REQUEST_MAX_ATTEMPTS
     assert "rxnav: NDC 0781-1506-10:" in str(failure.value)
@@ -306,7 +300,7 @@ def test_a_malformed_answer_is_rejected_by_lookup_and_the_rest_lands(database, r
         json.dumps({"error": "unexpected"}), content_type="application/json"
     )
 
-    result = land_rxnav(database)
+    result = land_source(database, "rxnav")
 
     assert result.rejected == 3
     rejects = query(database, "select source_uri, problem from raw_rxnav.rejects order by 1")
@@ -328,7 +322,7 @@ def test_a_malformed_answer_is_rejected_by_lookup_and_the_rest_lands(database, r
 
     del rxnav_api.broken[("ndc", "0002-3227-30")]
     asked_before = len(rxnav_api.asked)
-    land_rxnav(database)
+    land_source(database, "rxnav")
 
     # The rejected lookups are asked again; what landed is not.
     assert set(rxnav_api.asked[asked_before:]) >= {

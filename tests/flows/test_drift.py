@@ -13,8 +13,7 @@ from flows.dbt_runner import build_sources
 from flows.drift import EMPTY, UNTYPABLE, DriftReport, drift_report, staging_reads
 from flows.sources import SOURCES
 from medmirror.settings import SAMPLES_DIR
-from tests.conftest import query
-from tests.extract.test_clinicaltrials import land_clinicaltrials
+from tests.conftest import land_source, query
 from tests.test_cli import medmirror
 
 ORIGINAL = SAMPLES_DIR / "clinicaltrials" / "study_NCT03475563.json"  # kept unchanged
@@ -87,7 +86,9 @@ ALL_FINDINGS = set(EXPECTED.values())
 def test_staging_builds_through_drift_and_the_report_names_it(
     database, tmp_path: Path, change: Callable[[dict], None]
 ):
-    land_clinicaltrials(database, bulk_location=str(derived_release(tmp_path / "r", change)))
+    land_source(
+        database, "clinicaltrials", bulk_location=str(derived_release(tmp_path / "r", change))
+    )
 
     build(database)  # the staging view and the marts still build
     report = drift_report(CLINICALTRIALS, database)
@@ -105,7 +106,7 @@ def test_a_renamed_field_is_empty_under_its_old_name_and_unread_under_the_new(
     database, tmp_path: Path
 ):
     release = derived_release(tmp_path / "r", with_brief_title_renamed)
-    land_clinicaltrials(database, bulk_location=str(release))
+    land_source(database, "clinicaltrials", bulk_location=str(release))
     build(database)
 
     report = drift_report(CLINICALTRIALS, database)
@@ -118,7 +119,7 @@ def test_a_renamed_field_is_empty_under_its_old_name_and_unread_under_the_new(
 
 def test_an_untypable_value_is_null_in_staging_and_shown_as_landed(database, tmp_path: Path):
     release = derived_release(tmp_path / "r", with_enrollment_count_as_words)
-    land_clinicaltrials(database, bulk_location=str(release))
+    land_source(database, "clinicaltrials", bulk_location=str(release))
     build(database)
 
     report = drift_report(CLINICALTRIALS, database)
@@ -135,7 +136,7 @@ def test_an_untypable_value_is_null_in_staging_and_shown_as_landed(database, tmp
 
 
 def test_the_unchanged_real_samples_show_none_of_these_findings(database):
-    land_clinicaltrials(database, bulk_location=str(SAMPLES_DIR / "clinicaltrials"))
+    land_source(database, "clinicaltrials", bulk_location=str(SAMPLES_DIR / "clinicaltrials"))
     build(database)
 
     report = drift_report(CLINICALTRIALS, database)
@@ -158,9 +159,9 @@ def test_recent_records_are_the_newest_landed(database, tmp_path: Path):
     original = tmp_path / "original"
     original.mkdir()
     (original / ORIGINAL.name).write_bytes(ORIGINAL.read_bytes())
-    land_clinicaltrials(database, bulk_location=str(original))
+    land_source(database, "clinicaltrials", bulk_location=str(original))
     release = derived_release(tmp_path / "r", with_brief_title_renamed)
-    land_clinicaltrials(database, bulk_location=str(release))
+    land_source(database, "clinicaltrials", bulk_location=str(release))
 
     assert BRIEF_TITLE not in drift_report(CLINICALTRIALS, database).empty_paths
     assert BRIEF_TITLE in drift_report(CLINICALTRIALS, database, recent=1).empty_paths
@@ -182,7 +183,7 @@ def test_staging_reads_are_found_in_the_model_sql_with_their_columns():
 
 def test_drift_command_names_the_new_field(database, tmp_path: Path):
     release = derived_release(tmp_path / "r", with_new_field)
-    land_clinicaltrials(database, bulk_location=str(release))
+    land_source(database, "clinicaltrials", bulk_location=str(release))
 
     result = medmirror("drift", "--source", "clinicaltrials")
 

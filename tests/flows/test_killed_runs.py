@@ -23,8 +23,8 @@ import pytest
 
 from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
-from tests.conftest import StudiesApi, _admin_sql, json_response, query
-from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST, land_clinicaltrials
+from tests.conftest import StudiesApi, _admin_sql, json_response, land_source, query
+from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST
 
 SAMPLES = str(SAMPLES_DIR / "clinicaltrials")
 
@@ -73,8 +73,9 @@ settings = load_settings()
 connection = resolve_connection(settings)
 spec = spec_of(os.environ["SOURCE"])
 source_args = json.loads(os.environ["SOURCE_ARGS"])
+source_args.setdefault("download_dir", str(settings.data_dir / "downloads"))
 land(pipeline_for(spec.name, connection, settings.dlt_dir),
-     lambda: spec.make_source(**source_args), indexes=spec.raw_indexes)
+     lambda: spec.make_source(**source_args), tables=spec.tables)
 build_sources(connection, [spec.name])
 """
 
@@ -133,7 +134,7 @@ def marts(connection) -> dict[str, list[tuple]]:
 
 
 def rerun(connection, **source_args) -> None:
-    land_clinicaltrials(connection, **source_args)
+    land_source(connection, "clinicaltrials", **source_args)
     build_sources(connection, ["clinicaltrials"])
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import query
-from tests.extract.test_orangebook import EXCERPT, build, land_orangebook
+from tests.conftest import land_source, query
+from tests.extract.test_orangebook import EXCERPT, build
 from tests.flows.test_killed_runs import (
     KILLED_IN_LOAD,
     KILLED_IN_NORMALIZE,
@@ -45,7 +45,7 @@ def marts(connection) -> dict[str, list[tuple]]:
 
 
 def rerun(connection) -> None:
-    land_orangebook(connection, bulk_location=RELEASE)
+    land_source(connection, "orangebook", bulk_location=RELEASE)
     build(connection)
 
 

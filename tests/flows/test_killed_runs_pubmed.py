@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from flows.dbt_runner import build_sources
-from tests.conftest import query
-from tests.extract.test_pubmed import BASELINE, DERIVED_UPDATE, UPDATE, land_pubmed
+from tests.conftest import land_source, query
+from tests.extract.test_pubmed import BASELINE, DERIVED_UPDATE, UPDATE
 from tests.flows.test_killed_runs import (
     KILLED_IN_LOAD,
     KILLED_IN_NORMALIZE,
@@ -44,7 +44,9 @@ def marts(connection) -> dict[str, list[tuple]]:
 
 
 def rerun(connection, location: Path) -> None:
-    land_pubmed(connection, bulk_location=str(location), bulk_articles_per_window=PER_WINDOW)
+    land_source(
+        connection, "pubmed", bulk_location=str(location), bulk_articles_per_window=PER_WINDOW
+    )
     build_sources(connection, ["pubmed"])
 
 

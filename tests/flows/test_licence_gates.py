@@ -8,8 +8,9 @@ from dataclasses import replace
 
 import pytest
 
+from extract.spec import TokenGate
 from flows.refresh import refresh
-from flows.sources import SOURCES, TokenGate, spec_of
+from flows.sources import SOURCES, spec_of
 from tests.conftest import query
 from tests.extract.test_census import (
     COUNTY_2022,

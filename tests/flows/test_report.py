@@ -13,9 +13,7 @@ from pathlib import Path
 from flows.dbt_runner import build_sources
 from flows.report import report
 from medmirror.settings import SAMPLES_DIR
-from tests.conftest import DERIVED, query
-from tests.extract.test_dailymed import land_dailymed
-from tests.extract.test_openfda import land_openfda
+from tests.conftest import DERIVED, land_source, query
 
 MEDMIRROR = Path(sys.executable).parent / "medmirror"
 NAME_VARIANTS = DERIVED / "drugs" / "derived" / "name_variants"
@@ -68,9 +66,9 @@ def medmirror(*args: str) -> subprocess.CompletedProcess:
 
 def test_report_drugs_counts_what_landed(database):
     # No Orange Book, no RxNav: the drug marts build without them.
-    land_dailymed(database, bulk_location=str(SAMPLES_DIR / "dailymed"))
-    land_openfda(database, bulk_location=str(SAMPLES_DIR / "openfda"))
-    land_openfda(database, bulk_location=str(NAME_VARIANTS))
+    land_source(database, "dailymed", bulk_location=str(SAMPLES_DIR / "dailymed"))
+    land_source(database, "openfda", bulk_location=str(SAMPLES_DIR / "openfda"))
+    land_source(database, "openfda", bulk_location=str(NAME_VARIANTS))
     build_sources(database, ["dailymed", "openfda"])
 
     lines = {line.metric: line for line in report(database, "drugs")}

@@ -9,32 +9,45 @@ with
 trials as (
     select outcome, link_method, 1 as weight
     from (
-        {{ landed_or_empty(ref('int_trial_intervention_drug_matches'), {
-            'trial_intervention_id': 'text', 'intervention_name': 'text', 'outcome': 'text',
-            'link_method': 'text', 'candidate_drug_ids': 'text[]', 'ambiguous_values': 'text[]',
-        }) | indent(8) }}
+        select
+            trial_intervention_id,
+            intervention_name,
+            outcome,
+            link_method,
+            candidate_drug_ids,
+            ambiguous_values
+        from {{ ref('int_trial_intervention_drug_matches') }}
     ) as matches
 ),
 
 articles as (
     select outcome, link_method, 1 as weight
     from (
-        {{ landed_or_empty(ref('int_article_chemical_drug_matches'), {
-            'article_chemical_id': 'text', 'substance_name': 'text', 'registry_number': 'text',
-            'outcome': 'text', 'link_method': 'text', 'candidate_drug_ids': 'text[]',
-            'ambiguous_values': 'text[]',
-        }) | indent(8) }}
+        select
+            article_chemical_id,
+            substance_name,
+            registry_number,
+            outcome,
+            link_method,
+            candidate_drug_ids,
+            ambiguous_values
+        from {{ ref('int_article_chemical_drug_matches') }}
     ) as matches
 ),
 
 faers as (
     select outcome, link_method, drug_rows as weight
     from (
-        {{ landed_or_empty(ref('int_faers_drug_matches'), {
-            'faers_drug_name_id': 'text', 'active_ingredient': 'text', 'drug_name': 'text',
-            'drug_rows': 'integer', 'outcome': 'text', 'link_method': 'text',
-            'candidate_drug_ids': 'text[]', 'ambiguous_values': 'text[]',
-        }) | indent(8) }}
+        select
+            faers_drug_name_id,
+            active_ingredient,
+            drug_name,
+            drug_rows,
+            outcome,
+            link_method,
+            candidate_drug_ids,
+            ambiguous_values
+        from {{ ref('int_faers_drug_matches') }}
     ) as matches
 ),
 

@@ -5,17 +5,23 @@
 with
 
 chemicals as (
-    {{ landed_or_empty(ref('article_chemicals'), {
-        'article_chemical_id': 'text', 'pmid': 'text', 'substance_name': 'text',
-        'substance_ui': 'text', 'registry_number': 'text', 'registry_number_type': 'text',
-    }) | indent(4) }}
+    select
+        article_chemical_id,
+        pmid,
+        substance_name,
+        substance_ui,
+        registry_number,
+        registry_number_type
+    from {{ ref('article_chemicals') }}
 ),
 
 dictionary as (
-    {{ landed_or_empty(ref('int_drug_name_dictionary'), {
-        'drug_id': 'text', 'lookup_kind': 'text', 'lookup_value': 'text',
-        'is_ambiguous': 'boolean',
-    }) | indent(4) }}
+    select
+        drug_id,
+        lookup_kind,
+        lookup_value,
+        is_ambiguous
+    from {{ ref('int_drug_name_dictionary') }}
 ),
 
 records as (

@@ -16,30 +16,40 @@
 with
 
 labels as (
-    {{ landed_or_empty(ref('int_dailymed_labels_current'), {
-        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
-    }) | indent(4) }}
+    select
+        set_id,
+        spl_version,
+        load_id
+    from {{ ref('int_dailymed_labels_current') }}
 ),
 
 products as (
-    {{ landed_or_empty(ref('stg_dailymed__products'), {
-        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
-        'product_position': 'integer', 'generic_name': 'text', 'active_ingredients': 'jsonb',
-    }) | indent(4) }}
+    select
+        set_id,
+        spl_version,
+        load_id,
+        product_position,
+        generic_name,
+        active_ingredients
+    from {{ ref('stg_dailymed__products') }}
 ),
 
 ndc_products as (
-    {{ landed_or_empty(ref('int_openfda_ndc_current'), {
-        'product_ndc': 'text', 'active_ingredient_names': 'text[]', 'uniis': 'text[]',
-        'generic_name': 'text',
-    }) | indent(4) }}
+    select
+        product_ndc,
+        active_ingredient_names,
+        uniis,
+        generic_name
+    from {{ ref('int_openfda_ndc_current') }}
 ),
 
 openfda_labels as (
-    {{ landed_or_empty(ref('int_openfda_labels_current'), {
-        'set_id': 'text', 'uniis': 'text[]', 'substance_names': 'text[]',
-        'generic_names': 'text[]',
-    }) | indent(4) }}
+    select
+        set_id,
+        uniis,
+        substance_names,
+        generic_names
+    from {{ ref('int_openfda_labels_current') }}
 ),
 
 moieties as (

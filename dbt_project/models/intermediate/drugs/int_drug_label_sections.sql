@@ -50,33 +50,58 @@
 with recursive
 
 labels as (
-    {{ landed_or_empty(ref('int_dailymed_labels_current'), {
-        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
-        'effective_date': 'date', 'labeler_name': 'text', 'title': 'text',
-        'document_type_code': 'text', 'document_type_name': 'text', 'spl_id': 'text',
-    }) | indent(4) }}
+    select
+        set_id,
+        spl_version,
+        load_id,
+        effective_date,
+        labeler_name,
+        title,
+        document_type_code,
+        document_type_name,
+        spl_id
+    from {{ ref('int_dailymed_labels_current') }}
 ),
 
 sections as (
-    {{ landed_or_empty(ref('stg_dailymed__sections'), {
-        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
-        'section_position': 'integer', 'section_code': 'text', 'section_title': 'text',
-        'section_level': 'integer', 'parent_section_code': 'text',
-        'parent_section_position': 'integer', 'section_text': 'text',
-    }) | indent(4) }}
+    select
+        set_id,
+        spl_version,
+        load_id,
+        section_position,
+        section_code,
+        section_title,
+        section_level,
+        parent_section_code,
+        parent_section_position,
+        section_text
+    from {{ ref('stg_dailymed__sections') }}
 ),
 
 openfda_labels as (
-    {{ landed_or_empty(ref('int_openfda_labels_current'), {
-        'set_id': 'text', 'spl_id': 'text', 'version_number': 'integer',
-        'effective_date': 'date', 'manufacturer_names': 'text[]', 'brand_names': 'text[]',
-        'boxed_warning': 'text', 'indications_and_usage': 'text',
-        'dosage_and_administration': 'text', 'contraindications': 'text',
-        'warnings_and_cautions': 'text', 'warnings': 'text', 'adverse_reactions': 'text',
-        'drug_interactions': 'text', 'mechanism_of_action': 'text', 'pregnancy': 'text',
-        'teratogenic_effects': 'text', 'nursing_mothers': 'text', 'lactation': 'text',
-        'pediatric_use': 'text', 'geriatric_use': 'text',
-    }) | indent(4) }}
+    select
+        set_id,
+        spl_id,
+        version_number,
+        effective_date,
+        manufacturer_names,
+        brand_names,
+        boxed_warning,
+        indications_and_usage,
+        dosage_and_administration,
+        contraindications,
+        warnings_and_cautions,
+        warnings,
+        adverse_reactions,
+        drug_interactions,
+        mechanism_of_action,
+        pregnancy,
+        teratogenic_effects,
+        nursing_mothers,
+        lactation,
+        pediatric_use,
+        geriatric_use
+    from {{ ref('int_openfda_labels_current') }}
 ),
 
 wanted as (

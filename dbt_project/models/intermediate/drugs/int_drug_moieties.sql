@@ -7,16 +7,19 @@
 with
 
 products as (
-    {{ landed_or_empty(ref('stg_dailymed__products'), {
-        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
-        'active_ingredients': 'jsonb',
-    }) | indent(4) }}
+    select
+        set_id,
+        spl_version,
+        load_id,
+        active_ingredients
+    from {{ ref('stg_dailymed__products') }}
 ),
 
 indexed_substances as (
-    {{ landed_or_empty(ref('stg_dailymed__pharmacologic_classes'), {
-        'substance_unii': 'text', 'substance_name': 'text',
-    }) | indent(4) }}
+    select
+        substance_unii,
+        substance_name
+    from {{ ref('stg_dailymed__pharmacologic_classes') }}
 ),
 
 ingredients as (

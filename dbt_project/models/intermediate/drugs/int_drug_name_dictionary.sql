@@ -40,15 +40,18 @@ formulations as (
 ),
 
 openfda_labels as (
-    {{ landed_or_empty(ref('int_openfda_labels_current'), {
-        'set_id': 'text', 'brand_names': 'text[]',
-    }) | indent(4) }}
+    select
+        set_id,
+        brand_names
+    from {{ ref('int_openfda_labels_current') }}
 ),
 
 related as (
-    {{ landed_or_empty(ref('stg_rxnav__related_ingredients'), {
-        'rxcui': 'text', 'related_rxcui': 'text', 'related_tty': 'text',
-    }) | indent(4) }}
+    select
+        rxcui,
+        related_rxcui,
+        related_tty
+    from {{ ref('stg_rxnav__related_ingredients') }}
 ),
 
 drug_keys as (

@@ -8,46 +8,73 @@
 with
 
 labels as (
-    {{ landed_or_empty(ref('int_dailymed_labels_current'), {
-        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
-        'effective_date': 'date', 'labeler_name': 'text',
-    }) | indent(4) }}
+    select
+        set_id,
+        spl_version,
+        load_id,
+        effective_date,
+        labeler_name
+    from {{ ref('int_dailymed_labels_current') }}
 ),
 
 products as (
-    {{ landed_or_empty(ref('stg_dailymed__products'), {
-        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
-        'product_position': 'integer', 'ndc_product_code': 'text',
-        'source_ndc_product_code': 'text', 'proprietary_name': 'text',
-        'generic_name': 'text', 'dosage_form_name': 'text', 'route_names': 'text[]',
-        'active_ingredients': 'jsonb', 'marketing_category_name': 'text',
-        'application_number': 'text', 'marketing_status': 'text',
-        'marketing_start_date': 'date', 'marketing_end_date': 'date',
-        'ndc_package_codes': 'text[]',
-    }) | indent(4) }}
+    select
+        set_id,
+        spl_version,
+        load_id,
+        product_position,
+        ndc_product_code,
+        source_ndc_product_code,
+        proprietary_name,
+        generic_name,
+        dosage_form_name,
+        route_names,
+        active_ingredients,
+        marketing_category_name,
+        application_number,
+        marketing_status,
+        marketing_start_date,
+        marketing_end_date,
+        ndc_package_codes
+    from {{ ref('stg_dailymed__products') }}
 ),
 
 ndc_products as (
-    {{ landed_or_empty(ref('int_openfda_ndc_current'), {
-        'product_id': 'text', 'product_ndc': 'text', 'brand_name': 'text',
-        'generic_name': 'text', 'labeler_name': 'text', 'dosage_form': 'text',
-        'routes': 'text[]', 'active_ingredients': 'jsonb', 'marketing_category': 'text',
-        'application_number': 'text', 'marketing_start_date': 'date',
-        'marketing_end_date': 'date', 'spl_set_ids': 'text[]', 'rxcuis': 'text[]',
-        'is_listing_expired': 'boolean', 'last_landed_at': 'timestamptz',
-    }) | indent(4) }}
+    select
+        product_id,
+        product_ndc,
+        brand_name,
+        generic_name,
+        labeler_name,
+        dosage_form,
+        routes,
+        active_ingredients,
+        marketing_category,
+        application_number,
+        marketing_start_date,
+        marketing_end_date,
+        spl_set_ids,
+        rxcuis,
+        is_listing_expired,
+        last_landed_at
+    from {{ ref('int_openfda_ndc_current') }}
 ),
 
 ndc_packages as (
-    {{ landed_or_empty(ref('stg_openfda__ndc_packages'), {
-        'product_id': 'text', 'package_ndc': 'text', 'package_position': 'integer',
-    }) | indent(4) }}
+    select
+        product_id,
+        package_ndc,
+        package_position
+    from {{ ref('stg_openfda__ndc_packages') }}
 ),
 
 ndc_answers as (
-    {{ landed_or_empty(ref('stg_rxnav__ndc_rxcuis'), {
-        'answer_id': 'text', 'ndc': 'text', 'rxcui': 'text', 'fetched_at': 'timestamptz',
-    }) | indent(4) }}
+    select
+        answer_id,
+        ndc,
+        rxcui,
+        fetched_at
+    from {{ ref('stg_rxnav__ndc_rxcuis') }}
 ),
 
 ingredients as (

@@ -13,16 +13,19 @@ links as (
 ),
 
 openfda_labels as (
-    {{ landed_or_empty(ref('int_openfda_labels_current'), {
-        'set_id': 'text', 'rxcuis': 'text[]',
-    }) | indent(4) }}
+    select
+        set_id,
+        rxcuis
+    from {{ ref('int_openfda_labels_current') }}
 ),
 
 related as (
-    {{ landed_or_empty(ref('stg_rxnav__related_ingredients'), {
-        'rxcui': 'text', 'related_rxcui': 'text', 'related_name': 'text',
-        'related_tty': 'text',
-    }) | indent(4) }}
+    select
+        rxcui,
+        related_rxcui,
+        related_name,
+        related_tty
+    from {{ ref('stg_rxnav__related_ingredients') }}
 ),
 
 product_rxcuis as (

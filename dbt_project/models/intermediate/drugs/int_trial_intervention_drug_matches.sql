@@ -5,17 +5,23 @@
 with
 
 interventions as (
-    {{ landed_or_empty(ref('trial_interventions'), {
-        'trial_intervention_id': 'text', 'nct_id': 'text', 'intervention_position': 'bigint',
-        'intervention_type': 'text', 'intervention_name': 'text', 'other_names': 'text[]',
-    }) | indent(4) }}
+    select
+        trial_intervention_id,
+        nct_id,
+        intervention_position,
+        intervention_type,
+        intervention_name,
+        other_names
+    from {{ ref('trial_interventions') }}
 ),
 
 dictionary as (
-    {{ landed_or_empty(ref('int_drug_name_dictionary'), {
-        'drug_id': 'text', 'lookup_kind': 'text', 'lookup_value': 'text',
-        'is_ambiguous': 'boolean',
-    }) | indent(4) }}
+    select
+        drug_id,
+        lookup_kind,
+        lookup_value,
+        is_ambiguous
+    from {{ ref('int_drug_name_dictionary') }}
 ),
 
 records as (

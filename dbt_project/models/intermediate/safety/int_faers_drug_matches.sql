@@ -8,22 +8,26 @@
 with
 
 drugs as (
-    {{ landed_or_empty(ref('stg_faers__drugs'), {
-        'drug_name': 'text', 'active_ingredient': 'text',
-    }) | indent(4) }}
+    select
+        drug_name,
+        active_ingredient
+    from {{ ref('stg_faers__drugs') }}
 ),
 
 api_drugs as (
-    {{ landed_or_empty(ref('int_faers_api_drugs_unnested'), {
-        'drug_name': 'text', 'active_ingredient': 'text',
-    }) | indent(4) }}
+    select
+        drug_name,
+        active_ingredient
+    from {{ ref('int_faers_api_drugs_unnested') }}
 ),
 
 dictionary as (
-    {{ landed_or_empty(ref('int_drug_name_dictionary'), {
-        'drug_id': 'text', 'lookup_kind': 'text', 'lookup_value': 'text',
-        'is_ambiguous': 'boolean',
-    }) | indent(4) }}
+    select
+        drug_id,
+        lookup_kind,
+        lookup_value,
+        is_ambiguous
+    from {{ ref('int_drug_name_dictionary') }}
 ),
 
 pairs as (

@@ -20,10 +20,13 @@ matches as (
 ),
 
 articles as (
-    {{ landed_or_empty(ref('pubmed_articles'), {
-        'pmid': 'text', 'title': 'text', 'journal_title': 'text',
-        'publication_date': 'date', 'publication_year': 'integer',
-    }) | indent(4) }}
+    select
+        pmid,
+        title,
+        journal_title,
+        publication_date,
+        publication_year
+    from {{ ref('pubmed_articles') }}
 ),
 
 linked as (

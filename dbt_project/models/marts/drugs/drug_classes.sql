@@ -34,36 +34,49 @@ rxcuis as (
 ),
 
 labels as (
-    {{ landed_or_empty(ref('int_dailymed_labels_current'), {
-        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
-    }) | indent(4) }}
+    select
+        set_id,
+        spl_version,
+        load_id
+    from {{ ref('int_dailymed_labels_current') }}
 ),
 
 indexing as (
-    {{ landed_or_empty(ref('stg_dailymed__pharmacologic_classes'), {
-        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
-        'substance_unii': 'text', 'class_code': 'text', 'class_name': 'text',
-        'class_type': 'text',
-    }) | indent(4) }}
+    select
+        set_id,
+        spl_version,
+        load_id,
+        substance_unii,
+        class_code,
+        class_name,
+        class_type
+    from {{ ref('stg_dailymed__pharmacologic_classes') }}
 ),
 
 openfda_labels as (
-    {{ landed_or_empty(ref('int_openfda_labels_current'), {
-        'set_id': 'text', 'pharm_classes_epc': 'text[]', 'pharm_classes_moa': 'text[]',
-        'pharm_classes_pe': 'text[]', 'pharm_classes_cs': 'text[]',
-    }) | indent(4) }}
+    select
+        set_id,
+        pharm_classes_epc,
+        pharm_classes_moa,
+        pharm_classes_pe,
+        pharm_classes_cs
+    from {{ ref('int_openfda_labels_current') }}
 ),
 
 ndc_products as (
-    {{ landed_or_empty(ref('int_openfda_ndc_current'), {
-        'product_id': 'text', 'pharm_classes': 'text[]',
-    }) | indent(4) }}
+    select
+        product_id,
+        pharm_classes
+    from {{ ref('int_openfda_ndc_current') }}
 ),
 
 rxclass as (
-    {{ landed_or_empty(ref('stg_rxnav__drug_classes'), {
-        'rxcui': 'text', 'class_id': 'text', 'class_name': 'text', 'class_type': 'text',
-    }) | indent(4) }}
+    select
+        rxcui,
+        class_id,
+        class_name,
+        class_type
+    from {{ ref('stg_rxnav__drug_classes') }}
 ),
 
 moieties as (

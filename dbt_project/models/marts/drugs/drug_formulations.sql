@@ -31,10 +31,14 @@ products as (
 ),
 
 orange_book as (
-    {{ landed_or_empty(ref('int_orange_book_products_current'), {
-        'appl_type': 'text', 'appl_no': 'text', 'product_no': 'text', 'te_code': 'text',
-        'strength': 'text', 'dosage_form': 'text',
-    }) | indent(4) }}
+    select
+        appl_type,
+        appl_no,
+        product_no,
+        te_code,
+        strength,
+        dosage_form
+    from {{ ref('int_orange_book_products_current') }}
 ),
 
 ranked as (

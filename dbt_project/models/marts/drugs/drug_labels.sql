@@ -32,18 +32,26 @@ products as (
 ),
 
 labels as (
-    {{ landed_or_empty(ref('int_dailymed_labels_current'), {
-        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
-    }) | indent(4) }}
+    select
+        set_id,
+        spl_version,
+        load_id
+    from {{ ref('int_dailymed_labels_current') }}
 ),
 
 sections as (
-    {{ landed_or_empty(ref('stg_dailymed__sections'), {
-        'set_id': 'text', 'spl_version': 'bigint', 'load_id': 'text',
-        'section_position': 'integer', 'section_code': 'text', 'section_code_name': 'text',
-        'section_title': 'text', 'section_level': 'integer', 'parent_section_code': 'text',
-        'section_text': 'text',
-    }) | indent(4) }}
+    select
+        set_id,
+        spl_version,
+        load_id,
+        section_position,
+        section_code,
+        section_code_name,
+        section_title,
+        section_level,
+        parent_section_code,
+        section_text
+    from {{ ref('stg_dailymed__sections') }}
 ),
 
 label_sections as (

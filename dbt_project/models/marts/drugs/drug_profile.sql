@@ -1,8 +1,8 @@
 -- One row per drug: what a pharmacovigilance analyst asks first, in one row. The label's
 -- highlights (boxed warning, indications, contraindications), its special populations,
 -- the top adverse-event signals (FAERS, by PRR), the most recent linked trials and
--- articles, and how many of each are linked. Every input through `landed_or_empty`: a
--- source not landed yet leaves its part empty.
+-- articles, and how many of each are linked. A source not landed yet leaves its part
+-- empty (every raw table exists from `medmirror init` on).
 
 {{ config(indexes=[{'columns': ['drug_id'], 'unique': True}]) }}
 
@@ -11,41 +11,64 @@
 with
 
 drugs as (
-    {{ landed_or_empty(ref('drugs'), {
-        'drug_id': 'text', 'generic_name': 'text', 'brand_names': 'text[]',
-        'is_combination': 'boolean', 'primary_set_id': 'text', 'last_label_date': 'date',
-        'boxed_warning': 'text', 'indications': 'text', 'contraindications': 'text',
-        'pregnancy_category': 'text', 'pregnancy': 'text', 'lactation': 'text',
-        'reproductive_potential': 'text', 'pediatric_use': 'text',
-        'pediatric_youngest_age_years': 'numeric', 'geriatric_use': 'text',
-    }) | indent(4) }}
+    select
+        drug_id,
+        generic_name,
+        brand_names,
+        is_combination,
+        primary_set_id,
+        last_label_date,
+        boxed_warning,
+        indications,
+        contraindications,
+        pregnancy_category,
+        pregnancy,
+        lactation,
+        reproductive_potential,
+        pediatric_use,
+        pediatric_youngest_age_years,
+        geriatric_use
+    from {{ ref('drugs') }}
 ),
 
 trials as (
-    {{ landed_or_empty(ref('drug_trials'), {
-        'drug_id': 'text', 'nct_id': 'text', 'brief_title': 'text', 'overall_status': 'text',
-        'start_date': 'date', 'last_update_post_date': 'date', 'link_method': 'text',
-    }) | indent(4) }}
+    select
+        drug_id,
+        nct_id,
+        brief_title,
+        overall_status,
+        start_date,
+        last_update_post_date,
+        link_method
+    from {{ ref('drug_trials') }}
 ),
 
 articles as (
-    {{ landed_or_empty(ref('drug_articles'), {
-        'drug_id': 'text', 'pmid': 'text', 'title': 'text', 'publication_date': 'date',
-        'link_method': 'text',
-    }) | indent(4) }}
+    select
+        drug_id,
+        pmid,
+        title,
+        publication_date,
+        link_method
+    from {{ ref('drug_articles') }}
 ),
 
 signals as (
-    {{ landed_or_empty(ref('drug_reaction_signals'), {
-        'drug_id': 'text', 'preferred_term': 'text', 'a': 'integer', 'prr': 'numeric',
-        'prr_lower_95': 'numeric', 'is_signal': 'boolean',
-    }) | indent(4) }}
+    select
+        drug_id,
+        preferred_term,
+        a,
+        prr,
+        prr_lower_95,
+        is_signal
+    from {{ ref('drug_reaction_signals') }}
 ),
 
 event_drugs as (
-    {{ landed_or_empty(ref('adverse_event_drugs'), {
-        'drug_id': 'text', 'caseid': 'text',
-    }) | indent(4) }}
+    select
+        drug_id,
+        caseid
+    from {{ ref('adverse_event_drugs') }}
 ),
 
 trial_lists as (

@@ -21,10 +21,14 @@ matches as (
 ),
 
 trials as (
-    {{ landed_or_empty(ref('clinical_trials'), {
-        'nct_id': 'text', 'brief_title': 'text', 'overall_status': 'text', 'phases': 'text[]',
-        'start_date': 'date', 'last_update_post_date': 'date',
-    }) | indent(4) }}
+    select
+        nct_id,
+        brief_title,
+        overall_status,
+        phases,
+        start_date,
+        last_update_post_date
+    from {{ ref('clinical_trials') }}
 ),
 
 linked as (

@@ -71,9 +71,11 @@ rxcuis as (
 ),
 
 openfda_labels as (
-    {{ landed_or_empty(ref('int_openfda_labels_current'), {
-        'set_id': 'text', 'brand_names': 'text[]', 'manufacturer_names': 'text[]',
-    }) | indent(4) }}
+    select
+        set_id,
+        brand_names,
+        manufacturer_names
+    from {{ ref('int_openfda_labels_current') }}
 ),
 
 drug_keys as (

@@ -11,20 +11,29 @@
 with
 
 places as (
-    {{ landed_or_empty(ref('int_places_county_measures_current'), {
-        'county_fips': 'text', 'data_year': 'integer', 'measure_id': 'text',
-        'data_value_type_id': 'text', 'state_abbreviation': 'text',
-        'location_name': 'text', 'data_value': 'numeric', 'total_population': 'integer',
-    }) }}
+    select
+        county_fips,
+        data_year,
+        measure_id,
+        data_value_type_id,
+        state_abbreviation,
+        location_name,
+        data_value,
+        total_population
+    from {{ ref('int_places_county_measures_current') }}
 ),
 
 census as (
-    {{ landed_or_empty(ref('int_census_county_estimates_current'), {
-        'county_fips': 'text', 'vintage_year': 'integer', 'area_name': 'text',
-        'total_population': 'numeric', 'median_household_income': 'numeric',
-        'poverty_universe': 'numeric', 'below_poverty_population': 'numeric',
-        'poverty_rate': 'numeric',
-    }) }}
+    select
+        county_fips,
+        vintage_year,
+        area_name,
+        total_population,
+        median_household_income,
+        poverty_universe,
+        below_poverty_population,
+        poverty_rate
+    from {{ ref('int_census_county_estimates_current') }}
 ),
 
 places_per_county_year as (

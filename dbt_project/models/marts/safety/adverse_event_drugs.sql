@@ -3,8 +3,7 @@
 -- FAERS gives no active ingredient, as in legacy AERS and most openFDA reports), and the
 -- drug of the drugs mart it links to (`int_faers_drug_matches`: by prod_ai alone when
 -- there is one, else by drug name or brand; a combination only to the combination).
--- Every input is read through `landed_or_empty`: the drug marts and FAERS build
--- whichever lands first, and each rebuilds this mart.
+-- The drug marts and FAERS may land in either order: each rebuilds this mart.
 
 {{ config(
     indexes=[
@@ -21,34 +20,55 @@
 with
 
 current_cases as (
-    {{ landed_or_empty(ref('int_faers_cases_deduplicated'), {
-        'caseid': 'text', 'primaryid': 'text', 'load_id': 'text', 'is_deleted': 'boolean',
-    }) | indent(4) }}
+    select
+        caseid,
+        primaryid,
+        load_id,
+        is_deleted
+    from {{ ref('int_faers_cases_deduplicated') }}
 ),
 
 drugs as (
-    {{ landed_or_empty(ref('stg_faers__drugs'), {
-        'primaryid': 'text', 'load_id': 'text', 'drug_seq': 'text', 'role_code': 'text',
-        'drug_name': 'text', 'active_ingredient': 'text', 'route': 'text',
-        'dose_verbatim': 'text', 'dose_amount': 'numeric', 'dose_unit': 'text',
-        'dose_form': 'text', 'dose_frequency': 'text', 'dechallenge_code': 'text',
-        'rechallenge_code': 'text', 'nda_number': 'text',
-    }) | indent(4) }}
+    select
+        primaryid,
+        load_id,
+        drug_seq,
+        role_code,
+        drug_name,
+        active_ingredient,
+        route,
+        dose_verbatim,
+        dose_amount,
+        dose_unit,
+        dose_form,
+        dose_frequency,
+        dechallenge_code,
+        rechallenge_code,
+        nda_number
+    from {{ ref('stg_faers__drugs') }}
 ),
 
 reports as (
-    {{ landed_or_empty(ref('adverse_event_reports'), {
-        'caseid': 'text', 'record_source': 'text',
-    }) | indent(4) }}
+    select
+        caseid,
+        record_source
+    from {{ ref('adverse_event_reports') }}
 ),
 
 api_drugs as (
-    {{ landed_or_empty(ref('int_faers_api_drugs_unnested'), {
-        'caseid': 'text', 'safetyreportid': 'text', 'drug_seq': 'bigint',
-        'characterization_code': 'text', 'drug_name': 'text', 'active_ingredient': 'text',
-        'route_code': 'text', 'dose_verbatim': 'text', 'dose_amount': 'numeric',
-        'dose_unit_code': 'text', 'dose_form': 'text',
-    }) | indent(4) }}
+    select
+        caseid,
+        safetyreportid,
+        drug_seq,
+        characterization_code,
+        drug_name,
+        active_ingredient,
+        route_code,
+        dose_verbatim,
+        dose_amount,
+        dose_unit_code,
+        dose_form
+    from {{ ref('int_faers_api_drugs_unnested') }}
 ),
 
 matches as (

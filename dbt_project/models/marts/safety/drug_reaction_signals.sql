@@ -21,9 +21,10 @@ drugs as (
 ),
 
 reactions as (
-    {{ landed_or_empty(ref('adverse_event_reactions'), {
-        'caseid': 'text', 'preferred_term_key': 'text',
-    }) | indent(4) }}
+    select
+        caseid,
+        preferred_term_key
+    from {{ ref('adverse_event_reactions') }}
 ),
 
 ingredient_drugs as (

@@ -2,11 +2,16 @@
 with
 
 source as (
-    {{ landed_or_empty(source('cdcplaces', 'measures'), {
-        'geography': 'text', 'year': 'bigint', 'locationid': 'text', 'measureid': 'text',
-        'datavaluetypeid': 'text', 'record': 'jsonb', 'source_uri': 'text',
-        '_dlt_load_id': 'text',
-    }) }}
+    select
+        geography,
+        year,
+        locationid,
+        measureid,
+        datavaluetypeid,
+        record,
+        source_uri,
+        _dlt_load_id
+    from {{ source('cdcplaces', 'measures') }}
 ),
 
 measures as (

@@ -2,10 +2,14 @@
 with
 
 source as (
-    {{ landed_or_empty(source('census', 'estimates'), {
-        'year': 'bigint', 'geography': 'text', 'geoid': 'text', 'record': 'jsonb',
-        'source_uri': 'text', '_dlt_load_id': 'text',
-    }) }}
+    select
+        year,
+        geography,
+        geoid,
+        record,
+        source_uri,
+        _dlt_load_id
+    from {{ source('census', 'estimates') }}
 ),
 
 estimates as (

@@ -5,15 +5,15 @@
 with
 
 source as (
-    {{ landed_or_empty(source('faers', 'events'), {
-        'safetyreportid': 'text',
-        'safetyreportversion': 'text',
-        'receivedate': 'date',
-        'record': 'jsonb',
-        'source_uri': 'text',
-        'deleted': 'boolean',
-        '_dlt_load_id': 'text',
-    }) }}
+    select
+        safetyreportid,
+        safetyreportversion,
+        receivedate,
+        record,
+        source_uri,
+        deleted,
+        _dlt_load_id
+    from {{ source('faers', 'events') }}
 ),
 
 renamed as (

@@ -2,7 +2,16 @@
 with
 
 source as (
-    {{ landed_or_empty(source('faers', 'reac'), {'primaryid': 'text', 'caseid': 'text', 'quarter': 'text', 'layout': 'text', 'record': 'jsonb', 'source_uri': 'text', 'deleted': 'boolean', '_dlt_load_id': 'text'}) }}
+    select
+        primaryid,
+        caseid,
+        quarter,
+        layout,
+        record,
+        source_uri,
+        deleted,
+        _dlt_load_id
+    from {{ source('faers', 'reac') }}
 ),
 
 renamed as (

@@ -3,13 +3,13 @@ with
 
 source as (
     -- A release may come without this file: no rows then, rather than no view.
-    {{ landed_or_empty(source('icd10cm', 'order_codes'), {
-        'code': 'text',
-        'release_year': 'bigint',
-        'record': 'jsonb',
-        '_dlt_load_id': 'text',
-        'source_uri': 'text',
-    }) }}
+    select
+        code,
+        release_year,
+        record,
+        _dlt_load_id,
+        source_uri
+    from {{ source('icd10cm', 'order_codes') }}
 ),
 
 renamed as (

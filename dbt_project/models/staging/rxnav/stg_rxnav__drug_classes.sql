@@ -3,15 +3,15 @@
 with
 
 source as (
-    {{ landed_or_empty(source('rxnav', 'drug_classes'), {
-        'rxcui': 'text',
-        'rela_source': 'text',
-        'fetched_at': 'timestamptz',
-        'record': 'jsonb',
-        'source_uri': 'text',
-        '_dlt_load_id': 'text',
-        '_dlt_id': 'text',
-    }) }}
+    select
+        rxcui,
+        rela_source,
+        fetched_at,
+        record,
+        source_uri,
+        _dlt_load_id,
+        _dlt_id
+    from {{ source('rxnav', 'drug_classes') }}
 ),
 
 classes as (

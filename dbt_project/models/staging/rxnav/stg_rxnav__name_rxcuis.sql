@@ -3,15 +3,15 @@
 with
 
 source as (
-    {{ landed_or_empty(source('rxnav', 'name_rxcuis'), {
-        'name': 'text',
-        'search': 'text',
-        'fetched_at': 'timestamptz',
-        'record': 'jsonb',
-        'source_uri': 'text',
-        '_dlt_load_id': 'text',
-        '_dlt_id': 'text',
-    }) }}
+    select
+        name,
+        search,
+        fetched_at,
+        record,
+        source_uri,
+        _dlt_load_id,
+        _dlt_id
+    from {{ source('rxnav', 'name_rxcuis') }}
 ),
 
 unnested as (

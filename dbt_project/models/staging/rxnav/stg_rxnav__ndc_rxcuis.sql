@@ -3,14 +3,14 @@
 with
 
 source as (
-    {{ landed_or_empty(source('rxnav', 'ndc_rxcuis'), {
-        'ndc': 'text',
-        'fetched_at': 'timestamptz',
-        'record': 'jsonb',
-        'source_uri': 'text',
-        '_dlt_load_id': 'text',
-        '_dlt_id': 'text',
-    }) }}
+    select
+        ndc,
+        fetched_at,
+        record,
+        source_uri,
+        _dlt_load_id,
+        _dlt_id
+    from {{ source('rxnav', 'ndc_rxcuis') }}
 ),
 
 unnested as (

@@ -3,14 +3,14 @@
 with
 
 source as (
-    {{ landed_or_empty(source('rxnav', 'related_ingredients'), {
-        'rxcui': 'text',
-        'fetched_at': 'timestamptz',
-        'record': 'jsonb',
-        'source_uri': 'text',
-        '_dlt_load_id': 'text',
-        '_dlt_id': 'text',
-    }) }}
+    select
+        rxcui,
+        fetched_at,
+        record,
+        source_uri,
+        _dlt_load_id,
+        _dlt_id
+    from {{ source('rxnav', 'related_ingredients') }}
 ),
 
 concept_groups as (

@@ -1,0 +1,155 @@
+"""The test run's warehouses: one embedded PostgreSQL shared by every pytest-xdist worker,
+one database per worker, and template databases built once per run.
+
+Each worker always works in the same database (`test_<worker>`), recreated for every test
+from a template with `CREATE DATABASE ... TEMPLATE` (a file copy, well under a second):
+
+- `tmpl_empty`: `medmirror init` done (every raw table exists, nothing landed);
+- `tmpl_<sources>`: the bundled real samples of those sources landed and a plain
+  `dbt build` run: what many tests read, built by whichever worker needs it first.
+
+Keeping one database name per worker keeps dbt's connection the same from test to test,
+so dbt parses the project once per worker (its partial parse and the in-process manifest,
+see flows/dbt_runner.py) instead of once per build.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from medmirror.settings import ConnectionInfo, Settings
+from medmirror.warehouse import EmbeddedWarehouse
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+WORKER_DATABASE = f"test_{WORKER}"
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock between the workers of this run (a file lock)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class SharedServer:
+    """The run's embedded PostgreSQL: the first worker starts it, the last one stops it."""
+
+    def __init__(self, shared: Path, port: Callable[[], int]) -> None:
+        self.shared = shared
+        self.state = shared / "warehouse.json"
+        self.lock = shared / "warehouse.lock"
+        self._port = port
+        self.server: EmbeddedWarehouse | None = None
+
+    def attach(self) -> EmbeddedWarehouse:
+        with locked(self.lock):
+            state = json.loads(self.state.read_text()) if self.state.exists() else None
+            if state is None:
+                # Not under pytest's own temp folder (0700, root's): the server's system
+                # user must reach its data folder when the tests run as root.
+                data_dir = Path(tempfile.mkdtemp(prefix="medmirror-test-warehouse-"))
+                settings = Settings(data_dir=data_dir, db_port=self._port(), database_url=None)
+                state = {"data_dir": str(settings.data_dir), "port": settings.db_port, "users": 0}
+                EmbeddedWarehouse(settings).start()
+            state["users"] += 1
+            self.state.write_text(json.dumps(state))
+            self.server = EmbeddedWarehouse(
+                Settings(data_dir=Path(state["data_dir"]), db_port=state["port"], database_url=None)
+            )
+        return self.server
+
+    def detach(self) -> None:
+        with locked(self.lock):
+            state = json.loads(self.state.read_text())
+            state["users"] -= 1
+            if state["users"] == 0 and self.server is not None:
+                self.server.stop()
+                shutil.rmtree(state["data_dir"], ignore_errors=True)
+                self.state.unlink()
+            else:
+                self.state.write_text(json.dumps(state))
+
+
+class Templates:
+    """Template databases of this run, and the worker's database copied from them."""
+
+    def __init__(self, server: EmbeddedWarehouse, shared: Path) -> None:
+        self.admin = server.connection()
+        self.shared = shared
+
+    def fresh(self, template: str) -> ConnectionInfo:
+        """The worker's database, recreated as a copy of `template`."""
+        self.sql(f'drop database if exists "{WORKER_DATABASE}" with (force)')
+        self.sql(f'create database "{WORKER_DATABASE}" template "{template}"')
+        return replace(self.admin, database=WORKER_DATABASE)
+
+    def ensure(self, template: str, build: Callable[[ConnectionInfo], None]) -> str:
+        """`template`, built once per run: `build` fills the worker's database (a copy of
+        `tmpl_empty`, or empty for `tmpl_empty` itself), which is then kept as it."""
+        with locked(self.shared / f"{template}.lock"):
+            if not self.exists(template):
+                if template == "tmpl_empty":
+                    self.sql(f'drop database if exists "{WORKER_DATABASE}" with (force)')
+                    self.sql(f'create database "{WORKER_DATABASE}"')
+                    connection = replace(self.admin, database=WORKER_DATABASE)
+                else:
+                    connection = self.fresh("tmpl_empty")
+                build(connection)
+                self.sql(
+                    "select pg_terminate_backend(pid) from pg_stat_activity "
+                    "where datname = %s and pid <> pg_backend_pid()",
+                    WORKER_DATABASE,
+                )
+                self.sql(f'create database "{template}" template "{WORKER_DATABASE}"')
+        return template
+
+    def exists(self, name: str) -> bool:
+        conn = self.admin.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("select 1 from pg_database where datname = %s", (name,))
+                return cur.fetchone() is not None
+        finally:
+            conn.close()
+
+    def sql(self, statement: str, *params: str) -> None:
+        conn = self.admin.connect()
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(statement, params or None)
+        finally:
+            conn.close()
+
+
+def environment_for(connection: ConnectionInfo, data_dir: Path) -> dict[str, str]:
+    """What every medmirror component reads to use `connection` and `data_dir`."""
+    return {"MEDMIRROR_DATABASE_URL": connection.url(), "MEDMIRROR_DATA_DIR": str(data_dir)}
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """`values` in os.environ for the duration (a template is built inside a test)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
