@@ -1,4 +1,5 @@
-"""Bulk release files: a URL or a local path, folders, zip and gz members, streamed.
+"""Bulk release files: a URL or a local path, folders, zip and gz members, streamed, and
+the one ledger every bulk source keeps of them.
 
 A bulk location is a folder, a single file, a `.zip`, or an `https://` URL of one (which
 is downloaded once into the data folder, then read like a local file). Every member is
@@ -7,6 +8,13 @@ loaded whole into memory. Members come in a stable order (folders sorted by path
 members in the zip's own order), so a run that stops can resume after the last member it
 finished. A zip's directory is read record by record (`extract.zipdirectory`): memory
 stays flat whatever the number and size of the members.
+
+`BulkLedger` is what a bulk resource knows of the files it was offered: which release files
+it landed (by the key the source gives them: a release year, a quarter, a file's name and
+size), which it rejected, and, for the run in progress, what became of every file or
+member offered (`FileAccount`): landed (rows), already landed, rejected (reason), or not a
+release file of this source (why). Nothing offered is skipped without saying so: the
+account goes to the run's summary, and a run offered no release file at all fails.
 """
 
 from __future__ import annotations
@@ -19,13 +27,14 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import requests
 
-from extract.errors import MalformedInput, PublisherUnavailable
+from extract.errors import ExtractError, MalformedInput, PublisherUnavailable
 from extract.http import PublisherClient
 from extract.zipdirectory import ZipWithoutDirectory, directory_chunks, entries
 
@@ -190,3 +199,162 @@ def download(
         ) from None
     partial.rename(target)
     return target
+
+
+# -- the ledger and the account of offered files ----------------------------------------------
+
+
+class Outcome(StrEnum):
+    LANDED = "landed"
+    ALREADY_LANDED = "already landed"
+    REJECTED = "rejected"
+    NOT_RELEASE_FILE = "not a release file"
+
+
+@dataclass
+class OfferedFile:
+    """One file or archive member a bulk run was offered, and what became of it."""
+
+    uri: str
+    outcome: Outcome
+    rows: int | None = None  # rows landed from it (landed files)
+    reason: str | None = None  # why it was rejected, or is not a release file
+
+    def describe(self) -> str:
+        if self.outcome is Outcome.LANDED:
+            return f"{self.uri}: landed ({self.rows:,} rows)"
+        return f"{self.uri}: {self.outcome}" + (f" ({self.reason})" if self.reason else "")
+
+
+@dataclass
+class FileAccount:
+    """Every file a bulk run of one source was offered, in the order it was offered."""
+
+    source: str
+    files: dict[str, OfferedFile] = field(default_factory=dict)
+
+    def record(self, offered: OfferedFile) -> None:
+        known = self.files.get(offered.uri)
+        if known and known.outcome in (Outcome.LANDED, Outcome.REJECTED):
+            # A later window lists again what an earlier window of this run landed or
+            # rejected: the run's own outcome stands. Rows add up over windows.
+            if offered.outcome is Outcome.LANDED:
+                known.rows = (known.rows or 0) + (offered.rows or 0)
+            return
+        self.files[offered.uri] = offered
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for offered in self.files.values() if offered.outcome is outcome)
+
+    @property
+    def recognised(self) -> bool:
+        """Whether any offered file was one of this source's release files."""
+        return any(
+            offered.outcome is not Outcome.NOT_RELEASE_FILE for offered in self.files.values()
+        )
+
+    def summary(self) -> str:
+        counts = ", ".join(
+            f"{self.count(outcome)} {outcome}" for outcome in Outcome if self.count(outcome)
+        )
+        return f"{len(self.files)} files offered: {counts or 'none'}"
+
+
+# The accounts of the bulk runs in progress in this process, by source (`land()` opens and
+# closes them; the resources, running in the same process, add to them).
+_ACCOUNTS: dict[str, FileAccount] = {}
+
+
+def open_account(source: str) -> FileAccount:
+    _ACCOUNTS[source] = FileAccount(source)
+    return _ACCOUNTS[source]
+
+
+def close_account(source: str) -> FileAccount | None:
+    return _ACCOUNTS.pop(source, None)
+
+
+def account_of(source: str) -> FileAccount:
+    """The account of `source`'s run in progress (a fresh one outside `land()`)."""
+    return _ACCOUNTS.setdefault(source, FileAccount(source))
+
+
+class NoReleaseFiles(MalformedInput):
+    """A bulk run was offered no file that is a release file of its source."""
+
+
+class BulkLedger:
+    """What a bulk resource has landed and rejected (kept in its resource state, committed
+    with the data), and what it does with each file offered this run (its `FileAccount`).
+
+    The source decides what identifies a landed release file (`key`): a release year, a
+    quarter, a file's name and size. A rejected file is remembered by what it is on disk
+    (place, size, checksum or time): the same broken file is not read again, a corrected
+    one is.
+    """
+
+    def __init__(self, source: str, state: dict[str, Any]) -> None:
+        self.source = source
+        self.landed: dict[str, str] = state.setdefault("landed_files", {})  # key -> uri
+        self.rejected: dict[str, str] = state.setdefault("rejected_files", {})  # file -> why
+        self.account = account_of(source)
+
+    def offered(self, path: Path) -> Iterator[BulkMember]:
+        """Every file and archive member at `path`, in a stable order (none filtered)."""
+        yield from _members_of(path, source=self.source, suffixes=("",))
+
+    def has_landed(self, key: str) -> bool:
+        return key in self.landed
+
+    def already_landed(self, member: BulkMember, key: str) -> None:
+        where = self.landed[key]
+        reason = None if where == member.uri else f"as {key} from {where}"
+        self.account.record(OfferedFile(member.uri, Outcome.ALREADY_LANDED, reason=reason))
+
+    def landed_file(self, member: BulkMember, key: str, rows: int) -> None:
+        self.landed[key] = member.uri
+        self.rejected.pop(identity(member), None)
+        self.account.record(OfferedFile(member.uri, Outcome.LANDED, rows=rows))
+
+    def landed_part(self, member: BulkMember, rows: int) -> None:
+        """Rows of a file landed in this window, the file not done yet."""
+        self.account.record(OfferedFile(member.uri, Outcome.LANDED, rows=rows))
+
+    def was_rejected(self, member: BulkMember) -> bool:
+        """Whether this very file was rejected before (it is then accounted as such)."""
+        reason = self.rejected.get(identity(member))
+        if reason is None:
+            return False
+        self.account.record(
+            OfferedFile(member.uri, Outcome.REJECTED, reason=f"rejected before: {reason}")
+        )
+        return True
+
+    def reject(self, member: BulkMember, error: ExtractError) -> None:
+        """Remember a file that cannot be landed (the caller yields `landing.reject`)."""
+        self.rejected[identity(member)] = error.problem
+        self.account.record(OfferedFile(member.uri, Outcome.REJECTED, reason=error.problem))
+
+    def not_release_file(self, member: BulkMember, why: str) -> None:
+        self.account.record(OfferedFile(member.uri, Outcome.NOT_RELEASE_FILE, reason=why))
+
+
+def identity(member: BulkMember) -> str:
+    """A file as found: its place, size and checksum (zip member) or size and time."""
+    if member.member is not None:
+        return f"{member.uri}|{member.member.file_size}|{member.member.CRC}"
+    try:
+        stat = member.path.stat()
+    except OSError:
+        return member.uri
+    return f"{member.uri}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+def peek(member: BulkMember, size: int = 64 * 1024) -> bytes:
+    """The first `size` bytes of a member (decompressed), to recognise it by its content;
+    empty when it cannot be read (reading it properly then says why)."""
+    try:
+        with member.open() as stream:
+            return stream.read(size)
+    except (zipfile.BadZipFile, EOFError, OSError, gzip.BadGzipFile, ValueError):
+        return b""

@@ -30,6 +30,7 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.helpers import pipeline_drop
 
+from extract.bulk import FileAccount, NoReleaseFiles, close_account, open_account
 from extract.errors import ExtractError
 from extract.raw import REJECTS, RawTable
 from extract.storable import Limits, unstorable_rows
@@ -127,6 +128,8 @@ class LandingResult:
     seconds: float = 0.0
     # What the run had to say beyond rows: load packages it rolled back, and why.
     notes: list[str] = field(default_factory=list)
+    # Every file or archive member a bulk run was offered, and what became of it.
+    files: FileAccount | None = None
 
     @property
     def total_rows(self) -> int:
@@ -161,6 +164,7 @@ def land(
     tables: Sequence[RawTable] = (),
     full: bool = False,
     on_window: Callable[[LandingResult], None] | None = None,
+    bulk: bool = False,
 ) -> LandingResult:
     """Run `make_source()` into `pipeline` window after window until it has no more.
 
@@ -176,10 +180,13 @@ def land(
     it committed are deleted, the package and the local working state are dropped (the
     cursors come back from the warehouse), and the run fails with `LoadFailed`; a package
     left by a killed run is loaded first, or rolled back the same way if it cannot be.
+
+    `result.files` accounts for every file a bulk resource was offered; with `bulk`, a run
+    offered no release file of its source fails (`NoReleaseFiles`) after listing them.
     """
     started = time.monotonic()
     source_name = make_source().name
-    result = LandingResult(source=source_name)
+    result = LandingResult(source=source_name, files=open_account(source_name))
     declared = {table.name: table for table in tables}
     limits = Limits.configured()
     pipeline.sync_destination()  # state lives in the warehouse: resume where it ended
@@ -211,9 +218,25 @@ def land(
             on_window(result)
         if not _has_more_windows(pipeline, source_name, source.resources.selected.keys()):
             break
+    close_account(source_name)
     _ensure_indexes(pipeline, tables)
     result.seconds = time.monotonic() - started
+    if bulk:
+        _check_release_files(result.files)
     return result
+
+
+def _check_release_files(files: FileAccount) -> None:
+    """A bulk run must have been offered at least one release file of its source."""
+    if files.recognised:
+        return
+    seen = "; ".join(offered.describe() for offered in files.files.values())
+    raise NoReleaseFiles(
+        files.source,
+        "bulk location",
+        f"none of the {len(files.files)} files offered is a release file of this source"
+        + (f": {seen}" if seen else " (the location holds no files)"),
+    )
 
 
 def _storable_only(

@@ -117,9 +117,9 @@ def ensure_raw_tables(pipeline: dlt.Pipeline, tables: Iterable[RawTable]) -> dic
     """Create the source's raw schema and every declared table and column still missing.
 
     The tables are declared in the pipeline's dlt schema (named after the source) and dlt
-    synchronises the warehouse with it: a missing table is created empty, a missing column
-    is added (nullable, so existing rows stay valid); nothing else changes. Returns what it
-    added: table -> columns.
+    synchronises the warehouse with it (`update_stored_schema`): a missing table is created
+    empty, a missing column is added (nullable, so existing rows stay valid); nothing else
+    changes. Returns what it added: table -> columns.
     """
     name = pipeline.pipeline_name
     pipeline.sync_destination()  # the schema dlt stored with the last load, if any
@@ -127,7 +127,10 @@ def ensure_raw_tables(pipeline: dlt.Pipeline, tables: Iterable[RawTable]) -> dic
     for table in tables:
         schema.update_table(table.dlt_table())
     pipeline.schemas.save_schema(schema)
-    changed = pipeline.sync_schema(name)
+    with pipeline.destination_client(name) as client:
+        client.initialize_storage()
+        # Forced: dlt skips a schema it stored before, even when a table of it is gone.
+        changed = client.update_stored_schema(force=True)
     return {
         table: list(update.get("columns", {}))
         for table, update in (changed or {}).items()

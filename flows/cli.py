@@ -163,7 +163,10 @@ def refresh(
 
     if bulk and len(source or []) != 1:
         raise _fail("--bulk goes with exactly one --source")
-    _run_flow(lambda: refresh_flow(sources=source or None, full=full, bulk=bulk, run_dbt=dbt))
+    landed = _run_flow(
+        lambda: refresh_flow(sources=source or None, full=full, bulk=bulk, run_dbt=dbt)
+    )
+    _print_landed(landed)
 
 
 @app.command()
@@ -353,11 +356,41 @@ def serve() -> None:
     serve_deployments()
 
 
-def _run_flow(run) -> None:
+def _run_flow(run):
     try:
-        run()
+        return run()
     except Exception as failure:
         raise _fail(str(failure)) from None
+
+
+FILES_SHOWN = 50
+
+
+def _print_landed(landed: dict) -> None:
+    """What each source landed, and every file a bulk run was offered (its outcome)."""
+    for name, outcome in (landed or {}).items():
+        if not isinstance(outcome, dict) or "rows" not in outcome:
+            continue
+        rows = sum(outcome["rows"].values())
+        console.print(f"{name}: {rows:,} rows landed, {outcome['rejected']:,} rejected")
+        files = outcome.get("files") or []
+        if not files:
+            continue
+        table = Table(title=f"{name}: {len(files):,} files offered (ops.refresh_files)")
+        for column in ("file", "outcome", "rows", "reason"):
+            table.add_column(column, overflow="fold")
+        for offered in files[:FILES_SHOWN]:
+            table.add_row(
+                offered["uri"],
+                offered["outcome"],
+                "-" if offered["rows"] is None else f"{offered['rows']:,}",
+                offered["reason"] or "",
+            )
+        console.print(table)
+        if len(files) > FILES_SHOWN:
+            console.print(f"... and {len(files) - FILES_SHOWN:,} more in ops.refresh_files")
+    for note in (landed or {}).get("upgrade_notes", []):
+        console.print(f"[yellow]upgrade:[/] {note}", highlight=False)
 
 
 def _print_status() -> None:

@@ -57,7 +57,17 @@ def build_sources(
     those read that were never built (a mart fed by several sources reads the staging and
     intermediate models of the others: built once, empty if that source never landed)."""
     selected = selector_for(sources)
-    args = ["build", "--select", *selected, *unbuilt_parents(connection, selected)]
+    args = [
+        "build",
+        "--select",
+        *selected,
+        *unbuilt_parents(connection, selected),
+        # A test runs when every model it reads is built by this run or upstream of it (a
+        # relationship to a mart of another source that this run does not build waits for
+        # that source's own build, or a plain `dbt build`).
+        "--indirect-selection",
+        "buildable",
+    ]
     if full:
         args.append("--full-refresh")
     return run_dbt(args, connection)
@@ -68,8 +78,8 @@ def unbuilt_parents(connection: ConnectionInfo, selected: Sequence[str]) -> list
     listed = run_dbt(
         [
             "ls",
-            "--select",
-            *(f"+{selector}" for selector in selected),
+            "--select",  # `@`: the selected models, and everything each of them reads
+            *(f"@{selector.rstrip('+')}" for selector in selected),
             "--resource-type",
             "model",
             "--output",

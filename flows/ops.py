@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from extract.bulk import OfferedFile
 from medmirror.settings import ConnectionInfo
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class RunRecord:
     windows: int
     error: str | None
     notes: tuple[str, ...] = ()  # load packages rolled back, tables upgraded
+    files: tuple[OfferedFile, ...] = ()  # every file a bulk run was offered, and its outcome
 
 
 def record_run(connection: ConnectionInfo, run: RunRecord) -> None:
@@ -97,6 +99,7 @@ def record_run(connection: ConnectionInfo, run: RunRecord) -> None:
                     flow_run_id, source, way_in, is_full, started_at, finished_at,
                     succeeded, rows_landed, rejected, windows, error, notes
                 ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                returning run_id
                 """,
                 (
                     run.flow_run_id,
@@ -112,6 +115,17 @@ def record_run(connection: ConnectionInfo, run: RunRecord) -> None:
                     run.error,
                     json.dumps(list(run.notes)),
                 ),
+            )
+            (run_id,) = cur.fetchone()
+            cur.executemany(
+                """
+                insert into ops.refresh_files (run_id, uri, outcome, rows_landed, reason)
+                values (%s, %s, %s, %s, %s)
+                """,
+                [
+                    (run_id, offered.uri, str(offered.outcome), offered.rows, offered.reason)
+                    for offered in run.files
+                ],
             )
     finally:
         conn.close()

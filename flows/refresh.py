@@ -8,6 +8,7 @@ retrying cannot help (a rejected request, a malformed page or file).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ import prefect.runtime
 from prefect import flow, get_run_logger, task
 from prefect.states import State
 
+from extract.bulk import Outcome, close_account
 from extract.landing import LandingResult, land, pipeline_for
 from flows.access import connection_for
 from flows.dbt_runner import build_sources
@@ -22,6 +24,8 @@ from flows.init import init_warehouse
 from flows.ops import RunRecord, data_quality, record_run, refresh_lock
 from flows.sources import SOURCES, spec_of
 from medmirror.settings import load_settings
+
+LANDED_OR_KNOWN = (Outcome.LANDED, Outcome.ALREADY_LANDED)
 
 
 def _retry_if_transient(task: Any, task_run: Any, state: State) -> bool:
@@ -55,9 +59,17 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
 
     error: str | None = None
     try:
-        result = land(pipeline, make_source, tables=spec.tables, full=full, on_window=progress)
+        result = land(
+            pipeline,
+            make_source,
+            tables=spec.tables,
+            full=full,
+            on_window=progress,
+            bulk=bool(bulk),
+        )
     except Exception as failure:
         error = str(failure)
+        result.files = close_account(name)  # what the run was offered before it failed
         raise
     finally:
         record_run(
@@ -75,6 +87,7 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
                 windows=result.windows,
                 error=error,
                 notes=tuple(result.notes),
+                files=tuple(result.files.files.values()) if result.files else (),
             ),
         )
     logger.info("%s: landed %d rows in %.1f s", name, result.total_rows, result.seconds)
@@ -84,11 +97,18 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
         )
     for note in result.notes:
         logger.warning("%s: %s", name, note)
+    files = list(result.files.files.values()) if result.files else []
+    if files:
+        logger.info("%s: %s", name, result.files.summary())
+        for offered in files:
+            log = logger.info if offered.outcome in LANDED_OR_KNOWN else logger.warning
+            log("%s: %s", name, offered.describe())
     return {
         "rows": result.rows,
         "rejected": result.rejected,
         "windows": result.windows,
         "seconds": result.seconds,
+        "files": [asdict(offered) for offered in files],
     }
 
 

@@ -145,7 +145,13 @@ def land_source(
     spec = spec_of(name)
     source_args.setdefault("download_dir", str(settings.data_dir / "downloads"))
     pipeline = pipeline_for(name, connection, settings.dlt_dir)
-    return land(pipeline, lambda: spec.make_source(**source_args), tables=spec.tables, full=full)
+    return land(
+        pipeline,
+        lambda: spec.make_source(**source_args),
+        tables=spec.tables,
+        full=full,
+        bulk="bulk_location" in source_args,
+    )
 
 
 def sample(relative: str) -> bytes:

@@ -144,9 +144,11 @@ def studies_bulk(
     The cursor is kept per snapshot rather than with `dlt.sources.incremental`: the files
     of a snapshot are not in date order, so the cutoff must stay fixed until the whole
     snapshot has landed (windows of it are committed on the way, and a rerun continues
-    after the last committed member). A release identical to the last one landed is
-    skipped whole. A document that cannot be read or parsed is recorded in
-    `raw_clinicaltrials.rejects` and the rest of the release lands.
+    after the last committed member). A study older than the cutoff is skipped only when
+    it has landed before: one rejected from an earlier snapshot lands once it is storable.
+    A release identical to the last one landed is skipped whole. A document that cannot
+    be read or parsed is recorded in `raw_clinicaltrials.rejects` and the rest of the
+    release lands.
     """
     state = dlt.current.resource_state()
     since = state.get("since")
@@ -164,6 +166,7 @@ def studies_bulk(
         progress = {"location": str(location), "done": 0, "newest": since, "release": release}
     batcher = RowBatcher(STUDIES)
     in_window = 0
+    landed_before: set[str] | None = None  # read when the first study older than the cutoff comes
     members = iter_members(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES)
     for member in itertools.islice(members, progress["done"], None):
         progress["done"] += 1
@@ -175,7 +178,10 @@ def studies_bulk(
         for row in rows:
             updated = row["last_update_post_date"]
             if cutoff and updated and updated < cutoff:
-                continue
+                if landed_before is None:
+                    landed_before = _landed_nct_ids()
+                if row["nct_id"] in landed_before:
+                    continue  # unchanged since an earlier snapshot landed it
             if updated and (progress["newest"] is None or updated.isoformat() > progress["newest"]):
                 progress["newest"] = updated.isoformat()
             in_window += 1
@@ -263,6 +269,15 @@ def studies_resync(
     if table is not None:
         yield table
     state["checked_through"] = stored[-1]
+
+
+def _landed_nct_ids() -> set[str]:
+    """Every NCT id raw holds (one query per window of a changed snapshot)."""
+    pipeline = dlt.current.pipeline()
+    with pipeline.sql_client() as sql:
+        table = sql.make_qualified_table_name(TABLE)
+        rows = sql.execute_sql(f"select distinct nct_id from {table}")  # noqa: S608
+    return {row[0] for row in rows or []}
 
 
 def _stored_nct_ids(*, after: str, limit: int) -> list[str]:

@@ -24,7 +24,7 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
-from extract.bulk import BulkMember, iter_members, resolve_location
+from extract.bulk import BulkLedger, BulkMember, resolve_location
 from extract.errors import MalformedInput
 from extract.hcpcs import settings
 from extract.hcpcs.helpers import CODES, is_code_file, read_code_file, release_of
@@ -50,39 +50,52 @@ def hcpcs(
 def release_files(locations: list[str], download_dir: str) -> Iterator[Any]:
     """Each release's code file not landed yet, one window (and load) per file.
 
-    A file that cannot be read is recorded in `raw_hcpcs.rejects` (and not reported
-    again by a rerun); a line that is not a record likewise, with its line number.
+    Every file offered is accounted for (`BulkLedger`): a code file is recognised by its
+    layout, whatever CMS named it that year; the README, processing notes, change lists
+    and the Excel twin are not release files. A file that cannot be read, or whose
+    release cannot be told, is recorded in `raw_hcpcs.rejects` (and not read again until
+    it changes); a line that is not a record likewise, with its line number.
     """
     state = dlt.current.resource_state()
-    landed: list[str] = state.setdefault("landed", [])
-    rejected: list[str] = state.setdefault("rejected", [])
+    ledger = BulkLedger(settings.SOURCE, state)
+    _adopt_legacy_state(state, ledger)
     state[MORE_WINDOWS] = False
     done_one = False
     for location in locations:
         path = resolve_location(location, source=settings.SOURCE, download_dir=Path(download_dir))
-        for member in iter_members(
-            path, source=settings.SOURCE, suffixes=settings.RELEASE_SUFFIXES
-        ):
+        for member in ledger.offered(path):
             if member.problem is None and not is_code_file(member):
-                continue  # the README, processing notes, change lists
-            release = release_of(member)[0] if member.problem is None else None
-            if release in landed or _identity(member) in rejected:
+                ledger.not_release_file(member, "not laid out as HCPCS records")
+                continue
+            release = release_of(member) if member.problem is None else None
+            if release and ledger.has_landed(release[0]):
+                ledger.already_landed(member, release[0])
+                continue
+            if ledger.was_rejected(member):
                 continue
             if done_one:  # another release follows: commit this window first
                 state[MORE_WINDOWS] = True
                 return
             done_one = True
-            yield from _land_file(member, landed, rejected)
+            yield from _land_file(member, release, ledger)
 
 
-def _land_file(member: BulkMember, landed: list[str], rejected: list[str]) -> Iterator[Any]:
+def _land_file(
+    member: BulkMember, release: tuple[str, int] | None, ledger: BulkLedger
+) -> Iterator[Any]:
     try:
         if member.problem:
             raise MalformedInput(settings.SOURCE, member.uri, member.problem)
-        release, year = release_of(member)
-        parsed = read_code_file(member, release, year)
+        if release is None:
+            raise MalformedInput(
+                settings.SOURCE,
+                member.uri,
+                "an HCPCS code file, but neither its name nor its archive's says which "
+                "release (year) it is",
+            )
+        parsed = read_code_file(member, *release)
     except MalformedInput as bad:
-        rejected.append(_identity(member))
+        ledger.reject(member, bad)
         yield reject(bad)
         return
     for problem in parsed.problems:
@@ -92,23 +105,19 @@ def _land_file(member: BulkMember, landed: list[str], rejected: list[str]) -> It
         settings.SOURCE,
         parsed.codes,
         parsed.records,
-        release,
+        release[0],
         member.uri,
     )
     for table in parsed.tables:
         yield to_table(table, CODES)
-    landed.append(release)
+    ledger.landed_file(member, release[0], parsed.codes)
 
 
-def _identity(member: BulkMember) -> str:
-    """A file as found: its place, size and checksum (zip) or size and time (file)."""
-    if member.member is not None:
-        return f"{member.uri}|{member.member.file_size}|{member.member.CRC}"
-    try:
-        stat = member.path.stat()
-    except OSError:
-        return member.uri
-    return f"{member.uri}|{stat.st_size}|{stat.st_mtime_ns}"
+def _adopt_legacy_state(state: dict[str, Any], ledger: BulkLedger) -> None:
+    """Releases landed before the shared ledger (a list of release names) stay landed."""
+    for release in state.pop("landed", []):
+        ledger.landed.setdefault(release, "(landed before this ledger)")
+    state.pop("rejected", None)
 
 
 # An annual release (HCPCS also quarterly): the monthly run looks at the configured release

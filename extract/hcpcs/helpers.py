@@ -18,17 +18,25 @@ from typing import Any, BinaryIO
 import orjson
 import pyarrow as pa
 
-from extract.bulk import BulkMember
+from extract.bulk import BulkMember, peek
 from extract.errors import MalformedInput
-from extract.hcpcs.settings import CODE_FILE, ENCODING, SOURCE
+from extract.hcpcs.settings import ENCODING, SOURCE
 from extract.landing import RowBatcher
 from extract.raw import RawTable
 
 FIRST_RECORDS = {"3": "procedure", "7": "modifier"}
 CONTINUATIONS = {"4": "procedure", "8": "modifier"}
 MONTHS = {"JAN": 1, "APR": 4, "JUL": 7, "OCT": 10}
-CODE_FILE_NAME = re.compile(CODE_FILE, re.IGNORECASE)
-RELEASE_MONTH = re.compile(r"HCPC\d{4}_(JAN|APR|JUL|OCT)", re.IGNORECASE)
+PEEK_BYTES = 64 * 1024
+# The release in a code file's name: HCPC2019_..., HCPC19_..., HCPC2025_OCT_...
+FILE_RELEASE = re.compile(
+    r"HCPCS?[ _-]?(?P<year>(?:19|20)\d{2}|\d{2})(?:[ _-]+(?P<month>JAN|APR|JUL|OCT))?",
+    re.IGNORECASE,
+)
+# ... or in its archive's: 2019-Alpha-Numeric-HCPCS-File.zip, january-2025-alpha-...zip
+ARCHIVE_RELEASE = re.compile(
+    r"(?:(?P<month>january|april|july|october)[ _-]+)?(?P<year>(?:19|20)\d{2})", re.IGNORECASE
+)
 
 
 def span(start: int, end: int) -> slice:
@@ -88,17 +96,50 @@ CODES = RawTable(
 
 
 def is_code_file(member: BulkMember) -> bool:
-    return bool(CODE_FILE_NAME.fullmatch(member.name.rsplit("/", 1)[-1]))
+    """Whether a file is a release's code file, by its content: CMS has named it in several
+    ways over the years (`HCPC2019_CONTR_ANWEB.txt`, `HCPC2020_ANWEB_w_disclaimer.txt`,
+    `HCPC2025_OCT_ANWEB_v3.txt`, `HCPC2026_JUL_ANWEB_06172026.txt`), but its records keep
+    their layout: a code, a five-digit sequence number and a record identification code in
+    position 11, on 320-character lines (after a disclaimer, in some years)."""
+    text = peek(member).decode(ENCODING, errors="replace")
+    lines = text.splitlines()[:-1] if len(text) >= PEEK_BYTES else text.splitlines()
+    records = sum(1 for line in lines if _is_record(line))
+    return records >= min(3, len(lines)) and records > 0
 
 
-def release_of(member: BulkMember) -> tuple[str, int]:
-    """The release a code file is (`2019`, or `2025-01` for a quarterly one) and its year."""
+def release_of(member: BulkMember) -> tuple[str, int] | None:
+    """The release a code file is (`2019`, or `2025-01` for a quarterly one) and its year,
+    from its name, else from its archive's (`january-2025-alpha-numeric-hcpcs-file.zip`,
+    `2019-Alpha-Numeric-HCPCS-File.zip`); None when neither says."""
     base = member.name.rsplit("/", 1)[-1]
-    year = int(CODE_FILE_NAME.fullmatch(base).group(1))
-    month = RELEASE_MONTH.match(base)
-    if month:
-        return f"{year}-{MONTHS[month.group(1).upper()]:02d}", year
-    return str(year), year
+    named = FILE_RELEASE.search(base)
+    if named:
+        year = _year(named.group("year"))
+        month = named.group("month")
+        return (f"{year}-{MONTHS[month.upper()]:02d}", year) if month else (str(year), year)
+    if member.member is None:
+        return None
+    archive = member.path.name
+    dated = ARCHIVE_RELEASE.search(archive)
+    if not dated:
+        return None
+    year = int(dated.group("year"))
+    month = dated.group("month")
+    return (f"{year}-{MONTHS[month[:3].upper()]:02d}", year) if month else (str(year), year)
+
+
+def _year(text: str) -> int:
+    return int(text) if len(text) == 4 else 2000 + int(text)
+
+
+def _is_record(line: str) -> bool:
+    """A line laid out as an HCPCS record (a first record or a continuation)."""
+    return (
+        len(line) >= 12
+        and bool(line[CODE].strip())
+        and line[SEQUENCE].isdigit()
+        and (line[RECORD_ID] in FIRST_RECORDS or line[RECORD_ID] in CONTINUATIONS)
+    )
 
 
 @dataclass
@@ -151,12 +192,7 @@ def _codes(stream: BinaryIO, parsed: ParsedFile) -> Iterator[dict[str, Any]]:
         code = line[CODE].strip()
         sequence = line[SEQUENCE]
         record_id = line[RECORD_ID]
-        is_record = (
-            re.fullmatch(r"[A-Z0-9]{2,5}", code)
-            and sequence.isdigit()
-            and (record_id in FIRST_RECORDS or record_id in CONTINUATIONS)
-        )
-        if not is_record:
+        if not _is_record(line):
             if parsed.records:  # the disclaimer at the top is not a record: no reject
                 parsed.problems.append(f"line {number}: not an HCPCS record: {line[:100]!r}")
             continue

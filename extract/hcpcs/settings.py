@@ -7,8 +7,5 @@ SOURCE = "hcpcs"
 # https://www.cms.gov/medicare/coding-billing/healthcare-common-procedure-system/quarterly-update
 # Each release has its own URL: add the new one to `release_urls` when CMS publishes it.
 RELEASE_URLS = ("https://www.cms.gov/files/zip/january-2025-alpha-numeric-hcpcs-file.zip",)
-RELEASE_SUFFIXES = (".txt",)
-# The file of a release that holds the codes (CMS's "contractor" file, ANWEB).
-CODE_FILE = r"HCPC(\d{4})\w*ANWEB\w*\.txt"
 # Its text is Latin-1 (Windows-1252: CMS's disclaimer lines use its non-breaking spaces).
 ENCODING = "cp1252"

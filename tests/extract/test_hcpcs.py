@@ -5,8 +5,13 @@ over HTTP on 127.0.0.1 in place of CMS's URL, and from a variant derived from it
 
 from __future__ import annotations
 
+import shutil
 import zipfile
+from pathlib import Path
 
+import pytest
+
+from extract.bulk import NoReleaseFiles, Outcome
 from medmirror.settings import SAMPLES_DIR
 from tests.conftest import DERIVED, land_source, query
 
@@ -123,3 +128,73 @@ def test_the_release_url_is_downloaded_and_a_new_release_adds_itself(database, h
         database, "select release, count(*) > 0 from raw_hcpcs.codes group by 1 order by 1"
     ) == [("2019", True), ("2020", True)]
     assert len(httpserver.log) == 2
+
+
+# CMS has named the code file differently over the years; each name below is a style CMS
+# used (the year written in full, with a quarter, a version or a date appended, or the
+# disclaimer named). The file is the real 2019 one, renamed: the same codes land.
+NAMING_STYLES = {
+    "HCPC2019_CONTR_ANWEB.txt": "2019",  # 2019's own name
+    "HCPC2019_ANWEB_w_disclaimer.txt": "2019",  # as in 2020
+    "HCPC2019_JAN_ANWEB_v2.txt": "2019-01",  # quarterly, versioned (2020s)
+    "HCPC2019_OCT_ANWEB_06172019.txt": "2019-10",  # quarterly, dated (2026)
+}
+
+
+def code_file() -> bytes:
+    with zipfile.ZipFile(RELEASE) as archive:
+        return archive.read("HCPC2019_CONTR_ANWEB.txt")
+
+
+@pytest.mark.parametrize("name", NAMING_STYLES)
+def test_the_code_file_lands_the_same_codes_whatever_cms_named_it(database, tmp_path, name):
+    release = tmp_path / "release"
+    release.mkdir()
+    (release / name).write_bytes(code_file())
+
+    result = land_source(database, "hcpcs", bulk_location=str(release))
+
+    assert result.rows == {"codes": CODES_2019}
+    assert query(database, "select distinct release from raw_hcpcs.codes") == [
+        (NAMING_STYLES[name],)
+    ]
+    (offered,) = result.files.files.values()
+    assert (offered.outcome, offered.rows) == (Outcome.LANDED, CODES_2019)
+
+
+def test_every_file_offered_is_accounted_for(database, tmp_path):
+    release = tmp_path / "release"
+    release.mkdir()
+    shutil.copy(RELEASE, release)
+    (release / "README.txt").write_text("HCPCS files for the billing team, downloaded monthly\n")
+    (release / "ndc_crosswalk.csv").write_text("ndc,hcpcs\n0002-1433-80,J3490\n")
+
+    result = land_source(database, "hcpcs", bulk_location=str(release))
+
+    outcomes = {
+        Path(uri.split("!")[-1]).name: found.outcome for uri, found in result.files.files.items()
+    }
+    assert outcomes["HCPC2019_CONTR_ANWEB.txt"] == Outcome.LANDED
+    assert outcomes["README.txt"] == Outcome.NOT_RELEASE_FILE
+    assert outcomes["ndc_crosswalk.csv"] == Outcome.NOT_RELEASE_FILE
+    # The zip's other members (its README, processing notes, the Excel twin) are listed.
+    assert outcomes["HCPC2019_CONTR_ANWEB.xlsx"] == Outcome.NOT_RELEASE_FILE
+    assert len(outcomes) == len(result.files.files)
+
+    again = land_source(database, "hcpcs", bulk_location=str(release))
+
+    assert again.total_rows == 0
+    assert again.files.count(Outcome.ALREADY_LANDED) == 1
+
+
+def test_a_location_holding_no_release_file_fails_listing_what_it_saw(database, tmp_path):
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "README.txt").write_text("HCPCS files for the billing team\n")
+    (folder / "notes.txt").write_text("ask CMS for the October file\n")
+
+    with pytest.raises(NoReleaseFiles, match="none of the 2 files offered") as failed:
+        land_source(database, "hcpcs", bulk_location=str(folder))
+
+    assert "README.txt: not a release file" in str(failed.value)
+    assert "notes.txt: not a release file" in str(failed.value)

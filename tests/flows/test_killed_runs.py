@@ -14,17 +14,18 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
-from tests.conftest import StudiesApi, _admin_sql, json_response, land_source, query
+from tests.conftest import StudiesApi, json_response, land_source, query
 from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST
+from tests.warehouses import Templates, environment, environment_for
 
 SAMPLES = str(SAMPLES_DIR / "clinicaltrials")
 
@@ -139,24 +140,18 @@ def rerun(connection, **source_args) -> None:
 
 
 def marts_of_a_clean_run(
-    warehouse, database: str, run: Callable[[ConnectionInfo], None], read: Callable
+    templates: Templates, name: str, run: Callable[[ConnectionInfo], None], read: Callable
 ) -> dict[str, list[tuple]]:
-    """What `read` finds in the marts after `run` in a fresh database of their own: the
-    clean run a killed one is compared with."""
-    admin = warehouse.connection()
-    _admin_sql(admin, f'drop database if exists "{database}" with (force)')
-    _admin_sql(admin, f'create database "{database}"')
-    connection = replace(admin, database=database)
-    previous = os.environ.get("MEDMIRROR_DATABASE_URL")
-    os.environ["MEDMIRROR_DATABASE_URL"] = connection.url()
-    try:
-        run(connection)
-        return read(connection)
-    finally:
-        if previous is None:
-            os.environ.pop("MEDMIRROR_DATABASE_URL", None)
-        else:
-            os.environ["MEDMIRROR_DATABASE_URL"] = previous
+    """What `read` finds in the marts after `run` in a fresh warehouse (built once per test
+    run, as template `tmpl_<name>`): the clean run a killed one is compared with."""
+    scratch = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+
+    def build(connection: ConnectionInfo) -> None:
+        with environment(environment_for(connection, scratch)):
+            run(connection)
+
+    connection = templates.fresh(templates.ensure(f"tmpl_{name}", build))
+    return read(connection)
 
 
 # Where a run is killed in dlt's normalize and load steps (the second call: a window in).
@@ -165,10 +160,10 @@ KILLED_IN_LOAD = ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCo
 
 
 @pytest.fixture(scope="module")
-def clean_bulk_marts(warehouse):
+def clean_bulk_marts(templates):
     """The marts of one clean bulk run of the samples."""
     return marts_of_a_clean_run(
-        warehouse, "clean_bulk", lambda connection: rerun(connection, bulk_location=SAMPLES), marts
+        templates, "clean_bulk", lambda connection: rerun(connection, bulk_location=SAMPLES), marts
     )
 
 

@@ -50,9 +50,9 @@ def rerun(connection) -> None:
 
 
 @pytest.fixture(scope="module")
-def clean_marts(warehouse):
+def clean_marts(templates):
     """The marts of one clean run."""
-    return marts_of_a_clean_run(warehouse, "clean_orangebook", rerun, marts)
+    return marts_of_a_clean_run(templates, "clean_orangebook", rerun, marts)
 
 
 @pytest.mark.parametrize(

@@ -59,10 +59,10 @@ def release(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def clean_marts(warehouse, release: Path):
+def clean_marts(templates, release: Path):
     """The marts of one clean bulk run of the release."""
     return marts_of_a_clean_run(
-        warehouse, "clean_bulk_pubmed", lambda connection: rerun(connection, release), marts
+        templates, "clean_bulk_pubmed", lambda connection: rerun(connection, release), marts
     )
 
 
