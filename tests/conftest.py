@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +31,7 @@ os.environ.pop("PREFECT_API_URL", None)
 os.environ["MEDMIRROR_DBT_TARGET_DIR"] = str(_SCRATCH / "dbt-target")
 
 import pytest  # noqa: E402
+import requests  # noqa: E402
 from werkzeug import Request, Response  # noqa: E402
 
 from extract.landing import LandingResult, land, pipeline_for  # noqa: E402
@@ -61,6 +66,59 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedWarehouse:
 
 
 @pytest.fixture(scope="session")
+def prefect_server() -> str:
+    """One real Prefect server for this worker's whole session (`prefect server start`, on
+    SQLite): flows called in-process report to it, and so do the `medmirror` commands the
+    tests start (PREFECT_API_URL is set for them), which then start no server of their own."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = dict(os.environ, PREFECT_HOME=str(_SCRATCH / "prefect-server"), PREFECT_API_URL=url)
+    server = subprocess.Popen(
+        [Path(sys.executable).parent / "prefect", "server", "start", "--host", "127.0.0.1"]
+        + ["--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not _answers(f"{url}/health"):
+            assert server.poll() is None, "prefect server start exited"
+            assert time.monotonic() < deadline, "the Prefect server never answered"
+            time.sleep(0.5)
+        os.environ["PREFECT_API_URL"] = url
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield url
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.ConnectionError:
+        return False
+
+
+@pytest.fixture
+def server_data_dir() -> Path:
+    """A data folder for a test's own embedded PostgreSQL: made by the test itself, outside
+    pytest's temp folder (0700, root's), so the server's system user can reach it when the
+    tests run as root."""
+    folder = Path(tempfile.mkdtemp(prefix="medmirror-test-server-"))
+    yield folder / "data"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
 def templates(warehouse: EmbeddedWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Templates:
     found = Templates(warehouse, _shared_dir(tmp_path_factory))
     scratch = Path(tempfile.mkdtemp(prefix="template-", dir=_SCRATCH))
@@ -71,7 +129,12 @@ def templates(warehouse: EmbeddedWarehouse, tmp_path_factory: pytest.TempPathFac
         with environment(environment_for(connection, scratch)):
             init_warehouse()
 
-    found.ensure("tmpl_empty", init)
+    def build(connection: ConnectionInfo) -> None:
+        with environment(environment_for(connection, scratch)):
+            run_dbt(["build"], connection)
+
+    found.ensure("tmpl_init", init, base=None)
+    found.ensure("tmpl_empty", build, base="tmpl_init")
     return found
 
 
@@ -79,9 +142,22 @@ def templates(warehouse: EmbeddedWarehouse, tmp_path_factory: pytest.TempPathFac
 def database(
     templates: Templates, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> ConnectionInfo:
-    """The worker's database, fresh for this test: every raw table exists, nothing landed;
-    every medmirror component in the test uses it."""
-    info = templates.fresh("tmpl_empty")
+    """The worker's database, fresh for this test: every raw table and every mart exists,
+    empty (`medmirror init`, then a plain `dbt build`); every medmirror component in the
+    test uses it."""
+    return _use(templates.fresh("tmpl_empty"), monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def new_database(
+    templates: Templates, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> ConnectionInfo:
+    """The worker's database as a new warehouse is after `medmirror init`: every raw
+    table, no model built yet."""
+    return _use(templates.fresh("tmpl_init"), monkeypatch, tmp_path)
+
+
+def _use(info: ConnectionInfo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ConnectionInfo:
     for name, value in environment_for(info, tmp_path / "data").items():
         monkeypatch.setenv(name, value)
     return info
@@ -104,7 +180,7 @@ def samples_database(
                 land_samples(connection, sources)
                 run_dbt(["build"], connection)
 
-        return templates.fresh(templates.ensure(template, build))
+        return templates.fresh(templates.ensure(template, build, base="tmpl_init"))
 
     return make
 

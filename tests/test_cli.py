@@ -55,7 +55,9 @@ def mart_rows(output: str, mart: str) -> str | None:
     return found.group(1) if found else None
 
 
-def test_demo_builds_the_marts_and_a_second_run_is_incremental(database, tmp_path: Path):
+def test_demo_builds_the_marts_and_a_second_run_is_incremental(
+    database, prefect_server, tmp_path: Path
+):
     first = medmirror("demo")
 
     assert first.returncode == 0, first.stderr

@@ -24,8 +24,9 @@ from tests.conftest import land_source, query
 WITH_SAMPLES = [name for name, spec in SOURCES.items() if spec.samples]
 
 
-def test_a_fresh_warehouse_builds_every_model_and_test_with_a_plain_dbt_build(database):
-    # `database` is a fresh warehouse after `medmirror init`: every raw table, no rows.
+def test_a_fresh_warehouse_builds_every_model_and_test_with_a_plain_dbt_build(new_database):
+    # A fresh warehouse after `medmirror init`: every raw table, no rows, no model yet.
+    database = new_database
     declared = {(spec.raw_schema, table.name) for spec in SOURCES.values() for table in spec.tables}
     found = set(
         query(
@@ -74,7 +75,8 @@ def test_a_warehouse_with_only_one_source_landed_builds_and_fills_its_marts(
         assert rows > 0, f"{source} alone leaves marts.{mart} empty"
 
 
-def test_dailymed_labels_without_an_indexing_spl_build_the_drug_marts(database, tmp_path):
+def test_dailymed_labels_without_an_indexing_spl_build_the_drug_marts(new_database, tmp_path):
+    database = new_database
     # Most DailyMed release parts hold labels only: the samples without the indexing SPL.
     release = tmp_path / "labels-only"
     shutil.copytree(SAMPLES_DIR / "dailymed", release)

@@ -4,9 +4,12 @@ one database per worker, and template databases built once per run.
 Each worker always works in the same database (`test_<worker>`), recreated for every test
 from a template with `CREATE DATABASE ... TEMPLATE` (a file copy, well under a second):
 
-- `tmpl_empty`: `medmirror init` done (every raw table exists, nothing landed);
-- `tmpl_<sources>`: the bundled real samples of those sources landed and a plain
-  `dbt build` run: what many tests read, built by whichever worker needs it first.
+- `tmpl_init`: a fresh warehouse after `medmirror init` (every raw table, nothing landed,
+  no model built yet);
+- `tmpl_empty`: that, after a first plain `dbt build` (every mart exists, empty): where
+  most tests start, so that a refresh builds only what its sources feed;
+- `tmpl_<sources>`: `tmpl_init` with the bundled real samples of those sources landed and
+  a plain `dbt build` run: what many tests read, built by whichever worker needs it first.
 
 Keeping one database name per worker keeps dbt's connection the same from test to test,
 so dbt parses the project once per worker (its partial parse and the in-process manifest,
@@ -96,17 +99,19 @@ class Templates:
         self.sql(f'create database "{WORKER_DATABASE}" template "{template}"')
         return replace(self.admin, database=WORKER_DATABASE)
 
-    def ensure(self, template: str, build: Callable[[ConnectionInfo], None]) -> str:
+    def ensure(
+        self, template: str, build: Callable[[ConnectionInfo], None], base: str | None
+    ) -> str:
         """`template`, built once per run: `build` fills the worker's database (a copy of
-        `tmpl_empty`, or empty for `tmpl_empty` itself), which is then kept as it."""
+        `base`, or a new empty database), which is then kept as it."""
         with locked(self.shared / f"{template}.lock"):
             if not self.exists(template):
-                if template == "tmpl_empty":
+                if base is None:
                     self.sql(f'drop database if exists "{WORKER_DATABASE}" with (force)')
                     self.sql(f'create database "{WORKER_DATABASE}"')
                     connection = replace(self.admin, database=WORKER_DATABASE)
                 else:
-                    connection = self.fresh("tmpl_empty")
+                    connection = self.fresh(base)
                 build(connection)
                 self.sql(
                     "select pg_terminate_backend(pid) from pg_stat_activity "

@@ -150,7 +150,7 @@ def marts_of_a_clean_run(
         with environment(environment_for(connection, scratch)):
             run(connection)
 
-    connection = templates.fresh(templates.ensure(f"tmpl_{name}", build))
+    connection = templates.fresh(templates.ensure(f"tmpl_{name}", build, base="tmpl_empty"))
     return read(connection)
 
 

@@ -28,7 +28,7 @@ def census_needs_a_key(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_a_source_whose_token_is_missing_is_skipped_with_a_plain_message(
-    database, prefect_harness, census_needs_a_key
+    database, prefect_server, census_needs_a_key
 ):
     outcome = refresh(sources=["census"])
 
@@ -61,7 +61,7 @@ def test_licensed_publishers_are_not_mirrored_and_say_why(name):
 
 def test_the_run_summary_carries_the_data_quality_summary(
     database,
-    prefect_harness,
+    prefect_server,
     census_api,  # noqa: F811
     monkeypatch,
 ):

@@ -14,7 +14,8 @@ from tests.conftest import StudiesApi, json_response, query
 from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST, PHELAN_IDS
 
 
-def test_refresh_from_bulk_files_lands_builds_and_logs_the_run(database, prefect_harness):
+def test_refresh_from_bulk_files_lands_builds_and_logs_the_run(new_database, prefect_server):
+    database = new_database  # a new warehouse: the refresh also builds what its marts read
     landed = refresh(sources=["clinicaltrials"], bulk=str(SAMPLES_DIR / "clinicaltrials"))
 
     assert landed["clinicaltrials"]["rows"] == {"studies": 19}
@@ -25,9 +26,7 @@ def test_refresh_from_bulk_files_lands_builds_and_logs_the_run(database, prefect
     ) == [("clinicaltrials", True, 19, None)]
 
 
-def test_refresh_from_the_api_then_incrementally(
-    database, studies_api: StudiesApi, prefect_harness
-):
+def test_refresh_from_the_api_then_incrementally(database, studies_api: StudiesApi, prefect_server):
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
     refresh(sources=["clinicaltrials"])
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
@@ -41,7 +40,7 @@ def test_refresh_from_the_api_then_incrementally(
 
 
 def test_a_malformed_page_fails_the_refresh_without_retrying(
-    database, studies_api: StudiesApi, prefect_harness
+    database, studies_api: StudiesApi, prefect_server
 ):
     studies_api.pages.append(Response(b'{"studies": [', content_type="application/json"))
 
@@ -63,7 +62,7 @@ def test_only_transient_failures_are_retried():
     assert _retry_if_transient(None, None, Completed(data=None)) is False
 
 
-def test_a_second_refresh_is_refused_while_one_runs(database, prefect_harness):
+def test_a_second_refresh_is_refused_while_one_runs(database, prefect_server):
     with refresh_lock(database):
         with pytest.raises(RefreshAlreadyRunning, match="another refresh is running"):
             refresh(sources=["clinicaltrials"], bulk=str(SAMPLES_DIR / "clinicaltrials"))
@@ -73,12 +72,12 @@ def test_a_second_refresh_is_refused_while_one_runs(database, prefect_harness):
     ) == [(0,)]
 
 
-def test_bulk_needs_exactly_one_source(database, prefect_harness):
+def test_bulk_needs_exactly_one_source(database, prefect_server):
     with pytest.raises(ValueError, match="exactly one"):
         refresh(sources=["clinicaltrials", "clinicaltrials"], bulk="/nowhere")
 
 
-def test_bad_bulk_files_are_counted_in_the_run_summary(database, prefect_harness, tmp_path):
+def test_bad_bulk_files_are_counted_in_the_run_summary(database, prefect_server, tmp_path):
     from tests.extract.test_bad_files import release_with_bad_files
 
     folder = tmp_path / "release"

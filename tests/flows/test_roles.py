@@ -15,10 +15,10 @@ DENIED = psycopg2.errors.InsufficientPrivilege
 
 
 @pytest.fixture
-def embedded(monkeypatch, tmp_path):
+def embedded(monkeypatch, server_data_dir):
     """medmirror on its own embedded PostgreSQL (no MEDMIRROR_DATABASE_URL)."""
     monkeypatch.delenv("MEDMIRROR_DATABASE_URL", raising=False)
-    monkeypatch.setenv("MEDMIRROR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MEDMIRROR_DATA_DIR", str(server_data_dir))
     monkeypatch.setenv("MEDMIRROR_DB_PORT", str(free_port()))
     yield
     from medmirror.settings import load_settings
@@ -38,7 +38,7 @@ def run(kind: str, statement: str):
         conn.close()
 
 
-def test_each_role_may_do_what_it_needs_and_nothing_more(embedded, prefect_harness):
+def test_each_role_may_do_what_it_needs_and_nothing_more(embedded, prefect_server):
     refresh(sources=["clinicaltrials"], bulk=str(SAMPLES_DIR / "clinicaltrials"))
     assert run("analyst", "select count(*) from marts.clinical_trials") == [(19,)]
     assert connection_for("analyst").user == "medmirror_analyst"

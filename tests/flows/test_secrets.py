@@ -33,7 +33,7 @@ def echo_rejection() -> Response:
 
 
 def test_the_key_reaches_the_publisher_and_nothing_else(
-    database, studies_api: StudiesApi, api_key, prefect_harness, capfd, caplog
+    database, studies_api: StudiesApi, api_key, prefect_server, capfd, caplog
 ):
     caplog.set_level(logging.DEBUG)  # urllib3 logs each request's URL at DEBUG
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
