@@ -107,6 +107,12 @@ def create_drug_staging(connection: ConnectionInfo) -> None:
     try:
         with conn, conn.cursor() as cur:
             cur.execute("create schema if not exists staging")
+            for view in (
+                "stg_dailymed__products",
+                "stg_openfda__ndc_packages",
+                "stg_openfda__ndc_products",
+            ):
+                cur.execute(f"drop view if exists staging.{view} cascade")
             cur.execute(
                 "create table staging.stg_dailymed__products "
                 "(ndc_package_codes text[], generic_name text)"
