@@ -172,6 +172,16 @@ MARTS = {
 }
 
 
+# the raw table holding one row per record (bytes on disk per record)
+RAW_RECORDS = {
+    "clinicaltrials": "studies",
+    "pubmed": "articles",
+    "dailymed": "labels",
+    "faers": "demo",
+    "openfda": "ndc",
+}
+
+
 def count(connection: ConnectionInfo, relation: str) -> int:
     conn = connection.connect()
     with conn.cursor() as cur:
@@ -279,10 +289,11 @@ def main() -> None:
     delta = " + delta" if delta_land_s is not None else ""
     print(f"{source}, {args.studies:,} {unit}{delta} -> {current:,} rows in {mart}; {machine()}")
     print(table(rows, ("step", "seconds", f"{unit}/s")))
+    records = landed.get(RAW_RECORDS.get(source, ""), 0) or args.studies
     print(
         f"release files {release_bytes / 1e6:,.1f} MB ({release_bytes / args.studies:,.0f} bytes "
         f"per {unit[:-1]}); raw_{source} {raw_bytes / 1e6:,.1f} MB on disk "
-        f"({raw_bytes / args.studies:,.0f} bytes per {unit[:-1]}), rows: "
+        f"({raw_bytes / records:,.0f} bytes per {unit[:-1]} landed, delta included), rows: "
         + ", ".join(f"{name} {rows:,}" for name, rows in landed.items())
     )
 
