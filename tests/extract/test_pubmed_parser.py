@@ -16,6 +16,11 @@ INPUTS = inputs()
 
 @pytest.mark.parametrize("source", INPUTS, ids=[source.name for source in INPUTS])
 def test_the_parser_reproduces_the_golden_rows_byte_for_byte(source: Input):
+    if not source.golden.exists():
+        pytest.fail(
+            f"no golden output for {source.name}: a new PubMed test file? Write its golden "
+            "output with the parser of main (python -m tests.fixtures.pubmed.golden)"
+        )
     expected = gzip.decompress(source.golden.read_bytes()).splitlines()
     got = golden_text(source).splitlines()
     for number, (want, have) in enumerate(zip(expected, got, strict=False), start=1):
