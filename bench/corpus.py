@@ -51,9 +51,10 @@ class TextModel:
             word = self.random.choice(nexts) if nexts else self.random.choice(self.starts)
         return words
 
-    def text(self, words: int) -> str:
-        """A passage of about `words` words, starting at a random point of the stream."""
-        start = self.random.randrange(0, len(self.stream) - words - 1)
+    def text(self, words: int, rand: random.Random | None = None) -> str:
+        """A passage of about `words` words, starting at a random point of the stream
+        (drawn with `rand` when given: a generator that makes a record from its own seed)."""
+        start = (rand or self.random).randrange(0, len(self.stream) - words - 1)
         passage = " ".join(self.stream[start : start + words])
         passage = re.sub(r" ([.,;:)])", r"\1", passage).replace("( ", "(")
         return passage[:1].upper() + passage[1:]

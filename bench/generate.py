@@ -12,6 +12,15 @@ output is what the publisher ships: a zip of one JSON document per study (the fu
 download) or API pages (`{"studies": [...], "nextPageToken": ...}`).
 
 PubMed: baseline/update files of generated articles (see `bench.pubmed_generator`).
+
+    python -m bench.generate dailymed --labels 150000 --folder bench/out/dailymed-150k
+    python -m bench.generate dailymed --labels 150000 --delta --folder bench/out/dailymed-delta
+    python -m bench.generate faers --quarters 10 --reports 400000 --folder bench/out/faers-10q
+    python -m bench.generate openfda-ndc --products 130000 --folder bench/out/openfda-ndc-130k
+
+DailyMed release zips of per-label zips (`bench.dailymed_generator`), FAERS quarterly
+extracts (`bench.faers_generator`) and the openFDA NDC bulk partition
+(`bench.openfda_generator`), each from the real samples.
 """
 
 from __future__ import annotations
@@ -147,19 +156,68 @@ def write_pages(studies: Iterator[dict[str, Any]], folder: Path, page_size: int)
     return written
 
 
+def generate_drugs(args: argparse.Namespace) -> str:
+    """DailyMed, FAERS or openFDA NDC files as `args` say; what was written."""
+    if args.source == "dailymed":
+        from bench.dailymed_generator import (
+            LabelGenerator,
+            delta_labels,
+            write_release,
+            write_update,
+        )
+
+        generator = LabelGenerator(seed=args.seed)
+        if args.delta:
+            count = write_update(delta_labels(generator, args.labels), args.folder)
+            return f"{count} labels (later versions and new labels) -> {args.folder}"
+        count = write_release(generator.labels(args.labels), args.folder, args.per_part)
+        return f"{count} labels -> {args.folder}"
+    if args.source == "faers":
+        from bench.faers_generator import ReportGenerator, write_quarter
+
+        generator = ReportGenerator(seed=args.seed, reports_per_quarter=args.reports)
+        lines = []
+        for quarter in range(args.first_quarter, args.first_quarter + (args.quarters or 1)):
+            counts = write_quarter(generator, quarter, args.folder)
+            lines.append(f"quarter {quarter}: {counts}")
+        return "\n".join(lines) + f"\n-> {args.folder}"
+    from bench.openfda_generator import ProductGenerator, write_partition
+
+    target = write_partition(ProductGenerator(seed=args.seed), args.products, args.folder)
+    return f"{args.products} products -> {target}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", choices=["clinicaltrials", "pubmed"])
+    parser.add_argument(
+        "source", choices=["clinicaltrials", "pubmed", "dailymed", "faers", "openfda-ndc"]
+    )
     parser.add_argument("--studies", type=int, help="clinicaltrials: how many studies")
     parser.add_argument("--articles", type=int, help="pubmed: how many articles")
     parser.add_argument("--first", type=int, default=0, help="number of the first record")
     parser.add_argument("--zip", type=Path, help="clinicaltrials: write a full-download zip")
     parser.add_argument("--pages", type=Path, help="clinicaltrials: write API pages here")
     parser.add_argument("--page-size", type=int, default=1000)
-    parser.add_argument("--folder", type=Path, help="pubmed: write baseline files here")
+    parser.add_argument("--folder", type=Path, help="pubmed, dailymed, faers, openfda-ndc: here")
     parser.add_argument("--per-file", type=int, default=30_000, help="pubmed: articles/file")
+    parser.add_argument("--labels", type=int, help="dailymed: labels in the release")
+    parser.add_argument("--per-part", type=int, default=5_000, help="dailymed: labels/zip")
+    parser.add_argument(
+        "--delta", action="store_true", help="dailymed: the 1%% update of a release of --labels"
+    )
+    parser.add_argument("--quarters", type=int, help="faers: how many quarters")
+    parser.add_argument("--reports", type=int, default=400_000, help="faers: reports/quarter")
+    parser.add_argument(
+        "--first-quarter", type=int, default=0, help="faers: number of the first (0 = 2015Q1)"
+    )
+    parser.add_argument("--products", type=int, help="openfda-ndc: how many products")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    if args.source in ("dailymed", "faers", "openfda-ndc"):
+        if not args.folder:
+            parser.error(f"{args.source} needs --folder")
+        print(generate_drugs(args))
+        return
     if args.source == "pubmed":
         from bench.pubmed_generator import ArticleGenerator, write_files
 

@@ -4,12 +4,19 @@
     python -m bench.pipeline --release bench/out/ctgov-1m --studies 1000000 --database bench_1m
     python -m bench.pipeline --source pubmed --release bench/out/pubmed-1m --studies 1000000 \
         --database bench_pubmed_1m
+    python -m bench.pipeline --source dailymed --release bench/out/dailymed-150k \
+        --studies 150000 --database bench_dailymed
+    python -m bench.pipeline --source faers --release bench/out/faers-10q --studies 4000000 \
+        --database bench_faers
+    python -m bench.pipeline --source openfda --release bench/out/openfda-ndc-130k \
+        --studies 130000 --database bench_openfda
 
 1. Lands a generated release (N ClinicalTrials.gov studies or PubMed articles) through the
    bulk path.
 2. `dbt build` of everything the source feeds, from scratch (full).
-3. Lands a 1% delta (half later versions of existing records, half new records) and runs
-   the same `dbt build` again: incremental models rebuild only what changed.
+3. Lands a 1% delta (half later versions of existing records, half new records; for
+   FAERS the next quarter; none for the openFDA NDC directory) and runs the same
+   `dbt build` again: incremental models rebuild only what changed.
 Prints each step's time, records per second (and per core) from files to built marts, and
 the incremental build's cost as a share of the full one. The database is kept for
 `bench.search`.
@@ -54,11 +61,28 @@ def land(source: str, connection: ConnectionInfo, location: Path, scratch: Path)
     return took["seconds"]
 
 
-def build(source: str, connection: ConnectionInfo, *extra: str) -> float:
-    from flows.dbt_runner import run_dbt
+# A release of only some of a source's tables builds what those feed: today a raw table
+# exists only once something landed in it (an openFDA NDC partition alone leaves
+# `raw_openfda.labels` missing, which `stg_openfda__labels` reads).
+SELECTIONS = {"openfda": ["source:openfda.ndc+"]}
+
+
+def build(source: str, connection: ConnectionInfo, *, full: bool = False) -> float:
+    """`dbt build` of what the source feeds, as `medmirror refresh` runs it (leaving out
+    the models of sources never landed)."""
+    from flows.dbt_runner import build_sources, models_without_landed_sources, run_dbt
+    from flows.sources import SOURCES
+    from flows.status import has_landed
 
     with timed() as took:
-        run_dbt(["build", "--select", f"source:{source}+", "--quiet", *extra], connection)
+        if source in SELECTIONS:
+            landed = {spec.name for spec in SOURCES.values() if has_landed(connection, spec)}
+            args = ["build", "--select", *SELECTIONS[source]]
+            unbuildable = models_without_landed_sources(connection, landed)
+            args += ["--exclude", *unbuildable] if unbuildable else []
+            run_dbt([*args, "--full-refresh"] if full else args, connection)
+        else:
+            build_sources(connection, [source], full=full)
     return took["seconds"]
 
 
@@ -104,14 +128,57 @@ def delta_update_file(articles: int, seed: int, share: float = 0.01) -> Path:
     return target
 
 
+def dailymed_delta(labels: int, seed: int, release: Path) -> Path:
+    """A DailyMed update zip: later versions of 0.5% of the release's labels and as many
+    new labels (the release's own seed: the same set ids, one version on)."""
+    from bench.dailymed_generator import LabelGenerator, delta_labels, write_update
+
+    target = OUT / f"dailymed-delta-{labels}"
+    if not target.exists():
+        partial = target.with_suffix(".partial")
+        write_update(delta_labels(LabelGenerator(), labels), partial)
+        partial.rename(target)
+    return target
+
+
+def faers_next_quarter(reports: int, seed: int, release: Path) -> Path:
+    """The quarter after the release's (`reports` over its quarters): new cases, later
+    versions of the release's cases and a deleted-case list."""
+    from bench.faers_generator import ReportGenerator, write_quarter
+
+    quarters = len(list(release.glob("faers_ascii_*.zip")))
+    per_quarter = reports // quarters
+    target = OUT / f"faers-delta-{quarters}x{per_quarter}"
+    if not target.exists():
+        partial = target.with_suffix(".partial")
+        write_quarter(ReportGenerator(reports_per_quarter=per_quarter), quarters, partial)
+        partial.rename(target)
+    return target
+
+
 RELEASES = {"clinicaltrials": generated_zip}
-DELTAS = {"clinicaltrials": delta_zip, "pubmed": delta_update_file}
+DELTAS = {
+    "clinicaltrials": lambda records, seed, release: delta_zip(records, seed),
+    "pubmed": lambda records, seed, release: delta_update_file(records, seed),
+    "dailymed": dailymed_delta,
+    "faers": faers_next_quarter,
+}
 MARTS = {
     "clinicaltrials": ("marts.clinical_trials", "studies"),
-    "pubmed": (
-        "marts.pubmed_articles",
-        "articles",
-    ),
+    "pubmed": ("marts.pubmed_articles", "articles"),
+    "dailymed": ("marts.drug_labels", "labels"),
+    "faers": ("marts.adverse_event_reports", "reports"),
+    "openfda": ("intermediate.int_openfda_ndc_current", "products"),  # no delta
+}
+
+
+# the raw table holding one row per record (bytes on disk per record)
+RAW_RECORDS = {
+    "clinicaltrials": "studies",
+    "pubmed": "articles",
+    "dailymed": "labels",
+    "faers": "demo",
+    "openfda": "ndc",
 }
 
 
@@ -124,9 +191,39 @@ def count(connection: ConnectionInfo, relation: str) -> int:
     return rows
 
 
+def raw_footprint(connection: ConnectionInfo, source: str) -> tuple[dict[str, int], int]:
+    """Rows per table of `raw_<source>` and the bytes its tables take (indexes included)."""
+    conn = connection.connect()
+    rows: dict[str, int] = {}
+    with conn.cursor() as cur:
+        cur.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = %s and table_name not like '\\_dlt%%' order by 1",
+            (f"raw_{source}",),
+        )
+        tables = [name for (name,) in cur.fetchall()]
+        for name in tables:
+            cur.execute(f'select count(*) from "raw_{source}"."{name}"')  # noqa: S608
+            (rows[name],) = cur.fetchone()
+        cur.execute(
+            "select coalesce(sum(pg_total_relation_size(c.oid)), 0) from pg_class c "
+            "join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = %s and c.relkind = 'r'",
+            (f"raw_{source}",),
+        )
+        (size,) = cur.fetchone()
+    conn.close()
+    return {name: count for name, count in rows.items() if count}, int(size)
+
+
+def files_bytes(location: Path) -> int:
+    files = [location] if location.is_file() else [p for p in location.rglob("*") if p.is_file()]
+    return sum(file.stat().st_size for file in files)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", choices=sorted(DELTAS), default="clinicaltrials")
+    parser.add_argument("--source", choices=sorted(MARTS), default="clinicaltrials")
     parser.add_argument("--studies", type=int, default=100_000, help="records in the release")
     parser.add_argument("--release", type=Path, help="a generated release (default: made now)")
     parser.add_argument("--database", default="bench_pipeline")
@@ -150,7 +247,8 @@ def main() -> None:
             connection = replace(warehouse_connection(), database=args.database)
             use_database(connection, scratch)
             land_s = args.landed_in
-            full_s = build(source, connection, "--full-refresh")
+            release = args.release
+            full_s = build(source, connection, full=True)
         else:
             if not args.release and source not in RELEASES:
                 parser.error(f"{source}: give --release (see bench.generate)")
@@ -159,10 +257,14 @@ def main() -> None:
             use_database(connection, scratch)
             land_s = land(source, connection, release, scratch)
             full_s = build(source, connection)
-        delta = DELTAS[source](args.studies, args.delta_seed)
-        delta_land_s = land(source, connection, delta, scratch)
-        incremental_s = build(source, connection)
+        delta_land_s = incremental_s = None
+        if source in DELTAS:
+            delta = DELTAS[source](args.studies, args.delta_seed, release)
+            delta_land_s = land(source, connection, delta, scratch)
+            incremental_s = build(source, connection)
         current = count(connection, mart)
+        landed, raw_bytes = raw_footprint(connection, source)
+        release_bytes = files_bytes(Path(release)) if release else 0
 
     cores = os.cpu_count() or 1
     to_marts = args.studies / (land_s + full_s)
@@ -174,17 +276,26 @@ def main() -> None:
             f"{land_s + full_s:,.1f}",
             f"{to_marts:,.0f} ({to_marts / cores:,.0f} per core)",
         ),
-        ("land the 1% delta", f"{delta_land_s:,.1f}", ""),
-        (
-            "dbt build, incremental after the delta",
-            f"{incremental_s:,.1f}",
-            f"{incremental_s / full_s:.1%} of the full build",
-        ),
     ]
-    print(
-        f"{source}, {args.studies:,} {unit} + 1% delta -> {current:,} rows in {mart}; {machine()}"
-    )
+    if delta_land_s is not None and incremental_s is not None:
+        rows += [
+            ("land the delta", f"{delta_land_s:,.1f}", ""),
+            (
+                "dbt build, incremental after the delta",
+                f"{incremental_s:,.1f}",
+                f"{incremental_s / full_s:.1%} of the full build",
+            ),
+        ]
+    delta = " + delta" if delta_land_s is not None else ""
+    print(f"{source}, {args.studies:,} {unit}{delta} -> {current:,} rows in {mart}; {machine()}")
     print(table(rows, ("step", "seconds", f"{unit}/s")))
+    records = landed.get(RAW_RECORDS.get(source, ""), 0) or args.studies
+    print(
+        f"release files {release_bytes / 1e6:,.1f} MB ({release_bytes / args.studies:,.0f} bytes "
+        f"per {unit[:-1]}); raw_{source} {raw_bytes / 1e6:,.1f} MB on disk "
+        f"({raw_bytes / records:,.0f} bytes per {unit[:-1]} landed, delta included), rows: "
+        + ", ".join(f"{name} {rows:,}" for name, rows in landed.items())
+    )
 
 
 if __name__ == "__main__":
