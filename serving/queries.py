@@ -551,3 +551,64 @@ def plain(value: Any) -> Any:
 def read_only_session(connection: ConnectionInfo, statement_timeout_ms: int = 5_000):
     """A plain read-only session (for tests and one-off reads)."""
     return read_only_connect(connection, statement_timeout_ms, "medmirror-serving")
+
+
+# -- the analyses (marts/analysis) ----------------------------------------------------
+
+ANALYSES: dict[str, dict[str, str]] = {
+    "ndc": {
+        "formats": "select ndc_format, count(*) as products from marts.ndc_products "
+        "group by 1 order by 2 desc, 1",
+        "product_types": "select product_type, count(*) as products from marts.ndc_products "
+        "group by 1 order by 2 desc, 1",
+        "packages_per_product": "select package_count, count(*) as products "
+        "from marts.ndc_products group by 1 order by 1",
+        "top_labelers": "select labeler_code, labeler_name, product_count, package_count, "
+        "packages_per_product from marts.ndc_labelers "
+        "order by product_count desc, labeler_code limit 20",
+        "in_several_labels": "select ndc_product_code, labeler_name, brand_name, label_count, "
+        "label_set_ids from marts.ndc_products where is_in_several_labels "
+        "order by label_count desc, ndc_product_code limit 100",
+    },
+    "drug-classes": {
+        "class_types": "select class_type, count(*) as classes, sum(drug_count) as drug_links "
+        "from marts.pharmacologic_classes group by 1 order by 1",
+        "largest_classes": "select pharmacologic_class_id, class_type, class_name, drug_count, "
+        "brand_count from marts.pharmacologic_classes "
+        "order by drug_count desc, pharmacologic_class_id limit 20",
+        "shared_by_brands": "select pharmacologic_class_id, class_name, brand_count, brand_names "
+        "from marts.pharmacologic_classes where is_shared_by_brands "
+        "order by brand_count desc, pharmacologic_class_id limit 50",
+        "classes_per_drug": "select class_count, count(*) as drugs from marts.drug_class_counts "
+        "group by 1 order by 1",
+    },
+    "names": {
+        "brands_per_ingredient": "select brand_count, count(*) as ingredients "
+        "from marts.drug_names where name_type = 'ingredient' group by 1 order by 1",
+        "ingredients_per_brand": "select ingredient_count, count(*) as brands "
+        "from marts.drug_names where name_type = 'brand' group by 1 order by 1",
+        "shared_brand_names": "select name, drug_count, ingredient_names from marts.drug_names "
+        "where is_shared_brand_name order by drug_count desc, name limit 50",
+        "name_lengths": "select name_type, count(*) as names, min(name_length) as shortest, "
+        "round(avg(name_length), 1) as average, max(name_length) as longest "
+        "from marts.drug_names group by 1 order by 1",
+        "common_suffixes": "select name_type, suffix, name_count, drug_count, example_names "
+        "from (select *, row_number() over (partition by name_type, suffix_length "
+        "order by name_count desc, suffix) as position from marts.drug_name_suffixes) as ranked "
+        "where position <= 10 order by name_type, suffix_length, position",
+    },
+}
+ANALYSIS_MARTS = {
+    "ndc": ("ndc_products", "ndc_labelers"),
+    "drug-classes": ("pharmacologic_classes", "drug_class_counts"),
+    "names": ("drug_names", "drug_name_suffixes"),
+}
+
+
+def analysis(reader: MartReader, name: str) -> dict[str, list[dict[str, Any]]]:
+    """The summary tables of one analysis (ndc, drug-classes, names)."""
+    if name not in ANALYSES:
+        raise NotFound(f"no analysis {name!r} (one of {', '.join(ANALYSES)})")
+    for mart in ANALYSIS_MARTS[name]:
+        reader.mart(mart)
+    return {part: reader.fetch(statement) for part, statement in ANALYSES[name].items()}
