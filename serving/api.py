@@ -212,9 +212,7 @@ def create_app(
         page = reader().rows(mart, filters, after=after, limit=size)
         next_url = None
         if page.next_cursor:
-            next_url = str(
-                request.url.include_query_params(after=page.next_cursor, limit=size)
-            )
+            next_url = str(request.url.include_query_params(after=page.next_cursor, limit=size))
         return {
             "mart": mart,
             "rows": page.rows,

@@ -33,10 +33,8 @@ def open_snapshot(directory: Path) -> duckdb.DuckDBPyConnection:
         files = [str(directory / item["path"]) for item in mart["files"]]
         listed = ", ".join(_literal(path) for path in files)
         # A view names the files, not a glob: exactly what the manifest lists.
-        connection.execute(
-            f"create view {_identifier(name)} as "
-            f"select * from read_parquet([{listed}], union_by_name = false)"
-        )
+        statement = "create view {} as select * from read_parquet([{}], union_by_name = false)"
+        connection.execute(statement.format(_identifier(name), listed))
     return connection
 
 

@@ -149,7 +149,8 @@ def export_mart(
             partition = mart.meta.get("export_partition")
             if partition and partition not in {plan.name for plan in plans}:
                 raise ExportError(f"{mart.name}: export_partition {partition!r} is no column")
-            cur.execute(sql.SQL("select count(*) from {}").format(sql.Identifier("marts", mart.name)))
+            table = sql.Identifier("marts", mart.name)
+            cur.execute(sql.SQL("select count(*) from {}").format(table))
             total = cur.fetchone()[0]
         conn.rollback()
         split = total > split_rows
@@ -238,7 +239,9 @@ def plan_column(name: str, pg_type: str) -> ColumnPlan:
     if is_array:
         arrow = pa.list_(arrow)
         cast = f"{cast}[]" if cast else None
-    select = sql.SQL("cast({} as {}) as {}").format(column, sql.SQL(cast), column) if cast else column
+    select = column
+    if cast:
+        select = sql.SQL("cast({} as {}) as {}").format(column, sql.SQL(cast), column)
     return ColumnPlan(name, pg_type, select, arrow)
 
 
@@ -264,7 +267,8 @@ class _FileTarget:
     def close(self) -> WrittenFile:
         self.writer.close()
         path = self.snapshot / self.relative
-        return WrittenFile(self.relative, self.rows, path.stat().st_size, _sha256(path), self.partition)
+        size = path.stat().st_size
+        return WrittenFile(self.relative, self.rows, size, _sha256(path), self.partition)
 
 
 def _batches(stream, plans: list[ColumnPlan], schema: pa.Schema) -> Iterable[pa.RecordBatch]:

@@ -40,8 +40,7 @@ LICENCES: dict[str, Licence] = {
         _licence(
             "pubmed",
             "NLM, PubMed/MEDLINE",
-            "NLM's terms for MEDLINE/PubMed data; abstracts may be copyrighted by their "
-            "publishers",
+            "NLM's terms for MEDLINE/PubMed data; abstracts may be copyrighted by their publishers",
             "Citations from PubMed/MEDLINE, courtesy of the U.S. National Library of "
             "Medicine; abstracts remain their publishers' copyright.",
         ),
@@ -69,8 +68,7 @@ LICENCES: dict[str, Licence] = {
             "NLM, RxNav/RxNorm APIs",
             "free API under NLM's terms; no UMLS licence needed for the API, RxNorm release "
             "files need one",
-            "RxNorm and RxClass data from NLM's RxNav APIs (U.S. National Library of "
-            "Medicine).",
+            "RxNorm and RxClass data from NLM's RxNav APIs (U.S. National Library of Medicine).",
         ),
         _licence(
             "faers",
@@ -94,8 +92,7 @@ LICENCES: dict[str, Licence] = {
         _licence(
             "medlineplus",
             "NLM, MedlinePlus",
-            "NLM's terms; US government text public domain, licensed third-party content "
-            "excluded",
+            "NLM's terms; US government text public domain, licensed third-party content excluded",
             "Health topics from MedlinePlus (U.S. National Library of Medicine).",
         ),
         _licence(
@@ -116,8 +113,7 @@ LICENCES: dict[str, Licence] = {
             "cdcplaces",
             "CDC, PLACES",
             "US government, public domain; cite CDC; app token optional",
-            "Centers for Disease Control and Prevention, PLACES: Local Data for Better "
-            "Health.",
+            "Centers for Disease Control and Prevention, PLACES: Local Data for Better Health.",
         ),
         _licence(
             "drugcentral",
@@ -132,8 +128,7 @@ LICENCES: dict[str, Licence] = {
             "nccih",
             "NCCIH, Herbs at a Glance",
             "US government, public domain; credit NCCIH",
-            "Herbs at a Glance, National Center for Complementary and Integrative Health "
-            "(NCCIH).",
+            "Herbs at a Glance, National Center for Complementary and Integrative Health (NCCIH).",
         ),
     ]
 }

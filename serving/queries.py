@@ -119,7 +119,8 @@ class MartReader:
                 ) from cancelled
             except psycopg2.DataError as bad_value:
                 conn.rollback()
-                raise ReaderError(f"a value does not fit its column: {_first_line(bad_value)}")
+                message = f"a value does not fit its column: {_first_line(bad_value)}"
+                raise ReaderError(message) from None
             except (psycopg2.OperationalError, psycopg2.InterfaceError):
                 broken = True
                 raise
@@ -214,7 +215,8 @@ class MartReader:
             clause, values = _after_clause(key, last, all_types)
             where.append(clause)
             params += values
-        statement = sql.SQL("select {columns} from {table}{where} order by {order} limit %s").format(
+        template = "select {columns} from {table}{where} order by {order} limit %s"
+        statement = sql.SQL(template).format(
             columns=sql.SQL(", ").join(map(sql.Identifier, types)),
             table=sql.Identifier(MARTS, mart_name),
             where=sql.SQL(" where ") + sql.SQL(" and ").join(where) if where else sql.SQL(""),
@@ -328,8 +330,9 @@ class MartReader:
             params,
         )[0]["count"]
         rows = self.fetch(
-            sql.SQL("select {} from {} where " + condition + " order by " + order + " limit %s")  # noqa: S608
-            .format(columns, table),
+            sql.SQL(
+                "select {} from {} where " + condition + " order by " + order + " limit %s"
+            ).format(columns, table),  # noqa: S608
             [*params, limit],
         )
         return {"count": counted, "rows": rows}
@@ -526,7 +529,7 @@ def _boolean(text: str, name: str) -> bool:
 
 
 def _key_text(columns: Sequence[str], values: Sequence[str]) -> str:
-    return ", ".join(f"{column} = {value!r}" for column, value in zip(columns, values))
+    return ", ".join(f"{column} = {value!r}" for column, value in zip(columns, values, strict=True))
 
 
 def _first_line(error: Exception) -> str:
