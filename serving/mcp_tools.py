@@ -28,6 +28,8 @@ Adverse-event signals are disproportionality statistics of spontaneous reports: 
 not establish that a drug causes a reaction."""
 
 MAX_LIMIT = 200
+# Tool parameters are read from these annotations (module level: they are evaluated late).
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"How many rows (1-{MAX_LIMIT}).")]
 
 
 def build_server(connection: ConnectionInfo, *, statement_timeout_ms: int = 5_000):
@@ -51,8 +53,6 @@ def build_server(connection: ConnectionInfo, *, statement_timeout_ms: int = 5_00
         except ReaderError as refused:
             raise ToolError(str(refused)) from None
 
-    limit_field = Field(ge=1, le=MAX_LIMIT, description=f"How many rows (1-{MAX_LIMIT}).")
-
     @server.tool()
     def search(
         mart: Annotated[
@@ -64,7 +64,7 @@ def build_server(connection: ConnectionInfo, *, statement_timeout_ms: int = 5_00
             ),
         ],
         query: Annotated[str, Field(description="A web-style query: growth hormone")],
-        limit: Annotated[int, limit_field] = 10,
+        limit: Limit = 10,
     ) -> dict[str, Any]:
         """Full-text search of one mart with its own ranked search function
         (`marts.search_<mart>`): the best rows first, each with its `rank`. Data from the
@@ -78,7 +78,7 @@ def build_server(connection: ConnectionInfo, *, statement_timeout_ms: int = 5_00
             str,
             Field(description="A drug_id, or a generic, brand or ingredient name (Lipitor)."),
         ],
-        limit: Annotated[int, limit_field] = 20,
+        limit: Limit = 20,
     ) -> dict[str, Any]:
         """One drug (an active-ingredient set, consolidated from DailyMed, openFDA, the
         Orange Book and RxNorm): its label highlights (indications, boxed warning,
@@ -108,7 +108,7 @@ def build_server(connection: ConnectionInfo, *, statement_timeout_ms: int = 5_00
             str | None,
             Field(description="A condition, matched as a case-insensitive substring."),
         ] = None,
-        limit: Annotated[int, limit_field] = 20,
+        limit: Limit = 20,
     ) -> dict[str, Any]:
         """ClinicalTrials.gov studies of a drug (`marts.drug_trials`: interventions linked
         to the drug, with `link_method`) or of a condition (`marts.clinical_trials` whose
@@ -119,7 +119,7 @@ def build_server(connection: ConnectionInfo, *, statement_timeout_ms: int = 5_00
     @server.tool()
     def articles_for(
         drug: Annotated[str, Field(description="A drug_id or drug name.")],
-        limit: Annotated[int, limit_field] = 20,
+        limit: Limit = 20,
     ) -> dict[str, Any]:
         """PubMed articles indexed with the drug as a chemical (`marts.drug_articles`),
         newest first, with the total count."""
@@ -129,7 +129,7 @@ def build_server(connection: ConnectionInfo, *, statement_timeout_ms: int = 5_00
     @server.tool()
     def adverse_event_signals(
         drug: Annotated[str, Field(description="A drug_id, drug name, or FAERS ingredient name.")],
-        limit: Annotated[int, limit_field] = 20,
+        limit: Limit = 20,
     ) -> dict[str, Any]:
         """FAERS disproportionality per reaction (MedDRA preferred term) for the drug
         (`marts.drug_reaction_signals`): case counts a-d, PRR and ROR with 95% CIs,
@@ -150,7 +150,7 @@ def build_server(connection: ConnectionInfo, *, statement_timeout_ms: int = 5_00
         text: Annotated[
             str | None, Field(description="Words to search the code titles for instead.")
         ] = None,
-        limit: Annotated[int, limit_field] = 10,
+        limit: Limit = 10,
     ) -> dict[str, Any]:
         """An ICD-10-CM code (`marts.icd10cm_codes`: titles, chapter, block, hierarchy,
         notes) or HCPCS Level II code (`marts.hcpcs_codes`) by its code, or the best

