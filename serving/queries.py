@@ -266,8 +266,7 @@ class MartReader:
 
     def find_drug(self, text: str) -> tuple[str, str] | None:
         """The drug a user means by `text`: (drug_id, how it matched) or None. A drug id,
-        then a generic, brand or ingredient name (case-insensitive), then the best hit of
-        `marts.search_drugs`."""
+        then a generic, brand or single-ingredient name (case-insensitive)."""
         text = text.strip()
         if not text or "drugs" not in self.built():
             return None
@@ -292,13 +291,9 @@ class MartReader:
             """,
             {"text": text},
         )
-        if found:
-            return found[0]["drug_id"], found[0]["matched_by"]
-        if "drugs" in self.searchable():
-            hits = self.search("drugs", text, 1)
-            if hits:
-                return hits[0]["drug_id"], "search"
-        return None
+        # No full-text guess: a profile of the wrong drug is worse than none (the caller
+        # can search the drugs mart and pick).
+        return (found[0]["drug_id"], found[0]["matched_by"]) if found else None
 
     def drug(self, drug_id: str, limit: int = 100) -> dict[str, Any]:
         """A drug's profile (`drug_profile`) with its formulations, trials, articles and
