@@ -154,8 +154,8 @@ def demo() -> None:
 
 EXAMPLE_QUERY = "select generic_name, total_formulations from drugs"
 NEXT_STEPS = """Where to go next:
-  medmirror export data/exports/demo          Parquet snapshot of the marts + manifest.json
-  medmirror sql data/exports/demo -c "select generic_name, total_formulations from drugs"
+  medmirror export                            Parquet snapshot of the marts + manifest.json
+  medmirror sql -c "select generic_name, total_formulations from drugs"   DuckDB over it
   medmirror api                               read-only HTTP API, docs at http://127.0.0.1:8765/docs
   medmirror mcp                               MCP tools for AI assistants (stdio; --http for HTTP)
   medmirror db url --role analyst             connect a BI tool or psql to the marts"""
