@@ -4,7 +4,10 @@ Python client: every tool answers what SQL on the marts answers."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import time
 
 import anyio
 import pytest
@@ -13,6 +16,7 @@ from mcp.client.stdio import StdioServerParameters
 
 from flows.sources import SOURCES
 from medmirror.settings import PROJECT_DIR
+from tests.conftest import free_port
 from tests.serving.conftest import analyst_rows
 
 TOOLS = {
@@ -199,3 +203,45 @@ def test_refusals_are_tool_errors(answers):
         result = answers[name]
         assert result.is_error, name
         assert words in result.content[0].text, name
+
+
+def test_streamable_http_serves_the_same_tools(demo_warehouse):
+    refused = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "mcp", "--http", "--host", "0.0.0.0"],  # noqa: S104
+        env={key: value for key, value in os.environ.items() if key != "MEDMIRROR_API_TOKEN"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 1
+    assert "refusing to serve on 0.0.0.0" in refused.stderr
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "mcp", "--http", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, "the MCP server ended"
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert time.monotonic() < deadline, "the MCP server never listened"
+            time.sleep(0.5)
+
+        async def session():
+            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                tools = (await client.list_tools()).tools
+                codes = await client.call_tool("code_lookup", {"system": "hcpcs", "code": "E0100"})
+                return tools, codes
+
+        tools, codes = anyio.run(session)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+    assert {tool.name for tool in tools} == TOOLS
+    assert content(codes)["rows"][0]["hcpcs_code"] == "E0100"
