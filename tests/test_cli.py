@@ -66,6 +66,8 @@ def test_demo_builds_the_marts_and_a_second_run_is_incremental(
     assert {mart: mart_rows(first.stdout, mart) for mart in DEMO_MARTS} == DEMO_MARTS
     assert "NCT05105685" in first.stdout  # a top hit of the example search
     assert "fresh" in first.stdout
+    for command in ("medmirror export", "medmirror sql", "medmirror api", "medmirror mcp"):
+        assert command in first.stdout  # where to go next
     raw_after_first = query(database, "select count(*) from raw_clinicaltrials.studies")
     assert bulk_cursor(database, tmp_path) == "2022-11-21"  # the newest study landed
 
