@@ -149,6 +149,12 @@ def _own_schema(cur, schema: str, role: str) -> None:
         join pg_namespace as n on n.oid = c.relnamespace
         where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'S', 'p')
             and pg_get_userbyid(c.relowner) <> %s
+            -- a sequence of an identity or serial column follows its table's owner
+            and not exists (
+                select from pg_depend as d
+                where d.objid = c.oid and d.classid = 'pg_class'::regclass
+                    and d.deptype in ('a', 'i')
+            )
         """,
         (schema, role),
     )

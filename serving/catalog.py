@@ -1,8 +1,9 @@
 """What the marts are, from dbt's manifest: descriptions, columns, primary keys, the
 sources each mart comes from (its lineage), and which marts have a search function.
 
-The manifest is dbt's own (`dbt_project/target/manifest.json`); when it is missing or
-older than the project's files, `dbt parse` writes it again. It is read once per process.
+The manifest is dbt's own (`manifest.json` in dbt's target folder, `dbt_project/target`
+unless `MEDMIRROR_DBT_TARGET_DIR` names another); when it is missing or older than the
+project's files, `dbt parse` writes it again. It is read once per process.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from medmirror.settings import DBT_PROJECT_DIR, ConnectionInfo
+from medmirror.settings import DBT_PROJECT_DIR, ConnectionInfo, load_settings
 
 log = logging.getLogger(__name__)
 
-MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 MARTS_SCHEMA = "marts"
 # Project files a parse reads: when one is newer than the manifest, parse again.
 _PARSED_FROM = ("models", "macros", "tests", "dbt_project.yml")
@@ -51,7 +51,8 @@ class Mart:
 
 def manifest_path(connection: ConnectionInfo | None = None) -> Path:
     """dbt's manifest, parsed again first when the project changed since it was written."""
-    if not _is_current(MANIFEST):
+    manifest = load_settings().dbt_target_dir / "manifest.json"
+    if not _is_current(manifest):
         from flows.dbt_runner import run_dbt
 
         log.info("dbt manifest missing or older than the project: running dbt parse")
@@ -61,7 +62,7 @@ def manifest_path(connection: ConnectionInfo | None = None) -> Path:
                 ["parse", "--quiet"],
                 connection or ConnectionInfo("127.0.0.1", 5432, "", "", "medmirror"),
             )
-    return MANIFEST
+    return manifest
 
 
 def _is_current(manifest: Path) -> bool:

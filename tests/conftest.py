@@ -119,8 +119,14 @@ def server_data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def templates(warehouse: EmbeddedWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Templates:
-    found = Templates(warehouse, _shared_dir(tmp_path_factory))
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every worker of this run shares."""
+    return _shared_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def templates(warehouse: EmbeddedWarehouse, shared_dir: Path) -> Templates:
+    found = Templates(warehouse, shared_dir)
     scratch = Path(tempfile.mkdtemp(prefix="template-", dir=_SCRATCH))
 
     def init(connection: ConnectionInfo) -> None:
@@ -172,17 +178,24 @@ def samples_database(
     built once per run and copied for every test that asks for it)."""
 
     def make(*sources: str) -> ConnectionInfo:
-        template = "tmpl_" + "_".join(sources)
-
-        def build(connection: ConnectionInfo) -> None:
-            scratch = Path(tempfile.mkdtemp(prefix=f"{template}-", dir=_SCRATCH))
-            with environment(environment_for(connection, scratch)):
-                land_samples(connection, sources)
-                run_dbt(["build"], connection)
-
-        return templates.fresh(templates.ensure(template, build, base="tmpl_init"))
+        return templates.fresh(samples_template(templates, sources))
 
     return make
+
+
+def samples_template(templates: Templates, sources: Iterable[str]) -> str:
+    """The template holding the bundled real samples of `sources`, landed and built by a
+    plain `dbt build` on a new warehouse (built once per run)."""
+    sources = tuple(sources)
+    template = "tmpl_" + "_".join(sources)
+
+    def build(connection: ConnectionInfo) -> None:
+        scratch = Path(tempfile.mkdtemp(prefix=f"{template}-", dir=_SCRATCH))
+        with environment(environment_for(connection, scratch)):
+            land_samples(connection, sources)
+            run_dbt(["build"], connection)
+
+    return templates.ensure(template, build, base="tmpl_init")
 
 
 def land_samples(connection: ConnectionInfo, sources: Iterable[str]) -> None:

@@ -130,6 +130,15 @@ class Templates:
         finally:
             conn.close()
 
+    def sql_in(self, database: str, statement: str) -> None:
+        """One statement in another database of the server, as its owner."""
+        conn = replace(self.admin, database=database).connect()
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(statement)
+        finally:
+            conn.close()
+
     def sql(self, statement: str, *params: str) -> None:
         conn = self.admin.connect()
         conn.autocommit = True

@@ -1,59 +1,56 @@
-"""The demo warehouse, built once for every serving test: an embedded PostgreSQL of its
-own where `flows.demo.demo` lands the bundled real samples of every source and builds the
-marts, exactly as `medmirror demo` does (least-privilege roles included, so the API and
-the MCP tools really connect as `medmirror_analyst`)."""
+"""The demo warehouse, built once for every serving test: the bundled real samples of
+every source landed and built (the run's `tmpl_<every source>` template, the warehouse
+`medmirror demo` builds), copied into a database of its own with the least-privilege
+roles set up, so the API and the MCP tools really connect as `medmirror_analyst`."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from pathlib import Path
+from dataclasses import replace
 
 import pytest
 
+from flows.sources import SOURCES
+from medmirror.roles import ensure_roles, role_connection
 from medmirror.settings import ConnectionInfo
-from tests.conftest import free_port
+from tests.conftest import samples_template
+from tests.warehouses import WORKER, locked
 
-ENVIRONMENT = ("MEDMIRROR_DATABASE_URL", "MEDMIRROR_DATA_DIR", "MEDMIRROR_DB_PORT")
-
-
-@pytest.fixture(scope="session")
-def prefect_harness():
-    """A temporary Prefect API (SQLite) for flows called in-process."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+ENVIRONMENT = (
+    "MEDMIRROR_DATABASE_URL",
+    "MEDMIRROR_TRANSFORMER_URL",
+    "MEDMIRROR_ANALYST_URL",
+)
+WITH_SAMPLES = tuple(name for name, spec in SOURCES.items() if spec.samples)
 
 
 @pytest.fixture(scope="package")
-def demo_warehouse(prefect_harness) -> ConnectionInfo:
-    """The analyst's connection to a warehouse the demo built (shared by the package)."""
-    saved = {name: os.environ.get(name) for name in ENVIRONMENT}
-    os.environ.pop("MEDMIRROR_DATABASE_URL", None)
-    # Not under pytest's temporary root: another pytest session resets that folder's
-    # permissions, and the embedded server (its own system user when run as root) needs
-    # to reach its data folder.
-    scratch = Path(tempfile.mkdtemp(prefix="medmirror-serving-"))
-    os.environ["MEDMIRROR_DATA_DIR"] = str(scratch / "data")
-    os.environ["MEDMIRROR_DB_PORT"] = str(free_port())
-    from flows.access import connection_for
-    from flows.demo import demo
-    from medmirror.settings import load_settings
-    from medmirror.warehouse import EmbeddedWarehouse
-
+def demo_warehouse(templates, shared_dir) -> ConnectionInfo:
+    """The analyst's connection to the demo warehouse (shared by the package)."""
+    template = samples_template(templates, WITH_SAMPLES)
+    name = f"demo_{WORKER}"
+    templates.sql(f'drop database if exists "{name}" with (force)')
+    templates.sql(f'create database "{name}" template "{template}"')
+    owner = replace(templates.admin, database=name)
+    # One mart dbt knows but this warehouse has not built: what the API and export say of
+    # a mart whose build never ran (`medmirror demo` builds every mart).
+    templates.sql_in(name, "drop table marts.county_health")
+    passwords = shared_dir / "roles"
+    with locked(shared_dir / "roles.lock"):  # the roles are the server's, shared by workers
+        ensure_roles(owner, passwords, [spec.raw_schema for spec in SOURCES.values()])
+    saved = {variable: os.environ.get(variable) for variable in ENVIRONMENT}
+    os.environ["MEDMIRROR_DATABASE_URL"] = owner.url()
+    os.environ["MEDMIRROR_TRANSFORMER_URL"] = role_connection(owner, passwords, "transformer").url()
+    os.environ["MEDMIRROR_ANALYST_URL"] = role_connection(owner, passwords, "analyst").url()
     try:
-        demo()
-        yield connection_for("analyst")
+        yield role_connection(owner, passwords, "analyst")
     finally:
-        EmbeddedWarehouse(load_settings()).stop()
-        shutil.rmtree(scratch, ignore_errors=True)
-        for name, value in saved.items():
+        for variable, value in saved.items():
             if value is None:
-                os.environ.pop(name, None)
+                os.environ.pop(variable, None)
             else:
-                os.environ[name] = value
+                os.environ[variable] = value
+        templates.sql(f'drop database if exists "{name}" with (force)')
 
 
 def analyst_rows(connection: ConnectionInfo, statement: str, *params) -> list[dict]:

@@ -15,15 +15,18 @@ products as (
 ),
 
 ndc_listings as (
-    {{ landed_or_empty(ref('int_openfda_ndc_current'), {
-        'product_ndc': 'text', 'product_type': 'text', 'spl_set_ids': 'text[]',
-    }) | indent(4) }}
+    select
+        product_ndc,
+        product_type,
+        spl_set_ids
+    from {{ ref('int_openfda_ndc_current') }}
 ),
 
 labels as (
-    {{ landed_or_empty(ref('int_dailymed_labels_current'), {
-        'set_id': 'text', 'document_type_name': 'text',
-    }) | indent(4) }}
+    select
+        set_id,
+        document_type_name
+    from {{ ref('int_dailymed_labels_current') }}
 ),
 
 -- Every label set id that lists the product: DailyMed's products, and the SPL set ids
