@@ -15,6 +15,7 @@ from pathlib import Path
 # Before medmirror, dlt or Prefect are imported: nothing a test does may touch the
 # project's own data folder, the user's pgpass file or Prefect home.
 _SCRATCH = Path(tempfile.mkdtemp(prefix="medmirror-tests-"))
+_SCRATCH.chmod(0o711)  # see reachable_folder
 os.environ["MEDMIRROR_DATA_DIR"] = str(_SCRATCH / "data")
 os.environ["PGPASSFILE"] = str(_SCRATCH / "pgpass")
 os.environ["PREFECT_HOME"] = str(_SCRATCH / "prefect")
@@ -32,6 +33,20 @@ SAMPLES = PROJECT_DIR / "samples"
 DERIVED = PROJECT_DIR / "tests" / "fixtures"
 
 
+def reachable_folder(prefix: str = "folder-") -> Path:
+    """A new test folder that the embedded PostgreSQL's system user may pass through when
+    the tests run as root (medmirror never widens a folder it did not create): a data
+    folder inside it is created by medmirror, as on a user's machine."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=_SCRATCH))
+    folder.chmod(0o711)
+    return folder
+
+
+@pytest.fixture
+def reachable_tmp() -> Path:
+    return reachable_folder("test-")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -42,7 +57,7 @@ def free_port() -> int:
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedWarehouse:
     """One embedded PostgreSQL for the whole test session."""
     settings = Settings(
-        data_dir=tmp_path_factory.mktemp("warehouse"), db_port=free_port(), database_url=None
+        data_dir=reachable_folder("warehouse-") / "data", db_port=free_port(), database_url=None
     )
     server = EmbeddedWarehouse(settings)
     server.start()

@@ -18,9 +18,9 @@ MEDMIRROR = Path(sys.executable).parent / "medmirror"
 
 
 @pytest.fixture
-def own_warehouse(tmp_path: Path) -> EmbeddedWarehouse:
+def own_warehouse(reachable_tmp: Path) -> EmbeddedWarehouse:
     server = EmbeddedWarehouse(
-        Settings(data_dir=tmp_path / "data", db_port=free_port(), database_url=None)
+        Settings(data_dir=reachable_tmp / "data", db_port=free_port(), database_url=None)
     )
     yield server
     server.stop()
@@ -66,10 +66,10 @@ def test_tcp_needs_the_password_and_the_socket_serves_the_owner(own_warehouse):
     by_pgpass.close()
 
 
-def test_server_outlives_the_command_that_started_it(tmp_path: Path):
+def test_server_outlives_the_command_that_started_it(reachable_tmp: Path):
     env = dict(
         os.environ,
-        MEDMIRROR_DATA_DIR=str(tmp_path / "data"),
+        MEDMIRROR_DATA_DIR=str(reachable_tmp / "data"),
         MEDMIRROR_DB_PORT=str(free_port()),
     )
     env.pop("MEDMIRROR_DATABASE_URL", None)

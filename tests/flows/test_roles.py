@@ -15,10 +15,10 @@ DENIED = psycopg2.errors.InsufficientPrivilege
 
 
 @pytest.fixture
-def embedded(monkeypatch, tmp_path):
+def embedded(monkeypatch, reachable_tmp):
     """medmirror on its own embedded PostgreSQL (no MEDMIRROR_DATABASE_URL)."""
     monkeypatch.delenv("MEDMIRROR_DATABASE_URL", raising=False)
-    monkeypatch.setenv("MEDMIRROR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MEDMIRROR_DATA_DIR", str(reachable_tmp / "data"))
     monkeypatch.setenv("MEDMIRROR_DB_PORT", str(free_port()))
     yield
     from medmirror.settings import load_settings
