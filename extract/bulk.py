@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import dlt
 import requests
 
+from extract.credentials import with_password
 from extract.errors import MalformedInput, PublisherUnavailable, RequestRejected
 from extract.hosts import scheme_problem
 from extract.http import PublisherClient
@@ -250,6 +251,7 @@ def resolve_location(
     `name` and `refetch`)."""
     location = str(location)
     if urlsplit(location).scheme in ("http", "https"):
+        location = with_password(location, source)  # kept in secrets, not in the URL
         return download(
             location, source=source, download_dir=download_dir, name=name, refetch=refetch
         )

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from extract.credentials import password_setting, split_password
 from flows.access import connection_for, prepare_roles
 from medmirror.settings import load_settings
 from medmirror.warehouse import EmbeddedWarehouse, WarehouseError
@@ -102,11 +103,13 @@ def db_url(
     role: Annotated[
         str,
         typer.Option(
-            help="owner, loader, transformer, or analyst (read-only on the marts: for BI tools)"
+            help="analyst (read-only on the marts: for BI tools), or loader, transformer, "
+            "owner (the superuser: everything)"
         ),
-    ] = "owner",
+    ] = "analyst",
 ) -> None:
-    """The connection URL of the warehouse for a role, with its password."""
+    """The connection URL of the warehouse for a role (the analyst's unless another is
+    asked for), with its password."""
     try:
         print(connection_for(role).url())
     except (WarehouseError, ValueError) as failure:
@@ -134,6 +137,12 @@ def refresh(
 
     if bulk and len(source or []) != 1:
         raise _fail("--bulk goes with exactly one --source")
+    if bulk:
+        # The flow (its Prefect parameters, the run log) gets the location without its
+        # password; the extract takes the password from this process's environment.
+        bulk, password = split_password(bulk)
+        if password:
+            os.environ[password_setting(source[0])] = password
     _run_flow(lambda: refresh_flow(sources=source or None, full=full, bulk=bulk, run_dbt=dbt))
 
 

@@ -86,9 +86,16 @@ def test_server_outlives_the_command_that_started_it(reachable_tmp: Path):
             [MEDMIRROR, "db", "status"], env=env, capture_output=True, text=True
         )
         assert status.returncode == 0 and "running" in status.stdout
+        # The URL a BI tool needs is the analyst's; the owner's only when asked for.
         url = subprocess.run([MEDMIRROR, "db", "url"], env=env, capture_output=True, text=True)
-        conn = psycopg2.connect(url.stdout.strip())
-        conn.close()
+        assert url.stdout.startswith("postgresql://medmirror_analyst:")
+        owner = subprocess.run(
+            [MEDMIRROR, "db", "url", "--role", "owner"], env=env, capture_output=True, text=True
+        )
+        assert owner.stdout.startswith("postgresql://medmirror:")
+        for printed in (url, owner):
+            conn = psycopg2.connect(printed.stdout.strip())
+            conn.close()
     finally:
         subprocess.run([MEDMIRROR, "db", "stop"], env=env, capture_output=True, text=True)
     status = subprocess.run([MEDMIRROR, "db", "status"], env=env, capture_output=True, text=True)
