@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import itertools
 import json
 import logging
@@ -87,44 +86,72 @@ def _size(value: int) -> str:
     return f"{value:,} bytes"
 
 
-class _Inflated(io.RawIOBase):
-    """The decompressed stream of a `.gz`, refusing to go past the limits: its
+class _Inflated:
+    """The decompressed stream of a `.gz` (a `GzipFile`, read through as it is, so a
+    stream cut short loses no more than it did), refusing to go past the limits: its
     `max_member_bytes`, and `max_inflate_ratio` times the compressed bytes consumed."""
 
-    def __init__(self, inflating: BinaryIO, compressed: BinaryIO, *, name: str) -> None:
+    CHUNK = 1 << 16
+
+    def __init__(self, inflating: gzip.GzipFile, compressed: BinaryIO, *, name: str) -> None:
         self.inflating = inflating
         self.compressed = compressed  # the raw stream, to ask how much was consumed
-        self.name_ = name
+        self.name = name
         self.limits = limits()
         self.produced = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:  # all of it: in checked chunks, never in one go
+            return b"".join(iter(lambda: self.read(self.CHUNK), b""))
+        return self._counted(self.inflating.read(size))
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._counted(self.inflating.read1(self.CHUNK if size < 0 else size))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = self.limits.max_document_bytes if size is None or size < 0 else size
+        return self._counted(self.inflating.readline(limit))
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return False
+
     def tell(self) -> int:
         return self.produced
 
-    def readinto(self, buffer: Any) -> int:
-        data = self.inflating.read(len(buffer))
-        self.produced += len(data)
-        self._check()
-        buffer[: len(data)] = data
-        return len(data)
+    @property
+    def closed(self) -> bool:
+        return self.inflating.closed
 
-    def _check(self) -> None:
+    def close(self) -> None:
+        self.inflating.close()
+
+    def _counted(self, data: bytes) -> bytes:
+        self.produced += len(data)
         if self.produced > self.limits.max_member_bytes:
             raise TooLarge(
-                f"{self.name_} decompresses to more than {_size(self.limits.max_member_bytes)} "
+                f"{self.name} decompresses to more than {_size(self.limits.max_member_bytes)} "
                 "(bulk.max_member_bytes): refused"
             )
         if self.produced > RATIO_GRACE_BYTES:
             consumed = max(self.compressed.tell(), 1)
             if self.produced > consumed * self.limits.max_inflate_ratio:
                 raise TooLarge(
-                    f"{self.name_} inflated {_size(consumed)} to over {_size(self.produced)}, "
+                    f"{self.name} inflated {_size(consumed)} to over {_size(self.produced)}, "
                     f"more than {self.limits.max_inflate_ratio} times "
                     "(bulk.max_inflate_ratio): a decompression bomb, refused"
                 )
+        return data
 
 
 def check_zip_member(
@@ -217,8 +244,7 @@ class BulkMember:
         try:
             if self.name.endswith(".gz"):
                 with gzip.GzipFile(fileobj=raw) as unzipped:
-                    inflated = _Inflated(unzipped, raw, name=self.name)
-                    yield io.BufferedReader(inflated, buffer_size=1 << 16)
+                    yield _Inflated(unzipped, raw, name=self.name)
             else:
                 yield raw
         finally:

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from extract.clinicaltrials.settings import SOURCE
 from extract.errors import MalformedInput
+from extract.jsonsafety import DepthChecked
 from extract.landing import landing_schema
 
 STUDIES_SCHEMA = landing_schema(
@@ -128,7 +129,7 @@ class _Utf8Checked:
 
 
 def _page_items(stream: BinaryIO, *, where: str) -> Iterator[dict[str, Any]]:
-    checked = _Utf8Checked(stream, where=where)
+    checked = _Utf8Checked(DepthChecked(stream, source=SOURCE, where=where), where=where)
     count = 0
     try:
         for study in ijson.items(checked, "studies.item", use_float=True):

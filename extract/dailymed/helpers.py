@@ -36,6 +36,7 @@ from extract.bulk import (
 from extract.dailymed.settings import SOURCE
 from extract.errors import MalformedInput, invalid_xml
 from extract.landing import landing_schema
+from extract.xmlsafety import refuse_entities
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +193,7 @@ def parse_spl(content: bytes, *, where: str) -> dict[str, Any]:
         root = etree.fromstring(content, parser=SPL_PARSER)
     except etree.XMLSyntaxError as bad:
         raise invalid_xml(SOURCE, where, bad) from None
+    refuse_entities(root, source=SOURCE, where=where)
     if root.tag != f"{{{V3}}}document":
         raise MalformedInput(SOURCE, where, f"not an SPL document: its root is <{root.tag}>")
     set_id = _attribute(_find(root, "v:setId"), "root")

@@ -27,6 +27,7 @@ from extract.errors import MalformedInput, invalid_xml
 from extract.landing import landing_schema
 from extract.medlineplus.settings import FILE_NAME, SOURCE
 from extract.streams import ItemStream
+from extract.xmlsafety import refuse_entities
 
 TOPICS = "health-topics"
 TOPIC = "health-topic"
@@ -102,6 +103,7 @@ def iter_topics(stream: BinaryIO, *, where: str) -> Iterator[tuple[TopicsFile, E
             if event == "start":
                 depth += 1
                 if depth == 1:
+                    refuse_entities(element, source=SOURCE, where=where)
                     if element.tag != TOPICS:
                         raise MalformedInput(
                             SOURCE, where, f"not a {TOPICS} document: its root is <{element.tag}>"

@@ -21,6 +21,7 @@ import requests
 
 from extract.errors import MalformedInput
 from extract.hosts import Host, host_of
+from extract.jsonsafety import DepthChecked
 from extract.landing import LANDING_COLUMNS, landing_schema
 from extract.openfda.settings import DATE_FORMAT, OPEN_END, SOURCE
 
@@ -206,7 +207,7 @@ def iter_partition(stream: BinaryIO, *, where: str) -> Iterator[Any]:
     """The `results` items of a partition document, parsed one at a time (a partition is
     about 150 MB of JSON: never read whole). A broken document raises `MalformedInput`
     naming the record and the byte offset where it broke."""
-    reader = _CountingReader(stream)
+    reader = _CountingReader(DepthChecked(stream, source=SOURCE, where=where))
     count = 0
     try:
         for record in ijson.items(reader, "results.item", use_float=True):

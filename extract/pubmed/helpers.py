@@ -27,6 +27,7 @@ from extract.errors import MalformedInput, RequestRejected, invalid_xml
 from extract.landing import landing_schema
 from extract.pubmed.settings import SOURCE
 from extract.streams import ItemStream
+from extract.xmlsafety import refuse_entities
 
 ARTICLES_SCHEMA = landing_schema(
     pa.field("pmid", pa.string(), nullable=False),
@@ -72,8 +73,12 @@ def iter_items(stream: BinaryIO, *, where: str) -> Iterator[Element]:
         # No huge_tree: libxml2's limits (10 MB a text node, 256 levels) hold; a file's
         # size does not meet them, each item is parsed and dropped (and capped, ItemStream).
     )
+    checked = False
     try:
         for _, element in items:
+            if not checked:
+                refuse_entities(element, source=SOURCE, where=where)
+                checked = True
             parent = element.getparent()
             if parent is None or parent.tag != ARTICLE_SET:
                 raise MalformedInput(SOURCE, where, _not_an_article_set(element))
