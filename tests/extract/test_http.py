@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from extract.bulk import download
-from extract.errors import RequestRejected
+from extract.errors import PublisherUnavailable, RequestRejected
 from extract.http import PublisherClient
 
 KEY = "mm-key-0c7d1e55"
@@ -151,3 +151,34 @@ def test_a_redirect_to_plain_http_elsewhere_is_refused(keyed, api):
     with pytest.raises(RequestRejected, match="redirected to http://example.org.*refused"):
         client.get(api.server.url_for("/data/downgrade"), what="a page")
     assert len(api.seen) == 1
+
+
+def test_a_certificate_that_does_not_verify_is_refused(keyed, tmp_path: Path):
+    """TLS is verified: a server with a self-signed certificate gets no request through
+    (and no key)."""
+    import ssl
+    import subprocess
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server.start()
+    try:
+        recording = Recording(server)
+        url = recording.answer("/data/2023")
+        assert url.startswith("https://")
+        client = PublisherClient("census", api_urls=(url,))
+        with pytest.raises(PublisherUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
+            client.get(url, what="a page")
+        assert recording.seen == []
+    finally:
+        server.clear()
+        server.stop()

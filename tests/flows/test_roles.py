@@ -11,6 +11,7 @@ import pytest
 from flows.access import connection_for, prepare_roles
 from flows.ops import REFRESH_LOCK_KEY, RefreshAlreadyRunning, refresh_lock
 from flows.refresh import refresh
+from flows.search import search
 from medmirror.roles import ROLE_SETUP_LOCK_KEY, LockWaitTimeout
 from medmirror.settings import SAMPLES_DIR
 from tests.conftest import free_port
@@ -89,6 +90,20 @@ def test_each_role_may_do_what_it_needs_and_nothing_more(embedded, prefect_harne
     ):
         with pytest.raises(DENIED):
             run("analyst", forbidden)
+
+    # The search functions run as the caller, and search text is only ever a parameter.
+    assert run(
+        "owner",
+        "select count(*), count(*) filter (where p.prosecdef) from pg_proc as p "
+        "join pg_namespace as n on n.oid = p.pronamespace "
+        "where n.nspname = 'marts' and p.proname like 'search\\_%'",
+    ) == [(1, 0)]
+    hostile = "growth'); drop table marts.clinical_trials; --"
+    shown = ("nct_id",)
+    assert search(connection_for("analyst"), "clinical_trials", hostile, shown) == []
+    with pytest.raises(psycopg2.errors.UndefinedFunction):
+        search(connection_for("analyst"), "clinical_trials(''); --", "growth", shown)
+    assert run("analyst", "select count(*) from marts.clinical_trials") == [(19,)]
 
 
 def test_the_server_listens_only_on_loopback_and_the_socket(embedded):
