@@ -24,13 +24,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from extract.bulk import (
-    BulkMember,
-    DocumentTooLarge,
-    iter_members,
-    resolve_location,
-    signature,
-)
+from extract.bulk import BulkMember, iter_members, resolve_location, signature
 from extract.clinicaltrials import settings
 from extract.clinicaltrials.helpers import (
     STUDIES_SCHEMA,
@@ -46,6 +40,7 @@ from extract.clinicaltrials.helpers import (
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
 from extract.landing import LANDING_COLUMNS, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.limits import DocumentTooLarge
 
 log = logging.getLogger(__name__)
 

@@ -25,17 +25,11 @@ import pyarrow as pa
 from lxml import etree
 from lxml.etree import _Element as Element
 
-from extract.bulk import (
-    RATIO_GRACE_BYTES,
-    TooLarge,
-    check_zip_member,
-    iter_members,
-    limits,
-    read_whole,
-)
+from extract.bulk import iter_members
 from extract.dailymed.settings import SOURCE
 from extract.errors import MalformedInput, invalid_xml
 from extract.landing import landing_schema
+from extract.limits import RATIO_GRACE_BYTES, TooLarge, check_zip_member, limits, read_whole
 from extract.xmlsafety import refuse_entities
 
 log = logging.getLogger(__name__)

@@ -34,11 +34,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from extract.bulk import BulkMember, read_whole
+from extract.bulk import BulkMember
 from extract.delimited import UNREADABLE, RaggedRow, json_objects, snake_case
 from extract.errors import MalformedInput
 from extract.faers.settings import DELIMITER, READ_BLOCK_BYTES, SOURCE
 from extract.landing import LANDING_COLUMNS, landing_schema
+from extract.limits import read_whole
 
 FAERS = "faers"
 LEGACY = "aers"

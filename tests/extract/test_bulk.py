@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from werkzeug import Request, Response
 
-from extract.bulk import BulkMember, TooLarge, download, iter_members, limits
+from extract.bulk import BulkMember, download, iter_members
 from extract.errors import MalformedInput
+from extract.limits import TooLarge, limits
 
 RELEASE = b'{"results": []}' * 1000
 
