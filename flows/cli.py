@@ -65,13 +65,13 @@ def db_start() -> None:
     warehouse = _embedded()
     try:
         running = warehouse.start()
+        prepare_roles()
     except WarehouseError as failure:
         raise _fail(str(failure)) from None
-    prepare_roles()
     console.print(
         f"PostgreSQL runs (pid {running.pid}) on 127.0.0.1:{running.port} and the socket in "
         f"{running.socket_dir}\n{warehouse.connection().url(with_password=False)}\n"
-        "For a BI tool: medmirror db url --role analyst"
+        "For a BI tool: medmirror db url"
     )
 
 
@@ -163,7 +163,10 @@ def demo() -> None:
 @app.command()
 def status() -> None:
     """Per source: last successful load, newest record, rows, and a fresh/stale verdict."""
-    _print_status()
+    try:
+        _print_status()
+    except WarehouseError as failure:  # the warehouse would not start, a lock wait ended
+        raise _fail(str(failure)) from None
 
 
 @app.command()

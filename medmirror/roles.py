@@ -38,6 +38,7 @@ import psycopg2
 from psycopg2 import sql
 
 from medmirror.settings import ConnectionInfo
+from medmirror.warehouse import WarehouseError
 
 LOADER = "medmirror_loader"
 TRANSFORMER = "medmirror_transformer"
@@ -48,7 +49,7 @@ TRANSFORMER_SCHEMAS = ("staging", "intermediate", "marts", "ops")
 ROLE_SETUP_LOCK_KEY = 7_406_613_151_023_410
 
 
-class LockWaitTimeout(RuntimeError):
+class LockWaitTimeout(WarehouseError):
     """medmirror waited its lock timeout for a lock another session holds."""
 
 
