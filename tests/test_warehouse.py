@@ -117,7 +117,8 @@ def test_as_root_the_server_user_gets_only_what_it_needs(reachable_tmp: Path):
     import pwd
 
     above = reachable_tmp / "home"
-    above.mkdir(mode=0o711)
+    above.mkdir()
+    above.chmod(0o711)  # a folder others may pass through (whatever the umask)
     (above / "secrets.toml").write_text("key = 1\n")
     (above / "secrets.toml").chmod(0o600)
     server = EmbeddedWarehouse(
