@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from extract.credentials import password_setting, split_password
 from flows.access import connection_for, prepare_roles
 from medmirror.settings import load_settings
 from medmirror.warehouse import EmbeddedWarehouse, WarehouseError
@@ -64,14 +65,14 @@ def db_start() -> None:
     warehouse = _embedded()
     try:
         running = warehouse.start()
+        prepare_roles()
     except WarehouseError as failure:
         raise _fail(str(failure)) from None
-    prepare_roles()
     _init()
     console.print(
         f"PostgreSQL runs (pid {running.pid}) on 127.0.0.1:{running.port} and the socket in "
         f"{running.socket_dir}\n{warehouse.connection().url(with_password=False)}\n"
-        "For a BI tool: medmirror db url --role analyst"
+        "For a BI tool: medmirror db url"
     )
 
 
@@ -103,11 +104,13 @@ def db_url(
     role: Annotated[
         str,
         typer.Option(
-            help="owner, loader, transformer, or analyst (read-only on the marts: for BI tools)"
+            help="analyst (read-only on the marts: for BI tools), or loader, transformer, "
+            "owner (the superuser: everything)"
         ),
-    ] = "owner",
+    ] = "analyst",
 ) -> None:
-    """The connection URL of the warehouse for a role, with its password."""
+    """The connection URL of the warehouse for a role (the analyst's unless another is
+    asked for), with its password."""
     try:
         print(connection_for(role).url())
     except (WarehouseError, ValueError) as failure:
@@ -163,6 +166,12 @@ def refresh(
 
     if bulk and len(source or []) != 1:
         raise _fail("--bulk goes with exactly one --source")
+    if bulk:
+        # The flow (its Prefect parameters, the run log) gets the location without its
+        # password; the extract takes the password from this process's environment.
+        bulk, password = split_password(bulk)
+        if password:
+            os.environ[password_setting(source[0])] = password
     landed = _run_flow(
         lambda: refresh_flow(sources=source or None, full=full, bulk=bulk, run_dbt=dbt)
     )
@@ -196,7 +205,10 @@ NEXT_STEPS = """Where to go next:
 @app.command()
 def status() -> None:
     """Per source: last successful load, newest record, rows, and a fresh/stale verdict."""
-    _print_status()
+    try:
+        _print_status()
+    except WarehouseError as failure:  # the warehouse would not start, a lock wait ended
+        raise _fail(str(failure)) from None
 
 
 @app.command()
