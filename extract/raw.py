@@ -55,6 +55,10 @@ class RawTable:
     `contract` tables end with the contract's `record`, `source_uri` and `deleted`; the
     others (`rejects`, a source's ledger of files) hold exactly `fields`. `json` names the
     columns holding JSON text, landed as jsonb (`record` in contract tables).
+    `record_paths`: each own column the extract fills from a path of the record, as
+    (column, dotted path, `[]` for an array element), e.g. `("nct_id",
+    "protocolSection.identificationModule.nctId")`: staging reading the column reads that
+    path (`medmirror drift` counts it as read).
     """
 
     name: str
@@ -62,6 +66,7 @@ class RawTable:
     indexes: tuple[tuple[str, ...], ...] = ()
     contract: bool = True
     json: tuple[str, ...] = ()
+    record_paths: tuple[tuple[str, str], ...] = ()
 
     @cached_property
     def schema(self) -> pa.Schema:

@@ -3,9 +3,12 @@ reads that the publisher no longer sends (or sends as something staging cannot t
 
 For one source, the JSON paths of its most recent landed records (the newest
 `RECENT_RECORDS` rows by `_dlt_load_id`, deletion notices left out) are enumerated inside
-PostgreSQL and compared with the paths its staging models read, found in their SQL
-(`record #>> '{a,b}'`, `record #> '{a,b}'`, `record ->> 'x'`, `record -> 'x'`). Array
-elements are one `[]` step: `protocolSection.conditionsModule.conditions[]`.
+PostgreSQL and compared with the paths its staging models read: dbt compiles the staging
+models that select from the source's raw table and sqlglot parses their SQL
+(flows/staging_reads.py), so a path read through a macro or an alias of `record` counts,
+and so does the path each of the raw table's own columns is filled from
+(`RawTable.record_paths`: `nct_id` is `protocolSection.identificationModule.nctId`).
+Array elements are one `[]` step: `protocolSection.conditionsModule.conditions[]`.
 
 - unread: a landed path that no staging path equals or is a prefix of. Only the topmost
   such path is listed (`derivedSection`, not each of its hundreds of leaves), so a new
@@ -20,39 +23,21 @@ elements are one `[]` step: `protocolSection.conditionsModule.conditions[]`.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from psycopg2 import sql
 
 from extract.spec import SourceSpec
-from medmirror.settings import DBT_PROJECT_DIR, ConnectionInfo, load_settings
+from flows.staging_reads import ARRAY_STEP, StagingRead, Steps, compiled_staging, staging_reads
+from medmirror.settings import ConnectionInfo, load_settings
 from medmirror.warehouse import resolve_connection
 
 log = logging.getLogger(__name__)
 
 RECENT_RECORDS = 1_000
 STAGING_SCHEMA = "staging"
-ARRAY_STEP = "[]"
 EMPTY = "empty"
 UNTYPABLE = "untypable"
-
-Steps = tuple[str, ...]  # the steps of a JSON path, `[]` for "any array element"
-
-
-@dataclass(frozen=True)
-class StagingRead:
-    """One JSON path a staging model reads out of `record`, and the column it feeds."""
-
-    model: str
-    steps: Steps  # as written in the SQL (an array index stays a number)
-    column: str | None  # None when the expression has no alias (a filter, a join)
-
-    @property
-    def path(self) -> Steps:
-        """The steps as landed paths are enumerated: an array index is `[]`."""
-        return tuple(ARRAY_STEP if step.isdigit() else step for step in self.steps)
 
 
 @dataclass(frozen=True)
@@ -102,132 +87,16 @@ def render(path: Steps) -> str:
     return text
 
 
-# -- what staging reads --------------------------------------------------------------
-
-_RECORD_PATH = re.compile(
-    r"""\brecord\s*(?:
-        \#>>?\s*'\{(?P<steps>[^']*)\}'
-        | (?P<chain>(?:\s*->>?\s*'[^']*')+)
-    )""",
-    re.VERBOSE | re.IGNORECASE,
-)
-_CHAIN_STEP = re.compile(r"->>?\s*'([^']*)'")
-_ALIAS = re.compile(r'\bas\s+(?:"([^"]+)"|([a-z_][a-z0-9_$]*))\s*$', re.IGNORECASE)
-_CAST_OPEN = re.compile(r"\bcast\s*\(\s*$", re.IGNORECASE)
-# Words that end a select-list item at their nesting level (`is distinct from` aside).
-_CLAUSE_ENDS = {"from", "where", "group", "order", "having", "limit", "union", "window"}
-
-
-def staging_models(spec: SourceSpec) -> list[Path]:
-    """The staging SQL files that select from the source's raw table."""
-    folder = DBT_PROJECT_DIR / "models" / "staging" / spec.name
-    reads_table = re.compile(
-        rf"""source\(\s*['"]{re.escape(spec.name)}['"]\s*,\s*"""
-        rf"""['"]{re.escape(spec.status_table)}['"]\s*\)"""
-    )
-    return [
-        path
-        for path in sorted(folder.glob(f"stg_{spec.name}__*.sql"))
-        if reads_table.search(path.read_text())
-    ]
-
-
-def staging_reads(model_sql: str, model: str) -> list[StagingRead]:
-    """Every `record` path expression in a staging model, with the column it feeds."""
-    text = _without_comments(model_sql)
-    items = _select_items(text)
-    reads = []
-    for match in _RECORD_PATH.finditer(text):
-        if match["steps"] is not None:
-            steps = tuple(
-                step.strip().strip('"') for step in match["steps"].split(",") if step.strip()
-            )
-        else:
-            steps = tuple(_CHAIN_STEP.findall(match["chain"]))
-        reads.append(StagingRead(model, steps, _alias_at(text, items, match.start())))
+def source_reads(spec: SourceSpec, connection: ConnectionInfo) -> list[StagingRead]:
+    """What the staging models selecting from the source's main raw table read of it."""
+    table = next(table for table in spec.raw_tables if table.name == spec.status_table)
+    reads: list[StagingRead] = []
+    for model in sorted(compiled_staging(connection).values(), key=lambda model: model.name):
+        if (spec.name, spec.status_table) in model.sources:
+            for read in staging_reads(model.sql, model.name, table.record_paths):
+                if read not in reads:
+                    reads.append(read)
     return reads
-
-
-def _without_comments(text: str) -> str:
-    """Jinja and SQL line comments blanked out (same length, so offsets stay valid)."""
-    blank = lambda match: re.sub(r"[^\n]", " ", match.group())  # noqa: E731
-    text = re.sub(r"\{#.*?#\}", blank, text, flags=re.DOTALL)
-    return re.sub(r"--[^\n]*", blank, text)
-
-
-def _select_items(text: str) -> list[tuple[int, int]]:
-    """The spans of comma-separated items at every nesting level (parentheses and Jinja
-    `{{ }}`/`{% %}` nest; quoted text is opaque). An item starts after `select`, a comma or
-    an opening bracket and ends at a comma, a closing bracket or a clause word (`from`...).
-    """
-    items: list[tuple[int, int]] = []
-    starts: list[int | None] = [0]
-    previous_word = ""
-
-    def close(end: int) -> None:
-        if starts[-1] is not None:
-            items.append((starts[-1], end))
-
-    i = 0
-    while i < len(text):
-        pair = text[i : i + 2]
-        char = text[i]
-        if char in "'\"":
-            end = text.find(char, i + 1)
-            i = len(text) if end == -1 else end + 1
-            continue
-        if pair in ("{{", "{%"):
-            starts.append(i + 2)
-            i += 2
-            continue
-        if pair in ("}}", "%}"):
-            close(i)
-            if len(starts) > 1:
-                starts.pop()
-            i += 2
-            continue
-        if char == "(":
-            starts.append(i + 1)
-        elif char == ")":
-            close(i)
-            if len(starts) > 1:
-                starts.pop()
-        elif char == ",":
-            close(i)
-            starts[-1] = i + 1
-        elif (char.isalpha() or char == "_") and (i == 0 or not _word_char(text[i - 1])):
-            end = i
-            while end < len(text) and _word_char(text[end]):
-                end += 1
-            word = text[i:end].lower()
-            if word == "select":
-                starts[-1] = end
-            elif word in _CLAUSE_ENDS and not (word == "from" and previous_word == "distinct"):
-                close(i)
-                starts[-1] = None
-            previous_word = word
-            i = end
-            continue
-        i += 1
-    close(len(text))
-    return items
-
-
-def _word_char(char: str) -> bool:
-    return char.isalnum() or char in "_$"
-
-
-def _alias_at(text: str, items: list[tuple[int, int]], position: int) -> str | None:
-    """The alias of the innermost select-list item around `position` (`... as <alias>`),
-    skipping the `x as <type>` inside `cast(...)`."""
-    around = sorted(
-        (span for span in items if span[0] <= position < span[1]), key=lambda s: s[1] - s[0]
-    )
-    for start, end in around:
-        alias = _ALIAS.search(text[start:end].rstrip())
-        if alias and not _CAST_OPEN.search(text[:start]):
-            return alias.group(1) or alias.group(2).lower()
-    return None
 
 
 # -- the report ----------------------------------------------------------------------
@@ -244,8 +113,7 @@ def drift_report(
     report = DriftReport(
         source=spec.name, raw_table=f"{spec.raw_schema}.{spec.status_table}", records=0
     )
-    for path in staging_models(spec):
-        report.reads += staging_reads(path.read_text(), path.stem)
+    report.reads = source_reads(spec, connection)
     conn = connection.connect()
     # One snapshot for every query: a load landing meanwhile does not change "recent".
     conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
@@ -382,10 +250,13 @@ def _has_value(steps: Steps) -> sql.Composed:
 def _empty(
     cur, recent_rows: sql.Composed, params: dict, reads: list[StagingRead]
 ) -> list[ReadProblem]:
-    """Paths staging reads where no recent record has a value."""
+    """Paths staging reads where no recent record has a value (not those of the raw
+    table's own columns: the extract lands a record without its key as a reject, and
+    fills a cursor from whichever path the record has)."""
     first: dict[Steps, StagingRead] = {}
     for read in reads:
-        first.setdefault(read.steps, read)
+        if read.raw_column is None:
+            first.setdefault(read.steps, read)
     if not first:
         return []
     counts = sql.SQL(", ").join(
@@ -438,7 +309,9 @@ def _untypable(
     checked = [
         read
         for read in report.reads
-        if read.model == model and read.column and read.column in view_columns
+        if read.model == model
+        and read.column in view_columns
+        and read.raw_column is None  # typed by the extract
     ]
     report.staging_checked.append(f"{STAGING_SCHEMA}.{model}")
     if not checked:

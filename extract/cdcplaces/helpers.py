@@ -25,6 +25,9 @@ MEASURES = RawTable(
         pa.field("datavaluetypeid", pa.string(), nullable=False),
     ),
     indexes=(("locationid", "year"),),
+    record_paths=tuple(
+        (name, name) for name in ("year", "locationid", "measureid", "datavaluetypeid")
+    ),
 )
 
 

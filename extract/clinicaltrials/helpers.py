@@ -26,6 +26,10 @@ STUDIES = RawTable(
         pa.field("last_update_post_date", pa.date32()),
     ),
     indexes=(("nct_id", "_dlt_load_id"),),
+    record_paths=(
+        ("nct_id", "protocolSection.identificationModule.nctId"),
+        ("last_update_post_date", "protocolSection.statusModule.lastUpdatePostDateStruct.date"),
+    ),
 )
 
 

@@ -18,6 +18,12 @@ LABELS = RawTable(
         pa.field("published_date", pa.date32()),
     ),
     indexes=BY_SET_ID,
+    record_paths=(
+        ("set_id", "set_id"),
+        ("version", "version"),
+        ("effective_time", "effective_time"),
+        ("published_date", "published_date"),
+    ),
 )
 # One substance of a pharmacologic-class indexing SPL (document type 60685-5).
 CLASSES = RawTable(

@@ -117,6 +117,14 @@ def _report_table(name: str, *extra: pa.Field, index: tuple[str, ...]) -> RawTab
             *extra,
         ),
         indexes=(index,),
+        # Legacy AERS names the keys `isr` and `case`.
+        record_paths=(
+            ("primaryid", "primaryid"),
+            ("primaryid", "isr"),
+            ("caseid", "caseid"),
+            ("caseid", "case"),
+            *((field.name, field.name) for field in extra),
+        ),
     )
 
 

@@ -33,6 +33,12 @@ FOODS = RawTable(
         pa.field("record_format", pa.string(), nullable=False),
     ),
     indexes=(("fdc_id", "_dlt_load_id"),),
+    record_paths=(
+        ("fdc_id", "fdcId"),
+        ("published_date", "publishedDate"),
+        ("published_date", "publicationDate"),
+        ("data_type", "dataType"),
+    ),
 )
 # `{"BrandedFoods": [` at the start of a download: the key names the array of foods.
 DOWNLOAD_START = re.compile(rb'^\s*\{\s*"([A-Za-z]+)"\s*:\s*\[')

@@ -92,6 +92,7 @@ CODES = RawTable(
         pa.field("release_year", pa.int16(), nullable=False),
     ),
     indexes=(("release", "hcpcs_code"),),
+    record_paths=(("hcpcs_code", "hcpcs_code"),),
 )
 
 

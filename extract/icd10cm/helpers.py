@@ -54,6 +54,7 @@ def _codes_table(name: str) -> RawTable:
             pa.field("release_year", pa.int16(), nullable=False),
         ),
         indexes=(("release_year", "code"),),
+        record_paths=(("code", "code"),),
     )
 
 

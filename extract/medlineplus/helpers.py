@@ -40,6 +40,7 @@ TOPICS_TABLE = RawTable(
         pa.field("file_date", pa.date32(), nullable=False),
     ),
     indexes=(("file_date", "_dlt_load_id"),),
+    record_paths=(("topic_id", "id"), ("language", "language")),
 )
 FILE_DATE = re.compile(FILE_NAME)
 SPACE = re.compile(r"\s+")

@@ -31,6 +31,7 @@ HERBS = RawTable(
         pa.field("fetched_at", pa.timestamp("us", tz="UTC"), nullable=False),
     ),
     indexes=(("slug",),),
+    record_paths=(("slug", "slug"), ("last_updated", "last_updated")),
 )
 HERB_LINK = re.compile(r"^/health/([a-z0-9-]+)/?$")
 LABEL = re.compile(r"^\s*(Common Names?|Latin Names?)\s*:?\s*", re.IGNORECASE)

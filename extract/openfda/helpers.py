@@ -115,6 +115,11 @@ LABELS = Dataset(
             pa.field("effective_time", pa.date32()),
         ),
         indexes=(("set_id", "_dlt_load_id"),),
+        record_paths=(
+            ("set_id", "set_id"),
+            ("version", "version"),
+            ("effective_time", "effective_time"),
+        ),
     ),
     cursor="effective_time",
     row=label_row,
@@ -129,6 +134,11 @@ NDC = Dataset(
             pa.field("listing_expiration_date", pa.date32()),
         ),
         indexes=(("product_ndc", "_dlt_load_id"),),
+        record_paths=(
+            ("product_id", "product_id"),
+            ("product_ndc", "product_ndc"),
+            ("listing_expiration_date", "listing_expiration_date"),
+        ),
     ),
     cursor="listing_expiration_date",
     row=ndc_row,

@@ -49,6 +49,7 @@ class ReleaseFile:
         """`raw_orangebook.<table>`: its keys as text, the date, the release time; dbt
         finds each table's latest release through the index."""
         dates = [pa.field(self.date_field, pa.date32())] if self.date_field else []
+        dates_named = [self.date_field] if self.date_field else []
         return RawTable(
             self.table,
             (
@@ -57,6 +58,8 @@ class ReleaseFile:
                 pa.field("release", pa.timestamp("s"), nullable=False),
             ),
             indexes=(("release", "_dlt_load_id"),),
+            # The keys and the date are fields of the record too, under the same names.
+            record_paths=tuple((name, name) for name in (*self.keys, *dates_named)),
         )
 
 

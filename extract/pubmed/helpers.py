@@ -34,6 +34,11 @@ ARTICLES = RawTable(
     "articles",
     (pa.field("pmid", pa.string(), nullable=False), pa.field("date_revised", pa.date32())),
     indexes=(("pmid", "_dlt_load_id"),),
+    record_paths=(
+        ("pmid", "pmid"),
+        ("date_revised", "date_revised"),
+        ("date_revised", "date_completed"),
+    ),
 )
 
 ARTICLE_SET = "PubmedArticleSet"

@@ -2,8 +2,8 @@
 NDCs and drug names the other drug sources landed.
 
 An enrichment source: it reads the warehouse to decide what to ask. One resource,
-`lookups`, takes the values of the candidate columns in `settings.CANDIDATES` (Orange Book
-ingredients, DailyMed and openFDA NDCs and names, whichever exist), leaves out those RxNav
+`lookups`, takes the values of the one dbt view built for it (`staging.int_rxnav_lookups`:
+Orange Book ingredients, DailyMed and openFDA NDCs and names), leaves out those RxNav
 answered less than `refresh_days` ago, and asks about the rest, each answer landing as one
 row (the lookup's key, `fetched_at`, the answer unchanged in `record`, the request URL in
 `source_uri`):
@@ -52,7 +52,6 @@ from extract.rxnav.helpers import (
     Lookup,
     Table,
     answer_row,
-    candidate_sql,
     is_throttled,
     normalise_name,
     normalise_ndc,
@@ -231,61 +230,52 @@ def _found_rxcuis(sql: Any) -> set[str]:
 
 
 def _candidate_values(sql: Any) -> dict[str, set[str]]:
-    """The normalised NDCs and names of every candidate column that exists and is readable."""
+    """The normalised NDCs and names of the lookup view (none while dbt has not built it)."""
     wanted: dict[str, set[str]] = {NDC: set(), NAME: set()}
-    for candidates in settings.CANDIDATES:
-        schema, _, table = candidates.relation.partition(".")
-        problem = _unreadable(sql, schema, table, candidates.column)
-        if problem:
-            # A missing relation is a source not landed yet; an unreadable one needs a grant.
-            level = logging.WARNING if "may not read" in problem else logging.INFO
-            log.log(level, "%s: %s skipped: %s", settings.SOURCE, candidates.relation, problem)
+    schema, view = settings.LOOKUPS_RELATION
+    problem = _unreadable(sql, schema, view)
+    if problem:
+        # Before the first `dbt build` it does not exist; an unreadable one needs a grant.
+        level = logging.WARNING if "may not read" in problem else logging.INFO
+        log.log(level, "%s: nothing to look up: %s.%s %s", settings.SOURCE, schema, view, problem)
+        return wanted
+    rows = sql.execute_sql(
+        f'select lookup_kind, lookup_value from "{schema}"."{view}"'  # noqa: S608 - constants
+    )
+    for kind, value in rows or []:
+        if kind not in wanted or value is None:
             continue
-        select = candidate_sql(candidates)
-        rows = sql.execute_sql(f"select distinct value from ({select}) as c")  # noqa: S608
-        normalise = normalise_ndc if candidates.kind == NDC else normalise_name
-        values = {normalise(row[0]) for row in rows or [] if row[0] is not None}
-        values.discard("")
-        log.info(
-            "%s: %d %s candidates in %s.%s",
-            settings.SOURCE,
-            len(values),
-            candidates.kind,
-            candidates.relation,
-            candidates.column,
-        )
-        wanted[candidates.kind].update(values)
+        normalised = normalise_ndc(value) if kind == NDC else normalise_name(value)
+        if normalised:
+            wanted[kind].add(normalised)
+    log.info(
+        "%s: %d NDCs and %d names in %s.%s",
+        settings.SOURCE,
+        len(wanted[NDC]),
+        len(wanted[NAME]),
+        schema,
+        view,
+    )
     return wanted
 
 
-def _unreadable(sql: Any, schema: str, table: str, column: str) -> str | None:
-    """Why a candidate column cannot be read (None when it can)."""
+def _unreadable(sql: Any, schema: str, relation: str) -> str | None:
+    """Why the lookup view cannot be read (None when it can)."""
     rows = sql.execute_sql(
         """
         select has_schema_privilege(namespace.oid, 'usage')
-            and has_table_privilege(relation.oid, 'select'),
-            exists (
-                select from pg_catalog.pg_attribute as attribute
-                where attribute.attrelid = relation.oid
-                    and attribute.attname = %s
-                    and attribute.attnum > 0
-                    and not attribute.attisdropped
-            )
+            and has_table_privilege(relation.oid, 'select')
         from pg_catalog.pg_class as relation
         join pg_catalog.pg_namespace as namespace on namespace.oid = relation.relnamespace
         where namespace.nspname = %s and relation.relname = %s
         """,
-        column,
         schema,
-        table,
+        relation,
     )
     if not rows:
-        return "it does not exist (yet)"
-    readable, has_column = rows[0]
-    if not readable:
+        return "does not exist: dbt has not built it yet"
+    if not rows[0][0]:
         return "the role running the extract may not read it"
-    if not has_column:
-        return f"it has no column {column}"
     return None
 
 

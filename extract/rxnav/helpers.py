@@ -3,7 +3,6 @@ warehouse has not enriched yet."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +13,7 @@ import requests
 
 from extract.errors import MalformedInput
 from extract.raw import RawTable
-from extract.rxnav.settings import SOURCE, THROTTLED_TEXT, Candidates
+from extract.rxnav.settings import SOURCE, THROTTLED_TEXT
 
 NDC = "ndc"
 NAME = "name"
@@ -158,38 +157,3 @@ def normalise_name(name: str) -> str:
 
 def normalise_ndc(ndc: str) -> str:
     return "".join(ndc.split())
-
-
-# -- what the warehouse has not enriched yet -------------------------------------------------
-
-IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
-def candidate_sql(candidates: Candidates) -> str:
-    """A `select value` of the raw (not yet normalised) values one candidate column holds.
-
-    Identifiers come from `settings.CANDIDATES` (code, not input) and are checked to be
-    plain lower-case names before they are put into SQL.
-    """
-    schema, _, table = candidates.relation.partition(".")
-    parts = [schema, table, candidates.column, candidates.json_field or "x"]
-    if not all(IDENTIFIER.match(part) for part in parts):
-        raise ValueError(f"not a plain identifier in {candidates}")
-    value = f'"{candidates.column}"'
-    if candidates.json_field:
-        value = f"{value} ->> '{candidates.json_field}'"
-    else:
-        value = f"cast({value} as text)"
-    relation = f'"{schema}"."{table}"'
-    if candidates.is_array:
-        return (
-            f"select part as value from {relation} "  # noqa: S608 - checked identifiers
-            f'cross join lateral unnest("{candidates.column}") as part'
-        )
-    if candidates.separator:
-        separator = candidates.separator.replace("'", "''")
-        return (
-            f"select part as value from {relation} "  # noqa: S608 - checked identifiers
-            f"cross join lateral unnest(string_to_array({value}, '{separator}')) as part"
-        )
-    return f"select {value} as value from {relation}"  # noqa: S608 - checked identifiers

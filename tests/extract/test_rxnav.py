@@ -1,8 +1,9 @@
 """RxNav extract: the real dlt pipeline into a real PostgreSQL, asking a replay of RxNav on
 127.0.0.1 (real RxNav answers from tests/fixtures/rxnav/, constructed ones where NLM's
 documentation is all there is: see its PROVENANCE.md) about the NDCs and names the drug
-sources landed (a real Orange Book release, and tables shaped like the DailyMed and
-openFDA staging views)."""
+sources landed: the real Orange Book, DailyMed and openFDA samples through the one dbt
+view RxNav reads (`staging.int_rxnav_lookups`), or that view replaced by a table holding
+values of the replay."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from werkzeug import Request, Response
 
 from extract.errors import PublisherUnavailable
 from extract.rxnav import rxnav
-from medmirror.settings import ConnectionInfo
+from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import DERIVED, land_source, query
 from tests.extract.test_orangebook import EXCERPT
 
@@ -101,38 +102,22 @@ def rxnav_api(httpserver, monkeypatch: pytest.MonkeyPatch) -> RxNavReplay:
 
 
 def create_drug_staging(connection: ConnectionInfo) -> None:
-    """Tables shaped like the DailyMed and openFDA staging views (the columns their issue
-    documents), holding one real NDC and the names of the real allrelated answer."""
+    """The lookup view RxNav reads (`staging.int_rxnav_lookups`, built by dbt from the
+    drug sources' staging) replaced by a table of its columns holding one real NDC and the
+    names of the real allrelated answer, spelt as the drug sources spell them (spaces,
+    case, a repeat)."""
     conn = connection.connect()
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("create schema if not exists staging")
-            for view in (
-                "stg_dailymed__products",
-                "stg_openfda__ndc_packages",
-                "stg_openfda__ndc_products",
-            ):
-                cur.execute(f"drop view if exists staging.{view} cascade")
+            cur.execute("drop view if exists staging.int_rxnav_lookups")
             cur.execute(
-                "create table staging.stg_dailymed__products "
-                "(ndc_package_codes text[], generic_name text)"
+                "create table staging.int_rxnav_lookups (lookup_kind text, lookup_value text)"
             )
             cur.execute(
-                "insert into staging.stg_dailymed__products values "
-                "(array['0781-1506-10'], 'Ketotifen  Fumarate'), (null, null)"
-            )
-            cur.execute("create table staging.stg_openfda__ndc_packages (package_ndc text)")
-            cur.execute(
-                "insert into staging.stg_openfda__ndc_packages values "
-                "('0002-3227-30'), (' 0781-1506-10')"
-            )
-            cur.execute(
-                "create table staging.stg_openfda__ndc_products "
-                "(generic_name text, brand_name text)"
-            )
-            cur.execute(
-                "insert into staging.stg_openfda__ndc_products values "
-                "('KETOTIFEN FUMARATE', 'Zyrtec Itchy Eye'), ('ketotifen fumarate', '')"
+                "insert into staging.int_rxnav_lookups values "
+                "('ndc', '0781-1506-10'), ('ndc', ' 0781-1506-10'), ('ndc', '0002-3227-30'), "
+                "('name', 'Ketotifen  Fumarate'), ('name', 'KETOTIFEN FUMARATE'), "
+                "('name', 'Zyrtec Itchy Eye'), ('name', ''), ('name', null)"
             )
     finally:
         conn.close()
@@ -236,8 +221,9 @@ def test_orange_book_ingredients_are_looked_up_in_windows(database, rxnav_api):
 
     result = land_source(database, "rxnav", lookups_per_window=40)
 
-    # No drug staging exists: only Orange Book names. None is in the replay, so each is
-    # searched twice (best match, then approximate), and both empty answers land.
+    # Only the Orange Book landed: its names, through the lookup view. None is in the
+    # replay, so each is searched twice (best match, then approximate), and both empty
+    # answers land.
     names = [lookup for lookup in rxnav_api.asked if lookup[0] == "name"]
     assert len(names) == 2 * 69
     assert {lookup[2] for lookup in names} == {"2", "9"}
@@ -255,6 +241,49 @@ def test_orange_book_ingredients_are_looked_up_in_windows(database, rxnav_api):
 
     assert len(rxnav_api.asked) == 2 * 69
     assert again.total_rows == 0
+
+
+def test_the_ndcs_and_names_of_dailymed_and_openfda_are_looked_up(database, rxnav_api):
+    land_source(database, "dailymed", bulk_location=str(SAMPLES_DIR / "dailymed"))
+    land_source(database, "openfda", bulk_location=str(SAMPLES_DIR / "openfda"))
+    # What the drug sources landed, read from their staging views as RxNav's issue
+    # names them: package NDCs, DailyMed and openFDA generic names, openFDA brand names.
+    ndcs = {
+        "".join(ndc.split())
+        for (ndc,) in query(
+            database,
+            "select unnest(ndc_package_codes) from staging.stg_dailymed__products "
+            "union select package_ndc from staging.stg_openfda__ndc_packages",
+        )
+        if ndc and ndc.strip()
+    }
+    names = {
+        " ".join(name.split()).lower()
+        for (name,) in query(
+            database,
+            "select generic_name from staging.stg_dailymed__products union "
+            "select generic_name from staging.stg_openfda__ndc_products union "
+            "select brand_name from staging.stg_openfda__ndc_products",
+        )
+        if name and name.strip()
+    }
+    assert len(ndcs) > 10 and len(names) > 5
+
+    land_source(database, "rxnav", lookups_per_window=10_000)
+
+    assert {lookup[1] for lookup in rxnav_api.asked if lookup[0] == "ndc"} == ndcs
+    asked_names = {lookup[1] for lookup in rxnav_api.asked if lookup[0] == "name"}
+    assert asked_names == names
+    assert {"atorvastatin calcium", "adalimumab"} <= asked_names
+
+
+def test_nothing_is_looked_up_before_dbt_built_the_lookup_view(new_database, rxnav_api):
+    land_source(new_database, "orangebook", bulk_location=str(EXCERPT))
+
+    result = land_source(new_database, "rxnav")
+
+    assert rxnav_api.asked == []
+    assert result.total_rows == 0
 
 
 def test_429_and_too_many_requests_with_200_are_retried_then_land(database, rxnav_api):

@@ -1,5 +1,6 @@
 """Schema drift: staging keeps building when a publisher adds, renames or retypes a field,
-and `medmirror drift` says what changed. Variants of a real study are derived in code."""
+and `medmirror drift` says what changed. What staging reads comes from dbt's compiled SQL
+(flows/staging_reads.py). Variants of a real study are derived in code."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from extract.clinicaltrials.helpers import STUDIES
 from flows.dbt_runner import build_sources
-from flows.drift import EMPTY, UNTYPABLE, DriftReport, drift_report, staging_reads
+from flows.drift import EMPTY, UNTYPABLE, DriftReport, drift_report, render
 from flows.sources import SOURCES
+from flows.staging_reads import compiled_staging, staging_reads
 from medmirror.settings import SAMPLES_DIR
 from tests.conftest import land_source, query
 from tests.test_cli import medmirror
@@ -24,6 +27,7 @@ BRIEF_TITLE = "protocolSection.identificationModule.briefTitle"
 BRIEF_TITLE_RENAMED = "protocolSection.identificationModule.briefTitleText"
 ENROLLMENT_COUNT = "protocolSection.designModule.enrollmentInfo.count"
 HAS_RESULTS = "hasResults"
+NCT_ID = "protocolSection.identificationModule.nctId"
 
 
 def with_new_field(study: dict) -> None:
@@ -149,8 +153,12 @@ def test_the_unchanged_real_samples_show_none_of_these_findings(database):
     # What staging does not read is reported at its top: a whole unread section once.
     assert "derivedSection" in found["unread"]
     assert not [path for path in found["unread"] if path.startswith("derivedSection.")]
-    by_path = {item.path: item.records for item in report.unread}
-    assert by_path["protocolSection.identificationModule.nctId"] == 19
+    # The study's id and update date land as the raw table's own columns, which staging
+    # reads: they are read, not "unread".
+    for key in (NCT_ID, "protocolSection.statusModule.lastUpdatePostDateStruct.date"):
+        assert key not in found["unread"]
+        assert key not in found[EMPTY]
+    assert "protocolSection.identificationModule.organization" in found["unread"]
 
 
 def test_recent_records_are_the_newest_landed(database, tmp_path: Path):
@@ -167,11 +175,15 @@ def test_recent_records_are_the_newest_landed(database, tmp_path: Path):
     assert BRIEF_TITLE in drift_report(CLINICALTRIALS, database, recent=1).empty_paths
 
 
-def test_staging_reads_are_found_in_the_model_sql_with_their_columns():
-    model = CLINICALTRIALS.name
-    (path,) = (Path(__file__).parents[2] / "dbt_project/models/staging" / model).glob("stg_*.sql")
+def test_staging_reads_are_found_in_the_compiled_sql_with_their_columns(database):
+    (model,) = [
+        model
+        for model in compiled_staging(database).values()
+        if (CLINICALTRIALS.name, "studies") in model.sources
+    ]
     reads = {
-        ".".join(read.path): read.column for read in staging_reads(path.read_text(), path.stem)
+        ".".join(read.path): read.column
+        for read in staging_reads(model.sql, model.name, STUDIES.record_paths)
     }
 
     assert reads[BRIEF_TITLE] == "brief_title"
@@ -179,6 +191,78 @@ def test_staging_reads_are_found_in_the_model_sql_with_their_columns():
     assert reads[HAS_RESULTS] == "has_results"  # `->>`, the last item before `from`
     assert reads["protocolSection.statusModule.startDateStruct.date"] == "start_date"
     assert reads["protocolSection.armsInterventionsModule.interventions"] == "interventions"
+    assert reads[NCT_ID] == "nct_id"  # the raw key column the extract fills from it
+
+
+def test_a_record_read_through_an_alias_and_a_macro_is_a_read():
+    # As dbt compiles stg_fooddata__foods: the record decompressed once (`detoast`) and
+    # read as `parsed`; a path in it named `category` and read further.
+    compiled = """
+        with source as (select * from "db"."raw_fooddata"."foods"),
+        documents as (
+            select source.*, document.record as parsed
+            from source
+            cross join lateral (select source.record || '{}'::jsonb as record offset 0)
+                as document
+        ),
+        renamed as (
+            select
+                fdc_id,
+                parsed ->> 'description' as description,
+                parsed -> 'foodCategory' as category,
+                coalesce(parsed -> 'foodNutrients', '[]'::jsonb) as nutrients
+            from documents
+            where parsed #>> '{labelNutrients,calories,value}' is not null
+        )
+        select *, category ->> 'description' as category_name from renamed
+    """
+
+    reads = staging_reads(compiled, "stg_fooddata__foods", [("fdc_id", "fdcId")])
+
+    assert {(render(read.path), read.column) for read in reads} == {
+        ("description", "description"),
+        ("foodCategory", "category"),
+        ("foodCategory.description", "category_name"),
+        ("foodNutrients", "nutrients"),
+        ("labelNutrients.calories.value", None),  # a filter feeds no column
+        ("fdcId", "fdc_id"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("source", "key"),
+    [("pubmed", "pmid"), ("dailymed", "set_id"), ("fooddata", "fdcId"), ("medlineplus", "id")],
+)
+def test_a_key_landed_as_a_raw_column_is_read(samples_database, source, key):
+    database = samples_database(source)
+
+    report = drift_report(SOURCES[source], database)
+
+    assert report.records > 0
+    assert key in {render(read.path) for read in report.reads}
+    assert key not in report.unread_paths
+    assert key not in report.empty_paths
+
+
+@pytest.mark.parametrize(
+    ("source", "view", "field"),
+    [
+        ("fooddata", "stg_fooddata__foods", "description"),
+        ("medlineplus", "stg_medlineplus__health_topics", "title"),
+    ],
+)
+def test_staging_reading_the_record_through_an_alias_is_compared(
+    samples_database, source, view, field
+):
+    # Both read `record` decompressed once, as `parsed` (the `detoast` macro).
+    database = samples_database(source)
+
+    report = drift_report(SOURCES[source], database)
+
+    assert report.staging_checked == [f"staging.{view}"]
+    assert field in {render(read.path) for read in report.reads}
+    assert field not in report.unread_paths
+    assert report.untypable_paths == []  # the real samples type
 
 
 def test_drift_command_names_the_new_field(database, tmp_path: Path):
@@ -190,7 +274,7 @@ def test_drift_command_names_the_new_field(database, tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert NEW_FIELD in result.stdout
     assert "landed fields staging does not read" in result.stdout
-    assert "not built: types not checked" in result.stdout  # no dbt run yet
+    assert "staging views: staging.stg_clinicaltrials__studies" in result.stdout
 
     unknown = medmirror("drift", "--source", "nosuchsource")
     assert unknown.returncode == 1

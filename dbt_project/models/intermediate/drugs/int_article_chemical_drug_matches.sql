@@ -12,7 +12,7 @@ chemicals as (
         substance_ui,
         registry_number,
         registry_number_type
-    from {{ ref('article_chemicals') }}
+    from {{ ref('int_article_chemicals_unnested') }}
 ),
 
 dictionary as (

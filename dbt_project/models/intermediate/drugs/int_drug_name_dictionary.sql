@@ -9,18 +9,18 @@
 --           PHENYLEPHRINE`) and, for a single moiety, every label and substance name
 --           the labels tie to that moiety;
 --   brand:  its brand names (formulations, openFDA labels), normalised whole.
--- Built from the drug intermediates (not the `drugs` mart, which counts the links). A
--- value that points at two drugs (`drugs_sharing_value` > 1; names and brands count
--- together) is ambiguous: it is kept here and listed, but never makes a link.
+-- Built from the drug intermediates (`int_drugs_named`: the drugs of the `drugs` mart;
+-- `int_drug_brand_names`: their brands), never from a mart. A value that points at two
+-- drugs (`drugs_sharing_value` > 1; names and brands count together) is ambiguous: it
+-- is kept here and listed, but never makes a link.
 
 with
 
-products as (
-    select * from {{ ref('int_drug_products_unioned') }}
-),
-
-links as (
-    select * from {{ ref('int_drug_labels_linked') }}
+drug_keys as (
+    select
+        drug_id,
+        ingredient_key
+    from {{ ref('int_drugs_named') }}
 ),
 
 ingredients as (
@@ -35,15 +35,11 @@ rxcuis as (
     select * from {{ ref('int_drug_rxcuis') }}
 ),
 
-formulations as (
-    select * from {{ ref('drug_formulations') }}
-),
-
-openfda_labels as (
+brand_names as (
     select
-        set_id,
-        brand_names
-    from {{ ref('int_openfda_labels_current') }}
+        drug_id,
+        brand_name
+    from {{ ref('int_drug_brand_names') }}
 ),
 
 related as (
@@ -52,12 +48,6 @@ related as (
         related_rxcui,
         related_tty
     from {{ ref('stg_rxnav__related_ingredients') }}
-),
-
-drug_keys as (
-    select distinct drug_id, ingredient_key from products where drug_id is not null
-    union
-    select distinct drug_id, ingredient_key from links
 ),
 
 components as (
@@ -142,26 +132,15 @@ names as (
     where components.ingredient_count = 1
 ),
 
-brand_candidates as (
-    select drug_id, brand_name as brand
-    from formulations
-    where drug_id is not null and brand_name is not null
-    union
-    select links.drug_id, brand.name
-    from links
-    inner join openfda_labels on links.set_id = openfda_labels.set_id
-    cross join lateral unnest(openfda_labels.brand_names) as brand (name)
-),
-
 brands as (
     select distinct
-        brand_candidates.drug_id,
+        brand_names.drug_id,
         drug_keys.ingredient_key,
         'brand' as lookup_kind,
-        {{ normalised_drug_name('brand_candidates.brand') }} as lookup_value,
+        {{ normalised_drug_name('brand_names.brand_name') }} as lookup_value,
         'brand_name' as name_origin
-    from brand_candidates
-    inner join drug_keys on brand_candidates.drug_id = drug_keys.drug_id
+    from brand_names
+    inner join drug_keys on brand_names.drug_id = drug_keys.drug_id
 ),
 
 unioned as (

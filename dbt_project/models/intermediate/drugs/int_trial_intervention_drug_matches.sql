@@ -12,7 +12,7 @@ interventions as (
         intervention_type,
         intervention_name,
         other_names
-    from {{ ref('trial_interventions') }}
+    from {{ ref('int_trial_interventions_unnested') }}
 ),
 
 dictionary as (

@@ -1,5 +1,6 @@
--- One row per intervention of each current (not deleted) study, in the study's order.
--- A view: the incremental marts read only the studies they rebuild through it.
+-- One row per intervention of each current (not deleted) study, in the study's order,
+-- keyed `<nct_id>-<position>`. A view: the incremental marts read only the studies they
+-- rebuild through it; the drug links (`int_trial_intervention_drug_matches`) read it all.
 
 {{ config(materialized='view') }}
 
@@ -12,6 +13,7 @@ studies as (
 
 unnested as (
     select
+        studies.nct_id || '-' || intervention.position as trial_intervention_id,
         studies.nct_id,
         intervention.position as intervention_position,
         intervention.item ->> 'type' as intervention_type,

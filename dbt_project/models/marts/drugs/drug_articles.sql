@@ -7,11 +7,7 @@
         {'columns': ['drug_id']},
         {'columns': ['pmid']},
     ],
-    post_hook=["{{ update_drug_link_counts('drug_articles', 'pmid', 'linked_article_count') }}"],
 ) }}
-
--- Built after `drugs`, whose link counts its post-hook sets:
--- depends_on: {{ ref('drugs') }}
 
 with
 

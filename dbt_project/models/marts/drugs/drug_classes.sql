@@ -14,13 +14,6 @@
 
 with
 
-drug_keys as (
-    select distinct drug_id, ingredient_key from {{ ref('int_drug_products_unioned') }}
-    where drug_id is not null
-    union
-    select distinct drug_id, ingredient_key from {{ ref('int_drug_labels_linked') }}
-),
-
 products as (
     select * from {{ ref('int_drug_products_unioned') }}
 ),
@@ -33,24 +26,13 @@ rxcuis as (
     select * from {{ ref('int_drug_rxcuis') }}
 ),
 
-labels as (
-    select
-        set_id,
-        spl_version,
-        load_id
-    from {{ ref('int_dailymed_labels_current') }}
-),
-
 indexing as (
     select
-        set_id,
-        spl_version,
-        load_id,
         substance_unii,
         class_code,
         class_name,
         class_type
-    from {{ ref('stg_dailymed__pharmacologic_classes') }}
+    from {{ ref('int_dailymed_pharmacologic_classes_current') }}
 ),
 
 openfda_labels as (
@@ -79,6 +61,12 @@ rxclass as (
     from {{ ref('stg_rxnav__drug_classes') }}
 ),
 
+drug_keys as (
+    select distinct drug_id, ingredient_key from products where drug_id is not null
+    union
+    select distinct drug_id, ingredient_key from links
+),
+
 moieties as (
     select
         drug_keys.drug_id,
@@ -96,7 +84,6 @@ from_indexing as (
         indexing.class_code,
         'dailymed' as source
     from indexing
-    inner join labels using (set_id, spl_version, load_id)
     inner join moieties on indexing.substance_unii = moieties.unii
 ),
 

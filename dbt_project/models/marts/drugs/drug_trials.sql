@@ -8,11 +8,7 @@
         {'columns': ['drug_id']},
         {'columns': ['nct_id']},
     ],
-    post_hook=["{{ update_drug_link_counts('drug_trials', 'nct_id', 'linked_trial_count') }}"],
 ) }}
-
--- Built after `drugs`, whose link counts its post-hook sets:
--- depends_on: {{ ref('drugs') }}
 
 with
 

@@ -3,8 +3,8 @@
 -- the key is built and why it is stable), with every formulation, the classes, the
 -- clinical and special-population text of its best label, and a weighted search vector.
 -- Conflict resolution and the confidence score are described in _drugs__docs.md.
--- Link counts (trials, articles, adverse event cases) come from the link marts as they
--- stand; each link mart refreshes them after it builds (see `drug_link_counts`).
+-- Names, brands and RxNorm ids come from `int_drugs_named`; the link counts (trials,
+-- articles, adverse event cases) are counted from the link marts, built before it.
 
 {{ config(
     post_hook=[
@@ -42,16 +42,8 @@
 
 with
 
-products as (
-    select * from {{ ref('int_drug_products_unioned') }}
-),
-
-ingredients as (
-    select * from {{ ref('int_drug_ingredients_resolved') }}
-),
-
-links as (
-    select * from {{ ref('int_drug_labels_linked') }}
+drugs_named as (
+    select * from {{ ref('int_drugs_named') }}
 ),
 
 labels as (
@@ -66,49 +58,34 @@ classes as (
     select * from {{ ref('drug_classes') }}
 ),
 
-rxcuis as (
-    select * from {{ ref('int_drug_rxcuis') }}
-),
-
-openfda_labels as (
+trials as (
     select
-        set_id,
-        brand_names,
-        manufacturer_names
-    from {{ ref('int_openfda_labels_current') }}
+        drug_id,
+        nct_id
+    from {{ ref('drug_trials') }}
 ),
 
-drug_keys as (
-    select distinct drug_id, ingredient_key from products where drug_id is not null
-    union
-    select distinct drug_id, ingredient_key from links
-),
-
--- One display name per ingredient key: the moiety's name (UNII keys) or the
--- normalised name (name keys), lower case.
-ingredient_names as (
-    select distinct on (ingredient_key)
-        ingredient_key,
-        ingredient_name
-    from ingredients
-    order by ingredient_key, (resolved_by = 'name_only'), ingredient_name
-),
-
-drug_ingredients as (
+articles as (
     select
-        drug_keys.drug_id,
-        drug_keys.ingredient_key,
-        array_agg(key.value order by key.value)
-            filter (where key.value not like 'name:%') as active_moiety_uniis,
-        array_agg(coalesce(ingredient_names.ingredient_name, lower(key.value))
-            order by coalesce(ingredient_names.ingredient_name, lower(key.value)))
-            as ingredient_names,
-        count(*) as ingredient_count,
-        bool_or(key.value like 'name:%') as is_keyed_by_name
-    from drug_keys
-    cross join lateral unnest(string_to_array(drug_keys.ingredient_key, '+')) as key (value)
-    left join ingredient_names on key.value = ingredient_names.ingredient_key
-    group by drug_keys.drug_id, drug_keys.ingredient_key
+        drug_id,
+        pmid
+    from {{ ref('drug_articles') }}
+),
+
+event_drugs as (
+    select
+        drug_id,
+        caseid
+    from {{ ref('adverse_event_drugs') }}
+),
+
+-- The drugs each label describes (`int_drug_labels_linked`, as the label mart lists them).
+links as (
+    select
+        drug.id as drug_id,
+        labels.set_id
+    from labels
+    cross join lateral unnest(labels.drug_ids) as drug (id)
 ),
 
 -- Conflict resolution: for each field, the first linked label that has it, in this
@@ -144,54 +121,6 @@ label_picks as (
         {%- endfor %}
     from ranked_labels
     group by drug_id
-),
-
--- Brands: formulation and openFDA label brand names that are not the generic name,
--- one spelling per name whatever its case.
-brand_candidates as (
-    select
-        drug_id,
-        brand_name as brand,
-        generic_name as generic
-    from formulations
-    where drug_id is not null and brand_name is not null
-    union all
-    select
-        links.drug_id,
-        brand.name,
-        null
-    from links
-    inner join openfda_labels on links.set_id = openfda_labels.set_id
-    cross join lateral unnest(openfda_labels.brand_names) as brand (name)
-),
-
-brands as (
-    select
-        brand_candidates.drug_id,
-        array_agg(distinct brand_candidates.brand order by brand_candidates.brand) as names
-    from brand_candidates
-    inner join drug_ingredients on brand_candidates.drug_id = drug_ingredients.drug_id
-    where {{ normalised_drug_name('brand_candidates.brand') }}
-        is distinct from {{ normalised_drug_name('brand_candidates.generic') }}
-        and {{ normalised_drug_name('brand_candidates.brand') }} <> all(
-            array(
-                select {{ normalised_drug_name('name') }}
-                from unnest(drug_ingredients.ingredient_names) as name
-            )
-        )
-    group by brand_candidates.drug_id
-),
-
-brands_once as (
-    select
-        drug_id,
-        array(
-            select min(name)
-            from unnest(names) as name
-            group by upper(name)
-            order by upper(name)
-        ) as brand_names
-    from brands
 ),
 
 manufacturer_candidates as (
@@ -265,34 +194,40 @@ class_lists as (
     group by drug_id
 ),
 
-rxcui_lists as (
-    select
-        drug_id,
-        array_agg(distinct rxcui order by rxcui) filter (where rxcui_kind = 'product')
-            as rxcuis,
-        array_agg(distinct rxcui order by rxcui) filter (where rxcui_kind = 'ingredient')
-            as ingredient_rxcuis,
-        bool_or(source = 'rxnav') as has_rxnav
-    from rxcuis
+-- How many trials, articles and adverse event cases link to each drug.
+trial_counts as (
+    select drug_id, count(distinct nct_id) as linked_trial_count
+    from trials
+    where drug_id is not null
     group by drug_id
 ),
 
-link_counts as (
-    {{ drug_link_counts() | indent(4) }}
+article_counts as (
+    select drug_id, count(distinct pmid) as linked_article_count
+    from articles
+    where drug_id is not null
+    group by drug_id
+),
+
+case_counts as (
+    select drug_id, count(distinct caseid) as adverse_event_case_count
+    from event_drugs
+    where drug_id is not null
+    group by drug_id
 ),
 
 assembled as (
     select
-        drug_ingredients.drug_id,
-        drug_ingredients.ingredient_key,
-        array_to_string(drug_ingredients.ingredient_names, ' and ') as generic_name,
-        drug_ingredients.ingredient_names,
-        coalesce(drug_ingredients.active_moiety_uniis, cast(array[] as text[]))
+        drugs_named.drug_id,
+        drugs_named.ingredient_key,
+        array_to_string(drugs_named.ingredient_names, ' and ') as generic_name,
+        drugs_named.ingredient_names,
+        coalesce(drugs_named.active_moiety_uniis, cast(array[] as text[]))
             as active_moiety_uniis,
-        cast(drug_ingredients.ingredient_count as integer) as ingredient_count,
-        drug_ingredients.ingredient_count > 1 as is_combination,
-        drug_ingredients.is_keyed_by_name,
-        coalesce(brands_once.brand_names, cast(array[] as text[])) as brand_names,
+        cast(drugs_named.ingredient_count as integer) as ingredient_count,
+        drugs_named.ingredient_count > 1 as is_combination,
+        drugs_named.is_keyed_by_name,
+        drugs_named.brand_names,
         coalesce(manufacturers.names, cast(array[] as text[])) as manufacturers,
         coalesce(drug_formulations.formulations, '[]'::jsonb) as formulations,
         cast(coalesce(drug_formulations.total_formulations, 0) as integer)
@@ -301,9 +236,8 @@ assembled as (
         coalesce(class_lists.moa_classes, cast(array[] as text[])) as moa_classes,
         coalesce(class_lists.pe_classes, cast(array[] as text[])) as pe_classes,
         coalesce(class_lists.atc_classes, cast(array[] as text[])) as atc_classes,
-        coalesce(rxcui_lists.rxcuis, cast(array[] as text[])) as rxcuis,
-        coalesce(rxcui_lists.ingredient_rxcuis, cast(array[] as text[]))
-            as ingredient_rxcuis,
+        drugs_named.rxcuis,
+        drugs_named.ingredient_rxcuis,
         {%- for field in label_fields %}
         label_picks.{{ field }},
         {%- endfor %}
@@ -323,7 +257,7 @@ assembled as (
                 || case when label_picks.has_dailymed_label then array['dailymed'] end
                 || case when label_picks.has_openfda_label then array['openfda'] end
                 || case
-                    when rxcui_lists.has_rxnav or class_lists.has_rxclass then array['rxnav']
+                    when drugs_named.has_rxnav or class_lists.has_rxclass then array['rxnav']
                 end
             ) as source
             where source is not null
@@ -341,23 +275,25 @@ assembled as (
             {{- ' +' if not loop.last }}
             {%- endfor %}
         ) / {{ clinical_fields | length }}.0 as clinical_completeness
-    from drug_ingredients
-    left join brands_once on drug_ingredients.drug_id = brands_once.drug_id
-    left join manufacturers on drug_ingredients.drug_id = manufacturers.drug_id
-    left join drug_formulations on drug_ingredients.drug_id = drug_formulations.drug_id
-    left join class_lists on drug_ingredients.drug_id = class_lists.drug_id
-    left join rxcui_lists on drug_ingredients.drug_id = rxcui_lists.drug_id
-    left join label_picks on drug_ingredients.drug_id = label_picks.drug_id
+    from drugs_named
+    left join manufacturers on drugs_named.drug_id = manufacturers.drug_id
+    left join drug_formulations on drugs_named.drug_id = drug_formulations.drug_id
+    left join class_lists on drugs_named.drug_id = class_lists.drug_id
+    left join label_picks on drugs_named.drug_id = label_picks.drug_id
 ),
 
 with_counts as (
     select
         assembled.*,
-        coalesce(link_counts.linked_trial_count, 0) as linked_trial_count,
-        coalesce(link_counts.linked_article_count, 0) as linked_article_count,
-        coalesce(link_counts.adverse_event_case_count, 0) as adverse_event_case_count
+        cast(coalesce(trial_counts.linked_trial_count, 0) as integer) as linked_trial_count,
+        cast(coalesce(article_counts.linked_article_count, 0) as integer)
+            as linked_article_count,
+        cast(coalesce(case_counts.adverse_event_case_count, 0) as integer)
+            as adverse_event_case_count
     from assembled
-    left join link_counts on assembled.drug_id = link_counts.drug_id
+    left join trial_counts on assembled.drug_id = trial_counts.drug_id
+    left join article_counts on assembled.drug_id = article_counts.drug_id
+    left join case_counts on assembled.drug_id = case_counts.drug_id
 ),
 
 -- confidence_score (0 to 1, two decimals), documented in _drugs__docs.md.

@@ -1,3 +1,6 @@
+-- One row per chemical of each current citation (`int_article_chemicals_unnested`),
+-- incremental: a run rebuilds the citations landed since the last one.
+
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -13,42 +16,9 @@
 
 with
 
-articles as (
-    select * from {{ ref('int_articles_deduplicated') }}
-    where not is_deleted and {{ newer_than_built() }}
-),
-
 chemicals as (
-    select
-        articles.pmid,
-        chemical.position as chemical_position,
-        chemical.item ->> 'name' as substance_name,
-        chemical.item ->> 'ui' as substance_ui,
-        -- MEDLINE writes 0 where it knows no registry number.
-        nullif(trim(chemical.item ->> 'registry_number'), '0') as registry_number,
-        articles.last_landed_at
-    from articles
-    cross join lateral jsonb_array_elements(
-        {{ json_array("articles.chemical_details") }}
-    ) with ordinality as chemical (item, position)
-),
-
-article_chemicals as (
-    select
-        pmid || '-' || chemical_position as article_chemical_id,
-        pmid,
-        chemical_position,
-        substance_name,
-        substance_ui,
-        registry_number,
-        case
-            when registry_number ~ '^\d{2,7}-\d{2}-\d$' then 'CAS'
-            when registry_number ~* '^EC ' then 'EC'
-            when registry_number ~ '^[0-9A-Z]{10}$' then 'UNII'
-            when registry_number is not null then 'other'
-        end as registry_number_type,
-        last_landed_at
-    from chemicals
+    select * from {{ ref('int_article_chemicals_unnested') }}
+    where {{ newer_than_built() }}
 )
 
-select * from article_chemicals
+select * from chemicals

@@ -11,11 +11,7 @@
         {'columns': ['ingredient_name']},
         {'columns': ['drug_id']},
     ],
-    post_hook=["{{ update_drug_link_counts('adverse_event_drugs', 'caseid', 'adverse_event_case_count') }}"],
 ) }}
-
--- Built after `drugs`, whose link counts its post-hook sets:
--- depends_on: {{ ref('drugs') }}
 
 with
 

@@ -14,13 +14,6 @@ with
 interventions as (
     select * from {{ ref('int_trial_interventions_unnested') }}
     where {{ newer_than_built() }}
-),
-
-identified as (
-    select
-        nct_id || '-' || intervention_position as trial_intervention_id,
-        *
-    from interventions
 )
 
-select * from identified
+select * from interventions
