@@ -80,7 +80,7 @@ def test_demo_builds_the_marts_and_a_second_run_is_incremental(
     assert query(database, "select count(*) from marts.clinical_trials") == [(19,)]
 
 
-def test_status_before_anything_landed(database):
+def test_status_before_anything_landed(new_database):
     status = medmirror("status")
 
     assert status.returncode == 0, status.stderr
