@@ -46,6 +46,9 @@ DEMO_MARTS = {
     "food_items": "12",
     "icd10cm_codes": "95,358",
     "hcpcs_codes": "6,800",
+    "exercises": "873",
+    "county_health": "20",
+    "places_measures": "740",
 }
 
 
