@@ -54,7 +54,9 @@ DEMO_MARTS = {
 
 def mart_rows(output: str, mart: str) -> str | None:
     """The rows the demo's summary table prints for `mart`."""
-    found = re.search(rf"\b{mart}\s+│\s+([\d,]+)", output)
+    # A number, not a date: the status table names a source (`exercises`) as its mart is
+    # named, with the date it was loaded.
+    found = re.search(rf"\b{mart}\s+│\s+([\d,]+)(?![\d,-])", output)
     return found.group(1) if found else None
 
 
