@@ -2,6 +2,7 @@
 
     python -m bench.memory clinicaltrials --records 20000 --times 10
     python -m bench.memory pubmed --records 30000 --times 10
+    python -m bench.memory hostile   # the decompression bombs of tests/hostile (bench.hostile)
 
 Lands a generated release of N records, then one `--times` larger, each in a fresh
 process (the full extract: read, parse, land, commit), and prints each process's peak
@@ -36,7 +37,9 @@ spec = SOURCES[source]
 pipeline = pipeline_for(source, ConnectionInfo.from_url(url), scratch / "dlt")
 result = land(pipeline, lambda: spec.build(bulk=release, download_dir=scratch), tables=spec.tables)
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"rows": result.total_rows, "peak_mib": peak_kib / 1024}))
+print(json.dumps(
+    {"rows": result.total_rows, "rejected": result.rejected, "peak_mib": peak_kib / 1024}
+))
 """
 
 
@@ -84,10 +87,15 @@ def peak_memory(source: str, records: int, release: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", choices=sorted(CASES))
+    parser.add_argument("source", choices=[*sorted(CASES), "hostile"])
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--times", type=int, default=10)
     args = parser.parse_args()
+    if args.source == "hostile":
+        from bench.hostile import run
+
+        run()
+        return
     case = CASES[args.source]
 
     rows = []

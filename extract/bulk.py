@@ -15,6 +15,9 @@ size), which it rejected, and, for the run in progress, what became of every fil
 member offered (`FileAccount`): landed (rows), already landed, rejected (reason), or not a
 release file of this source (why). Nothing offered is skipped without saying so: the
 account goes to the run's summary, and a run offered no release file at all fails.
+
+Decompression is capped (`extract.limits`): a member past a limit is refused with its
+name and size, and the source rejects it and lands the rest.
 """
 
 from __future__ import annotations
@@ -22,8 +25,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import itertools
+import json
 import logging
+import os
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,9 +40,20 @@ from urllib.parse import urlsplit
 
 import requests
 
-from extract.errors import ExtractError, MalformedInput, PublisherUnavailable
+from extract.credentials import with_password
+from extract.errors import ExtractError, MalformedInput, PublisherUnavailable, RequestRejected
+from extract.hosts import scheme_problem
 from extract.http import PublisherClient
+from extract.limits import (
+    Inflated,
+    TooLarge,
+    check_zip_member,
+    limits,
+    read_whole,
+    size_text,
+)
 from extract.zipdirectory import ZipWithoutDirectory, directory_chunks, entries
+from medmirror.files import make_private_dirs
 
 log = logging.getLogger(__name__)
 
@@ -63,25 +80,34 @@ class BulkMember:
 
     @contextmanager
     def open(self) -> Iterator[BinaryIO]:
-        """The member's bytes as a stream (decompressed when it is gzipped)."""
-        raw = open(self.path, "rb") if self.archive is None else self.archive.open(self.member)
+        """The member's bytes as a stream (decompressed when it is gzipped); `TooLarge`
+        when it decompresses past the limits (`Limits`)."""
+        if self.archive is None:
+            raw = open(self.path, "rb")
+        else:
+            check_zip_member(self.member, self.archive)
+            raw = self.archive.open(self.member)
         try:
             if self.name.endswith(".gz"):
                 with gzip.GzipFile(fileobj=raw) as unzipped:
-                    yield unzipped
+                    yield Inflated(unzipped, raw, name=self.name)
             else:
                 yield raw
         finally:
             raw.close()
 
-    def read(self, source: str) -> bytes:
-        """The whole member (for small documents); a broken archive names this member."""
+    def read(self, source: str, *, limit: int | None = None) -> bytes:
+        """The whole member (for small documents: past `limit`, by default
+        `max_document_bytes`, it is refused with `DocumentTooLarge`); a broken archive
+        names this member."""
         if self.problem:
             raise MalformedInput(source, self.uri, self.problem)
         try:
             with self.open() as stream:
-                return stream.read()
-        except (zipfile.BadZipFile, EOFError, OSError, gzip.BadGzipFile) as broken:
+                return read_whole(stream, source=source, uri=self.uri, limit=limit)
+        except TooLarge as refused:
+            raise MalformedInput(source, self.uri, str(refused)) from None
+        except (zipfile.BadZipFile, EOFError, OSError, gzip.BadGzipFile, zlib.error) as broken:
             raise MalformedInput(source, self.uri, f"cannot read: {broken}") from None
 
 
@@ -97,13 +123,39 @@ def resolve_location(
     `name` and `refetch`)."""
     location = str(location)
     if urlsplit(location).scheme in ("http", "https"):
+        location = with_password(location, source)  # kept in secrets, not in the URL
         return download(
             location, source=source, download_dir=download_dir, name=name, refetch=refetch
         )
     path = Path(location).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"{source}: bulk location {path} does not exist")
+    if path.is_dir():
+        outside = _links_outside(path)
+        if outside:
+            shown = ", ".join(f"{link} -> {target}" for link, target in outside[:5])
+            raise MalformedInput(
+                source,
+                str(path),
+                f"the folder links to files outside it ({shown}"
+                + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
+                + "): refused; copy the files in, or give their own location",
+            )
     return path
+
+
+def _links_outside(folder: Path) -> list[tuple[Path, Path]]:
+    """The symbolic links under `folder` that lead out of it (or nowhere)."""
+    root = folder.resolve()
+    outside = []
+    for parent, folders, files in os.walk(folder, followlinks=False):
+        for name in (*folders, *files):
+            entry = Path(parent, name)
+            if entry.is_symlink():
+                target = entry.resolve()
+                if not target.is_relative_to(root) or not target.exists():
+                    outside.append((entry, target))
+    return sorted(outside)
 
 
 def iter_members(path: Path, *, source: str, suffixes: tuple[str, ...]) -> Iterator[BulkMember]:
@@ -172,32 +224,64 @@ def download(
     name: str | None = None,
     refetch: bool = False,
 ) -> Path:
-    """Fetch `url` into `download_dir` (once: an existing complete copy is reused).
+    """Fetch `url` into `download_dir` (once: a copy whose checksum still matches the one
+    taken when it was downloaded is reused).
 
     `name` is the file name to save it under when the URL's own does not say what it is
-    (`.../media/76860/download` is a zip). `refetch` fetches it again even when a copy
-    exists: for a URL that always serves the current release, whose content changes.
+    (`.../media/76860/download` is a zip); it must stay inside `download_dir/<source>`.
+    `refetch` fetches it again even when a copy exists: for a URL that always serves the
+    current release, whose content changes. Only https is fetched (plain http only from
+    this machine), without the source's API key unless the host is its API's.
     """
-    target = download_dir / source / (name or Path(urlsplit(url).path).name or "download")
+    shown = PublisherClient.scrub_url(url)
+    refused = scheme_problem(url)
+    if refused:
+        raise RequestRejected(source, f"bulk file {shown}", refused)
+    folder = (download_dir / source).resolve()
+    target = (folder / (name or Path(urlsplit(url).path).name or "download")).resolve()
+    if not target.is_relative_to(folder) or target == folder:
+        raise MalformedInput(
+            source, f"bulk file {shown}", f"the name {name!r} leads outside {folder}: refused"
+        )
     if target.exists() and not refetch:
-        log.info("%s: using the copy of %s already in %s", source, url, target)
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+        problem = _copy_problem(target, url)
+        if problem is None:
+            log.info("%s: using the copy of %s already in %s", source, shown, target)
+            return target
+        log.warning("%s: not reusing %s (%s): downloading it again", source, target, problem)
+    make_private_dirs(target.parent)
     partial = target.with_name(target.name + ".part")
     client = PublisherClient(source)
-    log.info("%s: downloading %s", source, client.scrub(url))
-    response = client.get(url, what=f"bulk file {client.scrub(url)}", stream=True)
+    log.info("%s: downloading %s", source, shown)
+    response = client.get(url, what=f"bulk file {shown}", stream=True)
+    cap = limits().max_file_bytes
+    digest = hashlib.sha256()
+    size = 0
     try:
         with response, open(partial, "wb") as out:
             for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                size += len(chunk)
+                if size > cap:
+                    raise TooLarge(
+                        f"the download is larger than {size_text(cap)} "
+                        "(bulk.max_file_bytes): refused"
+                    )
+                digest.update(chunk)
                 out.write(chunk)
     except requests.RequestException as cut:
+        partial.unlink(missing_ok=True)
         raise PublisherUnavailable(
             source,
-            f"bulk file {client.scrub(url)}",
+            f"bulk file {shown}",
             f"the download stopped: {client.scrub(str(cut))}",
         ) from None
+    except TooLarge as refused:
+        partial.unlink(missing_ok=True)
+        raise MalformedInput(source, f"bulk file {shown}", str(refused)) from None
     partial.rename(target)
+    _checksum_file(target).write_text(
+        json.dumps({"url": shown, "bytes": size, "sha256": digest.hexdigest()}) + "\n"
+    )
     return target
 
 
@@ -358,3 +442,28 @@ def peek(member: BulkMember, size: int = 64 * 1024) -> bytes:
             return stream.read(size)
     except (zipfile.BadZipFile, EOFError, OSError, gzip.BadGzipFile, ValueError):
         return b""
+
+
+def _checksum_file(target: Path) -> Path:
+    """Where the size and SHA-256 of a download are kept, beside it."""
+    return target.with_name(target.name + ".sha256.json")
+
+
+def _copy_problem(target: Path, url: str) -> str | None:
+    """Why an earlier download at `target` is not the file `url` gave (None: it is): no
+    checksum kept, another URL, another size, another SHA-256."""
+    try:
+        kept = json.loads(_checksum_file(target).read_text())
+    except (OSError, ValueError):
+        return "no checksum was kept for it"
+    if kept.get("url") != PublisherClient.scrub_url(url):
+        return f"it came from {kept.get('url')}"
+    if target.stat().st_size != kept.get("bytes"):
+        return f"its size is not the {kept.get('bytes')} bytes downloaded"
+    digest = hashlib.sha256()
+    with open(target, "rb") as copy:
+        while chunk := copy.read(DOWNLOAD_CHUNK):
+            digest.update(chunk)
+    if digest.hexdigest() != kept.get("sha256"):
+        return "its SHA-256 is not the one downloaded"
+    return None

@@ -7,6 +7,12 @@ with exponential backoff; `Retry-After` is honoured) with a per-host rate limit 
 `request_max_retry_delay`), the rate from `[sources.<source>] requests_per_second`, or
 `requests_per_second_with_key` when a key is configured (publishers allow more with one).
 
+A key goes only to the source's own API hosts (`[sources.<source>] api_hosts`; by default
+the hosts of the API URLs the source was given, its `api_url` setting included), never to
+a bulk download on another host, and never across a redirect to another host. Only
+`https://` URLs are fetched (plain `http://` only to a loopback address: a replay in a
+test), redirects included.
+
 Errors come out as `extract.errors` exceptions naming the source and what was asked for;
 query parameters that carry keys are redacted from every message.
 """
@@ -15,9 +21,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dlt
 import orjson
@@ -28,6 +34,7 @@ from dlt.sources.helpers.requests import Client
 from requests_ratelimiter import LimiterAdapter
 
 from extract.errors import MalformedInput, PublisherUnavailable, RequestRejected
+from extract.hosts import Host, host_of, parse_hosts, scheme_problem
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +78,11 @@ class PublisherClient:
     """
 
     def __init__(
-        self, source: str, *, throttled: Callable[[requests.Response], bool] | None = None
+        self,
+        source: str,
+        *,
+        throttled: Callable[[requests.Response], bool] | None = None,
+        api_urls: Iterable[str] = (),
     ) -> None:
         self.source = source
         self.throttled = throttled
@@ -86,13 +97,18 @@ class PublisherClient:
         )
         client.update_from_config(runtime)
         self.session = client.session
+        # requests strips only `Authorization` on a redirect to another host: the key
+        # (a header or a query parameter of ours) is stripped here too.
+        self.session.rebuild_auth = self._rebuild_auth
         # A key from `.dlt/secrets.toml` ([sources.<source>] api_key) or the environment
-        # (SOURCES__<SOURCE>__API_KEY) goes with every request as `api_key_param`, or in
-        # the header `api_key_header` when that is configured (api.data.gov's X-Api-Key,
-        # Socrata's X-App-Token): a URL is logged by urllib3 at DEBUG, a header is not.
+        # (SOURCES__<SOURCE>__API_KEY) goes with each request to an API host as
+        # `api_key_param`, or in the header `api_key_header` when that is configured
+        # (api.data.gov's X-Api-Key, Socrata's X-App-Token): a URL is logged by urllib3 at
+        # DEBUG, a header is not.
         self.api_key: str | None = dlt.secrets.get(f"sources.{source}.api_key") or None
         self.api_key_param = dlt.config.get(f"sources.{source}.api_key_param") or "api_key"
         self.api_key_header = dlt.config.get(f"sources.{source}.api_key_header") or None
+        self.key_hosts = key_hosts(source, api_urls)
         per_second = dlt.config.get(f"sources.{source}.requests_per_second", float)
         if self.api_key:
             per_second = (
@@ -118,13 +134,17 @@ class PublisherClient:
 
         `accept`: 4xx statuses returned to the caller instead of raised (openFDA answers
         a search that matches nothing with 404)."""
-        if self.api_key and self.api_key_header:
-            self.session.headers[self.api_key_header] = self.api_key
-        elif self.api_key:
+        refused = scheme_problem(url)
+        if refused:
+            raise RequestRejected(self.source, what, f"{self.scrub(url)}: {refused}")
+        headers = {}
+        if self.sends_key_to(url) and self.api_key_header:
+            headers[self.api_key_header] = self.api_key
+        elif self.sends_key_to(url):
             params = {**(params or {}), self.api_key_param: self.api_key}
         shown = self.scrub(f"{url}?{urlencode(params)}" if params else url)
         try:
-            response = self.session.get(url, params=params, stream=stream)
+            response = self.session.get(url, params=params, stream=stream, headers=headers)
         except RETRY_EXCEPTIONS as failure:
             raise PublisherUnavailable(
                 self.source,
@@ -153,6 +173,39 @@ class PublisherClient:
             )
         return response
 
+    def sends_key_to(self, url: str) -> bool:
+        """Whether a request to `url` carries the key: only to the source's API hosts."""
+        return bool(self.api_key) and host_of(url) in self.key_hosts
+
+    def _rebuild_auth(self, request: requests.PreparedRequest, response: requests.Response):
+        """requests' hook for each redirect: refuse one to plain http, and take the key off
+        a request that now goes to a host that is not one of the API's."""
+        requests.Session.rebuild_auth(self.session, request, response)
+        refused = scheme_problem(request.url or "")
+        if refused:
+            raise RequestRejected(
+                self.source,
+                self.scrub(response.url),
+                f"redirected to {self.scrub(request.url or '')}: {refused}",
+            )
+        parts = urlsplit(request.url or "")
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        if self.sends_key_to(request.url or ""):
+            # Within the API: the key goes on, also when the new location left it out.
+            if not self.api_key_header and self.api_key_param not in dict(query):
+                query.append((self.api_key_param, self.api_key))
+                request.url = urlunsplit(parts._replace(query=urlencode(query)))
+            return
+        if self.api_key_header:
+            request.headers.pop(self.api_key_header, None)
+        kept = [
+            (name, value)
+            for name, value in query
+            if name != self.api_key_param and (not self.api_key or value != self.api_key)
+        ]
+        if len(kept) != len(query):
+            request.url = urlunsplit(parts._replace(query=urlencode(kept)))
+
     def _retry_throttled(
         self, response: requests.Response | None, failure: BaseException | None
     ) -> bool:
@@ -164,6 +217,16 @@ class PublisherClient:
     def scrub(self, text: str) -> str:
         """`text` without this client's key or any key-like query parameter."""
         return redact(text, (self.api_key,) if self.api_key else ())
+
+    @staticmethod
+    def scrub_url(url: str) -> str:
+        """`url` without key-like query parameters or a password."""
+        parts = urlsplit(url)
+        if parts.password is not None:
+            netloc = parts.netloc.rsplit("@", 1)
+            user = netloc[0].split(":", 1)[0]
+            parts = parts._replace(netloc=f"{user}:***@{netloc[1]}")
+        return redact(urlunsplit(parts))
 
     def _went_wrong(self, shown: str, failure: Exception) -> str:
         """What a request that raised ran into, in words (requests' own text is terse)."""
@@ -181,3 +244,26 @@ class PublisherClient:
             raise MalformedInput(
                 self.source, what, f"the response of {self.scrub(response.url)} is not JSON: {bad}"
             ) from None
+
+
+def key_hosts(source: str, api_urls: Iterable[str] = ()) -> frozenset[Host]:
+    """The hosts `source`'s key may go to: `[sources.<source>] api_hosts` when configured
+    (a list of `host` or `host:port`), else the hosts of the API URLs the source was given
+    and of its `api_url` setting (`SOURCES__<SOURCE>__API_URL` pointing at a replay on
+    127.0.0.1 makes that replay the API host)."""
+    configured = dlt.config.get(f"sources.{source}.api_hosts")
+    if configured:
+        return parse_hosts(configured)
+    urls = [*api_urls, dlt.config.get(f"sources.{source}.api_url") or _default_api_url(source)]
+    return frozenset(host for host in map(host_of, filter(None, urls)) if host)
+
+
+def _default_api_url(source: str) -> str | None:
+    """The `API_URL` constant of `extract.<source>.settings`, if the source has one."""
+    import importlib
+
+    try:
+        settings = importlib.import_module(f"extract.{source}.settings")
+    except ImportError:
+        return None
+    return getattr(settings, "API_URL", None)

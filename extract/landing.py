@@ -284,7 +284,7 @@ def _finish_pending(pipeline: dlt.Pipeline, result: LandingResult) -> dlt.Pipeli
     if not pipeline.has_pending_data:
         return pipeline
     try:
-        pipeline.normalize(loader_file_format="csv")
+        pipeline.normalize()
         pipeline.load()
     except PipelineStepFailed as failed:
         _roll_back(pipeline, failed.load_id)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from extract.credentials import password_setting, split_password
 from flows.access import connection_for, prepare_roles
 from medmirror.settings import load_settings
 from medmirror.warehouse import EmbeddedWarehouse, WarehouseError
@@ -64,14 +65,14 @@ def db_start() -> None:
     warehouse = _embedded()
     try:
         running = warehouse.start()
+        prepare_roles()
     except WarehouseError as failure:
         raise _fail(str(failure)) from None
-    prepare_roles()
     _init()
     console.print(
         f"PostgreSQL runs (pid {running.pid}) on 127.0.0.1:{running.port} and the socket in "
         f"{running.socket_dir}\n{warehouse.connection().url(with_password=False)}\n"
-        "For a BI tool: medmirror db url --role analyst"
+        "For a BI tool: medmirror db url"
     )
 
 
@@ -103,11 +104,13 @@ def db_url(
     role: Annotated[
         str,
         typer.Option(
-            help="owner, loader, transformer, or analyst (read-only on the marts: for BI tools)"
+            help="analyst (read-only on the marts: for BI tools), or loader, transformer, "
+            "owner (the superuser: everything)"
         ),
-    ] = "owner",
+    ] = "analyst",
 ) -> None:
-    """The connection URL of the warehouse for a role, with its password."""
+    """The connection URL of the warehouse for a role (the analyst's unless another is
+    asked for), with its password."""
     try:
         print(connection_for(role).url())
     except (WarehouseError, ValueError) as failure:
@@ -163,6 +166,12 @@ def refresh(
 
     if bulk and len(source or []) != 1:
         raise _fail("--bulk goes with exactly one --source")
+    if bulk:
+        # The flow (its Prefect parameters, the run log) gets the location without its
+        # password; the extract takes the password from this process's environment.
+        bulk, password = split_password(bulk)
+        if password:
+            os.environ[password_setting(source[0])] = password
     landed = _run_flow(
         lambda: refresh_flow(sources=source or None, full=full, bulk=bulk, run_dbt=dbt)
     )
@@ -181,12 +190,25 @@ def demo() -> None:
     for spec in SOURCES.values():
         if spec.search and spec.samples:
             _print_search(spec.search.mart, spec.search.query, spec.search.shown)
+    console.print(NEXT_STEPS)
+
+
+EXAMPLE_QUERY = "select generic_name, total_formulations from drugs"
+NEXT_STEPS = """Where to go next:
+  medmirror export                            Parquet snapshot of the marts + manifest.json
+  medmirror sql -c "select generic_name, total_formulations from drugs"   DuckDB over it
+  medmirror api                               read-only HTTP API, docs at http://127.0.0.1:8765/docs
+  medmirror mcp                               MCP tools for AI assistants (stdio; --http for HTTP)
+  medmirror db url --role analyst             connect a BI tool or psql to the marts"""
 
 
 @app.command()
 def status() -> None:
     """Per source: last successful load, newest record, rows, and a fresh/stale verdict."""
-    _print_status()
+    try:
+        _print_status()
+    except WarehouseError as failure:  # the warehouse would not start, a lock wait ended
+        raise _fail(str(failure)) from None
 
 
 @app.command()
@@ -338,6 +360,171 @@ def search(
     if shown is None:
         raise _fail(f"{mart} is not a searchable mart")
     _print_search(mart, query, shown, limit=limit)
+
+
+# -- serving: export, sql, api, mcp --------------------------------------------------
+
+
+@app.command()
+def export(
+    directory: Annotated[
+        str | None,
+        typer.Argument(help="A new folder for the snapshot (default: data/exports/<UTC time>)."),
+    ] = None,
+    mart: Annotated[
+        list[str] | None,
+        typer.Option("--mart", "-m", help="A mart (repeatable; default: every built one)."),
+    ] = None,
+    split_rows: Annotated[
+        int, typer.Option(help="Marts with more rows become a folder of files.")
+    ] = 5_000_000,
+) -> None:
+    """Write the marts as Parquet (zstd) with a manifest.json: files, rows, checksums,
+    column descriptions, source freshness and licences."""
+    from pathlib import Path
+
+    from serving.export import ExportError, default_directory, export_snapshot
+
+    target = Path(directory) if directory else default_directory(load_settings().data_dir)
+
+    def shown(result) -> None:
+        files = len(result.files)
+        console.print(f"{result.name}: {result.rows:,} rows, {files} file{'s' * (files != 1)}")
+
+    try:
+        manifest = export_snapshot(
+            connection_for("analyst"), target, mart or None, split_rows=split_rows, on_mart=shown
+        )
+    except ExportError as failure:
+        raise _fail(str(failure)) from None
+    console.print(
+        f"snapshot of {len(manifest['marts'])} marts in {target}\n"
+        f"query it: medmirror sql {target} -c {EXAMPLE_QUERY!r}"
+    )
+
+
+@app.command()
+def sql(
+    directory: Annotated[
+        str | None,
+        typer.Argument(help="A snapshot folder (default: the newest under data/exports)."),
+    ] = None,
+    command: Annotated[
+        str | None, typer.Option("--command", "-c", help="Run this query and exit.")
+    ] = None,
+    verify: Annotated[bool, typer.Option(help="Check the files' checksums first.")] = False,
+) -> None:
+    """DuckDB over a Parquet snapshot: a view per mart (`select * from drugs`). Without -c,
+    an interactive prompt (end statements with ;, quit with .quit or Ctrl-D)."""
+    from pathlib import Path
+
+    from serving.duckdb_sql import open_snapshot, run, statements
+    from serving.duckdb_sql import verify as verify_snapshot
+    from serving.export import ExportError, latest_snapshot
+
+    folder = Path(directory) if directory else latest_snapshot(load_settings().data_dir)
+    if folder is None:
+        raise _fail("no snapshot yet: run `medmirror export` first, or name a snapshot folder")
+    if verify:
+        problems = verify_snapshot(folder)
+        if problems:
+            raise _fail("the snapshot does not match its manifest: " + "; ".join(problems))
+        console.print(f"{folder}: every file matches its checksum")
+    try:
+        connection = open_snapshot(folder)
+    except ExportError as failure:
+        raise _fail(str(failure)) from None
+
+    def show(query: str) -> None:
+        import duckdb
+
+        try:
+            result = run(connection, query)
+        except duckdb.Error as failure:
+            err.print(f"[bold red]error:[/] {failure}", highlight=False)
+            if command:
+                raise typer.Exit(1) from None
+            return
+        if result is None:
+            return
+        table = Table(show_lines=False)
+        for column in result.columns:
+            table.add_column(column, overflow="fold")
+        for row in result.rows:
+            table.add_row(*("NULL" if value is None else str(value) for value in row))
+        console.print(table)
+        console.print(f"{len(result.rows):,} rows", style="dim")
+
+    if command:
+        show(command)
+        return
+    console.print(f"DuckDB over {folder}: views {', '.join(_views(connection))}")
+
+    def lines():
+        while True:
+            try:
+                line = input("medmirror> ")
+            except EOFError:
+                return
+            if line.strip() in (".quit", ".exit", "\\q"):
+                return
+            yield line
+
+    for statement in statements(lines()):
+        show(statement)
+
+
+def _views(connection) -> list[str]:
+    rows = connection.sql("select view_name from duckdb_views() where not internal order by 1")
+    return [row[0] for row in rows.fetchall()]
+
+
+@app.command()
+def api(
+    host: Annotated[
+        str, typer.Option(help="Address to bind; beyond 127.0.0.1 needs MEDMIRROR_API_TOKEN.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8765,
+    max_page_size: Annotated[int, typer.Option(help="Most rows a page may hold.")] = 1000,
+    statement_timeout: Annotated[
+        float, typer.Option(help="Seconds a query may run before it is stopped.")
+    ] = 5.0,
+) -> None:
+    """The read-only HTTP API over the marts (FastAPI; docs at /docs), as the analyst role."""
+    from serving.api import ApiSettings, BindRefused, serve
+
+    settings = ApiSettings.from_environment(
+        host=host,
+        port=port,
+        max_page_size=max_page_size,
+        statement_timeout_ms=int(statement_timeout * 1000),
+    )
+    try:
+        serve(settings, connection_for("analyst"))
+    except BindRefused as refused:
+        raise _fail(str(refused)) from None
+
+
+@app.command()
+def mcp(
+    http: Annotated[bool, typer.Option("--http", help="Streamable HTTP instead of stdio.")] = False,
+    host: Annotated[
+        str, typer.Option(help="With --http: address; beyond 127.0.0.1 needs a token.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --http: TCP port.")] = 8766,
+) -> None:
+    """MCP tools over the marts for AI assistants (search, drug_profile, trials_for,
+    articles_for, adverse_event_signals, code_lookup, freshness): stdio, or --http."""
+    from serving.api import TOKEN_VARIABLE, BindRefused
+    from serving.mcp_tools import serve_http, serve_stdio
+
+    if not http:
+        serve_stdio(connection_for("analyst"))
+        return
+    try:
+        serve_http(connection_for("analyst"), host, port, os.environ.get(TOKEN_VARIABLE) or None)
+    except BindRefused as refused:
+        raise _fail(str(refused)) from None
 
 
 @app.command()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from extract.bulk import OfferedFile
+from medmirror.roles import advisory_lock_holder, lock_timeout_s
 from medmirror.settings import ConnectionInfo
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,8 @@ def record_run(connection: ConnectionInfo, run: RunRecord) -> None:
     conn = connection.connect()
     try:
         with conn, conn.cursor() as cur:
+            # The DDL waits for the table's lock: at most the lock timeout, then it says so.
+            cur.execute("select set_config('lock_timeout', %s, true)", (f"{lock_timeout_s()}s",))
             cur.execute(OPS_DDL)
             cur.execute(
                 """
@@ -144,21 +147,10 @@ def refresh_lock(connection: ConnectionInfo) -> Iterator[None]:
         with conn.cursor() as cur:
             cur.execute("select pg_try_advisory_lock(%s)", (REFRESH_LOCK_KEY,))
             if not cur.fetchone()[0]:
-                cur.execute(
-                    """
-                    select a.pid, a.backend_start
-                    from pg_locks as l
-                    join pg_stat_activity as a on a.pid = l.pid
-                    where l.locktype = 'advisory' and l.granted
-                    limit 1
-                    """
-                )
-                holder = cur.fetchone()
-                since = (
-                    f" (session {holder[0]}, since {holder[1]:%Y-%m-%d %H:%M})" if holder else ""
-                )
+                holder = advisory_lock_holder(cur, REFRESH_LOCK_KEY)
                 raise RefreshAlreadyRunning(
-                    f"another refresh is running on this warehouse{since}; try again when it ends"
+                    f"another refresh is running on this warehouse ({holder}); "
+                    "try again when it ends"
                 )
         yield
     finally:

@@ -7,6 +7,7 @@ retrying cannot help (a rejected request, a malformed page or file).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.states import State
 
 from extract.bulk import Outcome, close_account
+from extract.credentials import password_setting, split_password
 from extract.landing import LandingResult, land, pipeline_for
 from flows.access import connection_for
 from flows.dbt_runner import build_sources
@@ -142,6 +144,10 @@ def refresh(
         spec_of(name)  # an unknown name fails before anything runs
     if bulk and len(names) != 1:
         raise ValueError("bulk files belong to one source: name exactly one")
+    if bulk:  # the run log and the tasks get the location without its password
+        bulk, password = split_password(bulk)
+        if password:
+            os.environ[password_setting(names[0])] = password
     with refresh_lock(connection_for("transformer")):
         upgrade_notes = prepare_warehouse()
         landed = _refresh_locked(names, full=full, bulk=bulk, run_dbt=run_dbt)

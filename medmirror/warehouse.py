@@ -5,15 +5,21 @@ library's own start-up listens on a unix socket only and stops the server with t
 process, so medmirror drives the bundled `initdb` and `pg_ctl` itself: the server is
 detached (it outlives the command that started it), listens on 127.0.0.1 and on a unix
 socket, and TCP logins need the password generated at first start.
+
+Run as root, the server runs as a system user (`medmirror.files.SYSTEM_USER`: initdb
+refuses root). It owns the cluster folder and may pass through the data folder medmirror
+created (see `medmirror.files`); the folders above those are never changed: when that
+user cannot pass through one, `start` stops and says which and what to run.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
 import secrets
+import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -23,6 +29,13 @@ from pathlib import Path
 import psutil
 import psycopg2
 
+from medmirror.files import (
+    SYSTEM_USER,
+    ensure_data_dir,
+    make_private_dirs,
+    server_user,
+    write_private,
+)
 from medmirror.settings import DEFAULT_DB_NAME, OWNER_ROLE, ConnectionInfo, Settings
 
 log = logging.getLogger(__name__)
@@ -35,9 +48,10 @@ POSTGRES_BIN_PATH = (
     / "bin"
 )
 
-# initdb refuses to run as root: as root the server runs as this system user instead.
-SYSTEM_USER = "embedded_postgres"
 START_TIMEOUT_S = 60
+# Where the socket goes when the data folder's path is too long for one (a fresh folder
+# with an unpredictable name each start, owned by whoever runs the server).
+SOCKET_DIR_PREFIX = "medmirror-socket-"
 # Settings for a single-machine analytics warehouse: bulk loads, large sorts, few clients.
 SERVER_CONFIG = """
 # medmirror: analytics warehouse settings
@@ -72,6 +86,7 @@ class EmbeddedWarehouse:
     """One PostgreSQL cluster in a folder, started and stopped by medmirror."""
 
     def __init__(self, settings: Settings) -> None:
+        self.data_dir = settings.data_dir
         self.pg_dir = settings.pg_dir
         self.port = settings.db_port
         self.password_file = settings.data_dir / "postgres.password"
@@ -164,17 +179,21 @@ class EmbeddedWarehouse:
 
     def stop(self) -> bool:
         """Stop the server (fast shutdown: open sessions are rolled back). False if none ran."""
-        if not self.status():
+        running = self.status()
+        if not running:
             return False
         self._run_pg("pg_ctl", "-D", str(self.pg_dir), "-m", "fast", "-w", "stop")
+        socket_dir = running.socket_dir
+        if socket_dir != self.pg_dir and socket_dir.name.startswith(SOCKET_DIR_PREFIX):
+            shutil.rmtree(socket_dir, ignore_errors=True)
         return True
 
     # -- internals ---------------------------------------------------------------------
 
     def _initdb(self) -> None:
         log.info("creating a new PostgreSQL cluster in %s", self.pg_dir)
-        self.pg_dir.mkdir(parents=True, exist_ok=True)
-        self.password_file.parent.mkdir(parents=True, exist_ok=True)
+        ensure_data_dir(self.data_dir, for_embedded_server=True)
+        make_private_dirs(self.pg_dir)
         password = secrets.token_urlsafe(24)
         write_private(self.password_file, password + "\n")
         self._prepare_folder_for_server()
@@ -233,42 +252,38 @@ class EmbeddedWarehouse:
         write_private(pgpass, "\n".join(kept) + "\n")
 
     def _socket_dir(self) -> Path:
-        """The data folder, unless its path is too long for a unix socket (about 107 bytes)."""
+        """The data folder, unless its path is too long for a unix socket (about 107 bytes):
+        then a new folder under the temporary folder, made here with a name nobody could
+        have guessed and taken before (mode 0700, owned by the server's user)."""
         if len(str(self.pg_dir / f".s.PGSQL.{self.port}")) < 100:
             return self.pg_dir
-        digest = hashlib.sha256(str(self.pg_dir).encode()).hexdigest()[:12]
-        short = Path(tempfile.gettempdir()) / f"medmirror-{digest}"
-        short.mkdir(mode=0o700, exist_ok=True)
+        short = Path(tempfile.mkdtemp(prefix=SOCKET_DIR_PREFIX))
         self._hand_to_server_user(short)
+        check_private_dir(short, owner=self._server_uid())
         return short
 
     def _prepare_folder_for_server(self) -> None:
-        if os.geteuid() != 0:
-            self.pg_dir.chmod(0o700)
-            return
-        import pwd
-
-        try:
-            pwd.getpwnam(SYSTEM_USER)
-        except KeyError:
-            subprocess.run(["useradd", "--system", SYSTEM_USER], check=True, capture_output=True)
-        for folder in (self.pg_dir, POSTGRES_BIN_PATH):
-            _let_others_traverse_parents(folder)
-        self._hand_to_server_user(self.pg_dir)
         self.pg_dir.chmod(0o700)
+        if os.geteuid() != 0:
+            return
+        server_user()
+        for folder in (self.pg_dir.parent, POSTGRES_BIN_PATH):
+            _check_server_can_reach(folder)
+        self._hand_to_server_user(self.pg_dir)
+
+    def _server_uid(self) -> int:
+        return server_user()[0] if os.geteuid() == 0 else os.geteuid()
 
     def _hand_to_server_user(self, path: Path) -> None:
         if os.geteuid() == 0:
-            import pwd
-
-            entry = pwd.getpwnam(SYSTEM_USER)
-            os.chown(path, entry.pw_uid, entry.pw_gid)
+            uid, gid = server_user()
+            os.chown(path, uid, gid)
 
     def _run_pg(self, program: str, *args: str) -> None:
         command = [str(POSTGRES_BIN_PATH / program), *args]
         result = subprocess.run(
             command,
-            user=SYSTEM_USER if os.geteuid() == 0 else None,
+            **as_server_user(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -287,19 +302,58 @@ class EmbeddedWarehouse:
             return "(no server log)"
 
 
-def _let_others_traverse_parents(path: Path) -> None:
-    """The server's system user must reach its folder and binaries (only when run as root)."""
-    for parent in path.parents:
-        parent.chmod(parent.stat().st_mode | 0o055)
+def as_server_user() -> dict:
+    """`subprocess` arguments running a program as the server's system user when run as
+    root: its user and group only (none of root's groups), else as oneself."""
+    if os.geteuid() != 0:
+        return {}
+    _, gid = server_user()
+    return {"user": SYSTEM_USER, "group": gid, "extra_groups": []}
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    path.chmod(0o600)
+def _check_server_can_reach(folder: Path) -> None:
+    """Stop (`WarehouseError`) when the server's system user cannot pass through every
+    folder down to `folder`: medmirror does not change folders it did not create."""
+    if _server_can_enter(folder):
+        return
+    blocking = next(
+        (part for part in (*reversed(folder.parents), folder) if not _server_can_enter(part)),
+        folder,
+    )
+    mode = stat.filemode(blocking.stat().st_mode)
+    raise WarehouseError(
+        f"run as root, the embedded PostgreSQL runs as the system user {SYSTEM_USER}, which "
+        f"cannot pass through {blocking} ({mode}) to reach {folder}. medmirror does not "
+        "change folders it did not create: let that user pass through "
+        f"(`setfacl -m u:{SYSTEM_USER}:x {blocking}`, or `chmod o+x {blocking}`), or set "
+        "MEDMIRROR_DATA_DIR to a folder it can reach (medmirror creates the data folder "
+        "itself when it does not exist)"
+    )
+
+
+def _server_can_enter(folder: Path) -> bool:
+    """Whether the server's system user may search `folder` (and every folder above)."""
+    entered = subprocess.run(
+        ["test", "-x", str(folder)],
+        **as_server_user(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        cwd="/",
+        check=False,
+    )
+    return entered.returncode == 0
+
+
+def check_private_dir(folder: Path, *, owner: int) -> None:
+    """Refuse a folder that is a link, or is not owned by `owner`, or that others may enter."""
+    info = folder.lstat()
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise WarehouseError(f"{folder} is not a folder of its own (a link?): refused")
+    if info.st_uid != owner or info.st_mode & 0o077:
+        raise WarehouseError(
+            f"{folder} belongs to uid {info.st_uid} with mode {stat.filemode(info.st_mode)}, "
+            f"not to uid {owner} alone: refused"
+        )
 
 
 def resolve_connection(settings: Settings, *, start: bool = True) -> ConnectionInfo:

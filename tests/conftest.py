@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 # Before medmirror, dlt or Prefect are imported: nothing a test does may touch the
 # project's own data folder, the user's pgpass file or Prefect home.
 _SCRATCH = Path(tempfile.mkdtemp(prefix="medmirror-tests-"))
+_SCRATCH.chmod(0o711)  # see reachable_folder
 os.environ["MEDMIRROR_DATA_DIR"] = str(_SCRATCH / "data")
 os.environ["PGPASSFILE"] = str(_SCRATCH / "pgpass")
 os.environ["PREFECT_HOME"] = str(_SCRATCH / "prefect")
@@ -43,6 +43,20 @@ from tests.warehouses import SharedServer, Templates, environment, environment_f
 
 SAMPLES = PROJECT_DIR / "samples"
 DERIVED = PROJECT_DIR / "tests" / "fixtures"
+
+
+def reachable_folder(prefix: str = "folder-") -> Path:
+    """A new test folder that the embedded PostgreSQL's system user may pass through when
+    the tests run as root (medmirror never widens a folder it did not create): a data
+    folder inside it is created by medmirror, as on a user's machine."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=_SCRATCH))
+    folder.chmod(0o711)
+    return folder
+
+
+@pytest.fixture
+def reachable_tmp() -> Path:
+    return reachable_folder("test-")
 
 
 def free_port() -> int:
@@ -108,19 +122,15 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture
-def server_data_dir() -> Path:
-    """A data folder for a test's own embedded PostgreSQL: made by the test itself, outside
-    pytest's temp folder (0700, root's), so the server's system user can reach it when the
-    tests run as root."""
-    folder = Path(tempfile.mkdtemp(prefix="medmirror-test-server-"))
-    yield folder / "data"
-    shutil.rmtree(folder, ignore_errors=True)
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every worker of this run shares."""
+    return _shared_dir(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
-def templates(warehouse: EmbeddedWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Templates:
-    found = Templates(warehouse, _shared_dir(tmp_path_factory))
+def templates(warehouse: EmbeddedWarehouse, shared_dir: Path) -> Templates:
+    found = Templates(warehouse, shared_dir)
     scratch = Path(tempfile.mkdtemp(prefix="template-", dir=_SCRATCH))
 
     def init(connection: ConnectionInfo) -> None:
@@ -172,17 +182,24 @@ def samples_database(
     built once per run and copied for every test that asks for it)."""
 
     def make(*sources: str) -> ConnectionInfo:
-        template = "tmpl_" + "_".join(sources)
-
-        def build(connection: ConnectionInfo) -> None:
-            scratch = Path(tempfile.mkdtemp(prefix=f"{template}-", dir=_SCRATCH))
-            with environment(environment_for(connection, scratch)):
-                land_samples(connection, sources)
-                run_dbt(["build"], connection)
-
-        return templates.fresh(templates.ensure(template, build, base="tmpl_init"))
+        return templates.fresh(samples_template(templates, sources))
 
     return make
+
+
+def samples_template(templates: Templates, sources: Iterable[str]) -> str:
+    """The template holding the bundled real samples of `sources`, landed and built by a
+    plain `dbt build` on a new warehouse (built once per run)."""
+    sources = tuple(sources)
+    template = "tmpl_" + "_".join(sources)
+
+    def build(connection: ConnectionInfo) -> None:
+        scratch = Path(tempfile.mkdtemp(prefix=f"{template}-", dir=_SCRATCH))
+        with environment(environment_for(connection, scratch)):
+            land_samples(connection, sources)
+            run_dbt(["build"], connection)
+
+    return templates.ensure(template, build, base="tmpl_init")
 
 
 def land_samples(connection: ConnectionInfo, sources: Iterable[str]) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 from extract.landing import pipeline_for
-from tests.conftest import query
+from tests.conftest import SAMPLES, query
 
 MEDMIRROR = Path(sys.executable).parent / "medmirror"
 
@@ -71,6 +72,8 @@ def test_demo_builds_the_marts_and_a_second_run_is_incremental(
     assert {mart: mart_rows(first.stdout, mart) for mart in DEMO_MARTS} == DEMO_MARTS
     assert "NCT05105685" in first.stdout  # a top hit of the example search
     assert "fresh" in first.stdout
+    for command in ("medmirror export", "medmirror sql", "medmirror api", "medmirror mcp"):
+        assert command in first.stdout  # where to go next
     raw_after_first = query(database, "select count(*) from raw_clinicaltrials.studies")
     assert bulk_cursor(database, tmp_path) == "2022-11-21"  # the newest study landed
 
@@ -95,3 +98,29 @@ def test_bulk_goes_with_exactly_one_source(database):
 
     assert refused.returncode == 1
     assert "--bulk goes with exactly one --source" in refused.stderr
+
+
+def test_what_a_command_writes_is_private_to_its_user(database, tmp_path: Path):
+    """A refresh from the shell (Prefect's own database in the data folder): every folder
+    it makes is 0700, every file 0600."""
+    data = tmp_path / "private-data"
+    env = dict(os.environ, COLUMNS="200", MEDMIRROR_DATA_DIR=str(data))
+    env.pop("PREFECT_HOME", None)  # Prefect's files go in the data folder, as for a user
+    done = subprocess.run(
+        [MEDMIRROR, "refresh", "--source", "clinicaltrials", "--no-dbt"]
+        + ["--bulk", str(SAMPLES / "clinicaltrials")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert (data / "prefect" / "prefect.db").is_file()
+    written = [data, *data.rglob("*")]
+    assert len(written) > 10
+    assert [
+        f"{stat.filemode(path.lstat().st_mode)} {path}"
+        for path in written
+        if path.lstat().st_mode & 0o077
+    ] == []

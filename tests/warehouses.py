@@ -63,8 +63,11 @@ class SharedServer:
             if state is None:
                 # Not under pytest's own temp folder (0700, root's): the server's system
                 # user must reach its data folder when the tests run as root.
-                data_dir = Path(tempfile.mkdtemp(prefix="medmirror-test-warehouse-"))
-                settings = Settings(data_dir=data_dir, db_port=self._port(), database_url=None)
+                folder = Path(tempfile.mkdtemp(prefix="medmirror-test-warehouse-"))
+                folder.chmod(0o711)  # passable, not readable: medmirror makes `data` in it
+                settings = Settings(
+                    data_dir=folder / "data", db_port=self._port(), database_url=None
+                )
                 state = {"data_dir": str(settings.data_dir), "port": settings.db_port, "users": 0}
                 EmbeddedWarehouse(settings).start()
             state["users"] += 1
@@ -80,7 +83,7 @@ class SharedServer:
             state["users"] -= 1
             if state["users"] == 0 and self.server is not None:
                 self.server.stop()
-                shutil.rmtree(state["data_dir"], ignore_errors=True)
+                shutil.rmtree(Path(state["data_dir"]).parent, ignore_errors=True)
                 self.state.unlink()
             else:
                 self.state.write_text(json.dumps(state))
@@ -127,6 +130,15 @@ class Templates:
             with conn.cursor() as cur:
                 cur.execute("select 1 from pg_database where datname = %s", (name,))
                 return cur.fetchone() is not None
+        finally:
+            conn.close()
+
+    def sql_in(self, database: str, statement: str) -> None:
+        """One statement in another database of the server, as its owner."""
+        conn = replace(self.admin, database=database).connect()
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(statement)
         finally:
             conn.close()
 

@@ -64,27 +64,27 @@
         -- How many rows match, as the planner estimates it from the lexeme statistics
         -- (counting them would cost as much as ranking them).
         execute format(
-            'explain (format json) select 1 from {{ this }} where search_vector @@ %L::tsquery',
+            'explain (format json) select 1 from {{ this.include(database=False) }} where search_vector @@ %L::tsquery',
             _any_words
         ) into _plan;
         if (_plan -> 0 -> 'Plan' ->> 'Plan Rows')::numeric <= {{ exact_up_to }} then
             return query
                 select {{ hit_columns }}
-                from {{ this }} as hit
+                from {{ this.include(database=False) }} as hit
                 where hit.search_vector @@ _any_words
                 order by rank desc, hit.{{ prior }} desc nulls last
                 limit max_hits;
             return;
         end if;
         select extract(year from max(found.{{ prior }})) into _newest_year
-        from {{ this }} as found;
+        from {{ this.include(database=False) }} as found;
         -- The matches of the newest window that holds enough of them, gathered once (the
         -- last window, null, is every match, rows without a year included).
         foreach _since_year in array
             array[_newest_year, _newest_year - 1, _newest_year - 4, null]::smallint[]
         loop
             _any_keys := array(
-                select found.{{ key }} from {{ this }} as found
+                select found.{{ key }} from {{ this.include(database=False) }} as found
                 where found.search_vector @@ _any_words
                     and (found.{{ year }} >= _since_year or _since_year is null)
                 limit {{ candidates }}
@@ -96,7 +96,7 @@
         -- every row's vector on the way (measured: 420 ms at 1M articles, 30 ms this way).
         perform set_config('enable_seqscan', 'off', true);
         _title_keys := array(
-            select found.{{ key }} from {{ this }} as found
+            select found.{{ key }} from {{ this.include(database=False) }} as found
             where found.search_vector @@ _title_words
                 and (found.{{ year }} >= _since_year or _since_year is null)
             limit {{ candidates }}
@@ -110,11 +110,11 @@
             )
             select {{ hit_columns }}
             from candidates
-            inner join {{ this }} as hit on candidates.{{ key }} = hit.{{ key }}
+            inner join {{ this.include(database=False) }} as hit on candidates.{{ key }} = hit.{{ key }}
             order by rank desc, hit.{{ prior }} desc nulls last
             limit max_hits;
     end;
     $search$;
     comment on function {{ function }}(text, integer) is
-        'Ranked full-text search of {{ this }}: the best max_hits rows for a web-style query.'
+        'Ranked full-text search of {{ this.include(database=False) }}: the best max_hits rows for a web-style query.'
 {%- endmacro %}

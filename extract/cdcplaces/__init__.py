@@ -100,7 +100,7 @@ def measures(
     landed: dict[str, dict[str, Any]] = state.setdefault("landed", {})
     paging: dict[str, Any] | None = state.get("paging")
     state[MORE_WINDOWS] = False
-    client = PublisherClient(settings.SOURCE)
+    client = PublisherClient(settings.SOURCE, api_urls=(base_url,))
     if not client.api_key:
         log.info(
             "%s: no app token configured (optional): Socrata throttles keyless requests "

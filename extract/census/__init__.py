@@ -93,7 +93,7 @@ def estimates(
     if not pending:
         log.info("%s: every configured vintage has landed", settings.SOURCE)
         return
-    client = PublisherClient(settings.SOURCE)
+    client = PublisherClient(settings.SOURCE, api_urls=(api_url,))
     if not client.api_key:
         log.info(
             "%s: no API key configured (optional): asking keyless, 500 requests a day; "

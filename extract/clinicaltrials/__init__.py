@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -32,12 +33,14 @@ from extract.clinicaltrials.helpers import (
     deletion_row,
     nct_id_of,
     parse_json,
+    stream_page,
     studies_in_document,
     study_row,
 )
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.limits import DocumentTooLarge
 from extract.spec import SearchExample, SourceSpec
 from medmirror.settings import SAMPLES_DIR
 
@@ -100,7 +103,7 @@ def studies(
     today = date.today()
     if end >= today:
         end = None  # the last window is open-ended: everything up to now
-    client = PublisherClient(settings.SOURCE)
+    client = PublisherClient(settings.SOURCE, api_urls=(api_url,))
     params = {
         "format": "json",
         "pageSize": page_size,
@@ -205,9 +208,28 @@ def studies_bulk(
     state[MORE_WINDOWS] = False
 
 
-def _member_rows(member: BulkMember) -> list[dict]:
-    """The landing rows of one bulk document (all or nothing: a bad document is rejected)."""
-    text = decode_utf8(member.read(settings.SOURCE), where=member.uri)
+def _member_rows(member: BulkMember) -> Iterable[dict]:
+    """The landing rows of one bulk document (all or nothing: a bad document is rejected).
+
+    A document up to `WHOLE_DOCUMENT_BYTES` (every single study) is read whole; a larger
+    one (a saved page of many studies) is checked to its end, then streamed study by
+    study, so memory stays flat whatever its size."""
+    try:
+        content = member.read(settings.SOURCE, limit=settings.WHOLE_DOCUMENT_BYTES)
+    except DocumentTooLarge:
+        studies = 0
+        try:
+            for study in stream_page(member.open, where=member.uri):  # all or nothing
+                study_row(study, source_uri=member.uri, where=member.uri)
+                studies += 1
+        except (OSError, EOFError, zlib.error) as broken:  # a broken or refused stream
+            raise MalformedInput(settings.SOURCE, member.uri, f"cannot read: {broken}") from None
+        log.info("%s: %s streamed, %d studies", settings.SOURCE, member.uri, studies)
+        return (
+            study_row(study, source_uri=member.uri, where=member.uri)
+            for study in stream_page(member.open, where=member.uri)
+        )
+    text = decode_utf8(content, where=member.uri)
     document = parse_json(text, where=member.uri)
     single = isinstance(document, dict) and "studies" not in document
     return [
@@ -236,7 +258,7 @@ def studies_resync(
         after, stored = "", _stored_nct_ids(after="", limit=batch)
     if not stored:
         return
-    client = PublisherClient(settings.SOURCE)
+    client = PublisherClient(settings.SOURCE, api_urls=(api_url,))
     batcher = RowBatcher(STUDIES)
     for first in range(0, len(stored), settings.RESYNC_IDS_PER_REQUEST):
         chunk = stored[first : first + settings.RESYNC_IDS_PER_REQUEST]

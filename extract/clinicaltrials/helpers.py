@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import codecs
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 
+import ijson
 import orjson
 import pyarrow as pa
 
 from extract.clinicaltrials.settings import SOURCE
 from extract.errors import MalformedInput
+from extract.jsonsafety import DepthChecked
 from extract.raw import RawTable
 
 # `raw_clinicaltrials.studies`; dbt's incremental models and the re-sync look studies up
@@ -104,3 +108,59 @@ def api_date_filter(start: date, end: date | None) -> str:
     """The `filter.advanced` expression for studies last updated in [start, end]."""
     upper = end.isoformat() if end else "MAX"
     return f"AREA[LastUpdatePostDate]RANGE[{start.isoformat()},{upper}]"
+
+
+class _Utf8Checked:
+    """A binary stream that raises `MalformedInput` at the first byte that is not UTF-8
+    (naming its offset in the document, as `decode_utf8` does)."""
+
+    def __init__(self, stream: BinaryIO, *, where: str) -> None:
+        self.stream = stream
+        self.where = where
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.offset = 0  # bytes read so far
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size)
+        pending = len(self.decoder.getstate()[0])
+        try:
+            self.decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as bad:
+            at = self.offset - pending + bad.start
+            raise MalformedInput(
+                SOURCE, self.where, f"not valid UTF-8 at byte {at}: {bad.reason}"
+            ) from None
+        self.offset += len(chunk)
+        return chunk
+
+
+def _page_items(stream: BinaryIO, *, where: str) -> Iterator[dict[str, Any]]:
+    checked = _Utf8Checked(DepthChecked(stream, source=SOURCE, where=where), where=where)
+    count = 0
+    try:
+        for study in ijson.items(checked, "studies.item", use_float=True):
+            count += 1
+            if not isinstance(study, dict):
+                raise MalformedInput(SOURCE, f"{where} study {count}", "not a JSON object")
+            yield study
+        checked.read(0)  # the decoder's last word: a document cut inside a character
+    except (ijson.JSONError, ijson.IncompleteJSONError) as bad:
+        raise MalformedInput(
+            SOURCE,
+            where,
+            f"not valid JSON after study {count}, within the first {checked.offset:,} bytes: "
+            + " ".join(str(bad).split()),
+        ) from None
+    if count == 0:
+        raise MalformedInput(
+            SOURCE, where, "a large document that is not a page of studies (no studies[])"
+        )
+
+
+def stream_page(
+    open_stream: Callable[[], AbstractContextManager[BinaryIO]], *, where: str
+) -> Iterator[dict[str, Any]]:
+    """The studies of a page document (`{"studies": [...]}`), one at a time, checked as
+    UTF-8 JSON: `MalformedInput` naming the byte or study where it broke."""
+    with open_stream() as stream:
+        yield from _page_items(stream, where=where)

@@ -15,3 +15,6 @@ RESYNC_BATCH = 10_000  # stored NCT ids re-checked per run (a full cycle takes s
 RESYNC_IDS_PER_REQUEST = 100  # ids per `filter.ids` request (keeps the URL short)
 # A re-sync chunk where most ids are missing is the API failing, not mass deletion.
 RESYNC_MAX_MISSING_SHARE = 0.5
+# A bulk document up to this size is read whole (a single study is a few hundred KB at
+# most); a larger one must be a page of studies (`{"studies": [...]}`), streamed.
+WHOLE_DOCUMENT_BYTES = 16 << 20

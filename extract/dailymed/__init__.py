@@ -366,6 +366,13 @@ SPEC = SourceSpec(
         "drug_articles",
         "drug_link_ambiguities",
         "drug_profile",
+        # The NDC, drug-class and name analyses (marts/analysis/).
+        "ndc_products",
+        "ndc_labelers",
+        "pharmacologic_classes",
+        "drug_class_counts",
+        "drug_names",
+        "drug_name_suffixes",
     ),
     samples=SAMPLES_DIR / "dailymed",
     search=SearchExample(

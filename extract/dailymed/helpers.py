@@ -27,6 +27,8 @@ from lxml.etree import _Element as Element
 from extract.bulk import iter_members
 from extract.dailymed.settings import SOURCE
 from extract.errors import MalformedInput, invalid_xml
+from extract.limits import RATIO_GRACE_BYTES, TooLarge, check_zip_member, limits, read_whole
+from extract.xmlsafety import refuse_entities
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +138,11 @@ BLOCKS = frozenset(
 )
 CELLS = frozenset({"td", "th"})
 
-SPL_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True
-)
+# libxml2's own limits stay on (no huge_tree): text nodes up to 10 MB, nesting up to 256.
+SPL_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+# An SPL whose markup would build more elements than this is refused before it is parsed:
+# each costs lxml about 130 bytes, and real labels run to a few tens of thousands.
+MAX_SPL_ELEMENTS = 2_000_000
 
 # -- one SPL document into a JSON record ----------------------------------------------------
 
@@ -146,10 +150,19 @@ SPL_PARSER = etree.XMLParser(
 def parse_spl(content: bytes, *, where: str) -> dict[str, Any]:
     """An SPL document as a JSON record (`MalformedInput` when it is not well-formed XML,
     not an SPL document, or has no set id or version number)."""
+    elements = content.count(b"<")  # at least every element's start tag
+    if elements > MAX_SPL_ELEMENTS:
+        raise MalformedInput(
+            SOURCE,
+            where,
+            f"{len(content):,} bytes with about {elements:,} elements, more than an SPL's "
+            f"{MAX_SPL_ELEMENTS:,}: refused unparsed",
+        )
     try:
         root = etree.fromstring(content, parser=SPL_PARSER)
     except etree.XMLSyntaxError as bad:
         raise invalid_xml(SOURCE, where, bad) from None
+    refuse_entities(root, source=SOURCE, where=where)
     if root.tag != f"{{{V3}}}document":
         raise MalformedInput(SOURCE, where, f"not an SPL document: its root is <{root.tag}>")
     set_id = _attribute(_find(root, "v:setId"), "root")
@@ -788,7 +801,8 @@ def _directory_problem(path: Path) -> str | None:
 
 def _read_file(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as stream:
+            return read_whole(stream, source=SOURCE, uri=str(path))
     except OSError as broken:
         raise MalformedInput(SOURCE, str(path), f"cannot read: {broken}") from None
 
@@ -801,7 +815,11 @@ def _inner_zip(uri: str, opener: Callable[[], Any]) -> Iterator[SplFile | Malfor
             names = [info for info in inner.infolist() if info.filename.lower().endswith(".xml")]
             for info in names:
                 try:
+                    check_zip_member(info, inner, whole=True)
                     content = inner.read(info)
+                except TooLarge as refused:
+                    yield MalformedInput(SOURCE, f"{uri}!{info.filename}", str(refused))
+                    continue
                 except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as broken:
                     yield MalformedInput(SOURCE, f"{uri}!{info.filename}", f"cannot read: {broken}")
                     continue
@@ -922,11 +940,18 @@ class _Unclosed:
 def _member_body(
     reader: _PushbackReader, *, method: int, size: int, flags: int, keep: bool
 ) -> bytes | None:
-    """A member's uncompressed bytes (None when not `keep`: read through and dropped)."""
+    """A member's uncompressed bytes (None when not `keep`: read through and dropped);
+    `ValueError` past the decompression limits (a kept member is read whole)."""
+    bounds = limits()
+    cap = bounds.max_document_bytes if keep else bounds.max_member_bytes
+    produced = 0
+    start = reader.offset
     kept: list[bytes] = []
     if method == 0:
         if flags & 0x8:
             raise ValueError("a stored member without its size")
+        if size > cap:
+            raise ValueError(f"it is {size:,} bytes, past the limit of {cap:,}")
         remaining = size
         while remaining:
             chunk = reader.read(min(CHUNK, remaining))
@@ -942,6 +967,15 @@ def _member_body(
             if not chunk:
                 raise EOFError
             out = inflater.decompress(chunk)
+            produced += len(out)
+            consumed = reader.offset - start
+            if produced > cap or (
+                produced > RATIO_GRACE_BYTES and produced > consumed * bounds.max_inflate_ratio
+            ):
+                raise ValueError(
+                    f"it inflates {consumed:,} bytes to over {produced:,}, past the "
+                    "decompression limits (bulk.max_document_bytes, bulk.max_inflate_ratio)"
+                )
             if keep:
                 kept.append(out)
         reader.unread(inflater.unused_data)

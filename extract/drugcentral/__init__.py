@@ -25,15 +25,18 @@ import sqlalchemy
 from dlt.sources import DltResource
 from dlt.sources.sql_database import sql_table
 
+from extract.credentials import with_password
 from extract.drugcentral import settings
 from extract.drugcentral.helpers import (
     RELEASES,
     drugcentral_table,
+    is_final,
     landing_row,
     sqlalchemy_url,
+    with_tls,
     without_password,
 )
-from extract.errors import MalformedInput, PublisherUnavailable
+from extract.errors import MalformedInput, PublisherUnavailable, RequestRejected
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
 from extract.spec import SourceSpec
 
@@ -57,7 +60,7 @@ def drugcentral(
     """The configured DrugCentral database; `bulk_location`: the connection string of
     another one (a restored dump), for `medmirror refresh --bulk`."""
     return tables(
-        database_url=bulk_location or database_url,
+        database_url=with_password(bulk_location or database_url, settings.SOURCE),
         database_schema=database_schema,
         chunk_size=int(chunk_size),
     )
@@ -70,9 +73,26 @@ def tables(database_url: str, database_schema: str, chunk_size: int) -> Iterator
     state = dlt.current.resource_state()
     state[MORE_WINDOWS] = False
     shown = without_password(database_url)
-    engine = sqlalchemy.create_engine(sqlalchemy_url(database_url), pool_pre_ping=True)
+    engine = sqlalchemy.create_engine(sqlalchemy_url(with_tls(database_url)), pool_pre_ping=True)
     try:
-        version, released_at = _release(engine, database_schema, shown)
+        try:
+            version, released_at = _release(engine, database_schema, shown)
+        except _NoTls:
+            if with_tls(database_url) == database_url:  # the URL asked for TLS itself
+                raise RequestRejected(
+                    settings.SOURCE, shown, "the server offers no TLS, which the URL asks for"
+                ) from None
+            log.warning(
+                "%s: %s offers no TLS: reading it unencrypted (set sslmode in the URL to "
+                "decide yourself)",
+                settings.SOURCE,
+                shown,
+            )
+            engine.dispose()
+            engine = sqlalchemy.create_engine(
+                sqlalchemy_url(with_tls(database_url, verify=False)), pool_pre_ping=True
+            )
+            version, released_at = _release(engine, database_schema, shown)
         if state.get("landed_version") == version:
             log.info("%s: release %s is the one already landed", settings.SOURCE, version)
             return
@@ -129,6 +149,10 @@ def tables(database_url: str, database_schema: str, chunk_size: int) -> Iterator
         engine.dispose()
 
 
+class _NoTls(Exception):
+    """The server answered that it offers no TLS."""
+
+
 def _release(engine: sqlalchemy.Engine, schema: str, shown: str) -> tuple[int, datetime | None]:
     """DrugCentral's `dbversion` row: the release number and its date."""
     query = sqlalchemy.text(
@@ -138,8 +162,15 @@ def _release(engine: sqlalchemy.Engine, schema: str, shown: str) -> tuple[int, d
         with engine.connect() as connection:
             row = connection.execute(query).first()
     except sqlalchemy.exc.OperationalError as failure:
+        problem = str(failure.orig).strip()
+        if "server does not support SSL" in problem:
+            raise _NoTls from None
+        if is_final(problem):  # wrong credentials: retrying would only hold the refresh lock
+            raise RequestRejected(
+                settings.SOURCE, shown, f"cannot connect (not retried): {problem[:300]}"
+            ) from None
         raise PublisherUnavailable(
-            settings.SOURCE, shown, f"cannot connect: {str(failure.orig).strip()[:300]}"
+            settings.SOURCE, shown, f"cannot connect: {problem[:300]}"
         ) from None
     except sqlalchemy.exc.ProgrammingError as failure:
         raise MalformedInput(

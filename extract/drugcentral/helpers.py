@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 import pyarrow as pa
 
+from extract.hosts import is_loopback
 from extract.raw import RawTable
 
 
@@ -58,6 +59,39 @@ def sqlalchemy_url(url: str) -> str:
         if url.startswith(bare):
             return "postgresql+psycopg2://" + url[len(bare) :]
     return url
+
+
+def with_tls(url: str, *, verify: bool = True) -> str:
+    """`url` asking for TLS with the server's certificate verified against the system's
+    roots (`sslmode=verify-full`), unless it names its own `sslmode` or its host is this
+    machine (a restored dump). `verify=False`: no TLS at all (a server that offers none)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(name == "sslmode" for name, _ in query) or is_loopback(parts.hostname or "localhost"):
+        return url
+    tls = (
+        [("sslmode", "verify-full"), ("sslrootcert", "system")]
+        if verify
+        else [("sslmode", "disable")]
+    )
+    return urlunsplit(parts._replace(query=urlencode(query + tls)))
+
+
+AUTHENTICATION_FAILED = (
+    "password authentication failed",
+    "no password supplied",
+    "authentication failed",
+    "does not exist",  # the role or the database
+    "pg_hba.conf rejects",
+    "no pg_hba.conf entry",
+)
+
+
+def is_final(failure: str) -> bool:
+    """Whether a connection failure will fail again the same way (wrong credentials, a
+    database that is not there, a certificate that does not verify): not worth retrying."""
+    text = failure.lower()
+    return any(words in text for words in AUTHENTICATION_FAILED) or "certificate" in text
 
 
 def landing_row(

@@ -204,7 +204,7 @@ def events(
     today = date.today()
     start = min(_api_start(state, start_date, today), today)
     end = min(start + timedelta(days=max(window_days, 1) - 1), today)
-    client = PublisherClient(settings.SOURCE)
+    client = PublisherClient(settings.SOURCE, api_urls=(api_url,))
     params: dict[str, Any] | None = {
         "search": receive_date_search(start, end),
         "sort": "receivedate:asc",

@@ -38,6 +38,7 @@ from extract.bulk import BulkMember
 from extract.delimited import UNREADABLE, RaggedRow, json_objects, snake_case
 from extract.errors import MalformedInput
 from extract.faers.settings import DELIMITER, READ_BLOCK_BYTES, SOURCE
+from extract.limits import read_whole
 from extract.raw import RawTable
 
 FAERS = "faers"
@@ -164,7 +165,8 @@ def read_quarter_file(member: BulkMember, kind: str) -> ParsedFile:
     try:
         with member.open() as stream:
             if kind == "DELETE":
-                return _read_deleted(stream.read(), member.uri)
+                content = read_whole(stream, source=SOURCE, uri=member.uri)
+                return _read_deleted(content, member.uri)
             return _read_delimited(stream, member.uri, kind)
     except UNREADABLE as broken:
         raise MalformedInput(SOURCE, member.uri, f"cannot read: {broken}") from None

@@ -94,8 +94,8 @@ def fooddata(
     return resources
 
 
-def _keyed_client() -> PublisherClient | None:
-    client = PublisherClient(settings.SOURCE)
+def _keyed_client(api_url: str) -> PublisherClient | None:
+    client = PublisherClient(settings.SOURCE, api_urls=(api_url,))
     if not client.api_key:
         log.warning(NO_KEY)
         return None
@@ -115,7 +115,7 @@ def foods(
 ) -> Iterator[pa.Table]:
     """The next search page of foods published since the cursor (newest first)."""
     state = dlt.current.resource_state()
-    client = _keyed_client()
+    client = _keyed_client(api_url)
     if client is None:
         state[MORE_WINDOWS] = False
         return
@@ -193,7 +193,7 @@ def _api_start(state: dict[str, Any], start_date: str | None) -> date:
 def food_details(api_url: str = settings.API_URL, fdc_ids: Sequence[int] = ()) -> Iterator[Any]:
     """Each food of `fdc_ids` in full (`/food/{fdcId}`), or abridged when FDC answers 404
     to the full format (it does for some Foundation foods)."""
-    client = _keyed_client()
+    client = _keyed_client(api_url)
     if client is None:
         return
     batcher = RowBatcher(FOODS)
@@ -288,7 +288,10 @@ class _BulkWindow:
             if key:
                 found = iter_download(stream, key, where=member.uri)
             else:
-                found = iter_document(stream.read(), where=member.uri)
+                # At most one byte past the limit: a larger document is refused unread.
+                found = iter_document(
+                    stream.read(settings.WHOLE_DOCUMENT_BYTES + 1), where=member.uri
+                )
             for position, food in enumerate(itertools.islice(found, skip, None), start=skip):
                 self.items = position + 1
                 self.rows_or_rejects = True

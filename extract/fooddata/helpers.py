@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from extract.errors import MalformedInput
 from extract.fooddata.settings import SOURCE, WHOLE_DOCUMENT_BYTES
+from extract.jsonsafety import DepthChecked
 from extract.raw import RawTable
 
 # `raw_fooddata.foods`; dbt's models look foods up by id.
@@ -118,7 +119,7 @@ def download_key(stream: BinaryIO) -> str | None:
 def iter_download(stream: BinaryIO, key: str, *, where: str) -> Iterator[Any]:
     """The foods of a download whose array is `key`, one at a time. A document that
     breaks raises `MalformedInput` with the number of foods read and the byte."""
-    counting = _CountingReader(stream)
+    counting = _CountingReader(DepthChecked(stream, source=SOURCE, where=where))
     read = 0
     try:
         for food in ijson.items(counting, f"{key}.item", use_float=True):

@@ -23,6 +23,7 @@ from extract.icd10cm import settings
 from extract.icd10cm.settings import SOURCE
 from extract.landing import RowBatcher
 from extract.raw import RawTable
+from extract.xmlsafety import refuse_entities
 
 ORDER = "order"
 TABULAR = "tabular"
@@ -221,7 +222,12 @@ def read_tabular_file(member: BulkMember, year: int) -> ParsedFile:
 def _tabular_rows(
     stream: BinaryIO, uri: str, year: int, parsed: ParsedFile
 ) -> Iterator[dict[str, Any]]:
-    for _, chapter in etree.iterparse(stream, events=("end",), tag="chapter"):
+    chapters = etree.iterparse(
+        stream, events=("end",), tag="chapter", resolve_entities=False, no_network=True
+    )
+    for index, (_, chapter) in enumerate(chapters):
+        if index == 0:
+            refuse_entities(chapter, source=SOURCE, where=uri)
         number = _text(chapter, "name")
         description = _text(chapter, "desc")
         for section in chapter.iterfind("section"):

@@ -26,6 +26,8 @@ from lxml.etree import _Element as Element
 from extract.errors import MalformedInput, invalid_xml
 from extract.medlineplus.settings import FILE_NAME, SOURCE
 from extract.raw import RawTable
+from extract.streams import ItemStream
+from extract.xmlsafety import refuse_entities
 
 TOPICS = "health-topics"
 TOPIC = "health-topic"
@@ -91,13 +93,13 @@ def iter_topics(stream: BinaryIO, *, where: str) -> Iterator[tuple[TopicsFile, E
     """Each `health-topic` of a `health-topics` document with what the root says, parsed
     whole and dropped once the caller moves on. A document that is not XML, stops halfway
     or is not a health topics file raises `MalformedInput` naming `where` and the line."""
+    counting = ItemStream(stream, source=SOURCE, where=where)
     items = etree.iterparse(
-        stream,
+        counting,
         events=("start", "end"),
         resolve_entities=False,  # never read the DTD the DOCTYPE names
         no_network=True,
         load_dtd=False,
-        huge_tree=True,
     )
     about: TopicsFile | None = None
     depth = 0
@@ -106,6 +108,7 @@ def iter_topics(stream: BinaryIO, *, where: str) -> Iterator[tuple[TopicsFile, E
             if event == "start":
                 depth += 1
                 if depth == 1:
+                    refuse_entities(element, source=SOURCE, where=where)
                     if element.tag != TOPICS:
                         raise MalformedInput(
                             SOURCE, where, f"not a {TOPICS} document: its root is <{element.tag}>"
@@ -119,6 +122,7 @@ def iter_topics(stream: BinaryIO, *, where: str) -> Iterator[tuple[TopicsFile, E
             depth -= 1
             if depth == 1 and element.tag == TOPIC:
                 yield about, element
+                counting.item_done()
                 element.clear(keep_tail=False)
                 parent = element.getparent()
                 while element.getprevious() is not None:

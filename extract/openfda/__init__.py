@@ -36,6 +36,7 @@ from dlt.sources import DltResource
 
 from extract.bulk import BulkMember, iter_members, resolve_location
 from extract.errors import MalformedInput, RequestRejected
+from extract.hosts import parse_hosts
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
 from extract.openfda import settings
@@ -156,7 +157,7 @@ def _api_window(
     end: date | None = start + timedelta(days=window_days)
     if end >= date.today():
         end = None
-    client = PublisherClient(settings.SOURCE)
+    client = PublisherClient(settings.SOURCE, api_urls=(url,))
     params: dict[str, Any] | None = {
         "search": window_search(dataset.cursor, start, end),
         "limit": page_size,
@@ -256,9 +257,15 @@ def _manifest_members(
     """The manifest's partitions not landed yet, each downloaded when its turn comes."""
     client = PublisherClient(settings.SOURCE)
     manifest = client.get_json(location, what="download manifest")
-    for partition in manifest_partitions(manifest, datasets):
+    hosts = parse_hosts(dlt.config.get(f"sources.{settings.SOURCE}.partition_hosts"))
+    for partition in manifest_partitions(manifest, datasets, manifest_url=location, hosts=hosts):
         identity = f"{partition['file']}@{partition['export_date']}"
         if identity in landed:
+            continue
+        if partition["problem"]:  # rejected, and not asked again while the manifest lists it
+            where = f"{client.scrub(location)} drug/{partition['dataset']} {partition['file']}"
+            problem = partition["problem"]
+            yield identity, BulkMember(uri=where[:500], path=downloads, problem=problem)
             continue
         file_name = Path(urlsplit(partition["file"]).path).name
         path = resolve_location(

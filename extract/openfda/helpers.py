@@ -20,11 +20,16 @@ import pyarrow as pa
 import requests
 
 from extract.errors import MalformedInput
+from extract.hosts import Host, host_of
+from extract.jsonsafety import DepthChecked
 from extract.openfda.settings import DATE_FORMAT, OPEN_END, SOURCE
 from extract.raw import RawTable
 
 # A bulk partition's file name: `drug-label-0001-of-0013.json(.zip)`, `drug-ndc-...`.
 PARTITION_NAME = re.compile(r"drug-(?P<dataset>label|ndc)-\d+-of-\d+")
+# The whole name of a partition file a manifest may point at (it becomes a file name).
+PARTITION_FILE = re.compile(r"drug-(?P<dataset>[a-z]+)-\d{1,6}-of-\d{1,6}\.json(?:\.zip)?")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # What a broken archive or compressed stream raises while a member is read.
 UNREADABLE = (zipfile.BadZipFile, EOFError, zlib.error, gzip.BadGzipFile, OSError)
 
@@ -199,7 +204,7 @@ def iter_partition(stream: BinaryIO, *, where: str) -> Iterator[Any]:
     """The `results` items of a partition document, parsed one at a time (a partition is
     about 150 MB of JSON: never read whole). A broken document raises `MalformedInput`
     naming the record and the byte offset where it broke."""
-    reader = _CountingReader(stream)
+    reader = _CountingReader(DepthChecked(stream, source=SOURCE, where=where))
     count = 0
     try:
         for record in ijson.items(reader, "results.item", use_float=True):
@@ -216,22 +221,74 @@ def iter_partition(stream: BinaryIO, *, where: str) -> Iterator[Any]:
         raise MalformedInput(SOURCE, where, "holds no records under `results`")
 
 
-def manifest_partitions(manifest: Any, datasets: tuple[str, ...]) -> list[dict[str, str]]:
+def manifest_partitions(
+    manifest: Any,
+    datasets: tuple[str, ...],
+    *,
+    manifest_url: str,
+    hosts: frozenset[Host] = frozenset(),
+) -> list[dict[str, str]]:
     """The partitions the download manifest lists for `datasets`, in its order: each with
-    its dataset, file URL and export date."""
+    its dataset, file URL and export date, and `problem` when the entry cannot be trusted
+    (a date that is not YYYY-MM-DD, a file that is not a partition of its dataset, a URL
+    on a host that is neither FDA's over https, the manifest's own, nor one of `hosts`):
+    such an entry is rejected, never downloaded."""
     drug = (manifest.get("results") or {}).get("drug") if isinstance(manifest, dict) else None
     if not isinstance(drug, dict):
         raise MalformedInput(SOURCE, "download manifest", "no results.drug in the manifest")
     partitions = []
     for name in datasets:
         listing = drug.get(name) or {}
+        if not isinstance(listing, dict):
+            continue
+        export_date = str(listing.get("export_date") or "")
         for partition in listing.get("partitions") or []:
             if isinstance(partition, dict) and partition.get("file"):
+                file = str(partition["file"])
                 partitions.append(
                     {
                         "dataset": name,
-                        "file": partition["file"],
-                        "export_date": str(listing.get("export_date") or ""),
+                        "file": file,
+                        "export_date": export_date,
+                        "problem": _partition_problem(
+                            name, file, export_date, manifest_url=manifest_url, hosts=hosts
+                        )
+                        or "",
                     }
                 )
     return partitions
+
+
+def _partition_problem(
+    dataset: str, file: str, export_date: str, *, manifest_url: str, hosts: frozenset[Host]
+) -> str | None:
+    """Why a manifest entry is not downloaded (None: it is a partition of FDA's)."""
+    if export_date and not _is_iso_date(export_date):
+        return f"export_date {export_date[:80]!r} is not a YYYY-MM-DD date"
+    parts = urlsplit(file)
+    name = parts.path.rsplit("/", 1)[-1]
+    found = PARTITION_FILE.fullmatch(name)
+    if not found or found["dataset"] != dataset:
+        return f"{name[:80]!r} is not a partition file of drug/{dataset}"
+    host = host_of(file)
+    fda = parts.scheme == "https" and host is not None and _is_fda_host(host[0])
+    if not (fda or host == host_of(manifest_url) or host in hosts):
+        return (
+            f"the partition is on {parts.scheme}://{parts.netloc}, not on FDA's https hosts "
+            "(*.fda.gov), the manifest's host or one in [sources.openfda] partition_hosts"
+        )
+    return None
+
+
+def _is_iso_date(value: str) -> bool:
+    if not ISO_DATE.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_fda_host(host: str) -> bool:
+    return host == "fda.gov" or host.endswith(".fda.gov")

@@ -129,7 +129,7 @@ def articles(
     start = min(_api_start(state, start_date, today), today)
     end = min(start + timedelta(days=max(window_days, 1) - 1), today)
     span = f"{start:%Y/%m/%d}-{end:%Y/%m/%d}"
-    client = PublisherClient(settings.SOURCE)
+    client = PublisherClient(settings.SOURCE, api_urls=(eutils_url,))
     common: dict[str, Any] = {"db": "pubmed", "tool": eutils_tool}
     if eutils_email:
         common["email"] = eutils_email

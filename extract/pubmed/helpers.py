@@ -26,6 +26,8 @@ from lxml.etree import _Element as Element
 from extract.errors import MalformedInput, RequestRejected, invalid_xml
 from extract.pubmed.settings import SOURCE
 from extract.raw import RawTable
+from extract.streams import ItemStream
+from extract.xmlsafety import refuse_entities
 
 # `raw_pubmed.articles`; dbt's incremental models look articles up by PMID.
 ARTICLES = RawTable(
@@ -55,19 +57,6 @@ SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 # -- reading a document item by item -----------------------------------------------------
 
 
-class _CountingReader:
-    """A stream that counts the bytes read through it (to say where a broken file broke)."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-        self.bytes_read = 0
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.stream.read(size)
-        self.bytes_read += len(chunk)
-        return chunk
-
-
 def iter_items(stream: BinaryIO, *, where: str) -> Iterator[Element]:
     """The top-level items (`PubmedArticle`, `PubmedBookArticle`, `DeleteCitation`) of a
     `PubmedArticleSet` document, each parsed whole and dropped once the caller moves on.
@@ -76,21 +65,27 @@ def iter_items(stream: BinaryIO, *, where: str) -> Iterator[Element]:
     naming `where` and the line and column (or byte) where it broke, after every item
     before that point has been handed out.
     """
-    counting = _CountingReader(stream)
+    counting = ItemStream(stream, source=SOURCE, where=where)
     items = etree.iterparse(
         counting,
         events=("end",),
         tag=tuple(ITEMS),
         resolve_entities=False,  # never read what a document's DOCTYPE points to
         no_network=True,
-        huge_tree=True,  # NLM's files are large; lxml's default limits are for web pages
+        # No huge_tree: libxml2's limits (10 MB a text node, 256 levels) hold; a file's
+        # size does not meet them, each item is parsed and dropped (and capped, ItemStream).
     )
+    checked = False
     try:
         for _, element in items:
+            if not checked:
+                refuse_entities(element, source=SOURCE, where=where)
+                checked = True
             parent = element.getparent()
             if parent is None or parent.tag != ARTICLE_SET:
                 raise MalformedInput(SOURCE, where, _not_an_article_set(element))
             yield element
+            counting.item_done()
             element.clear(keep_tail=False)
             while element.getprevious() is not None:  # and every finished item before it
                 del parent[0]

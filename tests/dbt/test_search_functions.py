@@ -10,9 +10,7 @@ import pytest
 from psycopg2 import sql
 
 from extract.spec import SourceSpec
-from flows.dbt_runner import build_sources
 from flows.sources import SOURCES
-from tests.conftest import land_source
 
 EXACT_UP_TO = 2000  # create_search_function's default: above it, candidates are ranked
 SEARCHABLE = [spec for spec in SOURCES.values() if spec.search and spec.samples]
@@ -45,9 +43,8 @@ def run(connection, statement: sql.Composable, *params) -> list[tuple]:
 
 
 @pytest.mark.parametrize("spec", SEARCHABLE, ids=[spec.name for spec in SEARCHABLE])
-def test_the_example_search_finds_its_rows_on_both_paths(database, spec: SourceSpec):
-    land_source(database, spec.name, bulk_location=str(spec.samples))
-    build_sources(database, [spec.name])
+def test_the_example_search_finds_its_rows_on_both_paths(samples_database, spec: SourceSpec):
+    database = samples_database(spec.name)  # its real samples landed and built
     words, key = spec.search.query, spec.search.shown[0]
     mart = sql.Identifier("marts", spec.search.mart)
     search = sql.SQL("select {key} from {function}(%s, 20)").format(

@@ -9,7 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from extract.errors import PublisherUnavailable
+from extract.drugcentral.helpers import with_tls
+from extract.errors import PublisherUnavailable, RequestRejected
 from extract.landing import LandingResult
 from medmirror.settings import ConnectionInfo
 from tests.conftest import _admin_sql, free_port, land_source, query, sample
@@ -79,3 +80,30 @@ def test_an_unreachable_database_is_a_transient_error_without_the_password(datab
     with pytest.raises(PublisherUnavailable, match="cannot connect") as failure:
         land_drugcentral(database, ConnectionInfo.from_url(url))
     assert "not-shown" not in str(failure.value)
+
+
+def test_a_wrong_password_is_final_and_not_shown(database, drugcentral_db):
+    wrong = replace(drugcentral_db, password="not-the-password")
+
+    with pytest.raises(RequestRejected, match="password authentication failed") as failure:
+        land_drugcentral(database, wrong)
+
+    assert failure.value.retryable is False  # the refresh task does not retry it
+    assert "not-the-password" not in str(failure.value)
+
+
+def test_tls_is_asked_for_with_the_certificate_verified_except_on_this_machine():
+    public = "postgresql://drugman:dosage@unmtid-dbs.net:5433/drugcentral"
+    assert with_tls(public) == f"{public}?sslmode=verify-full&sslrootcert=system"
+    assert with_tls(public, verify=False) == f"{public}?sslmode=disable"
+    local = "postgresql://u:p@127.0.0.1:5432/drugcentral"
+    assert with_tls(local) == local  # a restored dump on this machine
+    chosen = f"{public}?sslmode=require"
+    assert with_tls(chosen) == chosen  # the user's own choice stands
+
+
+def test_a_url_asking_for_tls_from_a_server_without_it_is_refused(database, drugcentral_db):
+    url = drugcentral_db.url() + "?sslmode=verify-full"
+
+    with pytest.raises(RequestRejected, match="server does not support SSL|offers no TLS"):
+        land_source(database, "drugcentral", database_url=url)

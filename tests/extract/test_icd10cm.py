@@ -5,6 +5,7 @@ them (tests/fixtures/icd10cm/derived/)."""
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -135,8 +136,9 @@ def test_the_order_file_alone_lands_a_release(database):
 def test_a_broken_xml_is_rejected_by_name_and_the_order_file_lands(database, tmp_path: Path):
     release = tmp_path / "release"
     release.mkdir()
-    (release / ORDER_ZIP.name).symlink_to(ORDER_ZIP)
-    (release / TRUNCATED.name).symlink_to(TRUNCATED)
+    # Copies, not links: a bulk folder linking to files outside it is refused.
+    shutil.copy(ORDER_ZIP, release)
+    shutil.copy(TRUNCATED, release)
 
     result = land_source(database, "icd10cm", bulk_location=str(release))
 

@@ -37,7 +37,10 @@ def test_a_source_whose_token_is_missing_is_skipped_with_a_plain_message(
         "census: skipped, it needs your own key or token: get one at https://example.org/key "
         "and set sources.census.api_key in .dlt/secrets.toml (or SOURCES__CENSUS__API_KEY)"
     )
-    assert query(database, "select to_regclass('raw_census.estimates')") == [(None,)]
+    assert query(database, "select count(*) from raw_census.estimates") == [(0,)]
+    assert query(database, "select count(*) from ops.refresh_runs where source = 'census'") == [
+        (0,)
+    ]
 
 
 def test_a_configured_token_opens_the_gate(census_needs_a_key, monkeypatch):

@@ -119,7 +119,7 @@ def test_report_drugs_counts_what_landed(database):
     assert "57.1%" in printed.stdout
 
 
-def test_report_drugs_before_the_marts_are_built(database):
+def test_report_drugs_before_the_marts_are_built(new_database):
     printed = medmirror("report", "drugs")
 
     assert printed.returncode == 1

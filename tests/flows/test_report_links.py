@@ -33,7 +33,7 @@ def test_report_links_prints_shares_by_method_and_the_refused_names(database):
     ), printed.stdout
 
 
-def test_report_links_before_the_marts_are_built(database):
+def test_report_links_before_the_marts_are_built(new_database):
     printed = medmirror("report", "links")
 
     assert printed.returncode == 1

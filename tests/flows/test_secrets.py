@@ -17,6 +17,7 @@ from flows.refresh import refresh
 from medmirror.settings import load_settings
 from tests.conftest import StudiesApi, error_response, json_response, query
 from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST
+from tests.extract.test_drugcentral import drugcentral_db  # noqa: F401 - a fixture
 
 MARKER = "mm-secret-marker-7f3a9c41"
 
@@ -92,3 +93,36 @@ def prefect_records() -> list[str]:
 
 def files_under(folder: Path) -> list[Path]:
     return [path for path in folder.rglob("*") if path.is_file()]
+
+
+def test_a_bulk_password_is_used_but_never_stored(
+    database,
+    drugcentral_db,  # noqa: F811 - the fixture imported above
+    prefect_harness,
+    monkeypatch,
+    caplog,
+):
+    """`medmirror refresh --bulk` with a database URL holding a password: the extract
+    logs in with it, and neither the run log nor Prefect's flow-run parameters keep it."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    password = drugcentral_db.password
+    monkeypatch.setenv("SOURCES__DRUGCENTRAL__BULK_PASSWORD", "")  # restored after the test
+    url = drugcentral_db.url()
+    assert password in url
+
+    outcome = CliRunner().invoke(
+        app, ["refresh", "--source", "drugcentral", "--no-dbt", "--bulk", url]
+    )
+
+    assert outcome.exit_code == 0, outcome.output
+    ((way_in, succeeded, rows),) = query(
+        database, "select way_in, succeeded, rows_landed from ops.refresh_runs"
+    )
+    assert succeeded and rows > 0
+    assert way_in == url.replace(f":{password}@", "@")
+    seen = [way_in, outcome.output, *prefect_records()]
+    seen += [record.getMessage() for record in caplog.records]
+    assert [text[:200] for text in seen if password in text] == []
