@@ -13,6 +13,7 @@ from extract import (
     clinicaltrials,
     dailymed,
     drugcentral,
+    exercises,
     faers,
     fooddata,
     hcpcs,
@@ -54,6 +55,7 @@ SOURCES: dict[str, SourceSpec] = {
         cdcplaces,
         drugcentral,
         nccih,
+        exercises,
         rxnav,
     )
 }

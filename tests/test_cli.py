@@ -47,12 +47,17 @@ DEMO_MARTS = {
     "food_items": "12",
     "icd10cm_codes": "95,358",
     "hcpcs_codes": "6,800",
+    "exercises": "873",
+    "county_health": "20",
+    "places_measures": "740",
 }
 
 
 def mart_rows(output: str, mart: str) -> str | None:
     """The rows the demo's summary table prints for `mart`."""
-    found = re.search(rf"\b{mart}\s+│\s+([\d,]+)", output)
+    # A number, not a date: the status table names a source (`exercises`) as its mart is
+    # named, with the date it was loaded.
+    found = re.search(rf"\b{mart}\s+│\s+([\d,]+)(?![\d,-])", output)
     return found.group(1) if found else None
 
 

@@ -1,4 +1,5 @@
-{#- The PLACES measures `county_health` shows, as (measure id, column name prefix). -#}
+{#- The PLACES measures `county_health` shows, as (measure id, column name prefix): the 37
+    measures of the 2023 release. A measure a later release adds is in `places_measures`. -#}
 {% macro rate_measures() -%}
     {{ return([
         ('DIABETES', 'diabetes'),
@@ -7,5 +8,36 @@
         ('CSMOKING', 'current_smoking'),
         ('CHD', 'coronary_heart_disease'),
         ('DEPRESSION', 'depression'),
+        ('ACCESS2', 'no_health_insurance'),
+        ('ARTHRITIS', 'arthritis'),
+        ('BINGE', 'binge_drinking'),
+        ('BPMED', 'blood_pressure_medication'),
+        ('CANCER', 'cancer'),
+        ('CASTHMA', 'current_asthma'),
+        ('CERVICAL', 'cervical_cancer_screening'),
+        ('CHECKUP', 'annual_checkup'),
+        ('CHOLSCREEN', 'cholesterol_screening'),
+        ('COGNITION', 'cognitive_disability'),
+        ('COLON_SCREEN', 'colorectal_cancer_screening'),
+        ('COPD', 'copd'),
+        ('COREM', 'core_preventive_services_older_men'),
+        ('COREW', 'core_preventive_services_older_women'),
+        ('DENTAL', 'dental_visit'),
+        ('DISABILITY', 'any_disability'),
+        ('GHLTH', 'fair_or_poor_health'),
+        ('HEARING', 'hearing_disability'),
+        ('HIGHCHOL', 'high_cholesterol'),
+        ('INDEPLIVE', 'independent_living_disability'),
+        ('KIDNEY', 'chronic_kidney_disease'),
+        ('LPA', 'physical_inactivity'),
+        ('MAMMOUSE', 'mammography'),
+        ('MHLTH', 'frequent_mental_distress'),
+        ('MOBILITY', 'mobility_disability'),
+        ('PHLTH', 'frequent_physical_distress'),
+        ('SELFCARE', 'self_care_disability'),
+        ('SLEEP', 'short_sleep'),
+        ('STROKE', 'stroke'),
+        ('TEETHLOST', 'all_teeth_lost'),
+        ('VISION', 'vision_disability'),
     ]) }}
 {%- endmacro %}

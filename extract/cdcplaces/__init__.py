@@ -16,6 +16,13 @@ landing). Every `pages_per_window` pages are a window committed with the paging
 position, so a killed run resumes at the next page. A row without its key fields goes to
 `raw_cdcplaces.rejects` and the rest lands.
 
+The bulk way in: with `bulk_location` (a folder, zip or file, or the URL of one), the
+`export_files` resource lands data.cdc.gov's CSV exports of the county or tract dataset
+(recognised by their header, whatever their name; see `extract.cdcplaces.exports`) into
+the same table, as the documents the API sends: each export once (by its content), every
+file offered accounted for, `rows_per_window` rows a window (a killed run resumes at the
+next row). A row without its key fields goes to `rejects` with its line.
+
 An app token is optional (`[sources.cdcplaces] api_key` in `.dlt/secrets.toml`): it is
 sent as the `X-App-Token` header (or as `$$app_token` with `api_key_header = ""` and
 `api_key_param = "$$app_token"`), and Socrata throttles requests without one sooner.
@@ -25,17 +32,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dlt
+import pyarrow as pa
 from dlt.sources import DltResource
 
+from extract.bulk import BulkLedger, BulkMember, resolve_location
 from extract.cdcplaces import settings
+from extract.cdcplaces.exports import ExportLayout, content_key, export_layout, read_export
 from extract.cdcplaces.helpers import MEASURES, measure_row, socrata_pages, soql_where
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
 from extract.spec import SourceSpec, TokenGate
+from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +62,19 @@ def cdcplaces(
     pages_per_window: int = settings.PAGES_PER_WINDOW,
     where: str = settings.WHERE,
     start_year: int = settings.START_YEAR,
-    download_dir: str | None = None,  # noqa: ARG001 - an API only: nothing to download
+    download_dir: str | None = None,
+    bulk_location: str | None = None,
+    rows_per_window: int = settings.ROWS_PER_WINDOW,
 ) -> DltResource:
     """The PLACES measures of each configured geography (`datasets`: geography -> dataset
-    id, `settings.DATASETS` when not configured)."""
+    id, `settings.DATASETS` when not configured), or the CSV exports at `bulk_location`
+    (a URL is downloaded into `download_dir`)."""
+    if bulk_location:
+        return export_files(
+            bulk_location,
+            download_dir=download_dir or ".",
+            rows_per_window=max(int(rows_per_window), 1),
+        )
     return measures(
         base_url=base_url.rstrip("/"),
         datasets=dict(datasets or settings.DATASETS),
@@ -155,6 +176,95 @@ def measures(
         return
 
 
+# No `columns` here: it lands two tables, each item bound to its own by `to_table`.
+@dlt.resource(name="export_files", table_name=TABLE, write_disposition="append")
+def export_files(location: str, download_dir: str, rows_per_window: int) -> Iterator[Any]:
+    """The next window of the first CSV export at `location` not landed yet.
+
+    Every file offered is accounted for (`BulkLedger`): an export (by its header) lands
+    once, by its content, whatever its name or place; anything else is not a release file.
+    A file that cannot be read as CSV is rejected (and not read again until it changes).
+    """
+    state = dlt.current.resource_state()
+    ledger = BulkLedger(settings.SOURCE, state)
+    in_flight: dict[str, Any] | None = state.get("export_in_flight")
+    state[MORE_WINDOWS] = False
+    path = resolve_location(location, source=settings.SOURCE, download_dir=Path(download_dir))
+    done_one = False
+    for member in ledger.offered(path):
+        layout = export_layout(member) if member.problem is None else None
+        if member.problem is None and layout is None:
+            ledger.not_release_file(member, "not a PLACES CSV export (by its header)")
+            continue
+        if ledger.was_rejected(member):
+            continue
+        try:
+            if member.problem:
+                raise MalformedInput(settings.SOURCE, member.uri, member.problem)
+            key = content_key(member)
+        except MalformedInput as bad:
+            ledger.reject(member, bad)
+            yield reject(bad)
+            continue
+        if ledger.has_landed(key):
+            ledger.already_landed(member, key)
+            continue
+        if done_one:  # another export follows: commit this window first
+            state[MORE_WINDOWS] = True
+            return
+        done_one = True
+        skip = in_flight["rows"] if in_flight and in_flight.get("key") == key else 0
+        yield from _land_export(member, layout, key, skip, rows_per_window, state, ledger)
+        if state[MORE_WINDOWS]:
+            return
+
+
+def _land_export(
+    member: BulkMember,
+    layout: ExportLayout | None,
+    key: str,
+    skip: int,
+    rows_per_window: int,
+    state: dict[str, Any],
+    ledger: BulkLedger,
+) -> Iterator[Any]:
+    """One window of an export: up to `rows_per_window` rows from row `skip` on."""
+    assert layout is not None
+    read = 0
+    landed = 0
+    try:
+        for batch in read_export(member, layout, skip_rows=skip, slice_rows=rows_per_window):
+            for problem, position in batch.problems:
+                yield reject(MalformedInput(settings.SOURCE, member.uri, problem), position)
+            rows = batch.rows.append_column(
+                "source_uri", pa.array([member.uri] * batch.rows.num_rows, pa.string())
+            ).append_column("deleted", pa.array([False] * batch.rows.num_rows, pa.bool_()))
+            if rows.num_rows:
+                yield to_table(rows.select(MEASURES.schema.names).cast(MEASURES.schema), MEASURES)
+            read += batch.rows.num_rows + len(batch.problems)
+            landed += batch.rows.num_rows
+            if read >= rows_per_window:
+                state["export_in_flight"] = {"key": key, "rows": skip + read}
+                state[MORE_WINDOWS] = True
+                ledger.landed_part(member, landed)
+                return
+    except MalformedInput as bad:
+        state.pop("export_in_flight", None)
+        ledger.reject(member, bad)
+        yield reject(bad)
+        return
+    state.pop("export_in_flight", None)
+    log.info(
+        "%s: %d %s rows of %s (from row %d)",
+        settings.SOURCE,
+        landed,
+        layout.geography,
+        member.uri,
+        skip,
+    )
+    ledger.landed_file(member, key, landed)
+
+
 def _release_of(client: PublisherClient, base_url: str, dataset: str, geography: str) -> Any:
     """The dataset's `rowsUpdatedAt` (seconds since 1970) from Socrata's view metadata."""
     metadata = client.get_json(
@@ -171,7 +281,8 @@ SPEC = SourceSpec(
     raw_tables=(MEASURES,),
     status_table=MEASURES.name,
     cursor_column="year",
-    marts=("county_health",),
+    marts=("county_health", "places_measures"),
+    samples=SAMPLES_DIR / "cdcplaces",
     token=TokenGate(
         "sources.cdcplaces.api_key",
         required=False,

@@ -18,3 +18,6 @@ START_YEAR = 2017
 # The fields of a row that make its key (a row without them is rejected).
 KEY_FIELDS = ("year", "locationid", "measureid", "datavaluetypeid")
 TOKEN_SIGNUP = "https://data.cdc.gov/profile/edit/developer_settings"
+# A bulk CSV export lands this many rows a window (one commit); a killed run resumes at
+# the next row.
+ROWS_PER_WINDOW = 500_000

@@ -9,9 +9,18 @@ DATASET = "acs/acs5"
 # Vintages to land; each lands once (a year the API does not publish yet is asked again
 # next run). ACS 5-year 2023 (2019-2023) came out in December 2024.
 YEARS = (2019, 2020, 2021, 2022, 2023)
-# NAME, total population, median household income (inflation-adjusted dollars of the
-# vintage), the poverty universe and the people below the poverty level in it.
-VARIABLES = ("NAME", "B01003_001E", "B19013_001E", "B17001_001E", "B17001_002E")
+# NAME, total population, the population 18 and over and 65 and over (the denominators
+# of PLACES' adult prevalences), median household income (inflation-adjusted dollars of
+# the vintage), the poverty universe and the people below the poverty level in it.
+VARIABLES = (
+    "NAME",
+    "B01003_001E",
+    "B09021_001E",
+    "B09021_022E",
+    "B19013_001E",
+    "B17001_001E",
+    "B17001_002E",
+)
 # "county" (one request per year) and "tract" (one request per state per year: the API
 # answers tracts only within a state).
 GEOGRAPHIES = ("county", "tract")
@@ -23,5 +32,9 @@ STATES = (
     "47", "48", "49", "50", "51", "53", "54", "55", "56", "72",
 )  # fmt: skip
 # The FIPS code parts of each geography, in the order they make its GEOID.
-GEOID_PARTS = {"county": ("state", "county"), "tract": ("state", "county", "tract")}
+GEOID_PARTS = {
+    "state": ("state",),
+    "county": ("state", "county"),
+    "tract": ("state", "county", "tract"),
+}
 KEY_SIGNUP = "https://api.census.gov/data/key_signup.html"

@@ -194,5 +194,8 @@ SPEC = SourceSpec(
         "drugcentral_targets",
         "drugcentral_atc_codes",
         "drugcentral_releases",
+        "drug_targets",
+        "drug_atc_codes",
+        "drug_identifiers",
     ),
 )

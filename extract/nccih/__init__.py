@@ -116,7 +116,7 @@ SPEC = SourceSpec(
     raw_tables=(HERBS,),
     status_table=HERBS.name,
     cursor_column="last_updated",
-    marts=("herbs",),
+    marts=("herbs", "herb_links"),
     search=SearchExample(
         mart="herbs", query="sleep", shown=("slug", "herb_name", "last_updated_date")
     ),

@@ -1,16 +1,20 @@
 """Census ACS extract: the real dlt pipeline into a real PostgreSQL, the Census Data API
-replayed over HTTP on 127.0.0.1 from constructed answers in its documented format (a JSON
-array of arrays, header row first, every value a string)."""
+replayed over HTTP on 127.0.0.1. A real answer (the 2010 ACS 5-year B17001 table for every
+state, captured in 2015) and the real 2019 variables list check the format and the
+variables asked; county and tract answers are constructed in the same format (no real
+county or tract answer has been found: see tests/fixtures/census/PROVENANCE.md)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
 import pytest
 from werkzeug import Request, Response
 
-from medmirror.settings import ConnectionInfo
+from extract.census import settings as census_settings
+from medmirror.settings import PROJECT_DIR, ConnectionInfo
 from tests.conftest import error_response, land_source, query, sample
 
 COUNTY_2022 = "census/acs5_2022_county_constructed.json"
@@ -86,7 +90,9 @@ def test_counties_and_tracts_land_once_per_vintage(database, census_api: CensusA
         ("tract:*", "state:01"),
         ("tract:*", "state:10"),
     ]
-    assert census_api.requests[0]["get"] == "NAME,B01003_001E,B19013_001E,B17001_001E,B17001_002E"
+    assert census_api.requests[0]["get"] == (
+        "NAME,B01003_001E,B09021_001E,B09021_022E,B19013_001E,B17001_001E,B17001_002E"
+    )
     assert landed(database)[:5] == [
         (2022, "county", "01001"),
         (2022, "county", "01003"),
@@ -158,3 +164,61 @@ def test_429_is_retried_and_the_key_is_sent_but_never_shown(
     uris = {uri for (uri,) in query(database, "select source_uri from raw_census.estimates")}
     assert len(uris) == 1
     assert "census-secret-key" not in uris.pop()
+
+
+STATE_2010 = (
+    PROJECT_DIR / "tests" / "fixtures" / "census" / "acs5_2010_state_B17001_all_vcr2015.json"
+)
+VARIABLES_2019 = PROJECT_DIR / "tests" / "fixtures" / "census" / "acs5_2019_variables_used.json"
+
+
+def test_a_real_answer_lands_one_row_per_state(database, httpserver, monkeypatch):
+    # The Census Bureau's answer to /data/2010/acs5?get=B17001_001E..B17001_030E&for=state:*
+    # as captured in 2015 (the old dataset path `acs5`, no NAME column).
+    header = json.loads(STATE_2010.read_bytes())[0]
+    httpserver.expect_request("/data/2010/acs5").respond_with_data(
+        STATE_2010.read_bytes(), content_type="application/json;charset=utf-8"
+    )
+    monkeypatch.setenv("SOURCES__CENSUS__API_URL", httpserver.url_for("/data"))
+    monkeypatch.setenv("SOURCES__CENSUS__REQUESTS_PER_SECOND", "0")
+    monkeypatch.delenv("SOURCES__CENSUS__API_KEY", raising=False)
+
+    result = land_source(
+        database,
+        "census",
+        dataset="acs5",
+        years=[2010],
+        geographies=["state"],
+        variables=header[:-1],
+    )
+
+    assert result.rows == {"estimates": 52}  # 50 states, DC and Puerto Rico
+    assert result.rejected == 0
+    assert httpserver.log[0][0].args["get"] == ",".join(header[:-1])
+    assert httpserver.log[0][0].args["for"] == "state:*"
+    ((alabama,),) = query(database, "select record from raw_census.estimates where geoid = '01'")
+    assert (alabama["B17001_001E"], alabama["B17001_002E"]) == ("4596836", "786544")
+    assert query(
+        database, "select count(distinct geoid), min(geoid), max(geoid) from raw_census.estimates"
+    ) == [(52, "01", "72")]
+
+
+def test_every_variable_asked_is_one_the_acs_publishes():
+    # The Census Bureau's own variables list of the ACS 5-year 2019 detailed tables
+    # (api.census.gov/data/2019/acs/acs5/variables.json), cut to the variables medmirror
+    # asks for (tests/fixtures/census/PROVENANCE.md says how).
+    published = json.loads(VARIABLES_2019.read_bytes())["variables"]
+    asked = [name for name in census_settings.VARIABLES if name != "NAME"]  # a pseudo-variable
+    labels = {name: published[name]["label"] for name in asked}
+    assert labels == {
+        "B01003_001E": "Estimate!!Total",
+        "B09021_001E": "Estimate!!Total:",
+        "B09021_022E": "Estimate!!Total:!!65 years and over:",
+        "B19013_001E": "Estimate!!Median household income in the past 12 months (in 2019 "
+        "inflation-adjusted dollars)",
+        "B17001_001E": "Estimate!!Total:",
+        "B17001_002E": "Estimate!!Total:!!Income in the past 12 months below poverty level:",
+    }
+    assert published["B09021_001E"]["concept"] == (
+        "LIVING ARRANGEMENTS OF ADULTS 18 YEARS AND OVER BY AGE"
+    )

@@ -1,11 +1,12 @@
 """openFDA extract: the real dlt pipeline into a real PostgreSQL, the API and the download
-manifest served over HTTP on 127.0.0.1. openFDA publishes no small real page or
-partition: the fixtures are constructed from FDA's documented sample records
-(tests/fixtures/openfda/derived/derive.py says how)."""
+manifest served over HTTP on 127.0.0.1. The label and NDC pages and partitions are
+constructed from FDA's documented sample records (tests/fixtures/openfda/derived/derive.py
+says how): no real label or NDC API page with its records has been found. The error
+bodies are openFDA's real ones; real partition records and real `search_after` pages are
+tested in test_openfda_real_answers.py."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import date, timedelta
@@ -23,7 +24,9 @@ BAD_PARTITIONS = FIXTURES / "partitions_bad"
 LABEL_PATH = "/drug/label.json"
 NDC_PATH = "/drug/ndc.json"
 API_KEY = "k3y-that-must-never-be-logged"
-NOT_FOUND = {"error": {"code": "NOT_FOUND", "message": "No matches found!"}}
+# openFDA's real answer to a search that matches nothing (a recorded 404 body, see
+# tests/fixtures/openfda/PROVENANCE.md).
+NOT_FOUND_BODY = (DERIVED / "openfda" / "error_404_not_found.json").read_bytes()
 REAL_SET_ID = "e71151ba-f2f4-4e95-9256-3db361d40a54"  # the documented sample label
 METHOXSALEN_SET_ID = "28cdcef9-0623-4c5a-bd18-aa3d2a3d40f8"
 
@@ -36,7 +39,7 @@ def page(name: str, next_url: str | None = None) -> Response:
 
 
 def not_found() -> Response:
-    return Response(json.dumps(NOT_FOUND), status=404, content_type="application/json")
+    return Response(NOT_FOUND_BODY, status=404, content_type="application/json")
 
 
 class OpenFdaApi:
@@ -226,8 +229,9 @@ def test_429_and_5xx_are_retried(database, api: OpenFdaApi):
 def test_a_404_that_is_not_not_found_is_an_error(database, api: OpenFdaApi):
     from extract.errors import RequestRejected
 
+    # openFDA's real BAD_REQUEST body (recorded with a 400), sent here with a 404.
     api.queues[LABEL_PATH].append(
-        Response(json.dumps({"error": {"code": "BAD_REQUEST"}}), status=404)
+        Response((DERIVED / "openfda" / "error_400_bad_request_sort.json").read_bytes(), status=404)
     )
     with pytest.raises(RequestRejected, match="answered 404"):
         land_source(database, "openfda")

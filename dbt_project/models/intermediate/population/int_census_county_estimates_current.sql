@@ -16,6 +16,8 @@ counties as (
         vintage_year,
         area_name,
         total_population,
+        adult_population,
+        population_65_and_over,
         median_household_income,
         poverty_universe,
         below_poverty_population,

@@ -3,14 +3,8 @@
 with
 
 measures as (
-    select * from {{ ref('stg_cdcplaces__measures') }}
+    select * from {{ ref('int_places_measures_current') }}
     where geography = 'county'
-),
-
-latest as (
-    {{ latest_per_key(
-        'measures', 'data_year, location_id, measure_id, data_value_type_id', 'loaded_at desc'
-    ) }}
 )
 
 select
@@ -25,4 +19,4 @@ select
     high_confidence_limit,
     total_population,
     loaded_at
-from latest
+from measures

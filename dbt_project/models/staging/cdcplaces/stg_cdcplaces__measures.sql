@@ -29,7 +29,9 @@ measures as (
         record ->> 'statedesc' as state_name,
         coalesce(record ->> 'countyname', record ->> 'locationname') as location_name,
         record ->> 'category' as category,
+        record ->> 'categoryid' as category_id,
         record ->> 'measure' as measure,
+        record ->> 'short_question_text' as short_question_text,
         record ->> 'data_value_type' as data_value_type,
         record ->> 'data_value_unit' as data_value_unit,
         {{ safe_numeric("record ->> 'data_value'") }} as data_value,
@@ -37,6 +39,17 @@ measures as (
         {{ safe_numeric("record ->> 'high_confidence_limit'") }} as high_confidence_limit,
         {{ safe_integer("record ->> 'totalpopulation'") }} as total_population,
         {{ safe_integer("record ->> 'totalpop18plus'") }} as adult_population,
+        record ->> 'data_value_footnote_symbol' as data_value_footnote_symbol,
+        record ->> 'data_value_footnote' as data_value_footnote,
+        -- The API sends a GeoJSON point; the CSV export the same as WKT `POINT (x y)`.
+        {{ safe_numeric(
+            "coalesce(record #>> '{geolocation,coordinates,0}', "
+            ~ "substring(record ->> 'geolocation' from '^POINT \\((\\S+) '))"
+        ) }} as longitude,
+        {{ safe_numeric(
+            "coalesce(record #>> '{geolocation,coordinates,1}', "
+            ~ "substring(record ->> 'geolocation' from ' (\\S+)\\)$'))"
+        ) }} as latitude,
         {{ loaded_at('_dlt_load_id') }} as loaded_at,
         _dlt_load_id as load_id,
         source_uri
