@@ -24,7 +24,7 @@ import hashlib
 import itertools
 import logging
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -33,6 +33,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import requests
+from lxml import etree
 
 from extract.errors import ExtractError, MalformedInput, PublisherUnavailable
 from extract.http import PublisherClient
@@ -299,9 +300,26 @@ class BulkLedger:
         self.rejected: dict[str, str] = state.setdefault("rejected_files", {})  # file -> why
         self.account = account_of(source)
 
-    def offered(self, path: Path) -> Iterator[BulkMember]:
-        """Every file and archive member at `path`, in a stable order (none filtered)."""
-        yield from _members_of(path, source=self.source, suffixes=("",))
+    def offered(self, path: Path, *, open_archives: bool = True) -> Iterator[BulkMember]:
+        """Every file and archive member at `path`, in a stable order (none filtered).
+
+        With `open_archives` false, every file at `path`, a zip as one file: for a source
+        whose release file is the archive itself (DailyMed's zips of per-label zips).
+        """
+        if open_archives:
+            yield from _members_of(path, source=self.source, suffixes=("",))
+            return
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            yield BulkMember(uri=str(file), path=file)
+
+    def adopt(self, keys: Iterable[str], rejected: Iterable[str] = ()) -> None:
+        """What a source's own ledger recorded before this one (landed keys, and rejected
+        files by `identity`): an upgrade lands none of it again."""
+        for key in keys:
+            self.landed.setdefault(key, LANDED_BEFORE_LEDGER)
+        for found in rejected:
+            self.rejected.setdefault(found, "rejected before this ledger")
 
     def has_landed(self, key: str) -> bool:
         return key in self.landed
@@ -315,6 +333,12 @@ class BulkLedger:
         self.landed[key] = member.uri
         self.rejected.pop(identity(member), None)
         self.account.record(OfferedFile(member.uri, Outcome.LANDED, rows=rows))
+
+    def nothing_new(self, member: BulkMember, why: str) -> None:
+        """A release file with nothing to land although its own key has not landed: an
+        older snapshot than the one landed, a part of a snapshot an earlier window of it
+        landed. Accounted as already landed, saying why."""
+        self.account.record(OfferedFile(member.uri, Outcome.ALREADY_LANDED, reason=why))
 
     def landed_part(self, member: BulkMember, rows: int) -> None:
         """Rows of a file landed in this window, the file not done yet."""
@@ -348,6 +372,30 @@ def identity(member: BulkMember) -> str:
     except OSError:
         return member.uri
     return f"{member.uri}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+LANDED_BEFORE_LEDGER = "(landed before this ledger)"
+
+
+def xml_root(head: bytes) -> XmlRoot | None:
+    """The root element of an XML document from its first bytes (`peek`): its tag as lxml
+    names it (`{urn:hl7-org:v3}document`, `PubmedArticleSet`) and its attributes; None
+    when they hold no start tag (not XML, empty, or cut before the root)."""
+    parser = etree.XMLPullParser(events=("start",), resolve_entities=False, no_network=True)
+    try:
+        parser.feed(head)
+        for _, element in parser.read_events():
+            if isinstance(element.tag, str):
+                return XmlRoot(element.tag, dict(element.attrib))
+    except etree.XMLSyntaxError:
+        pass
+    return None
+
+
+@dataclass(frozen=True)
+class XmlRoot:
+    tag: str
+    attributes: dict[str, str]
 
 
 def peek(member: BulkMember, size: int = 64 * 1024) -> bytes:
