@@ -55,6 +55,14 @@ def test_health_topics_hold_both_languages_and_a_summary_word_finds_its_topic(da
     assert query(
         database, "select date_created from marts.health_topics where topic_id = '3061'"
     ) == [(date(2003, 1, 7),)]
+    assert query(
+        database,
+        "select check_name, rows_checked, rows_valid from ops.medlineplus_data_quality order by 1",
+    ) == [
+        ("language English or Spanish", 2, 2),
+        ("topic has a title and a summary", 2, 2),
+        ("topic id is a number", 2, 2),
+    ]
     # "groin" is only in the English summary; "ingle" only in the Spanish one.
     assert [
         hit["topic_id"] for hit in search(database, "health_topics", "groin", ["topic_id"])
