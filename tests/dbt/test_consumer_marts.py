@@ -113,6 +113,16 @@ def test_food_items_and_nutrients_from_the_download_and_search_finds_cheddar(dat
     assert query(
         database, "select count(*) from marts.food_nutrients where nutrient_name = 'Proximates'"
     ) == [(0,)]
+    # Counted in Python from the sample's files: 276 nutrient entries give an amount, each
+    # a JSON number; every food has a description, a data type and a publication date.
+    assert query(
+        database,
+        "select check_name, rows_complete, rows_valid from ops.fooddata_data_quality order by 1",
+    ) == [
+        ("food has a description and a data type", 12, 12),
+        ("nutrient amount is a number (where one is given)", 276, 276),
+        ("published date read", 12, 12),
+    ]
 
     cheddar = search(database, "food_items", "cheddar", ["fdc_id", "description"])
     found = {hit["fdc_id"] for hit in cheddar}
