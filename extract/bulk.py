@@ -219,11 +219,15 @@ class OfferedFile:
     uri: str
     outcome: Outcome
     rows: int | None = None  # rows landed from it (landed files)
-    reason: str | None = None  # why it was rejected, or is not a release file
+    # why it was rejected, or is not a release file; for a landed archive, what became
+    # of the members inside it
+    reason: str | None = None
 
     def describe(self) -> str:
         if self.outcome is Outcome.LANDED:
-            return f"{self.uri}: landed ({self.rows:,} rows)"
+            return f"{self.uri}: landed ({self.rows:,} rows)" + (
+                f"; {self.reason}" if self.reason else ""
+            )
         return f"{self.uri}: {self.outcome}" + (f" ({self.reason})" if self.reason else "")
 
 
@@ -238,9 +242,11 @@ class FileAccount:
         known = self.files.get(offered.uri)
         if known and known.outcome in (Outcome.LANDED, Outcome.REJECTED):
             # A later window lists again what an earlier window of this run landed or
-            # rejected: the run's own outcome stands. Rows add up over windows.
+            # rejected: the run's own outcome stands. Rows add up over windows; a landed
+            # archive's note on its members is the latest (it counts the whole archive).
             if offered.outcome is Outcome.LANDED:
                 known.rows = (known.rows or 0) + (offered.rows or 0)
+                known.reason = offered.reason or known.reason
             return
         self.files[offered.uri] = offered
 
@@ -329,10 +335,12 @@ class BulkLedger:
         reason = None if where == member.uri else f"as {key} from {where}"
         self.account.record(OfferedFile(member.uri, Outcome.ALREADY_LANDED, reason=reason))
 
-    def landed_file(self, member: BulkMember, key: str, rows: int) -> None:
+    def landed_file(self, member: BulkMember, key: str, rows: int, note: str | None = None) -> None:
+        """`rows` of `member` landed, the file done; `note` says what became of the
+        members inside an archive landed as one file (DailyMed's)."""
         self.landed[key] = member.uri
         self.rejected.pop(identity(member), None)
-        self.account.record(OfferedFile(member.uri, Outcome.LANDED, rows=rows))
+        self.account.record(OfferedFile(member.uri, Outcome.LANDED, rows=rows, reason=note))
 
     def nothing_new(self, member: BulkMember, why: str) -> None:
         """A release file with nothing to land although its own key has not landed: an
@@ -340,9 +348,9 @@ class BulkLedger:
         landed. Accounted as already landed, saying why."""
         self.account.record(OfferedFile(member.uri, Outcome.ALREADY_LANDED, reason=why))
 
-    def landed_part(self, member: BulkMember, rows: int) -> None:
+    def landed_part(self, member: BulkMember, rows: int, note: str | None = None) -> None:
         """Rows of a file landed in this window, the file not done yet."""
-        self.account.record(OfferedFile(member.uri, Outcome.LANDED, rows=rows))
+        self.account.record(OfferedFile(member.uri, Outcome.LANDED, rows=rows, reason=note))
 
     def was_rejected(self, member: BulkMember) -> bool:
         """Whether this very file was rejected before (it is then accounted as such)."""
