@@ -44,6 +44,7 @@ from medmirror.settings import SAMPLES_DIR
 log = logging.getLogger(__name__)
 
 TABLE = STUDIES.name
+HEAD_BYTES = 4096  # what tells a study or a page of studies: its first key
 # What a release signature covers (as before the shared ledger: an upgrade finds the release
 # it landed last).
 BULK_SUFFIXES = (".json",)
@@ -179,7 +180,7 @@ def studies_bulk(
         for member in ledger.offered(path):
             if ledger.was_rejected(member):
                 continue
-            if member.problem is None and not _names_studies(peek(member)):
+            if member.problem is None and not _names_studies(peek(member, HEAD_BYTES)):
                 ledger.not_release_file(member, "neither a study nor a page of studies")
             else:
                 ledger.already_landed(member, key)
