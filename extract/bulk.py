@@ -30,7 +30,7 @@ import logging
 import os
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -39,6 +39,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import requests
+from lxml import etree
 
 from extract.credentials import with_password
 from extract.errors import ExtractError, MalformedInput, PublisherUnavailable, RequestRejected
@@ -302,11 +303,15 @@ class OfferedFile:
     uri: str
     outcome: Outcome
     rows: int | None = None  # rows landed from it (landed files)
-    reason: str | None = None  # why it was rejected, or is not a release file
+    # why it was rejected, or is not a release file; for a landed archive, what became
+    # of the members inside it
+    reason: str | None = None
 
     def describe(self) -> str:
         if self.outcome is Outcome.LANDED:
-            return f"{self.uri}: landed ({self.rows:,} rows)"
+            return f"{self.uri}: landed ({self.rows:,} rows)" + (
+                f"; {self.reason}" if self.reason else ""
+            )
         return f"{self.uri}: {self.outcome}" + (f" ({self.reason})" if self.reason else "")
 
 
@@ -321,9 +326,11 @@ class FileAccount:
         known = self.files.get(offered.uri)
         if known and known.outcome in (Outcome.LANDED, Outcome.REJECTED):
             # A later window lists again what an earlier window of this run landed or
-            # rejected: the run's own outcome stands. Rows add up over windows.
+            # rejected: the run's own outcome stands. Rows add up over windows; a landed
+            # archive's note on its members is the latest (it counts the whole archive).
             if offered.outcome is Outcome.LANDED:
                 known.rows = (known.rows or 0) + (offered.rows or 0)
+                known.reason = offered.reason or known.reason
             return
         self.files[offered.uri] = offered
 
@@ -383,9 +390,26 @@ class BulkLedger:
         self.rejected: dict[str, str] = state.setdefault("rejected_files", {})  # file -> why
         self.account = account_of(source)
 
-    def offered(self, path: Path) -> Iterator[BulkMember]:
-        """Every file and archive member at `path`, in a stable order (none filtered)."""
-        yield from _members_of(path, source=self.source, suffixes=("",))
+    def offered(self, path: Path, *, open_archives: bool = True) -> Iterator[BulkMember]:
+        """Every file and archive member at `path`, in a stable order (none filtered).
+
+        With `open_archives` false, every file at `path`, a zip as one file: for a source
+        whose release file is the archive itself (DailyMed's zips of per-label zips).
+        """
+        if open_archives:
+            yield from _members_of(path, source=self.source, suffixes=("",))
+            return
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            yield BulkMember(uri=str(file), path=file)
+
+    def adopt(self, keys: Iterable[str], rejected: Iterable[str] = ()) -> None:
+        """What a source's own ledger recorded before this one (landed keys, and rejected
+        files by `identity`): an upgrade lands none of it again."""
+        for key in keys:
+            self.landed.setdefault(key, LANDED_BEFORE_LEDGER)
+        for found in rejected:
+            self.rejected.setdefault(found, "rejected before this ledger")
 
     def has_landed(self, key: str) -> bool:
         return key in self.landed
@@ -395,14 +419,22 @@ class BulkLedger:
         reason = None if where == member.uri else f"as {key} from {where}"
         self.account.record(OfferedFile(member.uri, Outcome.ALREADY_LANDED, reason=reason))
 
-    def landed_file(self, member: BulkMember, key: str, rows: int) -> None:
+    def landed_file(self, member: BulkMember, key: str, rows: int, note: str | None = None) -> None:
+        """`rows` of `member` landed, the file done; `note` says what became of the
+        members inside an archive landed as one file (DailyMed's)."""
         self.landed[key] = member.uri
         self.rejected.pop(identity(member), None)
-        self.account.record(OfferedFile(member.uri, Outcome.LANDED, rows=rows))
+        self.account.record(OfferedFile(member.uri, Outcome.LANDED, rows=rows, reason=note))
 
-    def landed_part(self, member: BulkMember, rows: int) -> None:
+    def nothing_new(self, member: BulkMember, why: str) -> None:
+        """A release file with nothing to land although its own key has not landed: an
+        older snapshot than the one landed, a part of a snapshot an earlier window of it
+        landed. Accounted as already landed, saying why."""
+        self.account.record(OfferedFile(member.uri, Outcome.ALREADY_LANDED, reason=why))
+
+    def landed_part(self, member: BulkMember, rows: int, note: str | None = None) -> None:
         """Rows of a file landed in this window, the file not done yet."""
-        self.account.record(OfferedFile(member.uri, Outcome.LANDED, rows=rows))
+        self.account.record(OfferedFile(member.uri, Outcome.LANDED, rows=rows, reason=note))
 
     def was_rejected(self, member: BulkMember) -> bool:
         """Whether this very file was rejected before (it is then accounted as such)."""
@@ -432,6 +464,30 @@ def identity(member: BulkMember) -> str:
     except OSError:
         return member.uri
     return f"{member.uri}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+LANDED_BEFORE_LEDGER = "(landed before this ledger)"
+
+
+def xml_root(head: bytes) -> XmlRoot | None:
+    """The root element of an XML document from its first bytes (`peek`): its tag as lxml
+    names it (`{urn:hl7-org:v3}document`, `PubmedArticleSet`) and its attributes; None
+    when they hold no start tag (not XML, empty, or cut before the root)."""
+    parser = etree.XMLPullParser(events=("start",), resolve_entities=False, no_network=True)
+    try:
+        parser.feed(head)
+        for _, element in parser.read_events():
+            if isinstance(element.tag, str):
+                return XmlRoot(element.tag, dict(element.attrib))
+    except etree.XMLSyntaxError:
+        pass
+    return None
+
+
+@dataclass(frozen=True)
+class XmlRoot:
+    tag: str
+    attributes: dict[str, str]
 
 
 def peek(member: BulkMember, size: int = 64 * 1024) -> bytes:

@@ -86,9 +86,7 @@ def test_a_warehouse_with_only_one_source_landed_builds_and_fills_its_marts(
     database = samples_database(source)
 
     for mart in spec_of(source).marts:  # every mart it feeds is built, empty or not
-        assert query(database, "select to_regclass(%s) is not null", f"marts.{mart}") == [
-            (True,)
-        ]
+        assert query(database, "select to_regclass(%s) is not null", f"marts.{mart}") == [(True,)]
     for mart in FILLED_ALONE.get(source, spec_of(source).marts[:1]):
         ((rows,),) = query(database, f"select count(*) from marts.{mart}")  # noqa: S608
         assert rows > 0, f"{source} alone leaves marts.{mart} empty"

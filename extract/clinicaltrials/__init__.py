@@ -13,7 +13,6 @@ Resources, all landing `raw_clinicaltrials.studies` (key `nct_id`, cursor
 
 from __future__ import annotations
 
-import itertools
 import logging
 import zlib
 from collections.abc import Iterable, Iterator
@@ -24,13 +23,14 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from extract.bulk import BulkMember, iter_members, resolve_location, signature
+from extract.bulk import BulkLedger, BulkMember, peek, resolve_location, signature
 from extract.clinicaltrials import settings
 from extract.clinicaltrials.helpers import (
     STUDIES,
     api_date_filter,
     decode_utf8,
     deletion_row,
+    is_study_document,
     nct_id_of,
     parse_json,
     stream_page,
@@ -47,6 +47,9 @@ from medmirror.settings import SAMPLES_DIR
 log = logging.getLogger(__name__)
 
 TABLE = STUDIES.name
+HEAD_BYTES = 4096  # what tells a study or a page of studies: its first key
+# What a release signature covers (as before the shared ledger: an upgrade finds the release
+# it landed last).
 BULK_SUFFIXES = (".json",)
 
 
@@ -159,25 +162,54 @@ def studies_bulk(
     path = resolve_location(
         location, source=settings.SOURCE, download_dir=Path(download_dir or ".")
     )
+    ledger = BulkLedger(settings.SOURCE, state)
     progress = state.get("snapshot") or {}
-    if progress.get("location") != str(location):
+    # A snapshot an older medmirror was landing counted only `.json` members: start it again
+    # (raw may then hold some studies twice; dbt keeps one version of each).
+    if progress.get("location") != str(location) or "counts_every_file" not in progress:
         release = signature(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES)
-        if release == state.get("landed_release"):
-            log.info("%s: %s is unchanged since it was landed", settings.SOURCE, location)
-            state[MORE_WINDOWS] = False
-            return
-        progress = {"location": str(location), "done": 0, "newest": since, "release": release}
+        progress = {
+            "location": str(location),
+            "done": 0,
+            "newest": since,
+            "release": release,
+            "counts_every_file": True,
+        }
+    key = _release_key(progress["release"])
+    if state.get("landed_release"):  # the release the old ledger landed last
+        ledger.adopt([_release_key(state.pop("landed_release"))])
+    if ledger.has_landed(key) and progress["done"] == 0:
+        log.info("%s: %s is unchanged since it was landed", settings.SOURCE, location)
+        for member in ledger.offered(path):
+            if ledger.was_rejected(member):
+                continue
+            if member.problem is None and not _names_studies(peek(member, HEAD_BYTES)):
+                ledger.not_release_file(member, "neither a study nor a page of studies")
+            else:
+                ledger.already_landed(member, key)
+        state.pop("snapshot", None)
+        state[MORE_WINDOWS] = False
+        return
     batcher = RowBatcher(STUDIES)
     in_window = 0
     landed_before: set[str] | None = None  # read when the first study older than the cutoff comes
-    members = iter_members(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES)
-    for member in itertools.islice(members, progress["done"], None):
+    for position, member in enumerate(ledger.offered(path)):
+        if position < progress["done"]:
+            ledger.nothing_new(member, "landed in an earlier window of this snapshot")
+            continue
         progress["done"] += 1
+        if ledger.was_rejected(member):
+            continue
         try:
             rows = _member_rows(member)
         except MalformedInput as bad:
+            ledger.reject(member, bad)
             yield reject(bad)
             continue
+        if rows is None:
+            ledger.not_release_file(member, "neither a study nor a page of studies (JSON)")
+            continue
+        landed = 0
         for row in rows:
             updated = row["last_update_post_date"]
             if cutoff and updated and updated < cutoff:
@@ -188,9 +220,14 @@ def studies_bulk(
             if updated and (progress["newest"] is None or updated.isoformat() > progress["newest"]):
                 progress["newest"] = updated.isoformat()
             in_window += 1
+            landed += 1
             table = batcher.add(row)
             if table is not None:
                 yield to_table(table, STUDIES)
+        if landed:
+            ledger.landed_part(member, landed)
+        else:
+            ledger.nothing_new(member, "its studies are unchanged since an earlier snapshot")
         if in_window >= studies_per_window:
             table = batcher.flush()
             if table is not None:
@@ -203,13 +240,34 @@ def studies_bulk(
     if table is not None:
         yield to_table(table, STUDIES)
     state["since"] = progress["newest"]
-    state["landed_release"] = progress["release"]
+    # The whole snapshot is the unit the ledger knows (its files are too many to list).
+    ledger.landed[key] = str(location)
     state.pop("snapshot", None)
     state[MORE_WINDOWS] = False
 
 
-def _member_rows(member: BulkMember) -> Iterable[dict]:
-    """The landing rows of one bulk document (all or nothing: a bad document is rejected).
+def _release_key(release: str) -> str:
+    """A snapshot in the ledger: the start of its signature (names, sizes, CRCs)."""
+    return f"snapshot {release[:16]}"
+
+
+def _looks_like_json(member: BulkMember, head: bytes) -> bool:
+    """Whether a file claims to be a JSON document: it starts like one, or is named so (an
+    empty or unreadable file named `.json` is a release file, rejected when read)."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return start in (b"{", b"[") or member.name.removesuffix(".gz").endswith(".json")
+
+
+def _names_studies(head: bytes) -> bool:
+    """Whether a file's first bytes are those of a study or a page of studies (what an
+    unchanged release is told by, without parsing every document again)."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return start == b"{" and (b'"protocolSection"' in head or b'"studies"' in head)
+
+
+def _member_rows(member: BulkMember) -> Iterable[dict] | None:
+    """The landing rows of one bulk document (all or nothing: a bad document is rejected);
+    None when it is not a ClinicalTrials.gov document (not JSON, or JSON of another kind).
 
     A document up to `WHOLE_DOCUMENT_BYTES` (every single study) is read whole; a larger
     one (a saved page of many studies) is checked to its end, then streamed study by
@@ -217,6 +275,8 @@ def _member_rows(member: BulkMember) -> Iterable[dict]:
     try:
         content = member.read(settings.SOURCE, limit=settings.WHOLE_DOCUMENT_BYTES)
     except DocumentTooLarge:
+        if not _names_studies(peek(member)):
+            return None
         studies = 0
         try:
             for study in stream_page(member.open, where=member.uri):  # all or nothing
@@ -229,8 +289,12 @@ def _member_rows(member: BulkMember) -> Iterable[dict]:
             study_row(study, source_uri=member.uri, where=member.uri)
             for study in stream_page(member.open, where=member.uri)
         )
+    if not _looks_like_json(member, content[:1024]):
+        return None
     text = decode_utf8(content, where=member.uri)
     document = parse_json(text, where=member.uri)
+    if not is_study_document(document):
+        return None
     single = isinstance(document, dict) and "studies" not in document
     return [
         study_row(study, source_uri=member.uri, where=member.uri, text=text if single else None)

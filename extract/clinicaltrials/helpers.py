@@ -82,6 +82,13 @@ def deletion_row(nct_id: str, *, source_uri: str) -> dict[str, Any]:
     }
 
 
+def is_study_document(document: Any) -> bool:
+    """Whether a JSON document is ClinicalTrials.gov's: one study or a page of studies."""
+    return isinstance(document, dict) and (
+        isinstance(document.get("studies"), list) or "protocolSection" in document
+    )
+
+
 def studies_in_document(document: Any, *, where: str) -> Iterator[dict[str, Any]]:
     """The studies of a JSON document: one study, or an API page (`{"studies": [...]}`)."""
     if isinstance(document, dict) and isinstance(document.get("studies"), list):

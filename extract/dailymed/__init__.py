@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,9 +41,10 @@ import orjson
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from extract.bulk import resolve_location
+from extract.bulk import BulkLedger, resolve_location
 from extract.dailymed import settings
 from extract.dailymed.helpers import (
+    NotRead,
     SplFile,
     drug_class_row,
     history_rows,
@@ -52,7 +54,7 @@ from extract.dailymed.helpers import (
     listed_spl,
     parse_spl,
     pharmacologic_class_rows,
-    release_files,
+    release_kind,
     spl_files,
 )
 from extract.dailymed.tables import CLASSES, DRUG_CLASSES, HISTORY, LABELS, TABLES
@@ -265,46 +267,63 @@ def labels_bulk(
 ) -> Iterator[Any]:
     """Every SPL in the release files at `location` not landed before.
 
-    Each top-level file (a release zip, a per-label zip, an XML file) is committed on its
-    own, and a file holding more than `labels_per_window` labels in windows of that many
-    (a rerun resumes after the last committed document). The cursor is the ledger of
-    files landed whole (`landed_files` in the resource state: name and size), so a file
-    already landed is never landed again; the newest effective time landed is kept for
-    the API's first start. A document that cannot be read or parsed, or has no set id or
-    version, is recorded in `raw_dailymed.rejects` with its name and where it broke; the
-    rest lands. A truncated zip lands the members it still holds whole.
+    Each top-level file (a release zip, a per-label zip, an SPL XML file) is committed on
+    its own, and a file holding more than `labels_per_window` labels in windows of that
+    many (a rerun resumes after the last committed document). Every top-level file
+    offered is accounted for (`BulkLedger`, keyed by name and size: DailyMed names its
+    archives by date, `dm_spl_daily_update_01162026.zip`): a zip or an SPL document (its
+    HL7 v3 `document` root) is a release file, whatever it is named, and what became of
+    the members inside it is said with it (labels landed, members rejected, members not
+    read: images, text); any other file is listed as not a release file. The newest
+    effective time landed is kept for the API's first start. A document that cannot be
+    read or parsed, or has no set id or version, is recorded in `raw_dailymed.rejects`
+    with its name and where it broke; the rest lands. A truncated zip lands the members
+    it still holds whole.
     """
     state = dlt.current.resource_state()
     path = resolve_location(
         location, source=settings.SOURCE, download_dir=Path(download_dir or ".")
     )
-    ledger: list[str] = state.setdefault("landed_files", [])
+    legacy = state.pop("landed_files") if isinstance(state.get("landed_files"), list) else []
+    ledger = BulkLedger(settings.SOURCE, state)
+    ledger.adopt(legacy)
     progress = state.get("progress") or {}
     tables = _Tables()
     newest = state.get("newest_effective")
     holds = False
-    for file in release_files(path):
-        key = _file_key(file)
-        if key in ledger:
-            log.info("%s: %s was landed before, skipped", settings.SOURCE, file)
+    for offered in ledger.offered(path, open_archives=False):
+        key = _file_key(offered.path)
+        if ledger.has_landed(key):
+            ledger.already_landed(offered, key)
+            continue
+        if release_kind(offered.path) is None:
+            ledger.not_release_file(offered, "neither a zip nor an SPL document")
             continue
         if holds:  # one file per window: commit what the previous one landed
             _close(state, newest, progress=None, more=True)
             return
-        skip = progress.get("done", 0) if progress.get("file") == key else 0
+        resuming = progress.get("file") == key
+        skip = progress.get("done", 0) if resuming else 0
+        counts = _Members(**progress.get("members", {})) if resuming else _Members()
+        tables.labels = 0
         position = 0
-        for item in spl_files(file):
+        for item in spl_files(offered.path):
             position += 1
             if position <= skip:
                 continue
-            if isinstance(item, MalformedInput):
+            if isinstance(item, NotRead):
+                counts.not_read += 1
+            elif isinstance(item, MalformedInput):
+                counts.rejected += 1
                 yield reject(item)
             else:
                 try:
                     record = parse_spl(_read(item), where=item.uri)
                 except MalformedInput as bad:
+                    counts.rejected += 1
                     yield reject(bad)
                 else:
+                    counts.labels += 1
                     yield from tables.add_label(record, source_uri=item.uri)
                     effective = record.get("effective_time")
                     if effective and (newest is None or effective > newest):
@@ -315,16 +334,37 @@ def labels_bulk(
                     "%s: committing bulk window at document %d of %s",
                     settings.SOURCE,
                     position,
-                    file,
+                    offered.uri,
                 )
-                _close(state, newest, progress={"file": key, "done": position}, more=True)
+                ledger.landed_part(offered, tables.labels, counts.note())
+                _close(
+                    state,
+                    newest,
+                    progress={"file": key, "done": position, "members": asdict(counts)},
+                    more=True,
+                )
                 return
         yield from tables.flush()
-        ledger.append(key)
+        ledger.landed_file(offered, key, tables.labels, counts.note())
         holds = True
-        log.info("%s: %s landed", settings.SOURCE, file)
+        log.info("%s: %s landed (%s)", settings.SOURCE, offered.uri, counts.note())
     yield from tables.flush()
     _close(state, newest, progress=None, more=False)
+
+
+@dataclass
+class _Members:
+    """What became of the members of one release file (over all its windows)."""
+
+    labels: int = 0  # SPL documents landed
+    rejected: int = 0  # documents and members that could not be read (in rejects)
+    not_read: int = 0  # members passed by: images, text files
+
+    def note(self) -> str:
+        return (
+            f"{self.labels:,} SPL documents landed, {self.rejected:,} rejected, "
+            f"{self.not_read:,} other members (images, text) not read"
+        )
 
 
 def _read(item: SplFile) -> bytes:

@@ -24,7 +24,7 @@ import orjson
 from lxml import etree
 from lxml.etree import _Element as Element
 
-from extract.bulk import iter_members
+from extract.bulk import BulkMember, iter_members, peek, xml_root
 from extract.dailymed.settings import SOURCE
 from extract.errors import MalformedInput, invalid_xml
 from extract.limits import RATIO_GRACE_BYTES, TooLarge, check_zip_member, limits, read_whole
@@ -736,40 +736,66 @@ class SplFile:
     read: Callable[[], bytes]
 
 
-BULK_SUFFIXES = (".xml", ".zip")
+@dataclass(frozen=True)
+class NotRead:
+    """A member of a release archive passed by unread (an image, a text file): counted in
+    what the run says of the archive, never landed."""
+
+    uri: str
 
 
-def release_files(path: Path) -> list[Path]:
-    """The top-level files of a bulk location (each one a ledger entry), in path order."""
-    if path.is_dir():
-        return sorted(
-            child
-            for child in path.rglob("*")
-            if child.is_file() and child.name.lower().endswith(BULK_SUFFIXES)
-        )
-    return [path]
+ZIP_SIGNATURE = b"PK\x03\x04"
+SPL_ROOT = f"{{{V3}}}document"
 
 
-def spl_files(path: Path) -> Iterator[SplFile | MalformedInput]:
+def release_kind(file: Path) -> str | None:
+    """What a top-level file of a bulk location is, by its content: `zip` (a release
+    archive or a per-label zip: a zip's first local header, even when the archive is cut
+    short), `spl` (an SPL document: the HL7 v3 `document` root), or None (not a release
+    file). A file whose first bytes say neither (empty, broken) is what its name says
+    (`.zip`, `.xml`), to be rejected with what is wrong when it is read."""
+    if _head(file) == ZIP_SIGNATURE:
+        return "zip"
+    root = xml_root(peek(BulkMember(uri=str(file), path=file)))
+    if root is not None:
+        return "spl" if root.tag == SPL_ROOT else None
+    name = file.name.lower()
+    return "zip" if name.endswith(".zip") else "spl" if name.endswith(".xml") else None
+
+
+def spl_files(path: Path) -> Iterator[SplFile | MalformedInput | NotRead]:
     """The SPL documents of one release file: an XML file, a per-label zip, or a zip of
-    per-label zips. Members that are not XML (images) are passed by unread; what cannot be
-    read comes out as a `MalformedInput` in its place and the rest follows."""
-    if path.suffix.lower() != ".zip":
+    per-label zips. Members that are not XML or zips (images) are passed by unread (a
+    `NotRead` each, for counting); what cannot be read comes out as a `MalformedInput` in
+    its place and the rest follows."""
+    if _head(path) != ZIP_SIGNATURE:
         yield SplFile(str(path), lambda: _read_file(path))
         return
     problem = _directory_problem(path)
-    members = iter_members(path, source=SOURCE, suffixes=BULK_SUFFIXES) if not problem else []
+    members = iter_members(path, source=SOURCE, suffixes=("",)) if not problem else []
     for member in members:
         problem = problem or member.problem
         if problem:
             break
-        if member.name.lower().endswith(".xml"):
+        lower = member.name.lower()
+        if lower.endswith(".xml"):
             yield SplFile(member.uri, lambda member=member: member.read(SOURCE))
-        else:
+        elif lower.endswith(".zip"):
             yield from _inner_zip(member.uri, member.open)
+        else:
+            yield NotRead(member.uri)
     if problem:  # no directory of its own (a truncated download): read its local headers
         with open(path, "rb") as stream:
             yield from _scan_zip(stream, where=str(path), problem=problem)
+
+
+def _head(path: Path) -> bytes:
+    """A file's first four bytes (a zip's local header signature)."""
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(len(ZIP_SIGNATURE))
+    except OSError:
+        return b""
 
 
 def _directory_problem(path: Path) -> str | None:
@@ -813,6 +839,9 @@ def _inner_zip(uri: str, opener: Callable[[], Any]) -> Iterator[SplFile | Malfor
     try:
         with opener() as stream, zipfile.ZipFile(stream) as inner:
             names = [info for info in inner.infolist() if info.filename.lower().endswith(".xml")]
+            for info in inner.infolist():
+                if info not in names and not info.is_dir():
+                    yield NotRead(f"{uri}!{info.filename}")
             for info in names:
                 try:
                     check_zip_member(info, inner, whole=True)
@@ -908,6 +937,7 @@ def _scan_zip(stream: BinaryIO, *, where: str, problem: str) -> Iterator[SplFile
             crc = struct.unpack("<I", descriptor)[0] if len(descriptor) == 4 else crc
             reader.read(8)
         if body is None:
+            yield NotRead(uri)
             continue
         if zlib.crc32(body) != crc:
             yield MalformedInput(SOURCE, uri, f"{problem}: the member fails its CRC check")

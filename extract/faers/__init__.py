@@ -10,8 +10,10 @@ Resources:
   `aers`): `raw_faers.demo`, `drug`, `reac`, `outc`, `rpsr`, `ther`, `indi`, and the
   deleted-case lists (`Deleted/DELETEyyQq.txt`) in `raw_faers.deleted_cases` (`deleted`
   true). The cursor is the quarter: each quarter is one window (one load), landed once,
-  in quarter order; the ledger of landed quarters is the resource state, and what each
-  file landed, rejected and recoded is in `raw_faers.quarter_files`. A line with the
+  in quarter order; the files landed (quarter and kind) are in the shared bulk ledger in
+  the resource state, and what each file landed, rejected and recoded is in
+  `raw_faers.quarter_files`. Files are recognised by their header, whatever FDA named
+  them. A line with the
   wrong number of fields goes to `raw_faers.rejects` with its file and line; the rest of
   the quarter lands.
 - `events` (API): openFDA safety reports received in the next `receivedate` window,
@@ -33,7 +35,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from extract.bulk import BulkMember, iter_members, resolve_location
+from extract.bulk import BulkLedger, BulkMember, identity, resolve_location
 from extract.errors import MalformedInput, RequestRejected
 from extract.faers import settings
 from extract.faers.helpers import (
@@ -44,9 +46,10 @@ from extract.faers.helpers import (
     QuarterFile,
     event_results,
     event_row,
-    iter_quarter_files,
+    file_kind_of,
     landing_table,
     ledger_row,
+    quarter_of,
     quarter_order,
     read_quarter_file,
     receive_date_search,
@@ -90,40 +93,43 @@ def quarters(location: str, download_dir: str) -> Iterator[Any]:
     """The next quarter at `location` not landed yet, all its files in one window.
 
     Quarters land oldest first (a later quarter's case versions and deletions land after
-    what they replace), each committed on its own; `landed_quarters` in the resource
-    state is the ledger (quarter -> where it came from), so a rerun skips every quarter
-    landed before, from this location or another. `--full` lands them again (raw keeps
-    both copies; dbt keeps one version per case).
+    what they replace), each committed on its own. Every file offered is accounted for
+    (`BulkLedger`, keyed by quarter and kind: `2017Q2 DRUG`): a quarterly file is
+    recognised by its `$`-delimited header, whatever FDA named it (`DRUG17Q2.txt`,
+    `drug17q2.txt`, legacy AERS `DRUG04Q1.TXT`), and every other file offered is listed as
+    not a release file; a file landed before, from this location or another, is not
+    landed again. `--full` lands them again (raw keeps both copies; dbt keeps one version
+    per case).
     """
     state = dlt.current.resource_state()
-    landed: dict[str, Any] = state.setdefault("landed_quarters", {})
-    reported: list[str] = state.setdefault("rejected_archives", [])
+    legacy = _legacy_keys(state)
+    ledger = BulkLedger(settings.SOURCE, state)
+    ledger.adopt(legacy)
     path = resolve_location(location, source=settings.SOURCE, download_dir=Path(download_dir))
-    found: dict[str, int] = {}
-    for _member, quarter_file in iter_quarter_files(_members(path)):
-        if quarter_file is not None:
-            found[quarter_file.quarter] = found.get(quarter_file.quarter, 0) + 1
-    pending = sorted((q for q in found if q not in landed), key=quarter_order)
-    for member in _members(path):
-        if member.problem and member.uri not in reported:  # an archive that cannot be read
-            reported.append(member.uri)
-            yield reject(MalformedInput(settings.SOURCE, member.uri, member.problem))
-    if not pending:
-        if found:
-            log.info("%s: every quarter at %s is landed already", settings.SOURCE, location)
-        else:
-            log.warning("%s: no quarterly FAERS files at %s", settings.SOURCE, location)
-        state[MORE_WINDOWS] = False
-        return
-    quarter = pending[0]
-    log.info("%s: landing quarter %s from %s", settings.SOURCE, quarter, location)
+    pending: set[str] = set()
+    for member in ledger.offered(path):
+        quarter_file = _quarter_file(member)
+        if isinstance(quarter_file, QuarterFile) and not _done(ledger, member, quarter_file):
+            pending.add(quarter_file.quarter)
+    quarter = min(pending, key=quarter_order) if pending else None
+    if quarter:
+        log.info("%s: landing quarter %s from %s", settings.SOURCE, quarter, location)
     kinds: set[str] = set()
-    for member, quarter_file in iter_quarter_files(_members(path)):
-        if quarter_file is None or quarter_file.quarter != quarter:
+    for member in ledger.offered(path):
+        quarter_file = _quarter_file(member)
+        if quarter_file is None:
+            ledger.not_release_file(member, "no FAERS header ($-delimited, with its report key)")
+        elif isinstance(quarter_file, QuarterFile) and ledger.has_landed(quarter_file.key):
+            ledger.already_landed(member, quarter_file.key)
+        elif ledger.was_rejected(member):
             continue
-        kinds.add(quarter_file.kind)
-        yield from _land_file(member, quarter_file)
-    if "DEMO" not in kinds:
+        elif isinstance(quarter_file, MalformedInput):  # a broken archive, no quarter
+            ledger.reject(member, quarter_file)
+            yield reject(quarter_file)
+        elif quarter_file.quarter == quarter:
+            kinds.add(quarter_file.kind)
+            yield from _land_file(member, quarter_file, ledger)
+    if quarter and "DEMO" not in kinds and not ledger.has_landed(f"{quarter} DEMO"):
         yield reject(
             MalformedInput(
                 settings.SOURCE,
@@ -132,20 +138,48 @@ def quarters(location: str, download_dir: str) -> Iterator[Any]:
                 "without its DEMO row",
             )
         )
-    landed[quarter] = {"location": str(location), "files": sorted(kinds)}
     state[MORE_WINDOWS] = len(pending) > 1
 
 
-def _members(path: Path) -> Iterator[BulkMember]:
-    """The text files at `path` (and any archive that cannot be read), in a stable order."""
-    yield from iter_members(path, source=settings.SOURCE, suffixes=settings.BULK_SUFFIXES)
+def _quarter_file(member: BulkMember) -> QuarterFile | MalformedInput | None:
+    """What a member is: a file of a quarter, a release file that cannot be landed (an
+    archive that cannot be read, a file whose quarter nothing says), or None (not one)."""
+    if member.problem:
+        return MalformedInput(settings.SOURCE, member.uri, member.problem)
+    kind = file_kind_of(member)
+    if kind is None:
+        return None
+    quarter = quarter_of(member)
+    if quarter is None:
+        return MalformedInput(
+            settings.SOURCE,
+            member.uri,
+            f"a FAERS {kind} file, but neither its name nor its archive's or folder's says "
+            "which quarter (yyQq) it is",
+        )
+    return QuarterFile(kind, quarter)
 
 
-def _land_file(member: BulkMember, quarter_file: QuarterFile) -> Iterator[Any]:
-    """The landing rows of one file, its rejects, and its ledger row."""
+def _done(ledger: BulkLedger, member: BulkMember, quarter_file: QuarterFile) -> bool:
+    """Whether a file needs no landing: landed before, or this very file rejected before."""
+    return ledger.has_landed(quarter_file.key) or identity(member) in ledger.rejected
+
+
+def _legacy_keys(state: dict[str, Any]) -> list[str]:
+    """The files the source's own ledger landed before the shared one (quarter -> the
+    kinds of its files landed), as ledger keys. The archives it rejected (by place only)
+    are read again once."""
+    landed = state.pop("landed_quarters", {})
+    state.pop("rejected_archives", None)
+    return [f"{quarter} {kind}" for quarter, was in landed.items() for kind in was["files"]]
+
+
+def _land_file(member: BulkMember, quarter_file: QuarterFile, ledger: BulkLedger) -> Iterator[Any]:
+    """The landing rows of one file, its rejects, and its row in `raw_faers.quarter_files`."""
     try:
         parsed = read_quarter_file(member, quarter_file.kind)
     except MalformedInput as bad:
+        ledger.reject(member, bad)
         yield reject(bad)
         yield to_table(
             ledger_row(None, quarter_file, source_uri=member.uri, landed=0, rejected=1),
@@ -178,6 +212,7 @@ def _land_file(member: BulkMember, quarter_file: QuarterFile) -> Iterator[Any]:
         ),
         LEDGER,
     )
+    ledger.landed_file(member, quarter_file.key, table.num_rows)
 
 
 # -- openFDA /drug/event.json --------------------------------------------------------------

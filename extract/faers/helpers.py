@@ -18,13 +18,12 @@ compute functions, never row by row in Python.
 
 The deleted-case lists FDA ships inside newer quarterly zips (`Deleted/DELETEyyQq.txt`)
 hold one case id a line (no sample was available: the reader accepts an optional
-`caseid` header line and reports any other line that is not a number).
+`caseid` header line and lands every other line as a case id, as written).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -34,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from extract.bulk import BulkMember
+from extract.bulk import BulkMember, peek
 from extract.delimited import UNREADABLE, RaggedRow, json_objects, snake_case
 from extract.errors import MalformedInput
 from extract.faers.settings import DELIMITER, READ_BLOCK_BYTES, SOURCE
@@ -57,12 +56,26 @@ KINDS = {
 }
 DELETED_TABLE = "deleted_cases"
 LEDGER_TABLE = "quarter_files"
-MEMBER_NAME = re.compile(
-    r"(?P<kind>DEMO|DRUG|REAC|OUTC|RPSR|THER|INDI|DELETED?)(?P<yy>\d{2})Q(?P<q>[1-4])"
-    r"(?:[_ -]?\w*)?\.txt",
-    re.IGNORECASE,
-)
+# The quarter a file's name says: DRUG17Q2.txt, drug17q2.txt, DEMO18Q1_new.txt, DRUG04Q1.TXT.
+NAME_QUARTER = re.compile(r"(?<!\d)(?P<yy>\d{2})Q(?P<q>[1-4])(?!\d)", re.IGNORECASE)
+# ... or its archive's or folder's: faers_ascii_2017q2.zip, aers_ascii_2004q1.zip.
 ARCHIVE_QUARTER = re.compile(r"(?P<year>(19|20)\d{2})q(?P<q>[1-4])", re.IGNORECASE)
+# A deleted-case list has no header line to recognise it by: DELETE17Q3.txt (Deleted/).
+DELETED_NAME = re.compile(r"DELETED?[_ -]?(CASES?[_ -]?)?\d{2}Q[1-4]\w*\.txt", re.IGNORECASE)
+# The column that tells each kind of file apart in its header, in both layouts (FAERS and
+# legacy AERS): DEMO reports, DRUG drugs, REAC reactions, OUTC outcomes, RPSR report
+# sources, THER therapies, INDI indications.
+KIND_COLUMNS = {
+    "DEMO": "rept_cod",
+    "DRUG": "drugname",
+    "REAC": "pt",
+    "OUTC": "outc_cod",
+    "RPSR": "rpsr_cod",
+    "THER": "dur_cod",
+    "INDI": "indi_pt",
+}
+HEADER_BYTES = 4096
+DELETED_HEADERS = ("caseid", "case_id", "case")  # an optional header line of a deleted list
 TRAILING_NAME = re.compile(r"v\d+")
 SHOWN_KEYS = 10  # how many keys of recoded rows a ledger row names
 
@@ -78,23 +91,44 @@ class QuarterFile:
     def table(self) -> str:
         return KINDS[self.kind]
 
+    @property
+    def key(self) -> str:
+        """The file in the bulk ledger: its quarter and kind (`2017Q2 DRUG`)."""
+        return f"{self.quarter} {self.kind}"
 
-def quarter_file_of(member: BulkMember) -> QuarterFile | None:
-    """What a member of a quarterly release is, from its base name (DRUG17Q2.txt)."""
+
+def file_kind_of(member: BulkMember) -> str | None:
+    """What kind of quarterly file a member is, by its content: a `$`-delimited header
+    naming a report key (`primaryid`, or legacy AERS `isr`) and the column that tells the
+    kind (FDA has named the files `DRUG17Q2.txt`, `drug17q2.txt`, `DRUG04Q1.TXT`, ...);
+    a deleted-case list, which has no header, by its name and its first line (a case id).
+    None for any other file (the README, the FAQ, another publisher's file)."""
+    first = peek(member, HEADER_BYTES).split(b"\n", 1)[0]
+    text = first.decode("utf-8-sig", errors="replace").rstrip("\r")
+    if DELIMITER in text:
+        names = {snake_case(name) for name in text.split(DELIMITER)}
+        if not names & {"primaryid", "isr"}:
+            return None
+        return next((kind for kind, column in KIND_COLUMNS.items() if column in names), None)
     base = re.split(r"[/\\]", member.name)[-1].removesuffix(".gz")
-    found = MEMBER_NAME.fullmatch(base)
-    if not found:
-        return None
-    kind = found["kind"].upper()
-    kind = "DELETE" if kind.startswith("DELETE") else kind
-    year = 2000 + int(found["yy"]) if int(found["yy"]) < 70 else 1900 + int(found["yy"])
-    return QuarterFile(kind, f"{year}Q{found['q']}")
+    value = text.strip()
+    if DELETED_NAME.fullmatch(base) and (
+        not value or value.isdigit() or snake_case(value) in DELETED_HEADERS
+    ):
+        return "DELETE"
+    return None
 
 
-def archive_quarter(uri: str) -> str | None:
-    """The quarter an archive's name says (faers_ascii_2017q2.zip -> 2017Q2), if any."""
-    found = ARCHIVE_QUARTER.search(uri.rsplit("/", 1)[-1])
-    return f"{found['year']}Q{found['q']}" if found else None
+def quarter_of(member: BulkMember) -> str | None:
+    """The quarter a file belongs to (`2017Q2`): from its name (`DRUG17Q2.txt`), else from
+    its archive's or folder's (`faers_ascii_2017q2.zip`); None when neither says."""
+    base = re.split(r"[/\\]", member.name)[-1]
+    found = NAME_QUARTER.search(base)
+    if found:
+        yy = int(found["yy"])
+        return f"{2000 + yy if yy < 70 else 1900 + yy}Q{found['q']}"
+    dated = list(ARCHIVE_QUARTER.finditer(member.uri))
+    return f"{dated[-1]['year']}Q{dated[-1]['q']}" if dated else None
 
 
 def quarter_order(quarter: str) -> tuple[int, int]:
@@ -266,21 +300,17 @@ def _decoded(rows: pa.Table, parsed: ParsedFile) -> pa.Table:
 
 
 def _read_deleted(content: bytes, uri: str) -> ParsedFile:
-    """A deleted-case list: one case id a line, an optional header line."""
+    """A deleted-case list: one case id a line, an optional header line. A case id lands
+    as FDA wrote it, whatever its shape (one that is not a number is counted in
+    `ops.faers_data_quality`, never dropped)."""
     text = content.decode("utf-8-sig", errors="replace")
     caseids: list[str] = []
-    problems: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
         value = line.strip().rstrip(DELIMITER).strip()
-        if not value or (number == 1 and snake_case(value) == "caseid"):
+        if not value or (number == 1 and snake_case(value) in DELETED_HEADERS):
             continue
-        if value.isdigit():
-            caseids.append(value)
-        else:
-            problems.append(f"line {number}: not a case id (skipped): {line[:200]!r}")
-    return ParsedFile(
-        rows=pa.table({"caseid": pa.array(caseids, pa.string())}), layout=FAERS, problems=problems
-    )
+        caseids.append(value)
+    return ParsedFile(rows=pa.table({"caseid": pa.array(caseids, pa.string())}), layout=FAERS)
 
 
 def landing_table(parsed: ParsedFile, quarter_file: QuarterFile, *, source_uri: str) -> pa.Table:
@@ -395,9 +425,3 @@ def event_row(result: Any, *, source_uri: str, where: str) -> dict[str, Any]:
 def receive_date_search(start: date, end: date) -> str:
     """openFDA's search for reports received from `start` to `end`, both included."""
     return f"receivedate:[{start:%Y%m%d} TO {end:%Y%m%d}]"
-
-
-def iter_quarter_files(members: Iterator[BulkMember]) -> Iterator[tuple[BulkMember, Any]]:
-    """Each member with what it is (a QuarterFile, or None for other files)."""
-    for member in members:
-        yield member, None if member.problem else quarter_file_of(member)

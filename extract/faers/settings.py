@@ -13,7 +13,6 @@ OVERLAP_DAYS = 1  # the last window that reached today is asked again from its l
 # FDA's quarterly ASCII files (https://fis.fda.gov/extensions/FPD-QDE-FAERS/...):
 # faers_ascii_2017q2.zip (FAERS, from 2012Q4), aers_ascii_2004q1.zip (legacy AERS).
 QUARTER_URL = "https://fis.fda.gov/content/Exports/faers_ascii_{quarter}.zip"
-BULK_SUFFIXES = (".txt", ".TXT", ".Txt")
 DELIMITER = "$"
 # pyarrow parses a file in blocks of this many bytes (row numbers stay global).
 READ_BLOCK_BYTES = 1 << 22

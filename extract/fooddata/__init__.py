@@ -34,7 +34,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from extract.bulk import BulkMember, iter_members, resolve_location
+from extract.bulk import BulkLedger, BulkMember, peek, resolve_location
 from extract.errors import MalformedInput, RequestRejected
 from extract.fooddata import settings
 from extract.fooddata.helpers import (
@@ -42,6 +42,7 @@ from extract.fooddata.helpers import (
     download_key,
     food_row,
     foods_in_page,
+    is_fooddata,
     iter_document,
     iter_download,
 )
@@ -230,22 +231,37 @@ def foods_bulk(
 ) -> Iterator[Any]:
     """Every food of the download files at `location` not landed before.
 
-    The cursor is the ledger of files landed whole (`landed_files` in the resource state,
-    by file name): a rerun skips them and resumes inside the file it stopped in (after
-    the last committed food). A food without an fdcId is recorded in
-    `raw_fooddata.rejects` by its position; a file that breaks lands the foods before
-    the break and is recorded there too.
+    Every file offered is accounted for (`BulkLedger`, keyed by file name): a download is
+    recognised by its top-level key (`{"BrandedFoods": [...]}`, `SRLegacyFoods`, ...), a
+    saved API answer by its foods (`fdcId`), whatever the file is named; every other file
+    is listed as not a release file. A rerun skips the files landed and resumes inside
+    the file it stopped in (after the last committed food). A food without an fdcId is
+    recorded in `raw_fooddata.rejects` by its position; a file that breaks lands the
+    foods before the break and is recorded there too (and not read again until it
+    changes).
     """
     state = dlt.current.resource_state()
     path = resolve_location(
         location, source=settings.SOURCE, download_dir=Path(download_dir or ".")
     )
-    landed = state.setdefault("landed_files", [])
+    legacy = (
+        state.pop("landed_files", None) if isinstance(state.get("landed_files"), list) else None
+    )
+    ledger = BulkLedger(settings.SOURCE, state)
+    ledger.adopt(legacy or [])
     progress = state.get("progress") or {}
     window = _BulkWindow(state, max(foods_per_window, 1))
-    for member in iter_members(path, source=settings.SOURCE, suffixes=settings.BULK_SUFFIXES):
+    for member in ledger.offered(path):
+        if member.problem is None and not is_fooddata(peek(member)):
+            ledger.not_release_file(
+                member, "not FoodData Central foods (a download or an API answer)"
+            )
+            continue
         key = member.name.rsplit("/", 1)[-1]
-        if key in landed:
+        if ledger.has_landed(key):
+            ledger.already_landed(member, key)
+            continue
+        if ledger.was_rejected(member):
             continue
         if window.rows_or_rejects:  # one file per load: the next file starts the next window
             window.close(None, more=True)
@@ -256,14 +272,15 @@ def foods_bulk(
         except MalformedInput as bad:
             yield from window.flush()
             yield reject(bad)
+            ledger.reject(member, bad)
             window.rows_or_rejects = True
-            landed.append(key)  # read as far as it goes: not read again
             continue
         yield from window.flush()
         if not complete:
+            ledger.landed_part(member, window.rows)
             window.close({"file": key, "items": window.items}, more=True)
             return
-        landed.append(key)
+        ledger.landed_file(member, key, window.rows)
         log.info("%s: %s landed", settings.SOURCE, member.uri)
     window.close(None, more=False)
 

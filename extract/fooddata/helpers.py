@@ -116,6 +116,19 @@ class _CountingReader:
         return chunk
 
 
+def is_fooddata(head: bytes) -> bool:
+    """Whether a file's first bytes are FoodData Central foods, whatever it is named: a
+    download (its foods an array under a top-level key ending in `Foods`: `BrandedFoods`,
+    `FoundationFoods`, `SRLegacyFoods`, `SurveyFoods`...), or a saved API answer (a search
+    page's `foods`, a food, a list of foods: JSON naming an `fdcId` in the bytes given,
+    `peek`'s 64 KiB: a food detail names it after its nutrients, 16 KiB in)."""
+    head = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    found = DOWNLOAD_START.match(head)
+    if found:
+        return found.group(1).lower().endswith(b"foods")
+    return head[:1] in (b"{", b"[") and b'"fdcId"' in head
+
+
 def download_key(stream: BinaryIO) -> str | None:
     """The key of the foods array a download starts with (`BrandedFoods`), if it is one."""
     found = DOWNLOAD_START.match(stream.read(PEEK_BYTES).lstrip(b"\xef\xbb\xbf"))

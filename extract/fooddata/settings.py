@@ -15,7 +15,6 @@ OVERLAP_DAYS = 1  # re-ask the last published day: foods published later that da
 INITIAL_DAYS = 31
 # A bulk download is committed every this many foods (the branded file holds ~2M).
 BULK_FOODS_PER_WINDOW = 20_000
-BULK_SUFFIXES = (".json",)
 # A JSON file that is not a download (`{"BrandedFoods": [...]}`) is parsed whole when it is
 # at most this big (a saved API answer); bigger ones are rejected.
 WHOLE_DOCUMENT_BYTES = 64 << 20

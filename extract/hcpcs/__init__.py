@@ -114,10 +114,9 @@ def _land_file(
 
 
 def _adopt_legacy_state(state: dict[str, Any], ledger: BulkLedger) -> None:
-    """Releases landed before the shared ledger (a list of release names) stay landed."""
-    for release in state.pop("landed", []):
-        ledger.landed.setdefault(release, "(landed before this ledger)")
-    state.pop("rejected", None)
+    """Releases landed before the shared ledger (a list of release names) stay landed, and
+    the files it rejected (by `identity`, the same as the shared ledger's) stay rejected."""
+    ledger.adopt(state.pop("landed", []), state.pop("rejected", []))
 
 
 # An annual release (HCPCS also quarterly): the monthly run looks at the configured release

@@ -13,9 +13,10 @@ and lands each file of each release once, in its own window:
 
 Key `code` (as CMS writes it, without the dot) and `release_year` (the fiscal year; the
 cursor). Every release is kept, so dbt can show what changed between years. The files
-landed (release year and kind) are kept in the resource state, committed with the data:
-a rerun, or the same release found again at another location, lands nothing. Either file
-alone lands a release; the other one, found later, is added to it.
+landed (release year and kind) are kept in the resource state (`BulkLedger`), committed
+with the data: a rerun, or the same release found again at another location, lands
+nothing. Either file alone lands a release; the other one, found later, is added to it.
+Both files are recognised by their content, whatever CMS named them that year.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
-from extract.bulk import BulkMember, iter_members, resolve_location
+from extract.bulk import BulkLedger, BulkMember, resolve_location
 from extract.errors import MalformedInput
 from extract.icd10cm import settings
 from extract.icd10cm.helpers import (
@@ -62,42 +63,50 @@ def icd10cm(
 def release_files(locations: list[str], download_dir: str) -> Iterator[Any]:
     """Each release file not landed yet, one window (and load) per file.
 
-    A file that cannot be read (broken XML, an unreadable archive, no release year) is
-    recorded in `raw_icd10cm.rejects` and remembered so that a rerun does not report it
-    again; an order-file line that is not an entry likewise, with its line number.
+    Every file offered is accounted for (`BulkLedger`, keyed by release year and kind): the
+    order file is recognised by its fixed-width layout and the tabular XML by its root
+    element, whatever CMS named them; the index, drug and neoplasm XML, the code lists and
+    the addenda are not release files of this source. A file that cannot be read (broken
+    XML, an unreadable archive, no release year) is recorded in `raw_icd10cm.rejects` and
+    not read again until it changes; an order-file line that is not an entry likewise,
+    with its line number.
     """
     state = dlt.current.resource_state()
-    landed: dict[str, list[str]] = state.setdefault("landed", {})
-    rejected: list[str] = state.setdefault("rejected", [])
+    legacy = _legacy_state(state)
+    ledger = BulkLedger(settings.SOURCE, state)
+    ledger.adopt(*legacy)
     state[MORE_WINDOWS] = False
     done_one = False
     for location in locations:
         path = resolve_location(location, source=settings.SOURCE, download_dir=Path(download_dir))
-        for member in iter_members(
-            path, source=settings.SOURCE, suffixes=settings.RELEASE_SUFFIXES
-        ):
+        for member in ledger.offered(path):
             kind = file_kind(member) if not member.problem else None
             if member.problem is None and kind is None:
-                continue  # another file of CMS's zips (index, codes list, addenda)
-            year = release_year(member, kind) if kind else None
-            if kind and year and kind in landed.get(str(year), []):
-                log.info("%s: %s %s already landed (%s)", settings.SOURCE, year, kind, member.uri)
+                ledger.not_release_file(
+                    member, "neither laid out as the order file nor a tabular XML"
+                )
                 continue
-            if _identity(member) in rejected:
+            year = release_year(member, kind) if kind else None
+            key = _key(year, kind)
+            if key and ledger.has_landed(key):
+                ledger.already_landed(member, key)
+                continue
+            if ledger.was_rejected(member):
                 continue
             if done_one:  # another file follows: commit this window first
                 state[MORE_WINDOWS] = True
                 return
             done_one = True
-            yield from _land_file(member, kind, year, landed, rejected)
+            yield from _land_file(member, kind, year, ledger)
+
+
+def _key(year: int | None, kind: str | None) -> str | None:
+    """A release file in the ledger: its fiscal year and kind (`2021 order`)."""
+    return f"{year} {kind}" if year and kind else None
 
 
 def _land_file(
-    member: BulkMember,
-    kind: str | None,
-    year: int | None,
-    landed: dict[str, list[str]],
-    rejected: list[str],
+    member: BulkMember, kind: str | None, year: int | None, ledger: BulkLedger
 ) -> Iterator[Any]:
     """The landing rows of one release file and its rejects, or one reject for the file."""
     try:
@@ -105,12 +114,15 @@ def _land_file(
             raise MalformedInput(settings.SOURCE, member.uri, member.problem or "unreadable")
         if year is None:
             raise MalformedInput(
-                settings.SOURCE, member.uri, "cannot tell the release year (not in the name)"
+                settings.SOURCE,
+                member.uri,
+                f"an ICD-10-CM {kind} file, but neither its name nor its archive's or "
+                "folder's says which release (year) it is",
             )
         read = read_order_file if kind == ORDER else read_tabular_file
         parsed = read(member, year)
     except MalformedInput as bad:
-        rejected.append(_identity(member))
+        ledger.reject(member, bad)
         yield reject(bad)
         return
     for problem in parsed.problems:
@@ -120,18 +132,15 @@ def _land_file(
     )
     for table in parsed.tables:
         yield to_table(table, TABLES[kind])
-    landed.setdefault(str(year), []).append(kind)
+    ledger.landed_file(member, _key(year, kind), parsed.rows)
 
 
-def _identity(member: BulkMember) -> str:
-    """A file as found: its place, size and checksum (zip) or size and time (file)."""
-    if member.member is not None:
-        return f"{member.uri}|{member.member.file_size}|{member.member.CRC}"
-    try:
-        stat = member.path.stat()
-    except OSError:
-        return member.uri
-    return f"{member.uri}|{stat.st_size}|{stat.st_mtime_ns}"
+def _legacy_state(state: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What the source's own ledger kept before the shared one (release year -> kinds
+    landed, and the rejected files by `identity`): the keys and identities to adopt."""
+    landed = state.pop("landed", {})
+    keys = [_key(int(year), kind) for year, kinds in landed.items() for kind in kinds]
+    return [key for key in keys if key], state.pop("rejected", [])
 
 
 # An annual release (HCPCS also quarterly): the monthly run looks at the configured release

@@ -17,7 +17,7 @@ import orjson
 import pyarrow as pa
 from lxml import etree
 
-from extract.bulk import BulkMember
+from extract.bulk import BulkMember, peek, xml_root
 from extract.errors import MalformedInput
 from extract.icd10cm import settings
 from extract.icd10cm.settings import SOURCE
@@ -27,10 +27,9 @@ from extract.xmlsafety import refuse_entities
 
 ORDER = "order"
 TABULAR = "tabular"
-ORDER_FILE = re.compile(r"icd10cm[-_ ]?order", re.IGNORECASE)
-TABULAR_FILE = re.compile(r"icd10cm[-_ ]?tabular", re.IGNORECASE)
+TABULAR_ROOT = "ICD10CM.tabular"
+PEEK_BYTES = 16 * 1024
 YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
-CODE = re.compile(r"[A-Z][0-9][0-9A-Z]([0-9A-Z]{1,4})?")
 # Where the notes of a `diag` (and its chapter and section) are kept, by element name.
 NOTE_KINDS = {
     "inclusionTerm": "inclusion_terms",
@@ -63,16 +62,36 @@ TABLES = {ORDER: _codes_table("order_codes"), TABULAR: _codes_table("tabular_cod
 
 
 def file_kind(member: BulkMember) -> str | None:
-    """`order` or `tabular` for the two release files (by name), None for any other (the
-    addenda CMS ships beside them list only the year's changes, in another layout)."""
-    base = member.name.rsplit("/", 1)[-1]
-    if "addend" in base.lower():
-        return None
-    if base.lower().endswith(".txt") and ORDER_FILE.search(base):
-        return ORDER
-    if base.lower().endswith(".xml") and TABULAR_FILE.search(base):
-        return TABULAR
-    return None
+    """`order` or `tabular` for the two release files, by their content, None for any
+    other file: CMS has named them in several ways (`icd10cm_order_2021.txt`,
+    `icd10cm-order-Jan-2021.txt`, `icd10cm_tabular_2025.xml`), but the order file keeps
+    its fixed-width layout and the tabular XML its root element (`ICD10CM.tabular`). The
+    index, drug and neoplasm XML have other roots; the code lists (no order number) and
+    the addenda (a change word before each entry) another layout."""
+    head = peek(member, PEEK_BYTES)
+    root = xml_root(head)
+    if root is not None:
+        return TABULAR if root.tag == TABULAR_ROOT else None
+    text = head.decode("utf-8", errors="replace")
+    lines = text.splitlines()[:-1] if len(head) >= PEEK_BYTES else text.splitlines()
+    lines = [line for line in lines if line.strip()]
+    entries = sum(1 for line in lines if _is_order_entry(line))
+    return ORDER if entries and entries >= min(3, len(lines)) else None
+
+
+def _is_order_entry(line: str) -> bool:
+    """A line laid out as an order-file entry: a zero-filled order number, a code, the
+    billable flag 0 or 1, each field in its place (the code may have any shape)."""
+    start, end = settings.ORDER_CODE
+    flag = slice(*settings.ORDER_BILLABLE)
+    return (
+        len(line) > settings.ORDER_SHORT[0]
+        and line[slice(*settings.ORDER_NUMBER)].isdigit()
+        and line[settings.ORDER_NUMBER[1] : start].isspace()
+        and bool(line[start:end].strip())
+        and line[end : flag.start].isspace()
+        and line[flag] in ("0", "1")
+    )
 
 
 def release_year(member: BulkMember, kind: str) -> int | None:
@@ -171,7 +190,9 @@ def _order_rows(
         order_number = line[slice(*settings.ORDER_NUMBER)]
         code = line[start:end].strip()
         flag = line[slice(*settings.ORDER_BILLABLE)]
-        if not (order_number.isdigit() and CODE.fullmatch(code) and flag in ("0", "1")):
+        # The code lands as CMS wrote it, whatever its shape (issue 16: a code of a new
+        # shape is counted in ops.icd10cm_data_quality, never dropped).
+        if not (order_number.isdigit() and code and flag in ("0", "1")):
             parsed.problems.append(f"line {number}: not an order-file entry: {line[:120]!r}")
             continue
         record = {
@@ -252,9 +273,13 @@ def _diag_rows(
 ) -> Iterator[dict[str, Any]]:
     name = _text(diag, "name")
     code = name.replace(".", "")
-    if not CODE.fullmatch(code):
-        parsed.problems.append(f"line {diag.sourceline}: <diag> without a valid <name> ({name!r})")
+    if not code:  # no key to land it by; its child codes still land, under its parent
+        parsed.problems.append(f"line {diag.sourceline}: <diag> without a <name>")
+        for child in diag.findall("diag"):
+            yield from _diag_rows(child, context, uri, year, parsed)
         return
+    # Any other name lands as CMS wrote it (counted in ops.icd10cm_data_quality when its
+    # shape is not the usual one), never dropped.
     definition = diag.find("sevenChrDef")
     seven = context.seven_characters
     if definition is not None:

@@ -11,8 +11,6 @@ RELEASE_URLS = (
     "https://www.cms.gov/files/zip/2025-code-descriptions-tabular-order.zip",
     "https://www.cms.gov/files/zip/2025-code-tables-tabular-and-index.zip",
 )
-# Members of a release that are read (other files in CMS's zips are left alone).
-RELEASE_SUFFIXES = (".txt", ".xml")
 # The order file's fixed-width layout (CMS, "ICD-10-CM/PCS Order File" description),
 # 0-based [start, end) character positions.
 ORDER_NUMBER = (0, 5)

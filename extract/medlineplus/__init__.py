@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,13 @@ from urllib.parse import urlsplit
 import dlt
 from dlt.sources import DltResource
 
-from extract.bulk import BulkMember, iter_members, resolve_location
+from extract.bulk import BulkLedger, BulkMember, identity, peek, resolve_location, xml_root
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
 from extract.medlineplus import settings
 from extract.medlineplus.helpers import (
+    TOPICS,
     TOPICS_TABLE,
     current_file_links,
     file_date_of,
@@ -63,12 +63,6 @@ def medlineplus(
     return health_topics(bulk_location or xml_page_url, download_dir=download_dir)
 
 
-@dataclass(frozen=True)
-class _TopicsFile:
-    member: BulkMember
-    named_date: date | None  # the date in its name (or its archive's), if any
-
-
 # No `columns` here: it lands two tables, each item bound to its own by `to_table`.
 @dlt.resource(name="health_topics", table_name=TABLE, write_disposition="append")
 def health_topics(location: str, download_dir: str) -> Iterator[Any]:
@@ -76,69 +70,103 @@ def health_topics(location: str, download_dir: str) -> Iterator[Any]:
     one file per window (and load).
 
     The cursor is the newest file date landed (`newest_file_date` in the resource state,
-    committed with the file's rows): a file of that date or older is skipped, and a URL
-    whose file name says it is not newer is not even downloaded.
+    committed with the file's rows): a URL whose file name says it is not newer is not
+    even downloaded. Every file offered is accounted for (`BulkLedger`, keyed by the file
+    date): a health topics file is recognised by its root element `<health-topics>`,
+    whatever it is named; one of a date landed, or older than the newest landed (a
+    snapshot the newer one supersedes), lands nothing; every other file is listed as not
+    a release file.
     """
     state = dlt.current.resource_state()
+    ledger = BulkLedger(settings.SOURCE, state)
+    _adopt_legacy_state(state, ledger)
     newest = (
         date.fromisoformat(state["newest_file_date"]) if state.get("newest_file_date") else None
     )
     path = _local_copy(location, Path(download_dir), newest)
+    state[MORE_WINDOWS] = False
     if path is None:
-        state[MORE_WINDOWS] = False
         return
-    passed = state.setdefault("passed_undated", [])  # undated files read and not newer
+    dated: dict[str, date | MalformedInput | None] = {}
+    rejected_before: set[str] = set()
+    for member in ledger.offered(path):
+        dated[member.uri] = _file_date(member)
+        if identity(member) in ledger.rejected:
+            rejected_before.add(member.uri)
     pending = sorted(
-        (
-            found
-            for found in _topics_files(path)
-            if not _landed(found, newest) and found.member.uri not in passed
-        ),
-        key=lambda found: (found.named_date or date.max, found.member.uri),
+        (found, uri)
+        for uri, found in dated.items()
+        if isinstance(found, date)
+        and (newest is None or found > newest)
+        and not ledger.has_landed(found.isoformat())
+        and uri not in rejected_before
     )
-    if not pending:
-        log.info("%s: nothing newer than %s at %s", settings.SOURCE, newest, location)
-        state[MORE_WINDOWS] = False
-        return
-    # A zip member can be read only while its archive is iterated: find it again.
-    found = pending[0]
+    chosen = pending[0][1] if pending else None
+    for member in ledger.offered(path):
+        found = dated.get(member.uri)
+        if found is None:
+            ledger.not_release_file(member, "not a <health-topics> document")
+        elif isinstance(found, date) and ledger.has_landed(found.isoformat()):
+            ledger.already_landed(member, found.isoformat())
+        elif isinstance(found, date) and newest and found <= newest:
+            ledger.nothing_new(member, f"not newer than the {newest} file landed")
+        elif ledger.was_rejected(member):
+            continue
+        elif isinstance(found, MalformedInput):
+            ledger.reject(member, found)
+            yield reject(found)
+        elif member.uri == chosen:
+            yield from _land_file(member, found, ledger)
+            state["newest_file_date"] = max(found, newest or date.min).isoformat()
+    state[MORE_WINDOWS] = len({found for found, _ in pending}) > 1
+
+
+def _file_date(member: BulkMember) -> date | MalformedInput | None:
+    """The date of a health topics file (the one in its name or its archive's, else its
+    root's `date-generated`); None when it is not one; `MalformedInput` when it cannot be
+    read or tells no date."""
+    if member.problem:
+        return MalformedInput(settings.SOURCE, member.uri, member.problem)
+    root = xml_root(peek(member))
+    if root is None or root.tag != TOPICS:
+        return None
+    named = file_date_of(member.name.rsplit("/", 1)[-1]) or file_date_of(member.path.name)
+    found = named or generated_date(root.attributes.get("date-generated"))
+    if found is None:
+        return MalformedInput(
+            settings.SOURCE,
+            member.uri,
+            "no date: neither its name (mplus_topics_YYYY-MM-DD) nor date-generated says one",
+        )
+    return found
+
+
+def _land_file(member: BulkMember, file_date: date, ledger: BulkLedger) -> Iterator[Any]:
+    """The topics of one file, all or nothing (a file that breaks is one reject)."""
     try:
-        landed_date, rows = _read_file(found.member.uri, path)
+        rows = _read_member(member, file_date)
     except MalformedInput as bad:
+        ledger.reject(member, bad)
         yield reject(bad)
-        # A bad file is not read again; the next file of the location is.
-        if found.named_date:
-            state["newest_file_date"] = max(found.named_date, newest or date.min).isoformat()
-        else:
-            passed.append(found.member.uri)
-    else:
-        if newest and landed_date <= newest:
-            passed.append(found.member.uri)
-            log.info(
-                "%s: %s (%s) is not newer than %s",
-                settings.SOURCE,
-                found.member.uri,
-                landed_date,
-                newest,
-            )
-        else:
-            batcher = RowBatcher(TOPICS_TABLE)
-            for row in rows:
-                table = batcher.add(row)
-                if table is not None:
-                    yield to_table(table, TOPICS_TABLE)
-            table = batcher.flush()
-            if table is not None:
-                yield to_table(table, TOPICS_TABLE)
-            log.info(
-                "%s: %d topics of %s (%s)",
-                settings.SOURCE,
-                len(rows),
-                found.member.uri,
-                landed_date,
-            )
-            state["newest_file_date"] = landed_date.isoformat()
-    state[MORE_WINDOWS] = len(pending) > 1
+        return
+    batcher = RowBatcher(TOPICS_TABLE)
+    for row in rows:
+        table = batcher.add(row)
+        if table is not None:
+            yield to_table(table, TOPICS_TABLE)
+    table = batcher.flush()
+    if table is not None:
+        yield to_table(table, TOPICS_TABLE)
+    log.info("%s: %d topics of %s (%s)", settings.SOURCE, len(rows), member.uri, file_date)
+    ledger.landed_file(member, file_date.isoformat(), len(rows))
+
+
+def _adopt_legacy_state(state: dict[str, Any], ledger: BulkLedger) -> None:
+    """The newest file the source's own cursor landed stays landed; the undated files it
+    passed over are now dated by their root and need no list."""
+    if state.get("newest_file_date"):
+        ledger.adopt([state["newest_file_date"]])
+    state.pop("passed_undated", None)
 
 
 def _local_copy(location: str, download_dir: Path, newest: date | None) -> Path | None:
@@ -163,41 +191,14 @@ def _local_copy(location: str, download_dir: Path, newest: date | None) -> Path 
     return resolve_location(url, source=settings.SOURCE, download_dir=download_dir)
 
 
-def _topics_files(path: Path) -> Iterator[_TopicsFile]:
-    for member in iter_members(path, source=settings.SOURCE, suffixes=settings.BULK_SUFFIXES):
-        named = file_date_of(member.name.rsplit("/", 1)[-1]) or file_date_of(member.path.name)
-        yield _TopicsFile(member, named)
-
-
-def _landed(found: _TopicsFile, newest: date | None) -> bool:
-    return bool(newest and found.named_date and found.named_date <= newest)
-
-
-def _read_file(uri: str, path: Path) -> tuple[date, list[dict[str, Any]]]:
-    """Every topic row of the file `uri` at `path` (all or nothing) and its date."""
-    for found in _topics_files(path):
-        if found.member.uri == uri:
-            return _read_member(found)
-    raise MalformedInput(settings.SOURCE, uri, "gone while it was read")
-
-
-def _read_member(found: _TopicsFile) -> tuple[date, list[dict[str, Any]]]:
-    member = found.member
-    if member.problem:
-        raise MalformedInput(settings.SOURCE, member.uri, member.problem)
+def _read_member(member: BulkMember, file_date: date) -> list[dict[str, Any]]:
+    """Every topic row of a health topics file (all or nothing)."""
     rows: list[dict[str, Any]] = []
     about = None
     with member.open() as stream:
         for seen, topic in iter_topics(stream, where=member.uri):
             about = seen
-            rows.append(topic_row(topic, file_date=date.min, source_uri=member.uri))
-    landed_date = found.named_date or (generated_date(about.generated) if about else None)
-    if landed_date is None:
-        raise MalformedInput(
-            settings.SOURCE,
-            member.uri,
-            "no date: neither its name (mplus_topics_YYYY-MM-DD) nor date-generated says one",
-        )
+            rows.append(topic_row(topic, file_date=file_date, source_uri=member.uri))
     if not rows:
         raise MalformedInput(settings.SOURCE, member.uri, "holds no health-topic")
     if about and about.total is not None and about.total != len(rows):
@@ -206,9 +207,7 @@ def _read_member(found: _TopicsFile) -> tuple[date, list[dict[str, Any]]]:
             member.uri,
             f"holds {len(rows)} health-topic elements, but its total says {about.total}",
         )
-    for row in rows:
-        row["file_date"] = landed_date
-    return landed_date, rows
+    return rows
 
 
 SPEC = SourceSpec(

@@ -8,4 +8,3 @@ SOURCE = "medlineplus"
 XML_PAGE_URL = "https://medlineplus.gov/xml.html"
 # How a health topics file is named: its date is the cursor.
 FILE_NAME = r"mplus_topics_(?:compressed_)?(\d{4}-\d{2}-\d{2})\.(?:xml|zip)"
-BULK_SUFFIXES = (".xml",)  # and `.xml.gz`, or inside a zip

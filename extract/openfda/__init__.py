@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import dlt
 from dlt.sources import DltResource
 
-from extract.bulk import BulkMember, iter_members, resolve_location
+from extract.bulk import BulkLedger, BulkMember, resolve_location
 from extract.errors import MalformedInput, RequestRejected
 from extract.hosts import parse_hosts
 from extract.http import PublisherClient
@@ -52,14 +52,13 @@ from extract.openfda.helpers import (
     manifest_partitions,
     next_page_url,
     page_results,
+    partition_dataset,
     window_search,
 )
 from extract.spec import SourceSpec
 from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
-
-BULK_SUFFIXES = (".json",)
 
 
 @dlt.source(name=settings.SOURCE)
@@ -221,29 +220,40 @@ def partitions(location: str, datasets: tuple[str, ...], download_dir: str) -> I
 
     `location` is openFDA's download manifest (`.../download.json`: its partitions of
     `datasets` are downloaded one by one), the URL of one partition, or a local partition,
-    folder or zip of them. The cursor is the set of partitions landed (a manifest's by
-    URL and export date, a file's by name, CRC and size), kept in the resource state and
-    committed with each partition's rows: a rerun lands nothing, a new export lands anew.
+    folder or zip of them. Every file offered is accounted for (`BulkLedger`: a manifest's
+    partition keyed by URL and export date, a file by name, CRC and size): a partition is
+    recognised by its content (a JSON `results` array whose records are labels, by their
+    `set_id`, or NDC products, by their `product_ndc`), whatever it is named; every other
+    file is listed as not a release file. A rerun lands nothing, a new export lands anew.
     A partition that cannot be read or parsed is recorded in `raw_openfda.rejects` with
     where it broke and nothing of it lands; the other partitions do.
     """
     state = dlt.current.resource_state()
-    landed: dict[str, bool] = state.setdefault("landed", {})
+    legacy = state.pop("landed", {})
+    ledger = BulkLedger(settings.SOURCE, state)
+    ledger.adopt(legacy)
     downloads = Path(download_dir)
-    pending = (
-        _manifest_members(location, datasets, downloads, landed)
+    offered = (
+        _manifest_members(location, datasets, downloads, ledger)
         if _is_manifest(location)
-        else _local_members(location, datasets, downloads, landed)
+        else _local_members(location, datasets, downloads, ledger)
     )
+    state[MORE_WINDOWS] = False
     done = False
-    for identity, member in pending:
+    for key, member, found in offered:
+        if isinstance(found, str):
+            ledger.not_release_file(member, found)
+            continue
+        if ledger.has_landed(key):
+            ledger.already_landed(member, key)
+            continue
+        if ledger.was_rejected(member):
+            continue
         if done:  # another partition follows: commit this window first
             state[MORE_WINDOWS] = True
             return
-        yield from _land_partition(member)
-        landed[identity] = True
         done = True
-    state[MORE_WINDOWS] = False
+        yield from _land_partition(member, found, key, ledger)
 
 
 def _is_manifest(location: str) -> bool:
@@ -251,23 +261,27 @@ def _is_manifest(location: str) -> bool:
     return parts.scheme in ("http", "https") and parts.path.endswith(".json")
 
 
+Found = Dataset | str | None  # the dataset; why it is not a partition; None: unreadable
+
+
 def _manifest_members(
-    location: str, datasets: tuple[str, ...], downloads: Path, landed: dict[str, bool]
-) -> Iterator[tuple[str, BulkMember]]:
-    """The manifest's partitions not landed yet, each downloaded when its turn comes."""
+    location: str, datasets: tuple[str, ...], downloads: Path, ledger: BulkLedger
+) -> Iterator[tuple[str, BulkMember, Found]]:
+    """The manifest's partitions (each downloaded when its turn comes, unless landed)."""
     client = PublisherClient(settings.SOURCE)
     manifest = client.get_json(location, what="download manifest")
     hosts = parse_hosts(dlt.config.get(f"sources.{settings.SOURCE}.partition_hosts"))
     for partition in manifest_partitions(manifest, datasets, manifest_url=location, hosts=hosts):
-        identity = f"{partition['file']}@{partition['export_date']}"
-        if identity in landed:
-            continue
+        key = f"{partition['file']}@{partition['export_date']}"
         if partition["problem"]:  # rejected, and not asked again while the manifest lists it
             where = f"{client.scrub(location)} drug/{partition['dataset']} {partition['file']}"
             problem = partition["problem"]
-            yield identity, BulkMember(uri=where[:500], path=downloads, problem=problem)
+            yield key, BulkMember(uri=where[:500], path=downloads, problem=problem), None
             continue
         file_name = Path(urlsplit(partition["file"]).path).name
+        if ledger.has_landed(key):  # not downloaded again
+            yield key, BulkMember(uri=partition["file"], path=Path(file_name)), None
+            continue
         path = resolve_location(
             partition["file"],
             source=settings.SOURCE,
@@ -275,36 +289,43 @@ def _manifest_members(
             name=f"{partition['dataset']}/{partition['export_date'] or 'undated'}/{file_name}",
         )
         found = False
-        for member in _partition_members(path, datasets):  # a zip holds one partition
-            found = True
-            yield identity, member
+        for member in ledger.offered(path):  # a zip holds one partition
+            recognised = _recognise(member, datasets)
+            found = found or not isinstance(recognised, str)
+            yield key, member, recognised
         if not found:
-            yield identity, _unreadable(path, "holds no partition of " + "/".join(datasets))
+            unreadable = BulkMember(
+                uri=str(path), path=path, problem="holds no partition of " + "/".join(datasets)
+            )
+            yield key, unreadable, None
 
 
 def _local_members(
-    location: str, datasets: tuple[str, ...], downloads: Path, landed: dict[str, bool]
-) -> Iterator[tuple[str, BulkMember]]:
+    location: str, datasets: tuple[str, ...], downloads: Path, ledger: BulkLedger
+) -> Iterator[tuple[str, BulkMember, Found]]:
     path = resolve_location(location, source=settings.SOURCE, download_dir=downloads)
-    for member in _partition_members(path, datasets):
-        identity = _identity(member)
-        if identity not in landed:
-            yield identity, member
+    for member in ledger.offered(path):
+        yield _identity(member), member, _recognise(member, datasets)
 
 
-def _partition_members(path: Path, datasets: tuple[str, ...]) -> Iterator[BulkMember]:
-    """The partitions of `datasets` at `path` (and archives that cannot be read at all)."""
-    for member in iter_members(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES):
-        dataset = dataset_of(member.uri)
-        if member.problem or (dataset and dataset.name in datasets):
-            yield member
-        else:
-            log.info(
-                "%s: %s is not a partition of %s, skipped",
-                settings.SOURCE,
-                member.uri,
-                "/".join(datasets),
-            )
+def _recognise(member: BulkMember, datasets: tuple[str, ...]) -> Found:
+    """The dataset a member is a partition of, by its records (by its name when it cannot
+    be read: it is then rejected); why it is not a partition of `datasets` otherwise."""
+    if member.problem:
+        return None
+    try:
+        with member.open() as stream:
+            name = partition_dataset(stream)
+    except UNREADABLE + (MalformedInput,):
+        dataset = dataset_of(member.name)
+        if dataset and dataset.name in datasets:
+            return dataset
+        return "not an openFDA partition (not JSON with a results array)"
+    if name is None:
+        return "not an openFDA partition (no JSON results array)"
+    if name not in datasets:
+        return f"an openFDA partition of another dataset ({name or 'not label or ndc'})"
+    return DATASETS[name]
 
 
 def _identity(member: BulkMember) -> str:
@@ -315,26 +336,25 @@ def _identity(member: BulkMember) -> str:
     return f"{member.uri}|{member.problem or ''}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
-def _unreadable(path: Path, problem: str) -> BulkMember:
-    return BulkMember(uri=str(path), path=path, problem=problem)
-
-
-def _land_partition(member: BulkMember) -> Iterator[Any]:
+def _land_partition(
+    member: BulkMember, dataset: Dataset | None, key: str, ledger: BulkLedger
+) -> Iterator[Any]:
     """The landing rows of one partition, or one reject for the whole partition.
 
     The partition is parsed twice, as a stream: once to check it is whole (a partition
     broken halfway lands nothing, never half of itself), then to land it in batches, so
     memory stays flat whatever its size. A record without its key is rejected alone.
     """
-    dataset = dataset_of(member.uri)
     try:
         if member.problem or dataset is None:
             raise MalformedInput(settings.SOURCE, member.uri, member.problem or "not a partition")
         records = _check_partition(member)
     except MalformedInput as bad:
+        ledger.reject(member, bad)
         yield reject(bad)
         return
     batcher = RowBatcher(dataset.raw_table)
+    landed = 0
     with member.open() as stream:
         for index, record in enumerate(iter_partition(stream, where=member.uri), start=1):
             try:
@@ -342,6 +362,7 @@ def _land_partition(member: BulkMember) -> Iterator[Any]:
             except MalformedInput as bad:
                 yield reject(bad)
                 continue
+            landed += 1
             table = batcher.add(row)
             if table is not None:
                 yield to_table(table, dataset.raw_table)
@@ -349,6 +370,7 @@ def _land_partition(member: BulkMember) -> Iterator[Any]:
     if table is not None:
         yield to_table(table, dataset.raw_table)
     log.info("%s: %d records of %s", settings.SOURCE, records, member.uri)
+    ledger.landed_file(member, key, landed)
 
 
 def _check_partition(member: BulkMember) -> int:

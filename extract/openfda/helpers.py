@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import re
 import zipfile
 import zlib
@@ -24,6 +25,8 @@ from extract.hosts import Host, host_of
 from extract.jsonsafety import DepthChecked
 from extract.openfda.settings import DATE_FORMAT, OPEN_END, SOURCE
 from extract.raw import RawTable
+
+log = logging.getLogger(__name__)
 
 # A bulk partition's file name: `drug-label-0001-of-0013.json(.zip)`, `drug-ndc-...`.
 PARTITION_NAME = re.compile(r"drug-(?P<dataset>label|ndc)-\d+-of-\d+")
@@ -49,13 +52,18 @@ class Dataset:
 
 
 def openfda_date(value: Any, *, field: str, where: str) -> date | None:
-    """openFDA's YYYYMMDD date (`"20140423"`) as a date; absent is None, nonsense rejects."""
+    """openFDA's YYYYMMDD date (`"20140423"`) as a date; absent or of another shape None:
+    the record lands all the same, its date as written in `record` (counted in
+    `ops.openfda_data_quality`), rather than being rejected for a date nobody expected."""
     if value in (None, ""):
         return None
     try:
         return datetime.strptime(str(value), DATE_FORMAT).date()
     except ValueError:
-        raise MalformedInput(SOURCE, where, f"{field} {value!r} is not a YYYYMMDD date") from None
+        log.warning(
+            "%s: %s: %s %r is not a YYYYMMDD date (landed as written)", SOURCE, where, field, value
+        )
+        return None
 
 
 def label_row(record: Any, *, source_uri: str, where: str) -> dict[str, Any]:
@@ -229,6 +237,37 @@ def iter_partition(stream: BinaryIO, *, where: str) -> Iterator[Any]:
         ) from None
     if count == 0:
         raise MalformedInput(SOURCE, where, "holds no records under `results`")
+
+
+# The first field of a record that tells which dataset a partition holds.
+DATASET_FIELDS = {"set_id": "label", "product_ndc": "ndc", "product_id": "ndc"}
+
+
+def partition_dataset(stream: BinaryIO) -> str | None:
+    """Which dataset a partition holds, by its content: a JSON object with a `results`
+    array whose first record names a label's `set_id` (`label`) or a product's
+    `product_ndc` (`ndc`); `""` for the records of another dataset (drug events, drugs@FDA);
+    None for a document that is not an openFDA results document. Reads only as far as the
+    first record; `MalformedInput` when the JSON breaks before it tells."""
+    events = ijson.parse(DepthChecked(stream, source=SOURCE, where="partition"))
+    try:
+        first = next(events, None)
+        if first is None or first[:2] != ("", "start_map"):
+            return None
+        for prefix, event, value in events:
+            if prefix == "results" and event != "start_array":
+                return None  # `results` that is not an array: a manifest, an error
+            if prefix == "results" and event == "end_array":
+                return ""  # no records
+            if prefix == "results.item" and event == "map_key" and value in DATASET_FIELDS:
+                return DATASET_FIELDS[value]
+            if prefix == "results.item" and event == "end_map":
+                return ""  # a record of another dataset
+            if prefix == "" and event == "end_map":
+                return None
+    except (ijson.JSONError, UnicodeDecodeError) as broken:
+        raise MalformedInput(SOURCE, "partition", f"broken JSON: {broken}") from None
+    return None
 
 
 def manifest_partitions(

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from extract.bulk import BulkMember
+from extract.bulk import BulkMember, peek
 from extract.delimited import UNREADABLE, RaggedRow, json_objects, snake_case
 from extract.errors import MalformedInput
 from extract.orangebook.settings import (
@@ -33,6 +33,7 @@ from extract.orangebook.settings import (
 from extract.raw import RawTable
 
 ARROW_ROW = re.compile(r"Row #(\d+)")
+HEADER_BYTES = 4096  # a header line is about 150 characters
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,19 @@ RELEASE_FILES = (
 
 
 def release_file_of(member: BulkMember) -> ReleaseFile | None:
-    """The release file a member is (by its base name, any case, `.gz` allowed)."""
+    """The release file a member is, by its header line: the file whose key columns it
+    names (the most of them: a patent or exclusivity header names a product's key too),
+    whatever the file is called. A file with no readable header (empty, not text) is the
+    release file its name says (`products.txt`, any case, `.gz` allowed), to be rejected
+    with what is wrong when it is read; any other file is none."""
+    first = peek(member, HEADER_BYTES).split(b"\n", 1)[0]
+    names = {
+        snake_case(name)
+        for name in first.decode("utf-8-sig", errors="replace").rstrip("\r").split(DELIMITER)
+    }
+    if len(names) > 1:
+        matching = [file for file in RELEASE_FILES if set(file.keys) <= names]
+        return max(matching, key=lambda file: len(file.keys), default=None)
     base = member.name.rsplit("/", 1)[-1].lower().removesuffix(".gz")
     return next((file for file in RELEASE_FILES if file.file_name == base), None)
 

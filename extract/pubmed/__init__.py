@@ -27,7 +27,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from extract.bulk import BulkMember, iter_members, resolve_location, signature
+from extract.bulk import BulkLedger, BulkMember, peek, resolve_location, xml_root
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
@@ -38,7 +38,6 @@ from extract.pubmed.helpers import (
     BOOK_ARTICLE,
     BULK_FILE,
     DELETION,
-    LandedFiles,
     article_row,
     bulk_file_key,
     deletion_rows,
@@ -52,7 +51,9 @@ from medmirror.settings import SAMPLES_DIR
 log = logging.getLogger(__name__)
 
 TABLE = ARTICLES.name
-BULK_SUFFIXES = (".xml",)  # and `.xml.gz`
+# The root elements of NLM's release files: the current format, and the pre-2017 MEDLINE
+# one (`MedlineCitationSet`), recognised to be rejected by name rather than passed over.
+RELEASE_ROOTS = frozenset({"PubmedArticleSet", "MedlineCitationSet"})
 
 
 @dlt.source(name=settings.SOURCE)
@@ -238,45 +239,50 @@ def articles_bulk(
     date: the baseline, then the daily updates), each committed on its own: a load holds
     the rows of one file, so a later file's revision or deletion always lands after what
     it replaces. A file holding more than `articles_per_window` articles is committed in
-    windows of that many. The cursor is the ledger of files landed whole (`landed_files`
-    in the resource state, rather than a `dlt.sources.incremental`: a file name is not a
-    column): a rerun resumes inside the file it stopped in and skips every file already
-    landed, and a location unchanged since it was landed is skipped whole. A file that
-    cannot be read or parsed lands the articles before the fault and is recorded in
-    `raw_pubmed.rejects`; the rest of the release lands, and the file is read again the
-    next time the location changes.
+    windows of that many. Every file offered is accounted for (`BulkLedger`, keyed by
+    file name without `.gz`): a release file is recognised by its root element
+    (`PubmedArticleSet`; the pre-2017 `MedlineCitationSet` too, which is rejected as a
+    format this source does not read), whatever it is named; every other file is listed
+    as not a release file. A rerun resumes inside the file it stopped in and lands no
+    file twice. A file that cannot be read or parsed lands the articles before the fault
+    and is recorded in `raw_pubmed.rejects`; the rest of the release lands, and the file
+    is read again once it changes.
     """
     state = dlt.current.resource_state()
     path = resolve_location(
         location, source=settings.SOURCE, download_dir=Path(download_dir or ".")
     )
-    landed = LandedFiles(state.setdefault("landed_files", {}))
+    legacy = _legacy_keys(state)
+    ledger = BulkLedger(settings.SOURCE, state)
+    ledger.adopt(legacy)
     progress = state.get("progress") or {}
-    if progress.get("location") != str(location):
-        release = signature(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES)
-        if release == state.get("landed_release"):
-            log.info("%s: %s is unchanged since it was landed", settings.SOURCE, location)
-            state[MORE_WINDOWS] = False
-            return
-        progress = {"location": str(location), "release": release, "passed": [], "file": None}
     window = _BulkWindow(state, articles_per_window)
-    for member in _bulk_files(path):
+    alone = path.is_file() and path.suffix != ".zip"  # a file given by itself
+    for member in ledger.offered(path):
         key = bulk_file_key(member.name)
-        if key in landed or key in progress["passed"]:
+        if member.problem is None:
+            if ledger.has_landed(key):  # known by its name: not opened again
+                ledger.already_landed(member, key)
+                continue
+            why = _not_a_release_file(member, given_alone=alone)
+            if why:
+                ledger.not_release_file(member, why)
+                continue
+        if ledger.was_rejected(member):
             continue
         if window.holds_rows:  # one file per load: the next file starts the next window
             log.info("%s: committing bulk window; %s is next", settings.SOURCE, member.uri)
-            window.close(progress, more=True)
+            window.close(None, more=True)
             return
-        skip = progress.get("items", 0) if progress["file"] == key else 0
-        progress.update(file=key, items=skip)
+        skip = progress.get("items", 0) if progress.get("file") == key else 0
+        progress = {"file": key, "items": skip}
         try:
             yield from window.read(member, progress, skip=skip)
         except MalformedInput as bad:
             yield from window.flush()
             yield reject(bad)
+            ledger.reject(member, bad)
             window.holds_rows = True
-            progress["passed"].append(key)
         else:
             yield from window.flush()
             if window.full:
@@ -286,14 +292,58 @@ def articles_bulk(
                     progress["items"],
                     member.uri,
                 )
+                ledger.landed_part(member, window.rows)
                 window.close(progress, more=True)
                 return
-            landed.add(key)
+            ledger.landed_file(member, key, window.rows)
             log.info("%s: %s landed", settings.SOURCE, member.uri)
-        progress.update(file=None, items=0)
+        progress = {}
     yield from window.flush()
     window.close(None, more=False)
-    state["landed_release"] = progress["release"]
+
+
+def _not_a_release_file(member: BulkMember, *, given_alone: bool) -> str | None:
+    """Why a file is not a PubMed release file, None when it is one.
+
+    A release file is a `PubmedArticleSet` document (the pre-2017 `MedlineCitationSet`
+    too, to be rejected as a format this source does not read), by its root element. In
+    a folder or zip, such a document lands when it is named as NLM names its release
+    files (`pubmed26n0001.xml.gz`, `medline16n0902.xml.gz`): E-utilities answers have the
+    same root, and a folder of them beside a release is not landed unasked (give such a
+    file alone to land it). A file whose first bytes hold no root (empty, not XML) but
+    which is named as NLM's is one, to be rejected with what is wrong when it is read.
+    """
+    named = bool(BULK_FILE.fullmatch(re.split(r"[/\\]", member.name)[-1]))
+    root = xml_root(peek(member))
+    if root is None:
+        return None if named or given_alone else "not an XML document"
+    if root.tag not in RELEASE_ROOTS:
+        return f"not a PubmedArticleSet document (its root is <{root.tag}>)"
+    if not (named or given_alone):
+        return (
+            f"a {root.tag} not named as NLM names its release files (pubmed26n0001.xml.gz): "
+            "an E-utilities answer? Give it alone to land it"
+        )
+    return None
+
+
+def _legacy_keys(state: dict[str, Any]) -> list[str]:
+    """The files the source's own ledger landed before the shared one, as ledger keys:
+    NLM's numbered names kept as runs of numbers (`{"runs": {"pubmed26n####.xml":
+    [[1, 1400]]}, "names": [...]}`), expanded. Its last release signature and the files
+    it passed over are not needed any more."""
+    state.pop("landed_release", None)
+    landed = state.get("landed_files")
+    if not isinstance(landed, dict) or not (
+        isinstance(landed.get("runs"), dict) or isinstance(landed.get("names"), list)
+    ):
+        return []
+    state.pop("landed_files")
+    keys = list(landed.get("names") or [])
+    for pattern, runs in (landed.get("runs") or {}).items():
+        for first, last in runs:
+            keys += [pattern.replace("####", f"{number:04d}") for number in range(first, last + 1)]
+    return keys
 
 
 class _BulkWindow:
@@ -362,20 +412,6 @@ class _BulkWindow:
         else:
             self.state["progress"] = progress
         self.state[MORE_WINDOWS] = more
-
-
-def _bulk_files(path: Path) -> Iterator[BulkMember]:
-    """The release files at `path`: a file given by name is read whatever its name; in a
-    folder or zip, the files named like NLM's (`pubmed*.xml`, `pubmed*.xml.gz`)."""
-    for member in iter_members(path, source=settings.SOURCE, suffixes=BULK_SUFFIXES):
-        if member.problem or path.is_file() and path.suffix != ".zip":
-            yield member
-        elif BULK_FILE.fullmatch(re.split(r"[/\\]", member.name)[-1]):
-            yield member
-        else:
-            log.debug(
-                "%s: %s is not a PubMed release file, left alone", settings.SOURCE, member.uri
-            )
 
 
 SPEC = SourceSpec(

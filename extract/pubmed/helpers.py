@@ -561,57 +561,14 @@ def _list(items: Iterable[Any]) -> list[Any]:
 
 # -- which bulk files have landed ---------------------------------------------------------
 
-# NLM's file names: `pubmed26n0001.xml.gz` (baseline) ... `pubmed26n1335.xml.gz` (updates).
-NLM_FILE = re.compile(r"(?P<prefix>pubmed\d{2}n)(?P<number>\d{4})(?P<rest>.*)")
-BULK_FILE = re.compile(r"pubmed.*\.xml(\.gz)?")  # what a folder of release files holds
+# NLM's release file names: `pubmed26n0001.xml.gz`, before 2017 `medline16n0902.xml.gz`.
+BULK_FILE = re.compile(r"(pubmed|medline).*\.xml(\.gz)?")
 
 
 def bulk_file_key(name: str) -> str:
-    """A bulk file's name as the landed-files ledger knows it: no folder and no `.gz`
+    """A bulk file's name as the bulk ledger knows it: no folder and no `.gz`
     (`pubmed26n0001.xml` and `pubmed26n0001.xml.gz` hold the same citations)."""
     return name.rsplit("/", 1)[-1].removesuffix(".gz")
-
-
-class LandedFiles:
-    """The bulk files landed completely, kept in the resource state (`ledger`).
-
-    NLM's numbered names are kept as runs of numbers, so a year of baseline and update
-    files (about 2,700) is a handful of entries: `{"pubmed26n####.xml": [[1, 1400]]}`.
-    Other names are kept as they are.
-    """
-
-    def __init__(self, ledger: dict[str, Any]) -> None:
-        self.runs: dict[str, list[list[int]]] = ledger.setdefault("runs", {})
-        self.names: list[str] = ledger.setdefault("names", [])
-
-    def __contains__(self, key: str) -> bool:
-        numbered = NLM_FILE.fullmatch(key)
-        if not numbered:
-            return key in self.names
-        number = int(numbered["number"])
-        return any(first <= number <= last for first, last in self.runs.get(_run(numbered), []))
-
-    def add(self, key: str) -> None:
-        if key in self:
-            return
-        numbered = NLM_FILE.fullmatch(key)
-        if not numbered:
-            self.names.append(key)
-            return
-        runs = self.runs.setdefault(_run(numbered), [])
-        runs.append([int(numbered["number"])] * 2)
-        runs.sort()
-        merged = [runs[0]]
-        for first, last in runs[1:]:
-            if first <= merged[-1][1] + 1:
-                merged[-1][1] = max(merged[-1][1], last)
-            else:
-                merged.append([first, last])
-        runs[:] = merged
-
-
-def _run(numbered: re.Match[str]) -> str:
-    return f"{numbered['prefix']}####{numbered['rest']}"
 
 
 # -- E-utilities -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from tests.extract.test_icd10cm import (
     TABULAR_BILLABLE,
     TABULAR_CODES,
     TABULAR_ZIP,
+    order_file_with_an_unexpected_code,
 )
 
 
@@ -71,6 +72,16 @@ def test_both_files_give_every_order_file_code_with_its_title_and_place(database
         )
     }
     assert mart == published  # every code, flag and title unchanged
+    assert query(
+        database, "select check_name, rows_checked, rows_valid from ops.icd10cm_data_quality"
+    ) == [
+        (
+            "code has the ICD-10-CM shape (letter, digit, then 1 to 5 letters or digits)",
+            ORDER_ENTRIES,
+            ORDER_ENTRIES,
+        ),
+        ("code has a title", ORDER_ENTRIES, ORDER_ENTRIES),
+    ]
     # Every billable code has a chapter and a parent chain up to its category.
     assert query(
         database,
@@ -144,6 +155,24 @@ def test_both_files_give_every_order_file_code_with_its_title_and_place(database
     assert sorted(hit["code"] for hit in cholera[:4]) == ["A00", "A000", "A001", "A009"]
     assert [hit["code"] for hit in cholera[4:]] == ["Y386"]
     assert query(database, "select count(*) from marts.icd10cm_code_changes") == [(0,)]
+
+
+def test_a_code_of_an_unexpected_shape_is_in_the_mart_and_counted(database, tmp_path):
+    land_source(
+        database, "icd10cm", bulk_location=str(order_file_with_an_unexpected_code(tmp_path))
+    )
+
+    build_icd10cm(database)
+
+    assert query(database, "select count(*) from marts.icd10cm_codes") == [(100,)]
+    assert query(database, "select dotted_code from marts.icd10cm_codes where code = '1A000'") == [
+        ("1A0.00",)
+    ]
+    assert query(
+        database,
+        "select rows_checked, rows_valid from ops.icd10cm_data_quality "
+        "where starts_with(check_name, 'code has the ICD-10-CM shape')",
+    ) == [(100, 99)]
 
 
 def test_the_tabular_xml_alone_builds_codes_with_their_hierarchy(database):

@@ -55,6 +55,14 @@ def test_health_topics_hold_both_languages_and_a_summary_word_finds_its_topic(da
     assert query(
         database, "select date_created from marts.health_topics where topic_id = '3061'"
     ) == [(date(2003, 1, 7),)]
+    assert query(
+        database,
+        "select check_name, rows_checked, rows_valid from ops.medlineplus_data_quality order by 1",
+    ) == [
+        ("language English or Spanish", 2, 2),
+        ("topic has a title and a summary", 2, 2),
+        ("topic id is a number", 2, 2),
+    ]
     # "groin" is only in the English summary; "ingle" only in the Spanish one.
     assert [
         hit["topic_id"] for hit in search(database, "health_topics", "groin", ["topic_id"])
@@ -105,6 +113,16 @@ def test_food_items_and_nutrients_from_the_download_and_search_finds_cheddar(dat
     assert query(
         database, "select count(*) from marts.food_nutrients where nutrient_name = 'Proximates'"
     ) == [(0,)]
+    # Counted in Python from the sample's files: 276 nutrient entries give an amount, each
+    # a JSON number; every food has a description, a data type and a publication date.
+    assert query(
+        database,
+        "select check_name, rows_complete, rows_valid from ops.fooddata_data_quality order by 1",
+    ) == [
+        ("food has a description and a data type", 12, 12),
+        ("nutrient amount is a number (where one is given)", 276, 276),
+        ("published date read", 12, 12),
+    ]
 
     cheddar = search(database, "food_items", "cheddar", ["fdc_id", "description"])
     found = {hit["fdc_id"] for hit in cheddar}

@@ -29,6 +29,16 @@ def test_staging_builds_and_keeps_the_latest_version_of_each_label(database):
     build_sources(database, ["dailymed"])
 
     assert query(database, "select count(*) from staging.stg_dailymed__labels") == [(7,)]
+    # Every id and code of the real labels has its expected shape (none counted as odd).
+    assert query(
+        database,
+        "select check_name, rows_checked, rows_valid = rows_complete "
+        "from ops.dailymed_data_quality order by 1",
+    ) == [
+        ("label set id is a UUID", 7, True),
+        ("pharmacologic class type EPC, MoA, PE or CS", 5, True),
+        ("product NDC shaped labeler-product (4-4, 5-3 or 5-4 digits)", 15, True),
+    ]
     assert query(
         database,
         "select spl_version, effective_date from intermediate.int_dailymed_labels_current "

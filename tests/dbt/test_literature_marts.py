@@ -52,6 +52,16 @@ def test_marts_hold_one_row_per_current_article_and_search_finds_by_mesh_term(da
         database, "select count(*), count(distinct pmid) from marts.pubmed_articles"
     )
     assert mart_rows == mart_pmids == 60  # ... and each current article once
+    # Every identifier of the real samples has its expected shape (none counted as odd).
+    assert query(
+        database,
+        "select count(*), count(*) filter (where rows_valid = rows_complete) "
+        "from ops.pubmed_data_quality where check_name <> 'article has a publication date'",
+    ) == [(4, 4)]
+    assert query(
+        database,
+        "select rows_checked from ops.pubmed_data_quality where starts_with(check_name, 'PMID')",
+    ) == [(60,)]
     # The real update file deletes six citations that are in neither sample.
     assert not set(deleted_pmids(UPDATE)) & {
         pmid for (pmid,) in query(database, "select pmid from marts.pubmed_articles")

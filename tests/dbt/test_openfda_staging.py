@@ -13,6 +13,7 @@ from tests.extract.test_openfda import (
     METHOXSALEN_SET_ID,
     PARTITIONS,
     REAL_SET_ID,
+    documented_label_partition,
 )
 
 
@@ -136,3 +137,27 @@ def test_the_demo_sample_lands_and_builds(database):
     build(database)
     assert query(database, "select count(*) from intermediate.int_openfda_labels_current") == [(2,)]
     assert query(database, "select count(*) from intermediate.int_openfda_ndc_current") == [(2,)]
+
+
+def test_a_date_of_an_unexpected_shape_is_staged_and_counted(database, tmp_path):
+    # The documented label with its effective_time written 2014-04-23 (derived).
+    land_source(
+        database,
+        "openfda",
+        bulk_location=str(documented_label_partition(tmp_path, effective_time="2014-04-23")),
+    )
+
+    build(database)
+
+    assert query(
+        database, "select effective_date, effective_time_text from staging.stg_openfda__labels"
+    ) == [(None, "2014-04-23")]
+    assert query(
+        database,
+        "select check_name, rows_complete, rows_valid from ops.openfda_data_quality "
+        "where check_name like 'label %%' order by 1",
+    ) == [
+        ("label effective time read (YYYYMMDD)", 1, 0),
+        ("label has an SPL id and a numeric version", 1, 1),
+        ("label set id is a UUID", 1, 1),
+    ]

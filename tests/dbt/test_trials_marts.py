@@ -58,6 +58,12 @@ def test_marts_hold_one_row_per_distinct_study_and_search_finds_by_condition(dat
         database, "select count(*), count(distinct nct_id) from marts.clinical_trials"
     )
     assert mart_rows == mart_ids == 19  # ... and is one row in the mart
+    # Every id and code of the real studies has its expected shape (none counted as odd).
+    assert query(
+        database,
+        "select count(*), count(*) filter (where rows_valid = rows_complete), max(rows_checked) "
+        "from ops.clinicaltrials_data_quality",
+    ) == [(4, 4, 19)]
     assert query(database, "select count(*) from marts.trial_conditions") == [(51,)]
     assert query(database, "select count(*) from marts.trial_interventions") == [(32,)]
 

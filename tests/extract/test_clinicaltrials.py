@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
+from extract.bulk import Outcome, signature
 from extract.clinicaltrials import clinicaltrials
 from extract.errors import MalformedInput, PublisherUnavailable
 from extract.landing import land, pipeline_for
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
 from tests.conftest import StudiesApi, error_response, json_response, land_source, query, sample
+from tests.extract.legacy_state import write_legacy_state
 
 PAGE1 = "clinicaltrials/studies_page1_phelan_pagesize5.json"
 PAGE2_LAST = "clinicaltrials/derived/studies_page2_phelan_last.json"
@@ -168,6 +170,7 @@ def test_malformed_page_fails_naming_source_and_page_and_keeps_what_landed(
 # -- a killed process --------------------------------------------------------------------
 
 LAND_IN_CHILD = """
+from extract.bulk import Outcome, signature
 from extract.clinicaltrials import clinicaltrials
 from extract.landing import land, pipeline_for
 from medmirror.settings import load_settings
@@ -270,6 +273,9 @@ def test_bulk_zip_lands_every_study_in_windows_and_skips_an_unchanged_release(
     again = land_source(database, "clinicaltrials", bulk_location=str(archive))
     assert again.total_rows == 0
     assert len(landed_ids(database)) == 19
+    # Unchanged: every file of the release is accounted for as already landed.
+    members = len(list((SAMPLES_DIR / "clinicaltrials").glob("*.json")))
+    assert again.files.count(Outcome.ALREADY_LANDED) == members == len(again.files.files)
 
 
 def test_bulk_folder_lands_only_studies_updated_since_the_last_release(database, tmp_path: Path):
@@ -286,3 +292,60 @@ def test_bulk_folder_lands_only_studies_updated_since_the_last_release(database,
 
     assert second.rows == {"studies": 1}
     assert raw_rows(database)[-1][:2] == ("NCT03475563", date(2020, 3, 2))
+    files = {uri.split("/")[-1]: found for uri, found in second.files.files.items()}
+    assert (files["study_NCT03475563.json"].outcome, files["study_NCT03475563.json"].rows) == (
+        Outcome.LANDED,
+        1,
+    )
+    assert files["study_NCT00973089.json"].outcome == Outcome.ALREADY_LANDED
+
+
+def test_every_file_offered_is_accounted_for(database, tmp_path: Path):
+    release = tmp_path / "release"
+    release.mkdir()
+    for name in ("study_NCT03475563.json", "studies_page2_phelan_pagesize5.json"):
+        shutil.copy(SAMPLES_DIR / "clinicaltrials" / name, release)
+    (release / "README.txt").write_text("ClinicalTrials.gov download, saved weekly\n")
+    # Another publisher's JSON (an openFDA partition) and a real PubMed XML: neither is a
+    # study nor a page of studies.
+    shutil.copy(SAMPLES_DIR / "openfda" / "constructed-drug-ndc-0001-of-0001.json.zip", release)
+    shutil.copy(SAMPLES_DIR / "pubmed" / "efetch_pubmed_11748933.xml", release)
+
+    result = land_source(database, "clinicaltrials", bulk_location=str(release))
+
+    outcomes = {uri.split("/")[-1]: found.outcome for uri, found in result.files.files.items()}
+    assert outcomes == {
+        "README.txt": Outcome.NOT_RELEASE_FILE,
+        "constructed-drug-ndc-0001-of-0001.json.zip!drug-ndc-0001-of-0001.json": (
+            Outcome.NOT_RELEASE_FILE
+        ),
+        "efetch_pubmed_11748933.xml": Outcome.NOT_RELEASE_FILE,
+        "studies_page2_phelan_pagesize5.json": Outcome.LANDED,
+        "study_NCT03475563.json": Outcome.LANDED,
+    }
+    assert len(landed_ids(database)) == 6  # one study and a page of five
+
+    again = land_source(database, "clinicaltrials", bulk_location=str(release))
+
+    assert again.total_rows == 0
+    assert again.files.count(Outcome.ALREADY_LANDED) == 2
+    assert again.files.count(Outcome.NOT_RELEASE_FILE) == 3
+
+
+def test_an_upgrade_keeps_the_release_the_older_ledger_landed(database):
+    archive = SAMPLES_DIR / "clinicaltrials"
+    # The state medmirror's own ClinicalTrials.gov ledger kept before BulkLedger: the
+    # signature of the release it landed last (names, sizes and times of its JSON files).
+    landed = signature(archive, source="clinicaltrials", suffixes=(".json",))
+    write_legacy_state(
+        database,
+        "clinicaltrials",
+        "studies_bulk",
+        {"landed_release": landed, "since": "2024-09-01"},
+    )
+
+    result = land_source(database, "clinicaltrials", bulk_location=str(archive))
+
+    assert result.total_rows == 0
+    assert result.files.count(Outcome.ALREADY_LANDED) == len(list(archive.glob("*.json")))
+    assert result.files.files[str(archive / "PROVENANCE.md")].outcome == (Outcome.NOT_RELEASE_FILE)

@@ -16,8 +16,10 @@ from xml.etree import ElementTree
 import pytest
 from werkzeug import Request, Response
 
+from extract.bulk import Outcome
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import error_response, land_source, query
+from tests.extract.legacy_state import write_legacy_state
 
 SAMPLES = SAMPLES_DIR / "dailymed"
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "dailymed"
@@ -289,6 +291,61 @@ def test_bulk_windows_commit_and_resume(database, tmp_path):
     assert result.windows == 5
     assert result.rows == {"labels": 8, "pharmacologic_classes": 1}
     assert len(landed_labels(database)) == 8
+
+
+def test_every_top_level_file_offered_is_accounted_for_with_its_members(database, tmp_path):
+    folder = tmp_path / "dailymed"
+    folder.mkdir()
+    release = release_zip(
+        tmp_path,
+        ("prescription/20240102_cut.xml", (DERIVED / "spl_otc_cough_cut.xml").read_bytes()),
+        ("prescription/readme.txt", b"not an SPL: never read"),
+    )
+    shutil.copy(release, folder)
+    (folder / "README.txt").write_text("DailyMed release files, monthly\n")
+    # Another publisher's XML (MedlinePlus): not an SPL document, by its root element.
+    shutil.copy(SAMPLES_DIR / "medlineplus" / "mplus_topics_2012-07-21.xml", folder)
+    # A real SPL saved under a name of its own: an SPL document, by its root element.
+    shutil.copy(SAMPLES / "spl_otc_cough_20110426.xml", folder / "cough-syrup-label.xml")
+
+    result = land_source(database, "dailymed", bulk_location=str(folder))
+
+    files = {uri.split("/")[-1]: found for uri, found in result.files.files.items()}
+    assert {name: found.outcome for name, found in files.items()} == {
+        "README.txt": Outcome.NOT_RELEASE_FILE,
+        "cough-syrup-label.xml": Outcome.LANDED,
+        release.name: Outcome.LANDED,
+        "mplus_topics_2012-07-21.xml": Outcome.NOT_RELEASE_FILE,
+    }
+    # The six samples and the Rogaine label landed; the cut XML rejected; the readme and
+    # the Rogaine zip's JPEG passed by unread.
+    assert files[release.name].rows == 7
+    assert files[release.name].reason == (
+        "7 SPL documents landed, 1 rejected, 2 other members (images, text) not read"
+    )
+    assert files["cough-syrup-label.xml"].rows == 1
+
+    again = land_source(database, "dailymed", bulk_location=str(folder))
+
+    assert again.total_rows == 0
+    assert again.files.count(Outcome.ALREADY_LANDED) == 2
+
+
+def test_an_upgrade_keeps_the_files_the_older_ledger_landed(database):
+    # The state medmirror's own DailyMed ledger kept before BulkLedger: name and size.
+    humira = SAMPLES / "spl_humira_20130930.xml"
+    write_legacy_state(
+        database,
+        "dailymed",
+        "labels_bulk",
+        {"landed_files": [f"{humira.name}|{humira.stat().st_size}"]},
+    )
+
+    result = land_source(database, "dailymed", bulk_location=str(SAMPLES))
+
+    assert result.rows["labels"] == 5  # every sample but Humira's
+    assert HUMIRA not in {set_id for set_id, _ in landed_labels(database)}
+    assert result.files.files[str(humira)].outcome == Outcome.ALREADY_LANDED
 
 
 # -- the web services ---------------------------------------------------------------------

@@ -17,9 +17,12 @@ import orjson
 import pytest
 from werkzeug import Request, Response
 
+from extract.bulk import Outcome
+from extract.faers import KINDS
 from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import DERIVED, land_source, query
+from tests.extract.legacy_state import write_legacy_state
 
 FAERS_2017Q2 = SAMPLES_DIR / "faers" / "faers_ascii_2017q2_subset.zip"
 AERS_2004Q1 = SAMPLES_DIR / "faers" / "aers_ascii_2004q1_subset.zip"
@@ -192,6 +195,106 @@ def test_a_later_version_replaces_the_case_and_a_deleted_case_disappears(databas
         ) == [(0,)]
 
 
+# -- every file offered, whatever FDA named it ----------------------------------------------
+
+
+def unzipped(archive: Path, folder: Path, rename) -> Path:
+    """The files of a real quarterly zip written into `folder`, each renamed by `rename`
+    (their content unchanged)."""
+    folder.mkdir(parents=True)
+    with zipfile.ZipFile(archive) as release:
+        for info in release.infolist():
+            if not info.is_dir():
+                (folder / rename(info.filename.rsplit("/", 1)[-1])).write_bytes(release.read(info))
+    return folder
+
+
+# FDA has named the quarterly files in upper case (`DRUG17Q2.txt`), in lower case
+# (`drug17q2.txt`, as in some quarters' zips) and, in legacy AERS, with an upper-case
+# extension (`DRUG04Q1.TXT`). The real files renamed each way land the same rows.
+NAMINGS = {
+    "faers lower case": (FAERS_2017Q2, str.lower, "2017Q2"),
+    "faers with the AERS extension": (
+        FAERS_2017Q2,
+        lambda name: name.replace(".txt", ".TXT"),
+        "2017Q2",
+    ),
+    "aers lower case": (AERS_2004Q1, str.lower, "2004Q1"),
+    "aers as FAERS names them": (AERS_2004Q1, lambda name: name.replace(".TXT", ".txt"), "2004Q1"),
+}
+
+
+@pytest.mark.parametrize("naming", NAMINGS)
+def test_a_quarter_lands_the_same_rows_whatever_fda_named_its_files(database, tmp_path, naming):
+    archive, rename, quarter = NAMINGS[naming]
+    folder = unzipped(archive, tmp_path / "ascii", rename)
+
+    result = land_source(database, "faers", bulk_location=str(folder))
+
+    assert raw_counts(database, quarter) == data_lines(archive)
+    assert result.rejected == 0
+    assert result.files.count(Outcome.LANDED) == 7
+
+
+def test_every_file_offered_is_accounted_for(database, tmp_path):
+    folder = tmp_path / "faers"
+    folder.mkdir()
+    (folder / FAERS_2017Q2.name).symlink_to(FAERS_2017Q2)
+    (folder / "README.txt").write_text("FAERS quarterly files, downloaded by hand\n")
+    # Another publisher's delimited file (the Orange Book's, `~`-delimited): not FAERS.
+    with zipfile.ZipFile(SAMPLES_DIR / "orangebook" / "orange_book_2024-05.zip") as book:
+        (folder / "exclusivity.txt").write_bytes(book.read("exclusivity.txt"))
+
+    result = land_source(database, "faers", bulk_location=str(folder))
+
+    outcomes = {uri.split("/")[-1]: found.outcome for uri, found in result.files.files.items()}
+    assert outcomes.pop("README.txt") == Outcome.NOT_RELEASE_FILE
+    assert outcomes.pop("exclusivity.txt") == Outcome.NOT_RELEASE_FILE
+    assert sorted(outcomes) == sorted(f"{kind}17Q2.txt" for kind in KINDS if kind != "DELETE")
+    assert set(outcomes.values()) == {Outcome.LANDED}
+    assert raw_counts(database, "2017Q2") == data_lines(FAERS_2017Q2)
+
+    again = land_source(database, "faers", bulk_location=str(folder))
+
+    assert again.total_rows == 0
+    assert again.files.count(Outcome.ALREADY_LANDED) == 7
+
+
+def test_an_upgrade_keeps_the_quarters_the_older_ledger_landed(database):
+    # The state medmirror's own FAERS ledger kept before BulkLedger: quarter -> location
+    # and the kinds of its files landed.
+    kinds = ["DEMO", "DRUG", "INDI", "OUTC", "REAC", "RPSR", "THER"]
+    write_legacy_state(
+        database,
+        "faers",
+        "quarters",
+        {"landed_quarters": {"2017Q2": {"location": "/data/faers", "files": kinds}}},
+    )
+
+    result = land_source(database, "faers", bulk_location=str(FAERS_2017Q2))
+
+    assert result.total_rows == 0
+    assert result.files.count(Outcome.ALREADY_LANDED) == 7
+
+
+def test_a_deleted_case_id_of_an_unexpected_shape_lands_as_written(database, tmp_path):
+    # Derived from the 2017Q3 variant: its deleted-case list with a second line holding a
+    # case id that is not a number (a shape nobody expected), the rest unchanged.
+    folder = tmp_path / "faers_ascii_2017q3"
+    folder.mkdir()
+    with zipfile.ZipFile(LATER) as release:
+        deleted = release.read("Deleted/DELETE17Q3.txt")
+    (folder / "DELETE17Q3.txt").write_bytes(deleted + b"CA-2017-0042\n")
+
+    result = land_source(database, "faers", bulk_location=str(folder))
+
+    assert result.rejected == 1  # the quarter has no DEMO file: said, the list lands
+    assert query(database, "select caseid from raw_faers.deleted_cases order by 1") == [
+        ("11144077",),
+        ("CA-2017-0042",),
+    ]
+
+
 # -- dbt: the marts on both real quarters --------------------------------------------------
 
 
@@ -223,6 +326,21 @@ def test_marts_and_signals_match_counts_made_by_hand(database, tmp_path):
         database,
         "select role_code, count(*) from marts.adverse_event_drugs group by 1 order by 1",
     ) == [("C", 134 + 233), ("I", 4), ("PS", 200), ("SS", 90 + 53)]
+    # The data-quality summary, counted by hand from the raw files: every code of both
+    # real quarters has its expected shape, and every report its case id.
+    by_hand = {archive: read_quarter(archive) for archive in (FAERS_2017Q2, AERS_2004Q1)}
+    outcomes = sum(len(files["outc"]) for files in by_hand.values())
+    drugs = sum(len(files["drug"]) for files in by_hand.values())
+    assert query(
+        database,
+        "select check_name, rows_complete, rows_valid from ops.faers_data_quality "
+        "where check_name in ('report has a case id', 'drug role code PS, SS, C or I', "
+        "'outcome code DE, LT, HO, DS, CA, RI or OT') order by 1",
+    ) == [
+        ("drug role code PS, SS, C or I", drugs, drugs),
+        ("outcome code DE, LT, HO, DS, CA, RI or OT", outcomes, outcomes),
+        ("report has a case id", 200, 200),
+    ]
 
     # Signals by hand, from the raw files: cases (one version each: no case repeats)
     # with a suspect drug and a reaction; PAXIL (legacy AERS: no prod_ai, the drug name)

@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from werkzeug import Request, Response
 
+from extract.bulk import Outcome
 from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import DERIVED, land_source, query
+from tests.extract.legacy_state import write_legacy_state
 
 DOWNLOAD = SAMPLES_DIR / "fooddata" / "FoodData_Central_constructed_food_json_2026-07-03.zip"
 FIXTURES = DERIVED / "fooddata"
@@ -174,3 +176,50 @@ def test_the_download_streams_each_file_once_and_a_bad_food_is_rejected(database
     assert any(problem.startswith("a food without an fdcId") for problem in problems)
     assert any(problem.startswith("not valid JSON after food") for problem in problems)
     assert 0 < more.rows["foods"] < 9
+
+
+def test_every_file_offered_is_accounted_for(database, tmp_path: Path):
+    folder = tmp_path / "fooddata"
+    folder.mkdir()
+    (folder / DOWNLOAD.name).symlink_to(DOWNLOAD)
+    (folder / "README.txt").write_text("FoodData Central downloads, April release\n")
+    # Another publisher's JSON (an openFDA partition, {"meta": ..., "results": [...]}).
+    (folder / "drug-label-0001-of-0001.json.zip").symlink_to(
+        SAMPLES_DIR / "openfda" / "constructed-drug-label-0001-of-0001.json.zip"
+    )
+    # A saved API answer (the real food detail of FDC id 328637): foods by their fdcId.
+    (folder / "food_328637.json").symlink_to(FIXTURES / "food_328637_abridged.json")
+
+    result = land_source(database, "fooddata", bulk_location=str(folder))
+
+    outcomes = {uri.split("/")[-1]: found.outcome for uri, found in result.files.files.items()}
+    assert outcomes == {
+        f"{DOWNLOAD.name}!branded_food_json_constructed.json": Outcome.LANDED,
+        f"{DOWNLOAD.name}!foundation_food_json_constructed.json": Outcome.LANDED,
+        f"{DOWNLOAD.name}!sr_legacy_food_json_constructed.json": Outcome.LANDED,
+        "README.txt": Outcome.NOT_RELEASE_FILE,
+        "drug-label-0001-of-0001.json.zip!drug-label-0001-of-0001.json": (Outcome.NOT_RELEASE_FILE),
+        "food_328637.json": Outcome.LANDED,
+    }
+    assert result.rows == {"foods": 13}
+    assert result.files.files[str(folder / "food_328637.json")].rows == 1
+
+    again = land_source(database, "fooddata", bulk_location=str(folder))
+
+    assert again.total_rows == 0
+    assert again.files.count(Outcome.ALREADY_LANDED) == 4
+
+
+def test_an_upgrade_keeps_the_files_the_older_ledger_landed(database):
+    # The state medmirror's own FoodData ledger kept before BulkLedger: the file names.
+    write_legacy_state(
+        database,
+        "fooddata",
+        "foods_bulk",
+        {"landed_files": ["branded_food_json_constructed.json"]},
+    )
+
+    result = land_source(database, "fooddata", bulk_location=str(DOWNLOAD))
+
+    assert result.rows == {"foods": 2}  # the Foundation and SR Legacy files only
+    assert result.files.count(Outcome.ALREADY_LANDED) == 1

@@ -9,8 +9,12 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pytest
+
+from extract.bulk import Outcome
 from medmirror.settings import SAMPLES_DIR
 from tests.conftest import DERIVED, land_source, query
+from tests.extract.legacy_state import write_legacy_state
 
 SAMPLES = SAMPLES_DIR / "icd10cm"
 ORDER_ZIP = SAMPLES / "icd10cm_order_2021.zip"
@@ -130,7 +134,8 @@ def test_the_order_file_alone_lands_a_release(database):
     result = land_source(database, "icd10cm", bulk_location=str(ORDER_ZIP))
 
     assert result.rows == {"order_codes": ORDER_ENTRIES}
-    assert query(database, "select to_regclass('raw_icd10cm.tabular_codes')") == [(None,)]
+    # Declared up front (the raw contract): the tabular table is there, and empty.
+    assert query(database, "select count(*) from raw_icd10cm.tabular_codes") == [(0,)]
 
 
 def test_a_broken_xml_is_rejected_by_name_and_the_order_file_lands(database, tmp_path: Path):
@@ -171,3 +176,91 @@ def test_the_release_urls_are_downloaded_once_and_each_year_lands_once(database,
         database, "select release_year, count(*) from raw_icd10cm.order_codes group by 1 order by 1"
     ) == [(2021, ORDER_ENTRIES), (2022, ORDER_ENTRIES - 1)]
     assert len(httpserver.log) == 3  # each zip fetched once
+
+
+def order_file_bytes() -> bytes:
+    with zipfile.ZipFile(ORDER_ZIP) as archive:
+        return archive.read("icd10cm-order-Jan-2021.txt")
+
+
+# CMS has named the order file in more than one way: `icd10cm_order_2021.txt` in the
+# October release's zip, `icd10cm-order-Jan-2021.txt` in the January 2021 update (the
+# sample's own name). The file is the real one, renamed: the same codes land.
+@pytest.mark.parametrize("name", ["icd10cm_order_2021.txt", "icd10cm-order-Jan-2021.txt"])
+def test_the_order_file_lands_the_same_codes_whatever_cms_named_it(database, tmp_path, name):
+    release = tmp_path / "release"
+    release.mkdir()
+    (release / name).write_bytes(order_file_bytes())
+
+    result = land_source(database, "icd10cm", bulk_location=str(release))
+
+    assert result.rows == {"order_codes": ORDER_ENTRIES}
+    assert query(database, "select distinct release_year from raw_icd10cm.order_codes") == [(2021,)]
+    (offered,) = result.files.files.values()
+    assert (offered.outcome, offered.rows) == (Outcome.LANDED, ORDER_ENTRIES)
+
+
+def test_every_file_offered_is_accounted_for(database, tmp_path):
+    release = tmp_path / "release"
+    release.mkdir()
+    shutil.copy(ORDER_ZIP, release)
+    (release / "README.txt").write_text("ICD-10-CM files for the coding team\n")
+    # Another publisher's XML (MedlinePlus topics): not a tabular XML, by its root element.
+    shutil.copy(SAMPLES_DIR / "medlineplus" / "mplus_topics_2012-07-21.xml", release)
+
+    result = land_source(database, "icd10cm", bulk_location=str(release))
+
+    outcomes = {uri.split("/")[-1]: found.outcome for uri, found in result.files.files.items()}
+    assert outcomes == {
+        "icd10cm_order_2021.zip!icd10cm-order-Jan-2021.txt": Outcome.LANDED,
+        "README.txt": Outcome.NOT_RELEASE_FILE,
+        "mplus_topics_2012-07-21.xml": Outcome.NOT_RELEASE_FILE,
+    }
+    assert result.rows == {"order_codes": ORDER_ENTRIES}
+
+    again = land_source(database, "icd10cm", bulk_location=str(release))
+
+    assert again.total_rows == 0
+    assert again.files.count(Outcome.ALREADY_LANDED) == 1
+    assert again.files.count(Outcome.NOT_RELEASE_FILE) == 2
+
+
+def order_file_with_an_unexpected_code(folder: Path) -> Path:
+    """Derived: the first 100 lines of the real order file, the code of line 2 (A000)
+    replaced by `1A000`, a shape no ICD-10-CM code has had (a digit first), every field
+    kept in its place."""
+    lines = order_file_bytes().splitlines(keepends=True)[:100]
+    lines[1] = lines[1][:6] + b"1A000  " + lines[1][13:]
+    release = folder / "icd10cm_order_2021.txt"
+    release.write_bytes(b"".join(lines))
+    return release
+
+
+def test_a_code_of_an_unexpected_shape_lands_as_cms_wrote_it(database, tmp_path):
+    release = order_file_with_an_unexpected_code(tmp_path)
+
+    result = land_source(database, "icd10cm", bulk_location=str(release))
+
+    assert result.rows == {"order_codes": 100}
+    assert result.rejected == 0
+    assert query(
+        database,
+        "select record ->> 'short_description' from raw_icd10cm.order_codes where code = '1A000'",
+    ) == [("Cholera due to Vibrio cholerae 01, biovar cholerae",)]
+
+
+def test_an_upgrade_keeps_the_files_the_older_ledger_landed(database):
+    # The state medmirror's own ICD-10-CM ledger kept before BulkLedger.
+    write_legacy_state(
+        database, "icd10cm", "release_files", {"landed": {"2021": ["order"]}, "rejected": []}
+    )
+
+    result = land_source(database, "icd10cm", bulk_location=str(SAMPLES))
+
+    assert result.rows == {"tabular_codes": TABULAR_CODES}  # the order file is not landed again
+    outcomes = {uri.split("!")[-1]: found.outcome for uri, found in result.files.files.items()}
+    assert outcomes == {
+        "icd10cm-order-Jan-2021.txt": Outcome.ALREADY_LANDED,
+        "icd10cm_tabular_2021.xml": Outcome.LANDED,
+        str(SAMPLES / "PROVENANCE.md"): Outcome.NOT_RELEASE_FILE,
+    }

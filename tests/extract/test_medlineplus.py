@@ -5,6 +5,7 @@ HTTP on 127.0.0.1 (NLM's XML page and file URL), and from variants derived from 
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -12,9 +13,11 @@ from pathlib import Path
 from lxml import etree
 from werkzeug import Response
 
+from extract.bulk import Outcome
 from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import DERIVED, land_source, query
+from tests.extract.legacy_state import write_legacy_state
 
 TOPICS_FILE = SAMPLES_DIR / "medlineplus" / "mplus_topics_2012-07-21.xml"
 LATER = DERIVED / "medlineplus" / "derived" / "mplus_topics_2012-07-22.xml"  # 3062 removed
@@ -137,3 +140,63 @@ def test_the_xml_page_links_the_current_zipped_file_which_is_fetched_once(
     assert query(database, "select distinct source_uri from raw_medlineplus.health_topics")[0][
         0
     ].endswith("mplus_topics_compressed_2012-07-21.zip!mplus_topics_2012-07-21.xml")
+
+
+def test_every_file_offered_is_accounted_for(database, tmp_path: Path):
+    folder = tmp_path / "medlineplus"
+    folder.mkdir()
+    for path in (TOPICS_FILE, LATER):
+        (folder / path.name).symlink_to(path)
+    (folder / "README.txt").write_text("MedlinePlus XML files, copied weekly\n")
+    # Another publisher's XML (PubMed's E-utilities answer): not a health topics file.
+    shutil.copy(SAMPLES_DIR / "pubmed" / "efetch_pubmed_11748933.xml", folder)
+
+    result = land_source(database, "medlineplus", bulk_location=str(folder))
+
+    outcomes = {uri.split("/")[-1]: found.outcome for uri, found in result.files.files.items()}
+    assert outcomes == {
+        "README.txt": Outcome.NOT_RELEASE_FILE,
+        "efetch_pubmed_11748933.xml": Outcome.NOT_RELEASE_FILE,
+        TOPICS_FILE.name: Outcome.LANDED,
+        LATER.name: Outcome.LANDED,
+    }
+    assert result.rows == {"health_topics": 3}
+
+    (folder / "mplus_topics_2012-07-20.xml").symlink_to(TOPICS_FILE)  # an older copy
+    again = land_source(database, "medlineplus", bulk_location=str(folder))
+
+    assert again.total_rows == 0
+    assert again.files.count(Outcome.ALREADY_LANDED) == 3
+    assert again.files.files[str(folder / "mplus_topics_2012-07-20.xml")].reason == (
+        "not newer than the 2012-07-22 file landed"
+    )
+
+
+def test_a_topics_file_without_a_date_in_its_name_lands_by_its_root(database, tmp_path: Path):
+    # The real file renamed as a site might keep it: its date comes from the root's
+    # date-generated (07/21/2012).
+    renamed = tmp_path / "health_topics_current.xml"
+    renamed.write_bytes(TOPICS_FILE.read_bytes())
+
+    result = land_source(database, "medlineplus", bulk_location=str(renamed))
+
+    assert result.rows == {"health_topics": 2}
+    assert query(database, "select distinct file_date from raw_medlineplus.health_topics") == [
+        (date(2012, 7, 21),)
+    ]
+
+
+def test_an_upgrade_keeps_the_file_the_older_cursor_landed(database):
+    # The state medmirror's own MedlinePlus cursor kept before BulkLedger.
+    write_legacy_state(
+        database,
+        "medlineplus",
+        "health_topics",
+        {"newest_file_date": "2012-07-21", "passed_undated": []},
+    )
+
+    result = land_source(database, "medlineplus", bulk_location=str(TOPICS_FILE))
+
+    assert result.total_rows == 0
+    (offered,) = result.files.files.values()
+    assert offered.outcome == Outcome.ALREADY_LANDED

@@ -7,16 +7,20 @@ tested in test_openfda_real_answers.py."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from werkzeug import Request, Response
 
+from extract.bulk import Outcome
 from medmirror.settings import ConnectionInfo
 from tests.conftest import DERIVED, error_response, land_source, query
+from tests.extract.legacy_state import write_legacy_state
 
 FIXTURES = DERIVED / "openfda" / "derived"
 PARTITIONS = FIXTURES / "partitions"
@@ -329,3 +333,78 @@ def test_the_download_manifest_is_followed_to_its_partitions(database, httpserve
     again = land_source(database, "openfda", bulk_location=location, download_dir=str(tmp_path))
 
     assert again.rows == {} and served == names
+
+
+def documented_label_partition(folder: Path, effective_time: str | None = None) -> Path:
+    """openFDA's documented label example as a partition file: its meta block
+    (`anatomy.meta`) and its one sample result (`results.results`), unchanged unless
+    `effective_time` is given (then written so)."""
+    example = json.loads((DERIVED / "openfda" / "docs_examples_drug_label.json").read_bytes())
+    answer = {"meta": example["anatomy"]["meta"], "results": example["results"]["results"]}
+    if effective_time is not None:
+        answer["results"][0]["effective_time"] = effective_time
+    partition = folder / "drug-label-0001-of-0001.json"
+    partition.write_bytes(json.dumps(answer).encode())
+    return partition
+
+
+def test_every_file_offered_is_accounted_for(database, tmp_path: Path):
+    folder = tmp_path / "openfda"
+    folder.mkdir()
+    (folder / "drug-ndc-0001-of-0001.json.zip").symlink_to(
+        PARTITIONS / "drug-ndc-0001-of-0001.json.zip"
+    )
+    (folder / "README.txt").write_text("openFDA downloads, January export\n")
+    # Real openFDA answers of another endpoint (drug events): a count answer (a results
+    # array of terms) and one event record. Neither is a label or NDC partition.
+    for name in (
+        "drug_event_count_pembrolizumab_reactions.json",
+        "drug_event_record_postannotation.json",
+    ):
+        (folder / name).symlink_to(DERIVED / "faers" / name)
+    # The documented label answer saved under a name of its own: a label partition.
+    (folder / "label-sample.json").write_bytes(documented_label_partition(tmp_path).read_bytes())
+
+    result = land_source(database, "openfda", bulk_location=str(folder))
+
+    outcomes = {uri.split("/")[-1]: found.outcome for uri, found in result.files.files.items()}
+    assert outcomes == {
+        "README.txt": Outcome.NOT_RELEASE_FILE,
+        "drug-ndc-0001-of-0001.json.zip!drug-ndc-0001-of-0001.json": Outcome.LANDED,
+        "drug_event_count_pembrolizumab_reactions.json": Outcome.NOT_RELEASE_FILE,
+        "drug_event_record_postannotation.json": Outcome.NOT_RELEASE_FILE,
+        "label-sample.json": Outcome.LANDED,
+    }
+    assert result.rows == {"labels": 1, "ndc": 3}
+
+    again = land_source(database, "openfda", bulk_location=str(folder))
+
+    assert again.total_rows == 0
+    assert again.files.count(Outcome.ALREADY_LANDED) == 2
+
+
+def test_a_date_of_an_unexpected_shape_lands_the_label_as_written(database, tmp_path: Path):
+    # Derived: the documented label with its effective_time written 2014-04-23 (ISO)
+    # instead of openFDA's 20140423.
+    partition = documented_label_partition(tmp_path, effective_time="2014-04-23")
+
+    result = land_source(database, "openfda", bulk_location=str(partition))
+
+    assert result.rows == {"labels": 1} and result.rejected == 0
+    assert query(
+        database, "select effective_time, record ->> 'effective_time' from raw_openfda.labels"
+    ) == [(None, "2014-04-23")]
+
+
+def test_an_upgrade_keeps_the_partitions_the_older_ledger_landed(database):
+    # The state medmirror's own openFDA ledger kept before BulkLedger: partition -> True,
+    # a file partition by its name, CRC and size.
+    with zipfile.ZipFile(PARTITIONS / "drug-ndc-0001-of-0001.json.zip") as archive:
+        (info,) = archive.infolist()
+    landed = f"{info.filename}|{info.CRC:08x}|{info.file_size}"
+    write_legacy_state(database, "openfda", "partitions", {"landed": {landed: True}})
+
+    result = land_source(database, "openfda", bulk_location=str(PARTITIONS))
+
+    assert result.rows == {"labels": 3}  # the two label partitions only
+    assert result.files.count(Outcome.ALREADY_LANDED) == 1

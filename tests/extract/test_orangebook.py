@@ -12,12 +12,13 @@ import orjson
 import pytest
 from werkzeug import Request, Response
 
-from extract.bulk import iter_members
+from extract.bulk import NoReleaseFiles, Outcome, iter_members, signature
 from extract.errors import PublisherUnavailable
 from extract.orangebook.helpers import landing_table, read_release_file, release_file_of
 from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import DERIVED, land_source, query
+from tests.extract.legacy_state import write_legacy_state
 
 RELEASE = SAMPLES_DIR / "orangebook" / "orange_book_2024-05.zip"
 EXCERPT = DERIVED / "orangebook" / "derived" / "orange_book_excerpt.zip"
@@ -110,6 +111,7 @@ def test_the_real_release_lands_every_line_and_an_unchanged_one_is_skipped(datab
 
     assert again.total_rows == 0
     assert raw_counts(database) == expected
+    assert again.files.count(Outcome.ALREADY_LANDED) == 3
 
 
 def test_a_later_release_replaces_the_earlier_one_in_the_marts(database):
@@ -194,16 +196,66 @@ def test_an_unzipped_release_lands_and_a_folder_without_one_is_rejected(database
     assert query(database, "select distinct source_uri from raw_orangebook.patents") == [
         (str(folder / "patent.txt"),)
     ]
+    assert result.files.files[str(folder / "readme.txt")].outcome == Outcome.NOT_RELEASE_FILE
     empty = tmp_path / "empty"
     empty.mkdir()
 
-    nothing = land_source(database, "orangebook", bulk_location=str(empty))
+    with pytest.raises(NoReleaseFiles, match="the location holds no files"):
+        land_source(database, "orangebook", bulk_location=str(empty))
 
-    assert nothing.total_rows == 0
-    assert nothing.rejected == 1
+    # Also recorded where a scheduled run (FDA's URL, no --bulk) would say it.
     assert (str(empty), "holds none of products.txt, patent.txt, exclusivity.txt") in rejects(
         database
     )
+
+
+def test_every_file_offered_is_accounted_for(database, tmp_path: Path):
+    folder = tmp_path / "release"
+    folder.mkdir()
+    (folder / EXCERPT.name).symlink_to(EXCERPT)
+    (folder / "README.txt").write_text("Orange Book files, downloaded monthly\n")
+    # Another publisher's delimited file (FAERS, `$`-delimited): not an Orange Book file.
+    with zipfile.ZipFile(SAMPLES_DIR / "faers" / "faers_ascii_2017q2_subset.zip") as faers:
+        (folder / "DRUG17Q2.txt").write_bytes(faers.read("ascii/DRUG17Q2.txt"))
+
+    result = land_source(database, "orangebook", bulk_location=str(folder))
+
+    outcomes = {uri.split("/")[-1]: found.outcome for uri, found in result.files.files.items()}
+    assert outcomes == {
+        "DRUG17Q2.txt": Outcome.NOT_RELEASE_FILE,
+        "README.txt": Outcome.NOT_RELEASE_FILE,
+        f"{EXCERPT.name}!exclusivity.txt": Outcome.LANDED,
+        f"{EXCERPT.name}!patent.txt": Outcome.LANDED,
+        f"{EXCERPT.name}!products.txt": Outcome.LANDED,
+    }
+    assert result.rows == data_lines(EXCERPT)
+
+
+def test_the_files_land_by_their_header_whatever_they_are_named(database, tmp_path: Path):
+    # The excerpt's three files, unzipped and renamed as a site might keep them (their
+    # content unchanged): each is recognised by its header line.
+    folder = tmp_path / "release"
+    folder.mkdir()
+    with zipfile.ZipFile(EXCERPT) as release:
+        for name in TABLES.values():
+            (folder / f"orange_book_2024-05_{name.upper()}").write_bytes(release.read(name))
+
+    result = land_source(database, "orangebook", bulk_location=str(folder))
+
+    assert result.rows == data_lines(EXCERPT)
+    assert result.rejected == 0
+
+
+def test_an_upgrade_keeps_the_release_the_older_ledger_landed(database):
+    # The state medmirror's own Orange Book ledger kept before BulkLedger: the signature
+    # of the release it landed last (names, sizes and CRCs of its text files).
+    landed = signature(EXCERPT, source="orangebook", suffixes=(".txt",))
+    write_legacy_state(database, "orangebook", "release_files", {"landed_release": landed})
+
+    again = land_source(database, "orangebook", bulk_location=str(EXCERPT))
+
+    assert again.total_rows == 0
+    assert again.files.count(Outcome.ALREADY_LANDED) == 3
 
 
 # -- FDA's URL -------------------------------------------------------------------------

@@ -5,7 +5,6 @@ update file samples, and the E-utilities replayed from real recorded answers ove
 from __future__ import annotations
 
 import gzip
-import json
 import shutil
 import time
 from datetime import date, timedelta
@@ -15,11 +14,13 @@ from xml.etree import ElementTree
 import pytest
 from werkzeug import Request, Response
 
+from extract.bulk import Outcome
 from extract.errors import RequestRejected
 from extract.http import PublisherClient
 from extract.landing import pipeline_for
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
 from tests.conftest import error_response, land_source, query, sample
+from tests.extract.legacy_state import write_legacy_state
 
 SAMPLES = SAMPLES_DIR / "pubmed"
 BASELINE = SAMPLES / "pubmed26n1334_baseline_sample.xml.gz"
@@ -410,19 +411,86 @@ def test_bad_files_are_rejected_by_name_and_position_and_the_rest_lands(database
     assert land_source(database, "pubmed", bulk_location=str(folder)).total_rows == 0
 
 
-def test_state_keeps_landed_files_as_runs(database, tmp_path: Path):
+def test_an_upgrade_keeps_the_files_the_older_ledger_landed(database, tmp_path: Path):
     folder = release(tmp_path / "pubmed", BASELINE, UPDATE, DERIVED_UPDATE)
-    land_source(database, "pubmed", bulk_location=str(folder))
+    # The state medmirror's own PubMed ledger kept before BulkLedger: NLM's numbered
+    # names as runs of numbers (the baseline and update samples landed).
+    write_legacy_state(
+        database,
+        "pubmed",
+        "articles_bulk",
+        {
+            "landed_files": {
+                "runs": {
+                    "pubmed26n####_baseline_sample.xml": [[1334, 1334]],
+                    "pubmed26n####_updatefile_sample.xml": [[1335, 1335]],
+                },
+                "names": [],
+            },
+            "landed_release": "0" * 64,
+        },
+    )
 
+    result = land_source(database, "pubmed", bulk_location=str(folder))
+
+    assert query(database, "select distinct source_uri from raw_pubmed.articles") == [
+        (str(folder / DERIVED_UPDATE.name),)
+    ]
+    assert result.files.count(Outcome.ALREADY_LANDED) == 2
     pipeline = pipeline_for("pubmed", database, tmp_path / "fresh-pipeline")
     pipeline.sync_destination()
     state = pipeline.state["sources"]["pubmed"]["resources"]["articles_bulk"]
-    assert json.loads(json.dumps(state["landed_files"])) == {
-        "runs": {
-            "pubmed26n####_baseline_sample.xml": [[1334, 1334]],
-            "pubmed26n####_updatefile_sample.xml": [[1335, 1335]],
-            "pubmed26n####_derived_update.xml": [[1336, 1336]],
-        },
-        "names": [],
-    }
+    assert sorted(state["landed_files"]) == [
+        "pubmed26n1334_baseline_sample.xml",
+        "pubmed26n1335_updatefile_sample.xml",
+        "pubmed26n1336_derived_update.xml",
+    ]
     assert state["newest_revised"] == "2026-02-02"
+
+
+def test_every_file_offered_is_accounted_for(database, tmp_path: Path):
+    folder = release(tmp_path / "pubmed", BASELINE)
+    (folder / "README.txt").write_text("PubMed baseline, copied from NLM's FTP site\n")
+    # Another publisher's XML (MedlinePlus), and an E-utilities answer (a real efetch
+    # answer, PubmedArticleSet, not named as NLM names its release files).
+    shutil.copy(SAMPLES_DIR / "medlineplus" / "mplus_topics_2012-07-21.xml", folder)
+    shutil.copy(SAMPLES / "efetch_pubmed_11748933.xml", folder)
+
+    result = land_source(database, "pubmed", bulk_location=str(folder))
+
+    outcomes = {uri.split("/")[-1]: found.outcome for uri, found in result.files.files.items()}
+    assert outcomes == {
+        BASELINE.name: Outcome.LANDED,
+        "README.txt": Outcome.NOT_RELEASE_FILE,
+        "mplus_topics_2012-07-21.xml": Outcome.NOT_RELEASE_FILE,
+        "efetch_pubmed_11748933.xml": Outcome.NOT_RELEASE_FILE,
+    }
+    assert result.rows == {"articles": 30}
+    assert "Give it alone to land it" in (
+        result.files.files[str(folder / "efetch_pubmed_11748933.xml")].reason
+    )
+
+    alone = land_source(
+        database, "pubmed", bulk_location=str(folder / "efetch_pubmed_11748933.xml")
+    )
+
+    assert alone.rows == {"articles": 2}
+
+
+def test_a_pre_2017_medline_file_is_rejected_by_name_not_passed_over(database, tmp_path: Path):
+    # The pre-2017 MEDLINE format (MedlineCitationSet), as NLM named it then; derived
+    # from the real baseline sample: its root renamed and its articles taken out, so it
+    # stays a small file of that format.
+    text = gzip.decompress(BASELINE.read_bytes()).decode()
+    head = text[: text.index("<PubmedArticle>")].replace("PubmedArticleSet", "MedlineCitationSet")
+    folder = tmp_path / "medline"
+    folder.mkdir()
+    (folder / "medline16n0902.xml.gz").write_bytes(
+        gzip.compress((head + "</MedlineCitationSet>\n").encode())
+    )
+
+    result = land_source(database, "pubmed", bulk_location=str(folder))
+
+    assert result.rejected == 1
+    ((problem,),) = query(database, "select problem from raw_pubmed.rejects")
+    assert problem == "not a PubmedArticleSet document: its root is <MedlineCitationSet>"

@@ -42,6 +42,7 @@ renamed as (
         record ->> 'id' as spl_id,
         {{ safe_integer('version') }} as version_number,
         effective_time as effective_date,
+        nullif(record ->> 'effective_time', '') as effective_time_text,
         deleted as is_deletion_notice,
         {{ loaded_at() }} as loaded_at,
         _dlt_load_id as load_id,
