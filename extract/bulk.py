@@ -394,8 +394,11 @@ class BulkLedger:
         """Every file and archive member at `path`, in a stable order (none filtered).
 
         With `open_archives` false, every file at `path`, a zip as one file: for a source
-        whose release file is the archive itself (DailyMed's zips of per-label zips).
+        whose release file is the archive itself (DailyMed's zips of per-label zips). A
+        folder holding no file at all is refused (`NoReleaseFiles`): nothing to account for.
         """
+        if path.is_dir() and not any(child.is_file() for child in path.rglob("*")):
+            raise NoReleaseFiles(self.source, str(path), "the bulk location holds no files")
         if open_archives:
             yield from _members_of(path, source=self.source, suffixes=("",))
             return

@@ -228,14 +228,14 @@ def land(
 
 def _check_release_files(files: FileAccount) -> None:
     """A bulk run must have been offered at least one release file of its source."""
-    if files.recognised or not files.files:  # TODO(ledger): every source keeps an account
+    if files.recognised or not files.files:  # a database (DrugCentral) offers no files
         return
     seen = "; ".join(offered.describe() for offered in files.files.values())
     raise NoReleaseFiles(
         files.source,
         "bulk location",
-        f"none of the {len(files.files)} files offered is a release file of this source"
-        + (f": {seen}" if seen else " (the location holds no files)"),
+        f"none of the {len(files.files)} files offered is a release file of this source: "
+        + seen,
     )
 
 
