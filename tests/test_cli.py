@@ -106,6 +106,7 @@ def test_what_a_command_writes_is_private_to_its_user(database, tmp_path: Path):
     data = tmp_path / "private-data"
     env = dict(os.environ, COLUMNS="200", MEDMIRROR_DATA_DIR=str(data))
     env.pop("PREFECT_HOME", None)  # Prefect's files go in the data folder, as for a user
+    env.pop("PREFECT_API_URL", None)  # its own temporary server, not the tests' shared one
     done = subprocess.run(
         [MEDMIRROR, "refresh", "--source", "clinicaltrials", "--no-dbt"]
         + ["--bulk", str(SAMPLES / "clinicaltrials")],
