@@ -6,7 +6,7 @@ is downloaded once into the data folder, then read like a local file). Every mem
 opened as a stream: zip members and gz files are decompressed as they are read, never
 loaded whole into memory. Members come in a stable order (folders sorted by path, a zip's
 members in the zip's own order), so a run that stops can resume after the last member it
-finished. A zip's directory is read record by record (`extract.zipdirectory`): memory
+finished. A zip's directory is read record by record (`extract.zips`): memory
 stays flat whatever the number and size of the members.
 
 `BulkLedger` is what a bulk resource knows of the files it was offered: which release files
@@ -53,7 +53,7 @@ from extract.limits import (
     read_whole,
     size_text,
 )
-from extract.zipdirectory import ZipWithoutDirectory, directory_chunks, entries
+from extract.zips import ZipWithoutDirectory, directory_chunks, entries
 from medmirror.files import make_private_dirs
 
 log = logging.getLogger(__name__)

@@ -234,8 +234,7 @@ def _check_release_files(files: FileAccount) -> None:
     raise NoReleaseFiles(
         files.source,
         "bulk location",
-        f"none of the {len(files.files)} files offered is a release file of this source: "
-        + seen,
+        f"none of the {len(files.files)} files offered is a release file of this source: " + seen,
     )
 
 
