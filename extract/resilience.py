@@ -128,7 +128,7 @@ class AdaptiveRate:
     clock: Clock = time.monotonic
     sleep: Sleep = time.sleep
     rate: float = 0.0
-    next_at: float = 0.0
+    last_at: float = float("-inf")  # when the last request was let through
     backed_off: int = 0  # how many times it slowed down (for logs and metrics)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -140,11 +140,12 @@ class AdaptiveRate:
         return self.ceiling * self.floor_share
 
     def acquire(self) -> None:
-        """Wait for this request's turn."""
+        """Wait for this request's turn: `1 / rate` seconds after the last one, at the rate
+        of now (a 429 answered meanwhile spaces the next request out at once)."""
         with self._lock:
             now = self.clock()
-            start = max(now, self.next_at)
-            self.next_at = start + 1 / self.rate
+            start = max(now, self.last_at + 1 / self.rate)
+            self.last_at = start
         if start > now:
             self.sleep(start - now)
 
