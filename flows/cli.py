@@ -589,8 +589,14 @@ def mcp(
 
 
 @app.command()
-def serve() -> None:
-    """Serve the Prefect deployments (refresh/daily, refresh/weekly-full, one per source).
+def serve(
+    metrics_port: Annotated[
+        int, typer.Option(help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics (0: not).")
+    ] = 8767,
+    metrics_host: Annotated[str, typer.Option(help="Address the metrics bind.")] = "127.0.0.1",
+) -> None:
+    """Serve the Prefect deployments (refresh/daily, refresh/weekly-full, one per source),
+    and the warehouse's Prometheus metrics (`medmirror metrics` lists them).
 
     Needs a Prefect server: run `prefect server start` and set PREFECT_API_URL first.
     """
@@ -600,8 +606,27 @@ def serve() -> None:
             "then export PREFECT_API_URL=http://127.0.0.1:4200/api"
         )
     from flows.deployments import serve_deployments
+    from flows.metrics import serve_metrics, warehouse_reader
 
+    if metrics_port:
+        try:
+            serve_metrics(warehouse_reader(), metrics_port, metrics_host)
+        except OSError as taken:
+            raise _fail(
+                f"cannot serve metrics on {metrics_host}:{metrics_port} ({taken.strerror}): "
+                "choose another with --metrics-port, or --metrics-port 0 for none"
+            ) from None
+        console.print(f"metrics: http://{metrics_host}:{metrics_port}/metrics")
     serve_deployments()
+
+
+@app.command()
+def metrics() -> None:
+    """The warehouse's Prometheus metrics once, as text (for a node_exporter textfile
+    collector; `medmirror serve` and `medmirror api` serve them at /metrics)."""
+    from flows.metrics import exposition, warehouse_reader
+
+    sys.stdout.write(exposition(warehouse_reader()).decode())
 
 
 class _NoTraceback(logging.Filter):
