@@ -44,6 +44,7 @@ from extract.faers.helpers import (
     LEDGER,
     REPORT_TABLES,
     QuarterFile,
+    compact_date,
     event_results,
     event_row,
     file_kind_of,
@@ -52,10 +53,11 @@ from extract.faers.helpers import (
     quarter_of,
     quarter_order,
     read_quarter_file,
-    receive_date_search,
+    receipt_date_search,
 )
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, reject, to_table
+from extract.publication import Publication, openfda_meta, record_publication
 from extract.spec import SourceSpec
 from medmirror.settings import SAMPLES_DIR
 
@@ -226,23 +228,56 @@ def events(
     start_date: str | None = None,
     window_days: int = settings.WINDOW_DAYS,
 ) -> Iterator[Any]:
-    """Safety reports received in the next window of `window_days` days (the last window
-    ends today), every page of it.
+    """Safety report versions openFDA received in the next window of `window_days` days,
+    every page of it, never past what openFDA has published.
 
-    The cursor is the receive date to search from next (`next_from` in the resource
-    state): a closed window is complete and the next starts the day after it; a window
-    that reached today is asked again from its last day (reports received later that day
-    are not missed; raw may hold them twice, dbt keeps one). A window openFDA has no
-    reports for answers 404 NOT_FOUND: an empty window, not an error.
+    openFDA publishes FAERS a quarter at a time, weeks after the quarter ends: a window
+    past its data is empty today and fills later. So each run first asks openFDA what it
+    has published (one report, newest `receiptdate` first): `meta.last_updated` (its as-of
+    date), `meta.results.total` (its count of reports, kept for reconciliation) and the
+    newest receipt date it holds. The windows run up to that cutoff (never past the as-of
+    date or today); the last one is asked again from the cutoff less `OVERLAP_DAYS` on the
+    next publication, and not at all while openFDA has published nothing new.
+
+    Windows search `receiptdate`, the date FDA received the version (a follow-up version
+    of a case keeps the case's first `receivedate`, so searching that would never find
+    it). The cursor (`next_from`), the cutoff (`published_through`) and the as-of date of
+    the last finished pass (`as_of`) are kept in the resource state. A window openFDA has
+    no reports for answers 404 NOT_FOUND: an empty window, not an error.
     """
     state = dlt.current.resource_state()
     today = date.today()
-    start = min(_api_start(state, start_date, today), today)
-    end = min(start + timedelta(days=max(window_days, 1) - 1), today)
     client = PublisherClient(settings.SOURCE, api_urls=(api_url,))
+    as_of, total, newest = _published(client, api_url)
+    record_publication(
+        state,
+        Publication(
+            as_of=as_of,
+            total=total,
+            counted="safety reports (latest version each)",
+            how=f"openFDA meta.results.total of {api_url}",
+        ),
+    )
+    if newest is None:
+        log.info("%s: openFDA holds no reports yet", settings.SOURCE)
+        state[MORE_WINDOWS] = False
+        return
+    cutoff = min(day for day in (newest, as_of, today) if day is not None)
+    if as_of is not None and state.get("as_of") == as_of.isoformat():
+        log.info(
+            "%s: openFDA has published nothing since %s (data through %s)",
+            settings.SOURCE,
+            as_of,
+            cutoff,
+        )
+        state[MORE_WINDOWS] = False
+        return
+    start = _api_start(state, start_date, cutoff)
+    start = min(start, cutoff)
+    end = min(start + timedelta(days=max(window_days, 1) - 1), cutoff)
     params: dict[str, Any] | None = {
-        "search": receive_date_search(start, end),
-        "sort": "receivedate:asc",
+        "search": receipt_date_search(start, end),
+        "sort": "receiptdate:asc",
         "limit": page_size,
     }
     url = api_url
@@ -272,9 +307,38 @@ def events(
         log.info("%s: %s, %d reports so far", settings.SOURCE, what, landed)
         url = _next_page(response, client.api_key_param)
         params = None  # the next link carries the whole query, search_after included
-    closed = end < today
-    state["next_from"] = (end + timedelta(days=1) if closed else end).isoformat()
+    closed = end < cutoff
+    if closed:
+        state["next_from"] = (end + timedelta(days=1)).isoformat()
+    else:  # the whole publication is landed: the next one is asked from its cutoff
+        state["next_from"] = (cutoff - timedelta(days=settings.OVERLAP_DAYS)).isoformat()
+        state["published_through"] = cutoff.isoformat()
+        state["as_of"] = as_of.isoformat() if as_of else None
     state[MORE_WINDOWS] = closed
+
+
+def _published(
+    client: PublisherClient, api_url: str
+) -> tuple[date | None, int | None, date | None]:
+    """openFDA's as-of date, its count of reports and the newest receipt date it holds,
+    from one report sorted newest receipt first (all None when it holds none)."""
+    what = "what openFDA has published (the newest report)"
+    try:
+        response = client.get(api_url, params={"sort": "receiptdate:desc", "limit": 1}, what=what)
+    except RequestRejected as refused:
+        if " answered 404" in refused.problem:
+            return None, 0, None
+        raise
+    try:
+        document = response.json()
+    except ValueError:
+        raise MalformedInput(settings.SOURCE, what, "the answer is not JSON") from None
+    as_of, total = openfda_meta(document)
+    results = event_results(document, where=what)
+    newest = compact_date(results[0].get("receiptdate")) if results else None
+    if newest is None and results:
+        raise MalformedInput(settings.SOURCE, what, "the newest report has no receiptdate")
+    return as_of, total, newest
 
 
 def _next_page(response: Any, key_param: str) -> str | None:
@@ -287,12 +351,15 @@ def _next_page(response: Any, key_param: str) -> str | None:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def _api_start(state: dict[str, Any], start_date: str | None, today: date) -> date:
+def _api_start(state: dict[str, Any], start_date: str | None, cutoff: date) -> date:
+    if state.get("cursor_field") != "receiptdate":  # an older release's receivedate cursor
+        state.pop("next_from", None)
+        state["cursor_field"] = "receiptdate"
     if state.get("next_from"):
         return date.fromisoformat(state["next_from"])
     if start_date:
         return date.fromisoformat(start_date)
-    return today - timedelta(days=settings.INITIAL_DAYS)
+    return cutoff - timedelta(days=settings.INITIAL_DAYS)
 
 
 __all__ = ["KINDS", "SPEC", "faers"]

@@ -386,6 +386,7 @@ EVENTS = RawTable(
         pa.field("safetyreportid", pa.string(), nullable=False),
         pa.field("safetyreportversion", pa.string()),
         pa.field("receivedate", pa.date32()),
+        pa.field("receiptdate", pa.date32()),  # the cursor: when this version was received
     ),
     indexes=(("safetyreportid", "_dlt_load_id"),),
 )
@@ -416,12 +417,14 @@ def event_row(result: Any, *, source_uri: str, where: str) -> dict[str, Any]:
         "safetyreportid": str(report_id),
         "safetyreportversion": None if version is None else str(version),
         "receivedate": compact_date(result.get("receivedate")),
+        "receiptdate": compact_date(result.get("receiptdate")),
         "record": orjson.dumps(result).decode(),
         "source_uri": f"{source_uri}?search=safetyreportid:{report_id}",
         "deleted": False,
     }
 
 
-def receive_date_search(start: date, end: date) -> str:
-    """openFDA's search for reports received from `start` to `end`, both included."""
-    return f"receivedate:[{start:%Y%m%d} TO {end:%Y%m%d}]"
+def receipt_date_search(start: date, end: date) -> str:
+    """openFDA's search for report versions received from `start` to `end`, both included
+    (`receiptdate`: when FDA received this version; `receivedate` stays the case's first)."""
+    return f"receiptdate:[{start:%Y%m%d} TO {end:%Y%m%d}]"

@@ -5,11 +5,11 @@ SOURCE = "faers"
 # openFDA's adverse event endpoint: FAERS reports as JSON (one `results[]` item a report).
 API_URL = "https://api.fda.gov/drug/event.json"
 PAGE_SIZE = 1000  # openFDA's largest `limit`
-# A first API run with no earlier landing asks for reports received in the last
-# INITIAL_DAYS days: the history comes from the quarterly files, not from the API.
+# A first API run with no earlier landing asks for reports received in the INITIAL_DAYS
+# days before openFDA's newest receipt date: the history comes from the quarterly files.
 INITIAL_DAYS = 120
 WINDOW_DAYS = 7  # an API pull is committed one receive-date window at a time
-OVERLAP_DAYS = 1  # the last window that reached today is asked again from its last day
+OVERLAP_DAYS = 1  # a new publication is asked from the last one's cutoff less this
 # FDA's quarterly ASCII files (https://fis.fda.gov/extensions/FPD-QDE-FAERS/...):
 # faers_ascii_2017q2.zip (FAERS, from 2012Q4), aers_ascii_2004q1.zip (legacy AERS).
 QUARTER_URL = "https://fis.fda.gov/content/Exports/faers_ascii_{quarter}.zip"

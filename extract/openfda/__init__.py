@@ -3,20 +3,22 @@ bulk download partitions.
 
 Raw tables (`record` is openFDA's result object, unchanged):
 
-- `raw_openfda.labels`: one /drug/label result (key `set_id` + `version`, cursor
+- `raw_openfda.labels`: one /drug/label result (key `set_id` + `version`, windows of
   `effective_time`).
 - `raw_openfda.ndc`: one /drug/ndc product with its packages (key `product_id`, which is
-  the product NDC and the listing's SPL id; cursor `listing_expiration_date`).
+  the product NDC and the listing's SPL id; windows of `listing_expiration_date`).
 - `raw_openfda.rejects`: records without their key, broken partitions.
 
 Resources:
 
-- `labels`, `ndc`: the API, `search=<cursor>:[FROM TO UNTIL]` one window at a time (one day
-  of overlap), `limit` 1000, paged by the `Link: <...>; rel="next"` header (its URL
-  carries `search_after`, so a window may hold more than the 25,000 records `skip`
-  reaches). The cursor (the newest date landed) and how far the windows have searched
-  are kept in the resource state, committed with each window's data. A search matching
-  nothing is openFDA's 404 NOT_FOUND: an empty window.
+- `labels`, `ndc`: the API, swept whenever openFDA publishes anew (`meta.last_updated`):
+  `search=<date field>:[FROM TO UNTIL]` one window at a time, each window read only when
+  the total openFDA states for it changed since it was last read (`limit=1` asks), read
+  with `limit` 1000, paged by the `Link: <...>; rel="next"` header (its URL carries
+  `search_after`, so a window may hold more than the 25,000 records `skip` reaches). No
+  date is a cursor: openFDA publishes labels late with older effective times, and NDC
+  listing expiration dates lie in the future. The sweep's place and each window's
+  total are kept in the resource state, committed with each window's data.
 - `partitions`: the zipped JSON partitions of openFDA's download manifest (from the
   manifest's URL, a partition's URL, or a folder/zip of downloaded partitions), each
   partition landed once, in a window of its own, read as a stream.
@@ -25,13 +27,14 @@ Resources:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import dlt
+import orjson
 from dlt.sources import DltResource
 
 from extract.bulk import BulkLedger, BulkMember, resolve_location
@@ -55,10 +58,14 @@ from extract.openfda.helpers import (
     partition_dataset,
     window_search,
 )
+from extract.publication import Publication, openfda_meta, record_publication
 from extract.spec import SourceSpec
 from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
+
+# What openFDA's total of each dataset counts (for ops.reconciliation).
+DATASET_COUNTED = {"label": "labels (one version per set id)", "ndc": "NDC products"}
 
 
 @dlt.source(name=settings.SOURCE)
@@ -106,8 +113,9 @@ def labels(
     start_date: str = settings.LABEL_START_DATE.isoformat(),
     window_days: int = settings.LABEL_WINDOW_DAYS,
 ) -> Iterator[Any]:
-    """/drug/label results whose `effective_time` lies in the next window (cursor:
-    `effective_time`, the newest landed, kept in the resource state)."""
+    """/drug/label results, window by window of `effective_time`, whenever openFDA
+    publishes labels anew (a label published late with an older effective time lands;
+    a future-dated one moves nothing): see `_api_window`."""
     yield from _api_window(
         LABELS, url=url, page_size=page_size, start_date=start_date, window_days=window_days
     )
@@ -120,15 +128,14 @@ def ndc(
     start_date: str = settings.NDC_START_DATE.isoformat(),
     window_days: int = settings.NDC_WINDOW_DAYS,
 ) -> Iterator[Any]:
-    """/drug/ndc products whose `listing_expiration_date` lies in the next window (cursor:
-    `listing_expiration_date`, the newest landed).
+    """/drug/ndc products, window by window of `listing_expiration_date`, whenever openFDA
+    publishes the directory anew.
 
-    The NDC directory has no modification date. `listing_expiration_date` (the text
-    files' LISTING_RECORD_CERTIFIED_THROUGH) is the documented date that moves when a
-    labeler updates or certifies a listing: it becomes Dec 31 of the next year, while
-    `marketing_start_date` never changes. So each run asks again for every listing
-    certified through the newest date landed (the current certification cycle), which
-    holds every listing changed since the cycle began.
+    The NDC directory has no modification date, and `listing_expiration_date` (the text
+    files' LISTING_RECORD_CERTIFIED_THROUGH, Dec 31 of the next year once a labeler
+    certifies) lies in the future by nature: it only partitions the directory into
+    windows, it is never a cursor. A listing certified again moves from one window to
+    another, so both windows' counts change and both are read again.
     """
     yield from _api_window(
         NDC, url=url, page_size=page_size, start_date=start_date, window_days=window_days
@@ -138,44 +145,118 @@ def ndc(
 def _api_window(
     dataset: Dataset, *, url: str, page_size: int, start_date: str, window_days: int
 ) -> Iterator[Any]:
-    """The records of `dataset` in the next window [start, start + window_days] (open-ended
-    once that reaches today), page after page by the `Link` header.
+    """The next window of `dataset` whose records changed since openFDA's last publication.
 
-    The window starts at the cursor minus the overlap, or where the previous closed
-    window ended when it found nothing newer. A closed window is searched through its end
-    even when empty; the open one only through its start, so the next run asks again
-    from the cursor.
+    openFDA says when it last published a dataset (`meta.last_updated`) and how many
+    records match any search (`meta.results.total`). Each run first asks for one record
+    without a search: when the as-of date is the one the last finished sweep began
+    under, nothing was published since and nothing more is asked. Otherwise a sweep
+    walks the windows of `window_days` days of the dataset's date field from
+    `start_date` (the last window open-ended: future dates land too), in order: a window
+    whose total openFDA states equals the total it stated when the window was last read
+    is skipped after that one question (`limit=1`); a window never read, or whose total
+    changed, is read whole, page after page by the `Link` header, and committed as one
+    window (the sweep goes on in the next). So a label published late with an older
+    `effective_time` changes its window's total and lands, and a future date moves
+    nothing. The sweep's place (`sweep_from`), the totals per window (`totals`) and the
+    as-of date of the last finished sweep (`as_of`) are kept in the resource state,
+    committed with each window's data. A search matching nothing is openFDA's 404
+    NOT_FOUND: an empty window (total 0).
     """
     state = dlt.current.resource_state()
-    overlap = timedelta(days=settings.OVERLAP_DAYS)
-    cursor = state.get("cursor")
-    start = date.fromisoformat(cursor) - overlap if cursor else date.fromisoformat(start_date)
-    searched = state.get("searched_through")
-    if searched:
-        start = max(start, date.fromisoformat(searched) - overlap)
-    end: date | None = start + timedelta(days=window_days)
-    if end >= date.today():
-        end = None
     client = PublisherClient(settings.SOURCE, api_urls=(url,))
-    params: dict[str, Any] | None = {
-        "search": window_search(dataset.cursor, start, end),
-        "limit": page_size,
-    }
-    log.info(
-        "%s: %s with %s from %s to %s",
-        settings.SOURCE,
-        dataset.table,
-        dataset.cursor,
-        start,
-        end or "now",
+    as_of, total = _count(client, url, None, what=f"what openFDA has published of {dataset.table}")
+    record_publication(
+        state,
+        Publication(
+            as_of=as_of,
+            total=total,
+            counted=DATASET_COUNTED[dataset.name],
+            how=f"openFDA meta.results.total of {url}",
+        ),
     )
-    newest = cursor
+    for older in ("cursor", "searched_through"):  # an older release's date cursor
+        state.pop(older, None)
+    if state.get("sweep_from") is None:
+        if as_of is not None and state.get("as_of") == as_of.isoformat():
+            log.info(
+                "%s: openFDA has published no %s since %s", settings.SOURCE, dataset.table, as_of
+            )
+            state[MORE_WINDOWS] = False
+            return
+        state["sweep_from"] = start_date
+        state["sweep_as_of"] = as_of.isoformat() if as_of else None
+    totals: dict[str, int] = state.setdefault("totals", {})
+    today = date.today()
+    start = date.fromisoformat(state["sweep_from"])
+    while True:
+        last_day = start + timedelta(days=max(window_days, 1) - 1)
+        end = None if last_day >= today else last_day
+        key = f"{start.isoformat()}/{end.isoformat() if end else 'open'}"
+        search = window_search(dataset.cursor, start, end)
+        if key not in totals:
+            break
+        _, published = _count(client, url, search, what=f"{dataset.table} {search}")
+        if published != totals[key]:
+            break
+        if end is None:
+            _finish_sweep(state)
+            return
+        start = end + timedelta(days=1)
+    totals[key] = yield from _read_window(
+        dataset, client, url=url, search=search, page_size=page_size
+    )
+    if end is None:
+        _finish_sweep(state)
+    else:
+        state["sweep_from"] = (end + timedelta(days=1)).isoformat()
+        state[MORE_WINDOWS] = True
+
+
+def _finish_sweep(state: dict[str, Any]) -> None:
+    """The sweep is done: the as-of date it began under is the one landed."""
+    state["as_of"] = state.pop("sweep_as_of", None)
+    state.pop("sweep_from", None)
+    state[MORE_WINDOWS] = False
+
+
+def _count(
+    client: PublisherClient, url: str, search: str | None, *, what: str
+) -> tuple[date | None, int]:
+    """openFDA's as-of date and the total matching `search` (the whole dataset: None),
+    asked with `limit=1`."""
+    params: dict[str, Any] = {"limit": 1}
+    if search:
+        params["search"] = search
+    response = client.get(url, params=params, what=what, accept=(404,))
+    if response.status_code == 404:
+        if not is_not_found(response):
+            raise RequestRejected(
+                settings.SOURCE, what, f"answered 404: {client.scrub(response.text[:300])}"
+            )
+        return None, 0
+    try:
+        document = orjson.loads(response.content)
+    except orjson.JSONDecodeError as bad:
+        raise MalformedInput(settings.SOURCE, what, f"the answer is not JSON: {bad}") from None
+    as_of, total = openfda_meta(document)
+    if total is None:
+        raise MalformedInput(settings.SOURCE, what, "the answer has no meta.results.total")
+    return as_of, total
+
+
+def _read_window(
+    dataset: Dataset, client: PublisherClient, *, url: str, search: str, page_size: int
+) -> Generator[Any, None, int]:
+    """Every record matching `search`, page after page; returns openFDA's total."""
+    log.info("%s: %s %s", settings.SOURCE, dataset.table, search)
+    params: dict[str, Any] | None = {"search": search, "limit": page_size}
     page_url: str | None = url
-    page = 0
-    landed = 0
+    page = landed = 0
+    total = 0
     while page_url:
         page += 1
-        what = f"page {page} of {dataset.table} with {dataset.cursor} {start} to {end or 'now'}"
+        what = f"page {page} of {dataset.table} {search}"
         response = client.get(page_url, params=params, what=what, accept=(404,))
         if response.status_code == 404:
             if not is_not_found(response):
@@ -183,6 +264,9 @@ def _api_window(
                     settings.SOURCE, what, f"answered 404: {client.scrub(response.text[:300])}"
                 )
             break  # nothing (more) matches: an empty window
+        if page == 1:
+            _, stated = openfda_meta(_json_or_none(response.content))
+            total = stated or 0
         batcher = RowBatcher(dataset.raw_table, size=max(page_size, 1))
         for record in page_results(response.content, where=what):
             try:
@@ -190,9 +274,6 @@ def _api_window(
             except MalformedInput as bad:
                 yield reject(bad)
                 continue
-            value = row[dataset.cursor]
-            if value and (newest is None or value.isoformat() > newest):
-                newest = value.isoformat()
             batcher.add(row)
         table = batcher.flush()
         if table is not None:
@@ -205,9 +286,14 @@ def _api_window(
         if next_url == page_url and params is None:
             raise MalformedInput(settings.SOURCE, what, "the next page is the same page")
         page_url, params = next_url, None
-    state["cursor"] = newest
-    state["searched_through"] = (end or start).isoformat()
-    state[MORE_WINDOWS] = end is not None
+    return total
+
+
+def _json_or_none(content: bytes) -> Any:
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None  # page_results says what is wrong with it
 
 
 # -- bulk ----------------------------------------------------------------------------------

@@ -13,12 +13,11 @@ PAGE_SIZE = 1000  # `limit`: the API's maximum
 # The oldest SPL effective times in openFDA are from the 1990s; empty windows cost one
 # request each (404 NOT_FOUND).
 LABEL_START_DATE = date(1990, 1, 1)
-LABEL_WINDOW_DAYS = 90  # an API pull is committed one effective-time window at a time
+LABEL_WINDOW_DAYS = 90  # a sweep counts, and reads when changed, one window at a time
 # listing_expiration_date is the end of a listing's certification year (Dec 31), so the
 # directory spans a few years at most; older windows are nearly empty.
 NDC_START_DATE = date(2000, 1, 1)
 NDC_WINDOW_DAYS = 365
-OVERLAP_DAYS = 1  # re-ask the last day: records published later that day are not missed
 # The upper bound of the last (open) window: openFDA ranges take YYYYMMDD dates, and
 # listing expiration dates lie in the future.
 OPEN_END = "99991231"

@@ -23,6 +23,7 @@ from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import DERIVED, land_source, query
 from tests.extract.legacy_state import write_legacy_state
+from tests.extract.openfda_publisher import OpenFdaPublisher
 
 FAERS_2017Q2 = SAMPLES_DIR / "faers" / "faers_ascii_2017q2_subset.zip"
 AERS_2004Q1 = SAMPLES_DIR / "faers" / "aers_ascii_2004q1_subset.zip"
@@ -420,26 +421,35 @@ class EventsApi:
         return self.answers.pop(0)
 
 
-def event(report_id: str, version: str, received: date) -> dict:
-    """The real openFDA record, as a derived copy with its ids and receive date set."""
+def event(report_id: str, version: str, received: date, receipt: date | None = None) -> dict:
+    """The real openFDA record, as a derived copy with its ids, first receive date and
+    this version's receipt date (by default the receive date: an initial version) set."""
     record = orjson.loads(EVENT_RECORD.read_bytes())
     derived = copy.deepcopy(record)
     derived.update(
         safetyreportid=report_id,
         safetyreportversion=version,
         receivedate=f"{received:%Y%m%d}",
+        receiptdate=f"{receipt or received:%Y%m%d}",
     )
     return derived
 
 
-def page(results: list[dict], *, skip: int = 0, total: int, next_url: str | None = None):
+def page(
+    results: list[dict],
+    *,
+    skip: int = 0,
+    total: int,
+    next_url: str | None = None,
+    as_of: date | None = None,
+):
     """A /drug/event.json page as openFDA's documentation shows it (constructed)."""
     body = {
         "meta": {
             "disclaimer": "Do not rely on openFDA to make decisions regarding medical care.",
             "terms": "https://open.fda.gov/terms/",
             "license": "https://open.fda.gov/license/",
-            "last_updated": "2026-07-30",
+            "last_updated": f"{as_of or date(2026, 7, 30):%Y-%m-%d}",
             "results": {"skip": skip, "limit": 2, "total": total},
         },
         "results": results,
@@ -462,18 +472,21 @@ def events_api(httpserver, monkeypatch: pytest.MonkeyPatch) -> EventsApi:
 def test_api_pages_with_search_after_retries_429_and_resumes_from_the_cursor(database, events_api):
     today = date.today()
     start = today - timedelta(days=1)
-    after = f"{events_api.url}?search=receivedate%3A%5B{start:%Y%m%d}+TO+{today:%Y%m%d}%5D" + (
-        "&limit=2&sort=receivedate%3Aasc&skip=0&search_after=0%3D1700000000000%3B1%3D9000002"
+    after = f"{events_api.url}?search=receiptdate%3A%5B{start:%Y%m%d}+TO+{today:%Y%m%d}%5D" + (
+        "&limit=2&sort=receiptdate%3Aasc&skip=0&search_after=0%3D1700000000000%3B1%3D9000002"
         "&api_key=secret-key-123"
     )
+    newest = event("9000003", "1", today)
     events_api.answers = [
         Response("slow down", status=429, headers={"Retry-After": "1"}),
+        page([newest], total=3, as_of=today),  # what openFDA has published
         page(
             [event("9000001", "1", start), event("9000002", "2", start)],
             total=3,
             next_url=after,
+            as_of=today,
         ),
-        page([event("9000003", "1", today)], total=3),
+        page([newest], total=3, as_of=today),
     ]
 
     result = land_source(
@@ -486,40 +499,48 @@ def test_api_pages_with_search_after_retries_429_and_resumes_from_the_cursor(dat
     )
 
     assert result.rows == {"events": 3}
-    assert len(events_api.requests) == 3
-    first, _, second = events_api.requests
-    assert first["search"] == f"receivedate:[{start:%Y%m%d} TO {today:%Y%m%d}]"
-    assert first["limit"] == "2" and first["sort"] == "receivedate:asc"
+    assert len(events_api.requests) == 4
+    _, probe, first, second = events_api.requests
+    assert probe["sort"] == "receiptdate:desc" and probe["limit"] == "1"
+    assert first["search"] == f"receiptdate:[{start:%Y%m%d} TO {today:%Y%m%d}]"
+    assert first["limit"] == "2" and first["sort"] == "receiptdate:asc"
     assert first["api_key"] == "secret-key-123"
     assert second["search_after"] == "0=1700000000000;1=9000002"
     assert "skip" not in first
     assert second["api_key"] == "secret-key-123"  # once: the link's copy is replaced
     assert query(
         database,
-        "select safetyreportid, safetyreportversion, receivedate, record ->> 'companynumb' "
-        "from raw_faers.events order by 1",
+        "select safetyreportid, safetyreportversion, receivedate, receiptdate, "
+        "record ->> 'companynumb' from raw_faers.events order by 1",
     ) == [
-        ("9000001", "1", start, "US-MERCK-0304USA00739"),
-        ("9000002", "2", start, "US-MERCK-0304USA00739"),
-        ("9000003", "1", today, "US-MERCK-0304USA00739"),
+        ("9000001", "1", start, start, "US-MERCK-0304USA00739"),
+        ("9000002", "2", start, start, "US-MERCK-0304USA00739"),
+        ("9000003", "1", today, today, "US-MERCK-0304USA00739"),
     ]
     ((record,),) = query(
         database, "select record from raw_faers.events where safetyreportid = '9000003'"
     )
-    assert record == event("9000003", "1", today)  # landed unchanged
+    assert record == newest  # landed unchanged
 
-    # The next run asks again from the last window's end (today), and an empty window
-    # (openFDA: 404 NOT_FOUND) lands nothing and is no error.
+    # openFDA has published nothing since: the next run asks what it published, no more.
+    events_api.answers = [page([newest], total=3, as_of=today)]
+    again = land_source(database, "faers", api_url=events_api.url, page_size=2, window_days=7)
+    assert again.total_rows == 0
+    assert "search" not in events_api.requests[-1] and len(events_api.requests) == 5
+
+    # A new publication is asked from the cutoff less a day of overlap, and an empty
+    # window (openFDA: 404 NOT_FOUND) lands nothing and is no error.
     events_api.answers = [
+        page([newest], total=3, as_of=today + timedelta(days=1)),
         Response(
             orjson.dumps({"error": {"code": "NOT_FOUND", "message": "No matches found!"}}),
             status=404,
             content_type="application/json",
-        )
+        ),
     ]
     again = land_source(database, "faers", api_url=events_api.url, page_size=2, window_days=7)
     assert again.total_rows == 0
-    assert events_api.requests[-1]["search"] == f"receivedate:[{today:%Y%m%d} TO {today:%Y%m%d}]"
+    assert events_api.requests[-1]["search"] == f"receiptdate:[{start:%Y%m%d} TO {today:%Y%m%d}]"
 
     # API cases join the marts when the quarterly files do not hold them.
     build(database)
@@ -537,3 +558,62 @@ def test_api_pages_with_search_after_retries_429_and_resumes_from_the_cursor(dat
         "select role, ingredient_name from marts.adverse_event_drugs "
         "where caseid = '9000001' and drug_seq = '1'",
     ) == [("suspect", "VIOXX")]
+
+
+def test_api_follows_what_openfda_published_and_lands_follow_ups_by_receipt_date(
+    database, httpserver, monkeypatch: pytest.MonkeyPatch
+):
+    """openFDA publishes FAERS weeks after receipt: run 1 sees data through D1, weeks
+    before today; openFDA then publishes the reports received after D1 and a follow-up
+    version of a landed case (its first receive date unchanged): run 2 lands both."""
+    monkeypatch.setenv("SOURCES__FAERS__REQUESTS_PER_SECOND", "0")
+    today = date.today()
+    d1 = today - timedelta(days=30)
+    publisher = OpenFdaPublisher(httpserver, EVENTS_PATH, as_of=d1)
+    initial = event("9100001", "1", d1 - timedelta(days=10))
+    publisher.records = [initial, event("9100002", "1", d1)]
+
+    def run():
+        return land_source(
+            database,
+            "faers",
+            api_url=publisher.url,
+            page_size=2,
+            start_date=(d1 - timedelta(days=20)).isoformat(),
+            window_days=7,
+        )
+
+    first = run()
+
+    assert first.rows == {"events": 2}
+    highs = [search.split(" TO ")[1].rstrip("]") for search in publisher.searches()]
+    assert max(highs) == f"{d1:%Y%m%d}"  # never asked past what openFDA published
+    asked, searched = len(publisher.requests), len(publisher.searches())
+    assert run().total_rows == 0  # nothing published since: one question, no search
+    assert len(publisher.requests) == asked + 1
+
+    # openFDA's next publication: the reports received after D1 (before run 1), and
+    # version 2 of case 9100001 received after D1 (openFDA serves the latest version).
+    follow_up = event("9100001", "2", d1 - timedelta(days=10), receipt=d1 + timedelta(days=10))
+    late = event("9100003", "1", d1 + timedelta(days=5))
+    publisher.records = [follow_up, publisher.records[1], late]
+    publisher.as_of = today - timedelta(days=1)
+
+    second = run()
+
+    # From D1 less a day of overlap: 9100002 (received D1) lands again, dbt keeps one.
+    assert second.rows == {"events": 3}
+    assert publisher.searches()[searched:] == [
+        f"receiptdate:[{d1 - timedelta(days=1):%Y%m%d} TO {d1 + timedelta(days=5):%Y%m%d}]",
+        f"receiptdate:[{d1 + timedelta(days=6):%Y%m%d} TO {d1 + timedelta(days=10):%Y%m%d}]",
+    ]
+    build(database)
+    assert query(
+        database,
+        "select caseid, case_version, initial_received_date, latest_received_date "
+        "from marts.adverse_event_reports order by 1",
+    ) == [
+        ("9100001", 2, d1 - timedelta(days=10), d1 + timedelta(days=10)),
+        ("9100002", 1, d1, d1),
+        ("9100003", 1, d1 + timedelta(days=5), d1 + timedelta(days=5)),
+    ]

@@ -7,6 +7,7 @@ tested in test_openfda_real_answers.py."""
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
@@ -21,6 +22,7 @@ from extract.bulk import Outcome
 from medmirror.settings import ConnectionInfo
 from tests.conftest import DERIVED, error_response, land_source, query
 from tests.extract.legacy_state import write_legacy_state
+from tests.extract.openfda_publisher import OpenFdaPublisher
 
 FIXTURES = DERIVED / "openfda" / "derived"
 PARTITIONS = FIXTURES / "partitions"
@@ -48,13 +50,16 @@ def not_found() -> Response:
 
 class OpenFdaApi:
     """Replays /drug/label.json and /drug/ndc.json on 127.0.0.1, one queue per endpoint,
-    and records each request's query parameters (every value of each)."""
+    and records each request's query parameters (every value of each). The counting
+    questions (`limit=1`: what openFDA has published, a window's total) are answered
+    from `probes` (404 NOT_FOUND by default: nothing is known) and not recorded."""
 
     def __init__(self, httpserver) -> None:
         self.server = httpserver
         self.queues: dict[str, list] = {LABEL_PATH: [], NDC_PATH: []}
         self.requests: dict[str, list[dict[str, list[str]]]] = {LABEL_PATH: [], NDC_PATH: []}
         self.times: dict[str, list[float]] = {LABEL_PATH: [], NDC_PATH: []}
+        self.probes: dict[str, list] = {LABEL_PATH: [], NDC_PATH: []}
         for path in self.queues:
             httpserver.expect_request(path).respond_with_handler(self._answer)
 
@@ -62,6 +67,9 @@ class OpenFdaApi:
         return self.server.url_for(path)
 
     def _answer(self, request: Request) -> Response:
+        if request.args.get("limit") == "1":
+            probes = self.probes[request.path]
+            return probes.pop(0) if probes else not_found()
         self.requests[request.path].append(request.args.to_dict(flat=False))
         self.times[request.path].append(time.monotonic())
         queue = self.queues[request.path]
@@ -170,24 +178,103 @@ def test_pages_follow_the_link_header_with_search_after_and_the_key_is_never_log
     assert API_KEY not in logged  # ... never the key
 
 
-def test_the_next_run_asks_only_from_the_cursor_with_a_day_of_overlap(database, api: OpenFdaApi):
-    api.queues[LABEL_PATH] += [page("label_page1.constructed.json")]
-    api.queues[NDC_PATH] += [page("ndc_page1.constructed.json")]
-    land_source(database, "openfda")
-    api.queues[NDC_PATH] += [page("ndc_page2.constructed.json")]
+def results(name: str) -> list[dict]:
+    return json.loads((FIXTURES / name).read_text())["results"]
 
-    second = land_source(database, "openfda")  # every further request is answered 404 NOT_FOUND
 
-    assert api.searches(LABEL_PATH)[-1] == "effective_time:[20140714 TO 99991231]"
-    assert api.searches(NDC_PATH)[-1] == "listing_expiration_date:[20181230 TO 99991231]"
-    assert second.rows == {"ndc": 1}
-    assert ndc_products(database) == LANDED_NDC
+def derived(record: dict, **changes: str) -> dict:
+    """A derived copy of a constructed record: what changed is named by the caller."""
+    return {**copy.deepcopy(record), **changes}
 
-    third = land_source(database, "openfda")
 
-    assert api.searches(NDC_PATH)[-1] == "listing_expiration_date:[20191230 TO 99991231]"
-    assert third.rows == {}
-    assert len(labels(database)) == 2
+@pytest.fixture
+def publishers(httpserver, monkeypatch: pytest.MonkeyPatch) -> dict[str, OpenFdaPublisher]:
+    """/drug/label.json and /drug/ndc.json as openFDA publishes them (as of 2015-10-29 and
+    2018-07-30, the constructed pages' own dates), in 1,500-day windows from 2010."""
+    label = OpenFdaPublisher(httpserver, LABEL_PATH, as_of=date(2015, 10, 29))
+    ndc = OpenFdaPublisher(httpserver, NDC_PATH, as_of=date(2018, 7, 30))
+    label.records = results("label_page1.constructed.json")
+    ndc.records = results("ndc_page1.constructed.json")
+    monkeypatch.setenv("SOURCES__OPENFDA__LABEL_URL", label.url)
+    monkeypatch.setenv("SOURCES__OPENFDA__NDC_URL", ndc.url)
+    for dataset in ("LABEL", "NDC"):
+        monkeypatch.setenv(f"SOURCES__OPENFDA__{dataset}_START_DATE", "2010-01-01")
+        monkeypatch.setenv(f"SOURCES__OPENFDA__{dataset}_WINDOW_DAYS", "1500")
+    monkeypatch.setenv("SOURCES__OPENFDA__REQUESTS_PER_SECOND", "0")
+    return {"label": label, "ndc": ndc}
+
+
+def full_reads(publisher: OpenFdaPublisher) -> list[str]:
+    """The searches read page by page (not the `limit=1` counting questions)."""
+    return [
+        args["search"]
+        for args in publisher.requests
+        if args.get("limit") != "1" and "search" in args
+    ]
+
+
+def test_a_label_published_late_with_an_older_effective_time_lands_on_the_next_run(
+    database, publishers
+):
+    label, ndc = publishers["label"], publishers["ndc"]
+    next_year = date.today().year + 1
+    # Derived: the documented label with another set id and a future effective time (one
+    # such label no longer moves a cursor past everything), and an NDC listing certified
+    # through the end of next year (a future date by nature).
+    future = derived(
+        label.records[0],
+        set_id="f0000000-0000-4000-8000-00000000f001",
+        id="f0000000-0000-4000-8000-00000000f002",
+        effective_time=f"{next_year}0101",
+    )
+    label.records.append(future)
+    certified = derived(
+        ndc.records[1],
+        product_id="68682-066_3c0b5e57-0000-4000-8000-000000000067",
+        listing_expiration_date=f"{next_year}1231",
+    )
+    ndc.records.append(certified)
+
+    first = land_source(database, "openfda")
+
+    assert first.rows == {"labels": 3, "ndc": 3}
+    # Five windows each, of 1,500 days from 2010-01-01, the last open-ended.
+    assert full_reads(label) == [
+        "effective_time:[20100101 TO 20140208]",
+        "effective_time:[20140209 TO 20180319]",
+        "effective_time:[20180320 TO 20220427]",
+        "effective_time:[20220428 TO 20260605]",
+        "effective_time:[20260606 TO 99991231]",
+    ]
+    assert full_reads(ndc)[-1] == "listing_expiration_date:[20260606 TO 99991231]"
+    reads = len(full_reads(label)), len(full_reads(ndc))
+
+    # Nothing published since: one question each, nothing read.
+    assert land_source(database, "openfda").total_rows == 0
+    assert (len(full_reads(label)), len(full_reads(ndc))) == reads
+
+    # openFDA's next publication holds a label effective 2013-01-01 (a derived copy of
+    # the documented label, set id and effective time changed), older than every label
+    # landed, and a product listing certified through 2019 (ndc_page2).
+    late = derived(
+        label.records[0],
+        set_id="1a7e0000-0000-4000-8000-000000000013",
+        id="1a7e0000-0000-4000-8000-000000000014",
+        effective_time="20130101",
+    )
+    label.records.append(late)
+    label.as_of = date(2015, 11, 5)
+    ndc.records += results("ndc_page2.constructed.json")
+    ndc.as_of = date(2018, 8, 6)
+
+    second = land_source(database, "openfda")
+
+    # Only the windows whose totals changed were read again.
+    assert full_reads(label)[reads[0] :] == ["effective_time:[20100101 TO 20140208]"]
+    assert full_reads(ndc)[reads[1] :] == ["listing_expiration_date:[20180320 TO 20220427]"]
+    # A changed window is read whole: the NDC window holds the two products landed before.
+    assert second.rows == {"labels": 1, "ndc": 3}
+    assert ("1a7e0000-0000-4000-8000-000000000013", "2", date(2013, 1, 1)) in labels(database)
 
 
 def test_windows_are_committed_one_by_one_and_empty_ones_are_not_errors(
@@ -203,16 +290,17 @@ def test_windows_are_committed_one_by_one_and_empty_ones_are_not_errors(
         return (start + timedelta(days=offset)).strftime("%Y%m%d")
 
     assert api.searches(LABEL_PATH) == [
-        f"effective_time:[{day(0)} TO {day(5)}]",
-        f"effective_time:[{day(4)} TO {day(9)}]",
-        f"effective_time:[{day(8)} TO 99991231]",
+        f"effective_time:[{day(0)} TO {day(4)}]",
+        f"effective_time:[{day(5)} TO {day(9)}]",
+        f"effective_time:[{day(10)} TO 99991231]",
     ]
     assert result.windows == 3
     assert result.rows == {}
 
-    land_source(database, "openfda")  # the open window is asked again from its start
+    # Windows whose totals openFDA still states as 0 are counted (limit=1), not read.
+    land_source(database, "openfda")
 
-    assert api.searches(LABEL_PATH)[-1] == f"effective_time:[{day(7)} TO 99991231]"
+    assert len(api.searches(LABEL_PATH)) == 3
 
 
 def test_429_and_5xx_are_retried(database, api: OpenFdaApi):

@@ -16,10 +16,10 @@ import requests
 from flows.deployments import deployments
 from flows.sources import SOURCES
 from tests.conftest import StudiesApi, free_port, json_response, query
+from tests.extract.openfda_publisher import OpenFdaPublisher
 from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST
 from tests.extract.test_dailymed import DailyMedApi, constructed
-from tests.extract.test_faers import EventsApi, event
-from tests.extract.test_faers import page as events_page
+from tests.extract.test_faers import EVENTS_PATH, event
 from tests.extract.test_medlineplus import TOPICS_FILE
 from tests.extract.test_openfda import LABEL_PATH, NDC_PATH, OpenFdaApi
 from tests.extract.test_openfda import page as openfda_page
@@ -75,11 +75,9 @@ def drug_and_consumer_publishers(httpserver, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("SOURCES__OPENFDA__LABEL_WINDOW_DAYS", "100000")
     monkeypatch.setenv("SOURCES__OPENFDA__NDC_WINDOW_DAYS", "100000")
 
-    events = EventsApi(httpserver)
     today = date.today()
-    events.answers.append(
-        events_page([event("9000001", "1", today), event("9000002", "1", today)], total=2)
-    )
+    events = OpenFdaPublisher(httpserver, EVENTS_PATH, as_of=today)
+    events.records = [event("9000001", "1", today), event("9000002", "1", today)]
     monkeypatch.setenv("SOURCES__FAERS__API_URL", events.url)
     monkeypatch.setenv("SOURCES__FAERS__START_DATE", today.isoformat())
 
