@@ -80,10 +80,6 @@ def psycopg_execute(connection) -> Execute:
     return execute
 
 
-def hash_index_name(table: str) -> str:
-    return f"{table}_{RECORD_HASH}_idx"
-
-
 def drop_repeated_versions(
     sql_client, table: RawTable, load_ids: Sequence[str], *, ensure_index: bool = True
 ) -> int:
@@ -95,10 +91,13 @@ def drop_repeated_versions(
         return 0
     escape = sql_client.escape_column_name
     if ensure_index:
-        sql_client.execute_sql(
-            f"create index if not exists {escape(hash_index_name(table.name))} "
-            f"on {qualified} ({escape(RECORD_HASH)})"
-        )
+        # The repeats of a load are found through these two: its rows by load id (a full
+        # scan per window otherwise), their earlier versions by hash.
+        for column in (RECORD_HASH, "_dlt_load_id"):
+            sql_client.execute_sql(
+                f"create index if not exists {escape(f'{table.name}_{column}_idx')} "
+                f"on {qualified} ({escape(column)})"
+            )
     same_columns = "".join(
         f" and earlier.{escape(column)} is not distinct from new.{escape(column)}"
         for column in table.key_columns
