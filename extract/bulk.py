@@ -53,6 +53,7 @@ from extract.limits import (
     read_whole,
     size_text,
 )
+from extract.retention import RUN, NoRoom, check_room, mark_used
 from extract.zips import ZipWithoutDirectory, directory_chunks, entries
 from medmirror.files import make_private_dirs
 
@@ -251,6 +252,7 @@ def download(
         problem = _copy_problem(target, url)
         if problem is None and not refetch:
             log.info("%s: using the copy of %s already in %s", source, shown, target)
+            mark_used(_checksum_file(target))
             return target
         if problem is None:
             conditional = _validators(target)
@@ -264,7 +266,19 @@ def download(
     if response.status_code == 304 and conditional:
         response.close()
         log.info("%s: %s is unchanged since %s was downloaded", source, shown, target)
+        mark_used(_checksum_file(target))
         return target
+    announced = response.headers.get("Content-Length")
+    try:
+        check_room(
+            source,
+            f"bulk file {shown}",
+            target.parent,
+            int(announced) if announced and announced.isdigit() else None,
+        )
+    except NoRoom:
+        response.close()
+        raise
     cap = limits().max_file_bytes
     digest = hashlib.sha256()
     size = 0
@@ -290,7 +304,7 @@ def download(
         partial.unlink(missing_ok=True)
         raise MalformedInput(source, f"bulk file {shown}", str(refused)) from None
     partial.rename(target)
-    kept = {"url": shown, "bytes": size, "sha256": digest.hexdigest()}
+    kept = {"url": shown, "bytes": size, "sha256": digest.hexdigest(), "run": RUN}
     for header, key in VALIDATORS:
         if response.headers.get(header):
             kept[key] = response.headers[header]

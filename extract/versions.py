@@ -4,9 +4,11 @@ Every contract table has `record_hash`, a column PostgreSQL computes from the la
 document (`md5(record::text)`: jsonb's text is canonical, so the same document with its
 keys in another order has the same hash) and stores. After each window's load, the rows of
 that load that repeat a version raw already holds (the same own columns, natural key and
-cursor, the same `deleted` and the same `record_hash`), or that repeat one another, are
-deleted before the next window runs: an overlap window, a rerun or a full re-sync
-(`refresh/weekly-full`) adds only what differs. A run killed between its load and this
+cursor, the same `deleted` and the same `record_hash`) are deleted before the next window
+runs: an overlap window, a rerun or a full re-sync (`refresh/weekly-full`) adds only what
+differs. Lines a release repeats within itself (the Orange Book's exclusivity file has
+identical lines) are kept as the publisher gave them: only an earlier load's version
+makes a row a repeat. A run killed between its load and this
 step leaves those repeats in raw, as raw allowed before (staging keeps one version).
 
 Computed by PostgreSQL, not in Python: a generated column costs one C function call per
@@ -80,25 +82,24 @@ def psycopg_execute(connection) -> Execute:
     return execute
 
 
-def hash_index_name(table: str) -> str:
-    return f"{table}_{RECORD_HASH}_idx"
-
-
 def drop_repeated_versions(
     sql_client, table: RawTable, load_ids: Sequence[str], *, ensure_index: bool = True
 ) -> int:
-    """Delete the rows of `load_ids` in `table` that repeat a version raw already holds
-    (landed earlier, or earlier in the same load); returns how many. `sql_client`: dlt's
+    """Delete the rows of `load_ids` in `table` that repeat a version an earlier load
+    landed; returns how many. `sql_client`: dlt's
     SQL client of the source's pipeline."""
     qualified = sql_client.make_qualified_table_name(table.name)
     if not load_ids or not sql_client.execute_sql("select to_regclass(%s)", qualified)[0][0]:
         return 0
     escape = sql_client.escape_column_name
     if ensure_index:
-        sql_client.execute_sql(
-            f"create index if not exists {escape(hash_index_name(table.name))} "
-            f"on {qualified} ({escape(RECORD_HASH)})"
-        )
+        # The repeats of a load are found through these two: its rows by load id (a full
+        # scan per window otherwise), their earlier versions by hash.
+        for column in (RECORD_HASH, "_dlt_load_id"):
+            sql_client.execute_sql(
+                f"create index if not exists {escape(f'{table.name}_{column}_idx')} "
+                f"on {qualified} ({escape(column)})"
+            )
     same_columns = "".join(
         f" and earlier.{escape(column)} is not distinct from new.{escape(column)}"
         for column in table.key_columns
@@ -112,9 +113,7 @@ def drop_repeated_versions(
                     select from {qualified} as earlier
                     where earlier.{escape(RECORD_HASH)} = new.{escape(RECORD_HASH)}
                         and earlier.deleted = new.deleted{same_columns}
-                        and (earlier._dlt_load_id < new._dlt_load_id
-                            or (earlier._dlt_load_id = new._dlt_load_id
-                                and earlier._dlt_id < new._dlt_id))
+                        and earlier._dlt_load_id < new._dlt_load_id
                 )
             returning 1
         )

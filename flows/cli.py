@@ -621,6 +621,58 @@ def serve(
 
 
 @app.command()
+def storage(
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Free what download retention frees, now.")
+    ] = False,
+) -> None:
+    """Size per schema, raw record versions against current records per source, and the
+    downloads retention keeps and would free ([downloads] keep_releases, default 1)."""
+    from flows.sources import SOURCES
+    from flows.storage import human_size as size_text
+    from flows.storage import prune_downloads, storage_report
+
+    downloads = load_settings().data_dir / "downloads"
+    specs = list(SOURCES.values())
+    report = storage_report(connection_for("transformer"), specs, downloads)
+    schemas = Table(title="Size per schema")
+    for column in ("schema", "size"):
+        schemas.add_column(column)
+    for name, size in report.schemas:
+        schemas.add_row(name, size_text(size))
+    console.print(schemas)
+    sources = Table(title="Per source")
+    for column in (
+        "source",
+        "raw size",
+        "raw versions",
+        "current records",
+        "downloads kept",
+        "retention frees",
+    ):
+        sources.add_column(column)
+    for item in report.sources:
+        kept = item.downloads
+        sources.add_row(
+            item.source,
+            size_text(item.raw_bytes),
+            f"{item.raw_versions:,}",
+            f"{item.current_records:,}",
+            f"{len(kept.kept)} files, {size_text(kept.kept_bytes)}" if kept else "-",
+            size_text(kept.freed_bytes) if kept else "-",
+        )
+    console.print(sources)
+    if not prune:
+        console.print(
+            f"retention would free {size_text(report.retention_frees)} of downloads "
+            "(medmirror storage --prune frees it now; a refresh frees a source's after it)"
+        )
+        return
+    freed = prune_downloads(specs, downloads)
+    console.print(f"freed {size_text(sum(item.freed_bytes for item in freed))} of downloads")
+
+
+@app.command()
 def metrics() -> None:
     """The warehouse's Prometheus metrics once, as text (for a node_exporter textfile
     collector; `medmirror serve` and `medmirror api` serve them at /metrics)."""
