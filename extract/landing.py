@@ -32,6 +32,7 @@ from dlt.pipeline.helpers import pipeline_drop
 
 from extract.bulk import FileAccount, NoReleaseFiles, close_account, open_account
 from extract.errors import ExtractError
+from extract.publication import PUBLICATION
 from extract.raw import REJECTS, RawTable
 from extract.storable import Limits, unstorable_rows
 from medmirror.settings import ConnectionInfo
@@ -130,6 +131,10 @@ class LandingResult:
     notes: list[str] = field(default_factory=list)
     # Every file or archive member a bulk run was offered, and what became of it.
     files: FileAccount | None = None
+    # What each resource's publisher said it has published (`extract.publication`), by
+    # resource: as-of date, count, what was counted and how, and `landed_as_of`, the
+    # as-of date of the last publication the resource landed whole.
+    publications: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def total_rows(self) -> int:
@@ -220,6 +225,7 @@ def land(
             break
     close_account(source_name)
     _ensure_indexes(pipeline, tables)
+    result.publications = _publications(pipeline, source_name)
     result.seconds = time.monotonic() - started
     if bulk:
         _check_release_files(result.files)
@@ -234,8 +240,7 @@ def _check_release_files(files: FileAccount) -> None:
     raise NoReleaseFiles(
         files.source,
         "bulk location",
-        f"none of the {len(files.files)} files offered is a release file of this source: "
-        + seen,
+        f"none of the {len(files.files)} files offered is a release file of this source: " + seen,
     )
 
 
@@ -369,6 +374,15 @@ def _count(pipeline: dlt.Pipeline, info: LoadInfo, result: LandingResult) -> Non
             result.rejected += rows
         elif not table.startswith("_dlt"):
             result.rows[table] = result.rows.get(table, 0) + rows
+
+
+def _publications(pipeline: dlt.Pipeline, source: str) -> dict[str, dict[str, Any]]:
+    states = pipeline.state.get("sources", {}).get(source, {}).get("resources", {})
+    return {
+        name: {**state[PUBLICATION], "landed_as_of": state.get("as_of")}
+        for name, state in states.items()
+        if isinstance(state.get(PUBLICATION), dict)
+    }
 
 
 def _has_more_windows(pipeline: dlt.Pipeline, source: str, resources: Iterable[str]) -> bool:
