@@ -22,6 +22,15 @@ from medmirror.settings import ConnectionInfo
 # (source, resource) -> the mirror's count of what the publisher counts: a query over the
 # raw table, with `%(since)s` and `%(through)s` where the publisher's count is of a range.
 MIRROR_COUNTS = {
+    ("clinicaltrials", "studies"): (
+        "select count(*) from ("
+        " select nct_id, max(last_update_post_date) as updated"
+        " from raw_clinicaltrials.studies group by nct_id"
+        " having not bool_or(coalesce(deleted, false))"
+        ") as studies where coalesce(updated, %(since)s) >= %(since)s",
+        "distinct nct_id in raw_clinicaltrials.studies, not withdrawn, last updated in the "
+        "same range (a study landed without an update date counts in it)",
+    ),
     ("faers", "events"): (
         "select count(distinct safetyreportid) from raw_faers.events "
         "where not coalesce(deleted, false) and receiptdate between %(since)s and %(through)s",

@@ -41,6 +41,7 @@ from extract.errors import MalformedInput
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
 from extract.limits import DocumentTooLarge
+from extract.publication import Publication, record_publication
 from extract.spec import SearchExample, SourceSpec
 from medmirror.settings import SAMPLES_DIR
 
@@ -113,14 +114,20 @@ def studies(
         "filter.advanced": api_date_filter(start, end),
         "sort": "LastUpdatePostDate:asc",
     }
+    if end is None:  # the publisher's count of what the open window holds, on page 1
+        params["countTotal"] = "true"
     log.info("%s: studies updated from %s to %s", settings.SOURCE, start, end or "now")
     page = 0
     landed = 0
+    total = None
     while True:
         page += 1
         what = f"page {page} of studies updated {start} to {end or 'now'}"
         document = client.get_json(api_url, params=params, what=what)
         token = document.get("nextPageToken") if isinstance(document, dict) else None
+        if page == 1 and isinstance(document, dict):
+            total = document.get("totalCount")
+            params.pop("countTotal", None)
         batcher = RowBatcher(STUDIES, size=max(page_size, 1))
         for study in studies_in_document(document, where=what):
             batcher.add(study_row(study, source_uri=api_url, where=what))
@@ -136,6 +143,18 @@ def studies(
     # open one only through its start: the next run asks again from the cursor.
     state["searched_through"] = (end or start).isoformat()
     state[MORE_WINDOWS] = end is not None
+    if end is None and isinstance(total, int):
+        record_publication(
+            state,
+            Publication(
+                as_of=None,
+                total=total,
+                counted=f"studies last updated {start} or later",
+                how=f"ClinicalTrials.gov totalCount of {api_url}?filter.advanced="
+                f"{api_date_filter(start, None)}",
+                since=start,
+            ),
+        )
 
 
 # No `columns` here: it lands two tables, each item bound to its own by `to_table`.

@@ -15,8 +15,9 @@ from flows.refresh import refresh
 from flows.sources import spec_of
 from flows.status import FreshnessRule, SourceStatus, source_status, verdict
 from medmirror.settings import SAMPLES_DIR
-from tests.conftest import query
+from tests.conftest import StudiesApi, json_response, query
 from tests.extract.openfda_publisher import OpenFdaPublisher
+from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST
 from tests.extract.test_openfda import FIXTURES, LABEL_PATH, NDC_PATH
 
 
@@ -122,3 +123,24 @@ def counted(publisher: int | None, mirror: int | None, as_of=None, landed=None):
 )
 def test_verdicts(status: SourceStatus, expected: str):
     assert verdict(status, DAILY, NOW)[0] == expected
+
+
+def test_clinicaltrials_total_count_against_the_studies_landed(
+    database, studies_api: StudiesApi, prefect_server
+):
+    """The real first page states `totalCount` 21; the replay's second (last) page is
+    derived and cut short, so 10 studies land: the counts diverge, as they should."""
+    studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
+
+    refresh(sources=["clinicaltrials"], run_dbt=False)
+
+    assert studies_api.search_requests[0]["countTotal"] == "true"
+    assert "countTotal" not in studies_api.search_requests[1]
+    assert query(
+        database,
+        "select resource, publisher_count, mirror_count, counted from ops.reconciliation "
+        "where source = 'clinicaltrials'",
+    ) == [("studies", 21, 10, "studies last updated 1999-01-01 or later")]
+    status = source_status(database, spec_of("clinicaltrials"))
+    assert status.verdict == "diverged"
+    assert status.counts() == "studies: 21 / 10"
