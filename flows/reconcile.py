@@ -31,6 +31,11 @@ MIRROR_COUNTS = {
         "distinct nct_id in raw_clinicaltrials.studies, not withdrawn, last updated in the "
         "same range (a study landed without an update date counts in it)",
     ),
+    ("dailymed", "labels"): (
+        "select count(distinct set_id) from raw_dailymed.labels "
+        "where not coalesce(deleted, false) and published_date >= %(since)s",
+        "distinct set_id in raw_dailymed.labels published in the same range",
+    ),
     ("faers", "events"): (
         "select count(distinct safetyreportid) from raw_faers.events "
         "where not coalesce(deleted, false) and receiptdate between %(since)s and %(through)s",
