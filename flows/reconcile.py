@@ -100,7 +100,8 @@ def reconcile(
         with conn.cursor() as cur:
             for resource, publication in sorted(result.publications.items()):
                 known = MIRROR_COUNTS.get((result.source, resource))
-                mirror_count = None
+                # Without a query, the count the extract made of what it received.
+                mirror_count = publication.get("mirror_count")
                 how = publication.get("how") or "stated by the publisher"
                 if known and publication.get("total") is not None:
                     query, what = known
