@@ -32,6 +32,7 @@ from dlt.pipeline.helpers import pipeline_drop
 
 from extract.bulk import FileAccount, NoReleaseFiles, close_account, open_account
 from extract.errors import ExtractError
+from extract.publication import PUBLICATION
 from extract.raw import REJECTS, RawTable
 from extract.storable import Limits, unstorable_rows
 from extract.versions import contract_tables, drop_repeated_versions, ensure_hash_columns
@@ -133,6 +134,10 @@ class LandingResult:
     files: FileAccount | None = None
     # raw table -> rows landed that repeated a version raw held, deleted again
     repeated: dict[str, int] = field(default_factory=dict)
+    # What each resource's publisher said it has published (`extract.publication`), by
+    # resource: as-of date, count, what was counted and how, and `landed_as_of`, the
+    # as-of date of the last publication the resource landed whole.
+    publications: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def total_rows(self) -> int:
@@ -225,6 +230,7 @@ def land(
             break
     close_account(source_name)
     _ensure_indexes(pipeline, tables)
+    result.publications = _publications(pipeline, source_name)
     result.seconds = time.monotonic() - started
     if bulk:
         _check_release_files(result.files)
@@ -408,6 +414,15 @@ def _count(pipeline: dlt.Pipeline, info: LoadInfo, result: LandingResult) -> Non
             result.rejected += rows
         elif not table.startswith("_dlt"):
             result.rows[table] = result.rows.get(table, 0) + rows
+
+
+def _publications(pipeline: dlt.Pipeline, source: str) -> dict[str, dict[str, Any]]:
+    states = pipeline.state.get("sources", {}).get(source, {}).get("resources", {})
+    return {
+        name: {**state[PUBLICATION], "landed_as_of": state.get("as_of")}
+        for name, state in states.items()
+        if isinstance(state.get(PUBLICATION), dict)
+    }
 
 
 def _has_more_windows(pipeline: dlt.Pipeline, source: str, resources: Iterable[str]) -> bool:

@@ -25,6 +25,9 @@ class Publication:
     total: int | None
     counted: str  # what the total counts ("reports", "labels", "products")
     how: str  # how it was read ("openFDA meta.results.total of /drug/event.json")
+    # The range of the resource's date field the total covers (None: the whole dataset).
+    since: date | None = None
+    through: date | None = None
 
     def to_state(self) -> dict[str, Any]:
         return {
@@ -32,6 +35,8 @@ class Publication:
             "total": self.total,
             "counted": self.counted,
             "how": self.how,
+            "since": self.since.isoformat() if self.since else None,
+            "through": self.through.isoformat() if self.through else None,
             "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
 
@@ -55,3 +60,12 @@ def openfda_meta(document: Any) -> tuple[date | None, int | None]:
 def record_publication(state: dict[str, Any], publication: Publication) -> None:
     """Keep the publisher's statement in a resource's state (read back by the refresh)."""
     state[PUBLICATION] = publication.to_state()
+
+
+def record_as_of(state: dict[str, Any], as_of: date | None) -> None:
+    """Keep only the publisher's newest as-of date, with the count stated before (a count
+    is stated once the publication is landed whole)."""
+    publication = dict(state.get(PUBLICATION) or {})
+    publication["as_of"] = as_of.isoformat() if as_of else None
+    publication["checked_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    state[PUBLICATION] = publication

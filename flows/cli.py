@@ -262,7 +262,8 @@ NEXT_STEPS = """Where to go next:
 
 @app.command()
 def status() -> None:
-    """Per source: last successful load, newest record, rows, and a fresh/stale verdict."""
+    """Per source: last successful load, the publisher's as-of date, newest record, rows,
+    publisher vs mirror count, and a verdict: fresh, stale, diverged or never loaded."""
     try:
         _print_status()
     except WarehouseError as failure:  # the warehouse would not start, a lock wait ended
@@ -732,25 +733,37 @@ def _print_landed(landed: dict) -> None:
 
 def _print_status() -> None:
     from flows.sources import SOURCES
-    from flows.status import source_status
+    from flows.status import dbt_manifest, source_status
 
     connection = connection_for("transformer")
+    manifest = dbt_manifest()
     sources = Table(title="Sources")
-    for column in ("source", "last successful load", "newest record", "raw rows", "verdict"):
+    columns = (
+        "source",
+        "last successful load",
+        "publisher as of",
+        "newest record",
+        "raw rows",
+        "publisher / mirror count",
+        "verdict",
+    )
+    for column in columns:
         sources.add_column(column)
     marts = Table(title="Marts")
     for column in ("mart", "rows", "fed by"):
         marts.add_column(column)
     for spec in SOURCES.values():
-        status = source_status(connection, spec)
-        verdict = status.verdict
+        status = source_status(connection, spec, manifest=manifest)
+        verdict = status.verdict + (f": {status.why}" if status.why else "")
         if status.last_error:
             verdict += f"; last run failed: {status.last_error}"
         sources.add_row(
             spec.name,
             f"{status.last_loaded_at:%Y-%m-%d %H:%M} UTC" if status.last_loaded_at else "-",
+            str(status.publisher_as_of or "-"),
             str(status.newest_record or "-"),
             f"{status.raw_rows:,}",
+            status.counts() or "-",
             verdict,
         )
         for mart, rows in status.mart_rows.items():

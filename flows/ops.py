@@ -55,6 +55,22 @@ create table if not exists ops.refresh_files (
 comment on table ops.refresh_files is
     'Every file or archive member a bulk run was offered, and what became of it: landed '
     '(rows), already landed, rejected (reason and position), or not a release file.';
+create table if not exists ops.reconciliation (
+    source text not null,
+    resource text not null,
+    checked_at timestamptz not null,
+    publisher_count bigint,
+    mirror_count bigint,
+    counted text not null,
+    how text not null,
+    publisher_as_of date,
+    mirror_as_of date,
+    primary key (source, resource, checked_at)
+);
+comment on table ops.reconciliation is
+    'After every refresh, per source and counted thing: the publisher''s own count (where '
+    'it publishes one, or the rows of the release files landed) next to the mirror''s '
+    'count of the same thing, and the publisher''s as-of date next to the one landed.';
 """
 
 

@@ -25,6 +25,7 @@ from flows.access import connection_for
 from flows.dbt_runner import build_sources
 from flows.init import init_warehouse
 from flows.ops import RunRecord, data_quality, record_run, refresh_lock
+from flows.reconcile import reconcile, record_reconciliation
 from flows.sources import SOURCES, spec_of
 from medmirror.settings import load_settings
 
@@ -99,6 +100,18 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
     freed = prune(settings.data_dir / "downloads" / name)  # download retention
     if freed.freed:
         logger.info("%s: retention freed %d bytes of older downloads", name, freed.freed_bytes)
+    transformer = connection_for("transformer")
+    reconciled = reconcile(transformer, result, bulk=bool(bulk))
+    record_reconciliation(transformer, reconciled)
+    for row in reconciled:
+        (logger.info if row.agrees else logger.warning)(
+            "%s: %s: publisher %s, mirror %s (%s)",
+            name,
+            row.counted,
+            "-" if row.publisher_count is None else f"{row.publisher_count:,}",
+            "-" if row.mirror_count is None else f"{row.mirror_count:,}",
+            "agree" if row.agrees else "diverged",
+        )
     if result.rejected:
         logger.warning(
             "%s: %d bad inputs skipped, listed in raw_%s.rejects", name, result.rejected, name
@@ -117,6 +130,14 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
         "windows": result.windows,
         "seconds": result.seconds,
         "files": [asdict(offered) for offered in files],
+        "reconciliation": [
+            {
+                "counted": row.counted,
+                "publisher_count": row.publisher_count,
+                "mirror_count": row.mirror_count,
+            }
+            for row in reconciled
+        ],
     }
 
 

@@ -1,21 +1,31 @@
-"""How fresh each source is: last successful load, newest record, rows, verdict.
+"""How fresh each source is: last successful load, the publisher's as-of date, newest
+record, publisher vs mirror count, and a verdict.
 
-The verdict applies the source's freshness rule, read from its dbt sources file (the
-same `warn_after`/`error_after` that `dbt source freshness` checks), to the time of its
-last successful load.
+The verdict, in this order:
+
+- `never loaded`: no load of the source ever succeeded;
+- `stale`: the last successful load is older than the source's freshness threshold
+  (`warn_after`, the same one `dbt source freshness` checks, read from dbt's manifest),
+  or the publisher has published something newer than the mirror landed whole (its
+  as-of date is past the one the mirror landed);
+- `diverged`: the latest reconciliation (`ops.reconciliation`) has a publisher's count
+  that differs from the mirror's count of the same thing;
+- `fresh`: none of these. A load having run is never enough by itself.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import psycopg2
-import yaml
 from psycopg2 import sql
 
 from extract.spec import SourceSpec
-from medmirror.settings import DBT_PROJECT_DIR, ConnectionInfo
+from flows.reconcile import Reconciliation, latest_reconciliation
+from medmirror.settings import ConnectionInfo, load_settings
 
 PERIODS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 
@@ -25,15 +35,13 @@ class FreshnessRule:
     warn_after: timedelta | None
     error_after: timedelta | None
 
-    def verdict(self, last_loaded_at: datetime | None, now: datetime) -> str:
-        if last_loaded_at is None:
-            return "never loaded"
+    def too_old(self, last_loaded_at: datetime, now: datetime) -> str | None:
+        """Why a load at `last_loaded_at` is stale at `now` (None: it is not)."""
         age = now - last_loaded_at
-        if self.error_after and age > self.error_after:
-            return "stale (error)"
-        if self.warn_after and age > self.warn_after:
-            return "stale"
-        return "fresh"
+        for name, after in (("error_after", self.error_after), ("warn_after", self.warn_after)):
+            if after and age > after:
+                return f"last load {age.days} days ago, past {name} ({after.days} days)"
+        return None
 
 
 @dataclass
@@ -44,26 +52,85 @@ class SourceStatus:
     raw_rows: int
     mart_rows: dict[str, int | None] = field(default_factory=dict)
     verdict: str = "never loaded"
+    why: str | None = None
     last_error: str | None = None
+    reconciliation: list[Reconciliation] = field(default_factory=list)
+
+    @property
+    def publisher_as_of(self) -> date | None:
+        dates = [row.publisher_as_of for row in self.reconciliation if row.publisher_as_of]
+        return max(dates) if dates else None
+
+    def counts(self) -> str:
+        """Publisher vs mirror count of each thing counted ("-" where none)."""
+        return "; ".join(
+            f"{row.resource}: {_number(row.publisher_count)} / {_number(row.mirror_count)}"
+            for row in self.reconciliation
+        )
 
 
-def freshness_rule(spec: SourceSpec) -> FreshnessRule:
-    """The source's freshness thresholds from `_<source>__sources.yml`."""
-    sources_yml = DBT_PROJECT_DIR / "models" / "staging" / spec.name / f"_{spec.name}__sources.yml"
-    document = yaml.safe_load(sources_yml.read_text())
-    source = next(item for item in document["sources"] if item["name"] == spec.name)
-    rule = source.get("freshness") or {}
-    return FreshnessRule(_after(rule.get("warn_after")), _after(rule.get("error_after")))
+def _number(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def freshness_rule(spec: SourceSpec, manifest: dict[str, Any] | None = None) -> FreshnessRule:
+    """The source's freshness thresholds as dbt declares them for its main raw table
+    (from dbt's manifest, written by every dbt parse and build)."""
+    manifest = manifest if manifest is not None else dbt_manifest()
+    for node in manifest.get("sources", {}).values():
+        if node.get("source_name") == spec.name and node.get("name") == spec.status_table:
+            rule = node.get("freshness") or (node.get("config") or {}).get("freshness") or {}
+            return FreshnessRule(_after(rule.get("warn_after")), _after(rule.get("error_after")))
+    return FreshnessRule(None, None)
+
+
+def dbt_manifest() -> dict[str, Any]:
+    """dbt's manifest of the project (`dbt parse` first when there is none yet)."""
+    path = load_settings().dbt_target_dir / "manifest.json"
+    if not path.exists():
+        from flows.access import connection_for
+        from flows.dbt_runner import run_dbt
+
+        run_dbt(["parse"], connection_for("transformer"))
+    return json.loads(path.read_text())
 
 
 def _after(threshold: dict | None) -> timedelta | None:
-    if not threshold:
+    if not threshold or not threshold.get("count") or not threshold.get("period"):
         return None
     return threshold["count"] * PERIODS[threshold["period"]]
 
 
+def verdict(status: SourceStatus, rule: FreshnessRule, now: datetime) -> tuple[str, str | None]:
+    """The verdict on a source and why (see the module's docstring)."""
+    if status.last_loaded_at is None:
+        return "never loaded", None
+    too_old = rule.too_old(status.last_loaded_at, now)
+    if too_old:
+        return "stale", too_old
+    for row in status.reconciliation:
+        if row.publisher_as_of and (
+            row.mirror_as_of is None or row.mirror_as_of < row.publisher_as_of
+        ):
+            landed = row.mirror_as_of or "nothing"
+            return "stale", (
+                f"{row.resource}: the publisher published as of {row.publisher_as_of}, "
+                f"the mirror landed {landed} whole"
+            )
+    for row in status.reconciliation:
+        if not row.agrees:
+            return "diverged", (
+                f"{row.counted}: publisher {_number(row.publisher_count)}, "
+                f"mirror {_number(row.mirror_count)}"
+            )
+    return "fresh", None
+
+
 def source_status(
-    connection: ConnectionInfo, spec: SourceSpec, now: datetime | None = None
+    connection: ConnectionInfo,
+    spec: SourceSpec,
+    now: datetime | None = None,
+    manifest: dict[str, Any] | None = None,
 ) -> SourceStatus:
     now = now or datetime.now(UTC)
     status = SourceStatus(source=spec.name, last_loaded_at=None, newest_record=None, raw_rows=0)
@@ -98,9 +165,10 @@ def source_status(
                 )
                 row = cur.fetchone()
                 status.last_error = row[0] if row else None
+            status.reconciliation = latest_reconciliation(cur, spec.name)
     finally:
         conn.close()
-    status.verdict = freshness_rule(spec).verdict(status.last_loaded_at, now)
+    status.verdict, status.why = verdict(status, freshness_rule(spec, manifest), now)
     return status
 
 

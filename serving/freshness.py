@@ -44,8 +44,9 @@ def read_only_connect(connection: ConnectionInfo, statement_timeout_ms: int, nam
 def freshness(
     analyst: ConnectionInfo, sources: Iterable[str] | None = None
 ) -> list[dict[str, Any]]:
-    """Per source (all, or those named): last successful load, newest record, raw rows,
-    verdict (fresh, stale, stale (error), never loaded) and the last run's error."""
+    """Per source (all, or those named): last successful load, the publisher's as-of date,
+    newest record, raw rows, publisher vs mirror counts, verdict (fresh, stale, diverged,
+    never loaded) and why, and the last run's error."""
     wanted = list(sources) if sources is not None else None
     rows = _from_view(analyst)
     if rows is None:
@@ -72,23 +73,27 @@ def _from_view(analyst: ConnectionInfo) -> list[dict[str, Any]] | None:
 def _from_load_logs(wanted: list[str] | None) -> list[dict[str, Any]]:
     from flows.access import connection_for
     from flows.sources import SOURCES
-    from flows.status import source_status
+    from flows.status import dbt_manifest, source_status
 
+    manifest = dbt_manifest()
     transformer = connection_for("transformer")
     reader = ReadOnlyConnection(**dataclasses.asdict(transformer))
     rows = []
     for spec in SOURCES.values():
         if wanted is not None and spec.name not in wanted:
             continue
-        status = source_status(reader, spec)
+        status = source_status(reader, spec, manifest=manifest)
         rows.append(
             _plain(
                 {
                     "source": spec.name,
                     "last_loaded_at": status.last_loaded_at,
+                    "publisher_as_of": status.publisher_as_of,
                     "newest_record": status.newest_record,
                     "raw_rows": status.raw_rows,
+                    "publisher_vs_mirror": status.counts() or None,
                     "verdict": status.verdict,
+                    "why": status.why,
                     "last_error": status.last_error,
                 }
             )

@@ -41,6 +41,7 @@ from extract.errors import MalformedInput
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
 from extract.limits import DocumentTooLarge
+from extract.publication import Publication, record_publication
 from extract.spec import SearchExample, SourceSpec
 from medmirror.settings import SAMPLES_DIR
 
@@ -62,7 +63,8 @@ def clinicaltrials(
     bulk_location: str | None = None,
     bulk_studies_per_window: int = settings.BULK_STUDIES_PER_WINDOW,
     download_dir: str | None = None,
-    resync_batch: int = settings.RESYNC_BATCH,
+    resync_batch: int | None = settings.RESYNC_BATCH,
+    recheck_days: int = settings.RECHECK_DAYS,
 ) -> list[DltResource]:
     """The API resources, or with `bulk_location` the bulk resource only."""
     if bulk_location:
@@ -76,7 +78,7 @@ def clinicaltrials(
     api = dict(api_url=api_url, page_size=page_size)
     return [
         studies(start_date=start_date, window_days=window_days, **api),
-        studies_resync(batch=resync_batch, **api),
+        studies_resync(batch=resync_batch, recheck_days=recheck_days, **api),
     ]
 
 
@@ -113,14 +115,20 @@ def studies(
         "filter.advanced": api_date_filter(start, end),
         "sort": "LastUpdatePostDate:asc",
     }
+    if end is None:  # the publisher's count of what the open window holds, on page 1
+        params["countTotal"] = "true"
     log.info("%s: studies updated from %s to %s", settings.SOURCE, start, end or "now")
     page = 0
     landed = 0
+    total = None
     while True:
         page += 1
         what = f"page {page} of studies updated {start} to {end or 'now'}"
         document = client.get_json(api_url, params=params, what=what)
         token = document.get("nextPageToken") if isinstance(document, dict) else None
+        if page == 1 and isinstance(document, dict):
+            total = document.get("totalCount")
+            params.pop("countTotal", None)
         batcher = RowBatcher(STUDIES, size=max(page_size, 1))
         for study in studies_in_document(document, where=what):
             batcher.add(study_row(study, source_uri=api_url, where=what))
@@ -136,6 +144,18 @@ def studies(
     # open one only through its start: the next run asks again from the cursor.
     state["searched_through"] = (end or start).isoformat()
     state[MORE_WINDOWS] = end is not None
+    if end is None and isinstance(total, int):
+        record_publication(
+            state,
+            Publication(
+                as_of=None,
+                total=total,
+                counted=f"studies last updated {start} or later",
+                how=f"ClinicalTrials.gov totalCount of {api_url}?filter.advanced="
+                f"{api_date_filter(start, None)}",
+                since=start,
+            ),
+        )
 
 
 # No `columns` here: it lands two tables, each item bound to its own by `to_table`.
@@ -308,20 +328,38 @@ def _member_rows(member: BulkMember) -> Iterable[dict] | None:
 def studies_resync(
     api_url: str = settings.API_URL,
     page_size: int = settings.PAGE_SIZE,
-    batch: int = settings.RESYNC_BATCH,
+    batch: int | None = settings.RESYNC_BATCH,
+    recheck_days: int = settings.RECHECK_DAYS,
 ) -> Iterator[pa.Table]:
     """Deletion notices for stored studies the API no longer returns.
 
-    Each run checks the next `batch` stored NCT ids in id order (its cursor is the last id
-    checked) and starts again from the first id after the last one.
+    Every stored study is re-checked within `recheck_days` days: a cycle walks the stored
+    NCT ids in id order (its cursor is the last id checked, `checked_through`), and each
+    run checks the remaining ids of the cycle divided by the days the cycle has left
+    (all of them once it has one day or less), at most `batch` when one is set. A cycle
+    starts again from the first id after the last one.
     """
     state = dlt.current.resource_state()
+    today = date.today()
     after = state.get("checked_through", "")
-    stored = _stored_nct_ids(after=after, limit=batch)
-    if not stored and after:
-        after, stored = "", _stored_nct_ids(after="", limit=batch)
-    if not stored:
+    remaining = _stored_nct_ids(after=after, limit=None)
+    if not remaining and after:
+        after, remaining = "", _stored_nct_ids(after="", limit=None)
+    if not after or "cycle_started" not in state:
+        state["cycle_started"] = today.isoformat()
+    if not remaining:
         return
+    elapsed = (today - date.fromisoformat(state["cycle_started"])).days
+    days_left = max(recheck_days - elapsed, 1)
+    size = -(-len(remaining) // days_left)  # ceiling: the cycle ends within its days
+    stored = remaining[: min(size, batch) if batch else size]
+    log.info(
+        "%s: re-checking %d of the %d studies left in this cycle (%d days left)",
+        settings.SOURCE,
+        len(stored),
+        len(remaining),
+        days_left,
+    )
     client = PublisherClient(settings.SOURCE, api_urls=(api_url,))
     batcher = RowBatcher(STUDIES)
     for first in range(0, len(stored), settings.RESYNC_IDS_PER_REQUEST):
@@ -366,7 +404,7 @@ def _landed_nct_ids() -> set[str]:
     return {row[0] for row in rows or []}
 
 
-def _stored_nct_ids(*, after: str, limit: int) -> list[str]:
+def _stored_nct_ids(*, after: str, limit: int | None) -> list[str]:
     """Stored NCT ids whose latest landing is not a deletion, in id order, after `after`."""
     pipeline = dlt.current.pipeline()
     try:

@@ -43,7 +43,7 @@ from dlt.sources import DltResource
 
 from extract.bulk import BulkLedger, resolve_location
 from extract.dailymed import settings
-from extract.dailymed.listing import list_page, listed_spl
+from extract.dailymed.listing import list_page, listed_spl, listed_total
 from extract.dailymed.release import NotRead, SplFile, release_kind, spl_files
 from extract.dailymed.rows import (
     drug_class_row,
@@ -57,6 +57,7 @@ from extract.dailymed.tables import CLASSES, DRUG_CLASSES, HISTORY, LABELS, TABL
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.publication import Publication, record_publication
 from extract.spec import SearchExample, SourceSpec
 from medmirror.settings import SAMPLES_DIR
 
@@ -170,6 +171,8 @@ def labels(
         what=what,
     )
     items, next_page = list_page(document, where=what)
+    # DailyMed's count of what the list holds (`metadata.total_elements`, on every page).
+    total = listed_total(document) if page == 1 else (progress or {}).get("total")
     tables = _Tables()
     for item in items:
         try:
@@ -198,10 +201,27 @@ def labels(
     yield from tables.flush()
     log.info("%s: %s, %d labels", settings.SOURCE, what, tables.labels)
     if next_page:
-        state["in_progress"] = {"from": start.isoformat(), "next_page": next_page, "newest": newest}
+        state["in_progress"] = {
+            "from": start.isoformat(),
+            "next_page": next_page,
+            "newest": newest,
+            "total": total,
+        }
         state[MORE_WINDOWS] = True
         return
     state.pop("in_progress", None)
+    if total is not None:
+        record_publication(
+            state,
+            Publication(
+                as_of=None,
+                total=total,
+                counted=f"SPLs published {start} or later",
+                how=f"DailyMed metadata.total_elements of {list_url}?published_date={start}"
+                "&published_date_comparison=gte",
+                since=start,
+            ),
+        )
     if newest and newest > state.get("published_through", ""):
         state["published_through"] = newest
     state[MORE_WINDOWS] = False

@@ -48,6 +48,14 @@ def list_page(document: Any, *, where: str) -> tuple[list[dict[str, Any]], int |
     return [item for item in document["data"] if isinstance(item, dict)], next_page
 
 
+def listed_total(document: Any) -> int | None:
+    """DailyMed's count of the items a paged list holds (`metadata.total_elements`)."""
+    metadata = document.get("metadata") if isinstance(document, dict) else None
+    if not isinstance(metadata, dict) or metadata.get("total_elements") in (None, "null"):
+        return None
+    return int_of(str(metadata["total_elements"]))
+
+
 def listed_spl(item: dict[str, Any], *, where: str) -> ListedSpl:
     set_id = item.get("setid")
     if not isinstance(set_id, str) or not set_id.strip():

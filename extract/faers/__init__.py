@@ -57,7 +57,7 @@ from extract.faers.helpers import (
 )
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, reject, to_table
-from extract.publication import Publication, openfda_meta, record_publication
+from extract.publication import Publication, openfda_meta, record_as_of, record_publication
 from extract.spec import SourceSpec
 from medmirror.settings import SAMPLES_DIR
 
@@ -248,16 +248,8 @@ def events(
     state = dlt.current.resource_state()
     today = date.today()
     client = PublisherClient(settings.SOURCE, api_urls=(api_url,))
-    as_of, total, newest = _published(client, api_url)
-    record_publication(
-        state,
-        Publication(
-            as_of=as_of,
-            total=total,
-            counted="safety reports (latest version each)",
-            how=f"openFDA meta.results.total of {api_url}",
-        ),
-    )
+    as_of, _, newest = _published(client, api_url)
+    record_as_of(state, as_of)
     if newest is None:
         log.info("%s: openFDA holds no reports yet", settings.SOURCE)
         state[MORE_WINDOWS] = False
@@ -314,7 +306,38 @@ def events(
         state["next_from"] = (cutoff - timedelta(days=settings.OVERLAP_DAYS)).isoformat()
         state["published_through"] = cutoff.isoformat()
         state["as_of"] = as_of.isoformat() if as_of else None
+        since = date.fromisoformat(state.setdefault("mirrored_from", start.isoformat()))
+        record_publication(
+            state,
+            Publication(
+                as_of=as_of,
+                total=_count(client, api_url, receipt_date_search(since, cutoff)),
+                counted=f"safety reports received {since} to {cutoff}",
+                how=f"openFDA meta.results.total of {api_url}?search=receiptdate:[...]",
+                since=since,
+                through=cutoff,
+            ),
+        )
+    state.setdefault("mirrored_from", start.isoformat())
     state[MORE_WINDOWS] = closed
+
+
+def _count(client: PublisherClient, api_url: str, search: str) -> int:
+    """How many reports openFDA holds matching `search` (its `meta.results.total`)."""
+    what = f"how many reports openFDA holds for {search}"
+    try:
+        response = client.get(api_url, params={"search": search, "limit": 1}, what=what)
+    except RequestRejected as refused:
+        if " answered 404" in refused.problem:
+            return 0
+        raise
+    try:
+        _, total = openfda_meta(response.json())
+    except ValueError:
+        raise MalformedInput(settings.SOURCE, what, "the answer is not JSON") from None
+    if total is None:
+        raise MalformedInput(settings.SOURCE, what, "the answer has no meta.results.total")
+    return total
 
 
 def _published(

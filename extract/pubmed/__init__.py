@@ -31,6 +31,7 @@ from extract.bulk import BulkLedger, BulkMember, peek, resolve_location, xml_roo
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.publication import PUBLICATION, Publication, record_publication
 from extract.pubmed import settings
 from extract.pubmed.helpers import (
     ARTICLE,
@@ -156,7 +157,7 @@ def articles(
         settings.DATE_TYPES[date_type],
         span,
     )
-    landed = skipped = 0
+    landed = skipped = rejected = 0
     batch_size = max(batch_size, 1)
     for retstart in range(0, found.count, batch_size):
         what = (
@@ -189,6 +190,7 @@ def articles(
                     row = article_row(item, source_uri=eutils_url)
                 except MalformedInput as bad:
                     # Asking again would return the same record: it is recorded, not retried.
+                    rejected += 1
                     yield reject(MalformedInput(settings.SOURCE, what, bad.problem))
                     continue
                 # where it came from: the URL that fetches this one citation again
@@ -210,6 +212,18 @@ def articles(
     # A closed window is complete; the last one is asked again from its end next time.
     state["next_from"] = (end + timedelta(days=1) if closed else end).isoformat()
     state[MORE_WINDOWS] = closed
+    # esearch's Count of the window against what efetch delivered of it (landed, book
+    # chapters skipped, rejected): the raw records carry no modification date to count by.
+    publication = Publication(
+        as_of=None,
+        total=found.count,
+        counted=f"citations {settings.DATE_TYPES[date_type]} {span}",
+        how=f"NCBI esearch Count of {search_term!r}; mirror: the records efetch delivered",
+        since=start,
+        through=end,
+    )
+    record_publication(state, publication)
+    state[PUBLICATION]["mirror_count"] = landed + skipped + rejected
 
 
 def _api_start(state: dict[str, Any], start_date: str | None, today: date) -> date:

@@ -217,7 +217,7 @@ def test_resync_lands_a_deletion_for_a_study_the_api_no_longer_returns(
 ):
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
     land_source(database, "clinicaltrials")
-    monkeypatch.setenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", "100")
+    monkeypatch.setenv("SOURCES__CLINICALTRIALS__RECHECK_DAYS", "1")  # every study this run
     studies_api.resyncs.append(json_response(RESYNC_WITHOUT_ONE))
 
     settings = load_settings()
@@ -231,12 +231,35 @@ def test_resync_lands_a_deletion_for_a_study_the_api_no_longer_returns(
     assert deletions == ["NCT01525901"]
 
 
+def test_every_stored_study_is_rechecked_within_the_configured_days(
+    database, studies_api: StudiesApi, monkeypatch: pytest.MonkeyPatch
+):
+    """Each run re-checks the studies left in the cycle divided by the days it has left:
+    10 stored studies and 2 days: 5 today; with a day left, the other 5."""
+    studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
+    land_source(database, "clinicaltrials")
+    pipeline = pipeline_for("clinicaltrials", database, load_settings().dlt_dir)
+
+    def recheck(days: int) -> list[str]:
+        monkeypatch.setenv("SOURCES__CLINICALTRIALS__RECHECK_DAYS", str(days))
+        studies_api.resyncs.append(json_response(RESYNC_WITHOUT_ONE))
+        land(pipeline, lambda: clinicaltrials().with_resources("studies_resync"))
+        return [args for args in studies_api.requests if "filter.ids" in args][-1][
+            "filter.ids"
+        ].split(",")
+
+    assert recheck(2) == PHELAN_IDS[:5]
+    assert recheck(1) == PHELAN_IDS[5:]
+    deletions = [nct_id for nct_id, _, deleted in raw_rows(database) if deleted]
+    assert deletions == ["NCT01525901"]
+
+
 def test_resync_refuses_to_delete_most_of_a_batch(
     database, studies_api: StudiesApi, monkeypatch: pytest.MonkeyPatch
 ):
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
     land_source(database, "clinicaltrials")
-    monkeypatch.setenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", "100")
+    monkeypatch.setenv("SOURCES__CLINICALTRIALS__RECHECK_DAYS", "1")  # every study this run
     # A real page holding none of the ten studies asked for: the API failing, not deletion.
     studies_api.resyncs.append(json_response("clinicaltrials/studies_page1_full_pagesize1.json"))
 

@@ -17,6 +17,7 @@ import pytest
 from werkzeug import Request, Response
 
 from extract.bulk import Outcome
+from flows.reconcile import reconcile
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import error_response, land_source, query
 from tests.extract.legacy_state import write_legacy_state
@@ -450,6 +451,10 @@ def test_api_pages_by_published_date_and_the_next_run_asks_from_the_cursor(datab
         "drug_classes": 5,
     }
     assert [set_id for set_id, _ in landed_labels(database)] == SAMPLE_SET_IDS
+    # DailyMed's count of the list (metadata.total_elements) against the labels landed.
+    (counted,) = reconcile(database, result, bulk=False)
+    assert (counted.resource, counted.publisher_count, counted.mirror_count) == ("labels", 6, 6)
+    assert counted.counted == "SPLs published 2010-01-01 or later"
     published = dict(
         query(database, "select set_id, published_date::text from raw_dailymed.labels")
     )

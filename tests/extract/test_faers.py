@@ -488,6 +488,7 @@ def test_api_pages_with_search_after_retries_429_and_resumes_from_the_cursor(dat
             as_of=today,
         ),
         page([newest], total=3, as_of=today),
+        page([newest], total=3, as_of=today),  # its count of what the mirror covers
     ]
 
     result = land_source(
@@ -500,8 +501,9 @@ def test_api_pages_with_search_after_retries_429_and_resumes_from_the_cursor(dat
     )
 
     assert result.rows == {"events": 3}
-    assert len(events_api.requests) == 4
-    _, probe, first, second = events_api.requests
+    assert len(events_api.requests) == 5
+    _, probe, first, second, count = events_api.requests
+    assert count["search"] == first["search"] and count["limit"] == "1"
     assert probe["sort"] == "receiptdate:desc" and probe["limit"] == "1"
     assert first["search"] == f"receiptdate:[{start:%Y%m%d} TO {today:%Y%m%d}]"
     assert first["limit"] == "2" and first["sort"] == "receiptdate:asc"
@@ -527,7 +529,7 @@ def test_api_pages_with_search_after_retries_429_and_resumes_from_the_cursor(dat
     events_api.answers = [page([newest], total=3, as_of=today)]
     again = land_source(database, "faers", api_url=events_api.url, page_size=2, window_days=7)
     assert again.total_rows == 0
-    assert "search" not in events_api.requests[-1] and len(events_api.requests) == 5
+    assert "search" not in events_api.requests[-1] and len(events_api.requests) == 6
 
     # A new publication is asked from the cutoff less a day of overlap, and an empty
     # window (openFDA: 404 NOT_FOUND) lands nothing and is no error.
@@ -538,10 +540,14 @@ def test_api_pages_with_search_after_retries_429_and_resumes_from_the_cursor(dat
             status=404,
             content_type="application/json",
         ),
+        page([newest], total=3, as_of=today + timedelta(days=1)),
     ]
     again = land_source(database, "faers", api_url=events_api.url, page_size=2, window_days=7)
     assert again.total_rows == 0
-    assert events_api.requests[-1]["search"] == f"receiptdate:[{start:%Y%m%d} TO {today:%Y%m%d}]"
+    assert events_api.requests[-2]["search"] == f"receiptdate:[{start:%Y%m%d} TO {today:%Y%m%d}]"
+    # What openFDA stated it holds of the range the mirror covers, for reconciliation.
+    assert again.publications["events"]["total"] == 3
+    assert again.publications["events"]["since"] == start.isoformat()
 
     # API cases join the marts when the quarterly files do not hold them.
     build(database)
@@ -589,7 +595,11 @@ def test_api_follows_what_openfda_published_and_lands_follow_ups_by_receipt_date
     assert first.rows == {"events": 2}
     highs = [search.split(" TO ")[1].rstrip("]") for search in publisher.searches()]
     assert max(highs) == f"{d1:%Y%m%d}"  # never asked past what openFDA published
-    asked, searched = len(publisher.requests), len(publisher.searches())
+
+    def reads() -> list[str]:  # the windows read (not the limit=1 questions)
+        return [args["search"] for args in publisher.requests if args.get("limit") == "2"]
+
+    asked, read = len(publisher.requests), len(reads())
     assert run().total_rows == 0  # nothing published since: one question, no search
     assert len(publisher.requests) == asked + 1
 
@@ -604,7 +614,7 @@ def test_api_follows_what_openfda_published_and_lands_follow_ups_by_receipt_date
 
     # From D1 less a day of overlap: 9100002 (received D1) lands again, dbt keeps one.
     assert second.rows == {"events": 3}
-    assert publisher.searches()[searched:] == [
+    assert reads()[read:] == [
         f"receiptdate:[{d1 - timedelta(days=1):%Y%m%d} TO {d1 + timedelta(days=5):%Y%m%d}]",
         f"receiptdate:[{d1 + timedelta(days=6):%Y%m%d} TO {d1 + timedelta(days=10):%Y%m%d}]",
     ]

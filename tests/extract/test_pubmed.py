@@ -18,6 +18,7 @@ from extract.bulk import Outcome
 from extract.errors import RequestRejected
 from extract.http import PublisherClient
 from extract.landing import pipeline_for
+from flows.reconcile import reconcile
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo, load_settings
 from tests.conftest import error_response, land_source, query, sample
 from tests.extract.legacy_state import write_legacy_state
@@ -246,6 +247,10 @@ def test_api_searches_a_modification_window_and_fetches_from_the_history_server(
     }
     assert result.rows == {"articles": 5}
     assert landed_pmids(database) == FIVE_PMIDS
+    # esearch's Count of the window against the records efetch delivered of it.
+    (counted,) = reconcile(database, result, bulk=False)
+    assert (counted.publisher_count, counted.mirror_count) == (5, 5)
+    assert counted.counted == f"citations modified 2026/01/20-{TODAY}"
     assert query(
         database,
         "select source_uri, date_revised, record ->> 'title' from raw_pubmed.articles "
@@ -282,6 +287,8 @@ def test_an_entry_date_window_and_an_untitled_record_rejected_by_pmid(
     )
     assert "11748933" not in landed_pmids(database)
     assert len(landed_pmids(database)) == len(FIVE_PMIDS) - 1
+    # The rejected record was delivered: the counts agree (the reject is in rejects).
+    assert result.publications["articles"]["mirror_count"] == 5
 
 
 def test_a_key_raises_the_rate_limit_to_what_ncbi_allows_with_one(monkeypatch):
