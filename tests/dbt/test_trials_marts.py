@@ -247,3 +247,64 @@ def test_sites_eligibility_outcomes_and_results_of_the_real_studies(samples_data
         where nct_id = 'NCT03475563' and outcome_type = 'PRIMARY' order by outcome_position
         """,
     ) == [("Successful angioplasty", "1 day"), ("MACE", "30 days"), ("MACE", "1 year")]
+
+
+def test_trial_articles_from_both_publishers_and_their_counts(samples_database):
+    """The real samples: the studies' references (21 with a PMID) and the update file's
+    citation whose DataBankList names NCT00717236 (a study no sample holds)."""
+    database = samples_database("clinicaltrials", "pubmed")
+
+    assert query(
+        database,
+        "select link_method, count(*), count(*) filter (where is_trial_mirrored), "
+        "count(*) filter (where is_article_mirrored) from marts.trial_articles group by 1",
+    ) == [("clinicaltrials_reference", 21, 21, 0), ("pubmed_databank", 1, 0, 1)]
+    assert query(
+        database,
+        "select reference_type, left(citation, 20) from marts.trial_articles "
+        "where trial_article_id = 'NCT03475563-25828372'",
+    ) == [("RESULT", "Gil RJ, Bil J, Dzavik")]
+    assert query(
+        database,
+        "select nct_id, article_count from marts.clinical_trials where article_count > 0 "
+        "order by nct_id",
+    ) == [("NCT00711542", 7), ("NCT00973089", 1), ("NCT03475563", 3), ("NCT03630471", 10)]
+    assert query(
+        database, "select pmid, trial_count from marts.pubmed_articles where trial_count > 0"
+    ) == [("41617358", 1)]
+
+
+def test_a_citation_landed_later_relinks_its_trial_incrementally(database, tmp_path: Path):
+    """A later update file (derived: a real citation naming NCT04207047) rebuilds that
+    study's row only, with its article counted, as a full build has it."""
+    land_source(database, "clinicaltrials", bulk_location=str(SAMPLES_DIR / "clinicaltrials"))
+    pubmed = tmp_path / "pubmed"
+    pubmed.mkdir()
+    for name in ("pubmed26n1334_baseline_sample.xml.gz", "pubmed26n1335_updatefile_sample.xml.gz"):
+        shutil.copy(SAMPLES_DIR / "pubmed" / name, pubmed)
+    land_source(database, "pubmed", bulk_location=str(pubmed))
+    build_sources(database, ["clinicaltrials", "pubmed"])
+    before = dict(query(database, "select nct_id, xmin::text from marts.clinical_trials"))
+
+    (pubmed / "pubmed26n1340_trial_link_update.xml.gz").write_bytes(
+        sample("pubmed/derived/pubmed26n1340_trial_link_update.xml.gz")
+    )
+    land_source(database, "pubmed", bulk_location=str(pubmed))
+    build_sources(database, ["pubmed"])
+
+    after = dict(query(database, "select nct_id, xmin::text from marts.clinical_trials"))
+    assert [nct_id for nct_id in after if after[nct_id] != before[nct_id]] == ["NCT04207047"]
+    counts = "select nct_id, article_count from marts.clinical_trials order by nct_id"
+    incremental = query(database, counts)
+    assert ("NCT04207047", 1) in incremental
+    assert query(
+        database,
+        "select link_method, is_trial_mirrored, is_article_mirrored, brief_title is not null, "
+        "article_title is not null from marts.trial_articles "
+        "where trial_article_id = 'NCT04207047-29768149'",
+    ) == [("pubmed_databank", True, True, True, True)]
+    assert query(
+        database, "select trial_count from marts.pubmed_articles where pmid = '29768149'"
+    ) == [(1,)]
+    build_sources(database, ["clinicaltrials", "pubmed"], full=True)
+    assert query(database, counts) == incremental
