@@ -22,9 +22,7 @@ def test_every_version_with_the_sections_that_changed(database):
     assert query(database, "select set_id from marts.drug_label_versions order by 1") == [
         (set_id,) for set_id in SAMPLE_SET_IDS
     ]
-    assert query(database, VERSIONS, HUMIRA) == [
-        (HUMIRA, 1560, None, True, None, [], [], [], True)
-    ]
+    assert query(database, VERSIONS, HUMIRA) == [(HUMIRA, 1560, None, True, None, [], [], [], True)]
 
     # A later release (Lipitor 12, HUMIRA 1561 without a boxed warning), then an older
     # Lipitor version (10) landed last: versions are ordered by number, not by landing.
@@ -38,11 +36,10 @@ def test_every_version_with_the_sections_that_changed(database):
         (LIPITOR, 12, 11, False, None, [], [], ["34070-3"], True),  # contraindications
     ]
     assert query(database, VERSIONS, HUMIRA)[1] == (
-        HUMIRA, 1561, 1560, False, "removed", [], ["34066-1"], ["42229-5"], True
-    )  # fmt: skip
+        HUMIRA, 1561, 1560, False, "removed", ["42229-5"], ["34066-1"], [], True
+    )  # its text stays, coded as an unclassified section  # fmt: skip
     assert query(
         database,
-        "select changed_section_names from marts.drug_label_versions "
-        "where label_version_id = %s",
+        "select changed_section_names from marts.drug_label_versions where label_version_id = %s",
         f"{LIPITOR}-12",
     ) == [(["CONTRAINDICATIONS SECTION"],)]
