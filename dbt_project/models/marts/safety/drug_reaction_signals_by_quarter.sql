@@ -25,7 +25,8 @@ reports as (
         caseid,
         record_source,
         quarter,
-        latest_received_date
+        latest_received_date,
+        loaded_at
     from {{ ref('adverse_event_reports') }}
 ),
 
@@ -51,7 +52,8 @@ case_quarters as (
         case
             when record_source = 'faers_quarterly' then upper(quarter)
             else to_char(latest_received_date, 'YYYY"Q"Q')
-        end as quarter
+        end as quarter,
+        loaded_at
     from reports
 ),
 
@@ -71,7 +73,7 @@ case_terms as (
 ),
 
 counted_cases as (
-    select case_quarters.caseid, case_quarters.quarter
+    select case_quarters.caseid, case_quarters.quarter, case_quarters.loaded_at
     from case_quarters
     where case_quarters.quarter is not null
         and exists (select 1 from case_drugs where case_drugs.caseid = case_quarters.caseid)
@@ -82,7 +84,8 @@ quarters as (
     select
         quarter,
         row_number() over (order by quarter) as quarter_number,
-        sum(count(*)) over (order by quarter) as n
+        sum(count(*)) over (order by quarter) as n,
+        max(loaded_at) as landed_at
     from counted_cases
     group by quarter
 ),
@@ -256,11 +259,13 @@ signals as (
         end as ror_lower_95,
         flagged.chi_square_yates,
         flagged.is_signal,
+        quarters.landed_at as quarter_landed_at,
         min(flagged.quarter) filter (where flagged.is_signal) over (
             partition by flagged.drug_key, flagged.preferred_term
         ) as first_signal_quarter
     from flagged
     inner join drug_names on drug_names.drug_key = flagged.drug_key
+    inner join quarters on quarters.quarter = flagged.quarter
 ),
 
 final as (
