@@ -8,6 +8,7 @@ import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from flows.changes import changes
 from flows.dbt_runner import build_sources
 from flows.ops import RunRecord, record_run
 from medmirror.settings import SAMPLES_DIR
@@ -15,6 +16,7 @@ from tests.conftest import land_source, query, sample
 from tests.extract.test_dailymed import DERIVED as DAILYMED_DERIVED
 from tests.extract.test_dailymed import HUMIRA, LIPITOR
 from tests.extract.test_pubmed import BASELINE, DERIVED_UPDATE, UPDATE, release
+from tests.test_cli import medmirror
 
 
 def first_refresh(connection, source: str, location: Path) -> None:
@@ -93,3 +95,12 @@ def test_initial_loads_then_one_row_per_change(database, tmp_path: Path):
     land_source(database, "clinicaltrials", bulk_location=str(studies), full=True)
     build_sources(database, ["clinicaltrials"])
     assert query(database, "select count(*) from marts.changes") == [(10,)]
+
+    # `medmirror changes` prints them, newest first, by source and date.
+    printed = medmirror("changes", "--source", "pubmed", "--since", "2000-01-01")
+    assert printed.returncode == 0, printed.stderr
+    assert "4 changes" in printed.stdout
+    assert "41587763" in printed.stdout and "withdrawn" in printed.stdout
+    assert "60 records" in printed.stdout  # the initial load
+    assert changes(database, source="dailymed", limit=1)[0] == 4
+    assert changes(database, since=date(2999, 1, 1)) == (0, [])
