@@ -195,6 +195,7 @@ def demo() -> None:
 
 EXAMPLE_QUERY = "select generic_name, total_formulations from drugs"
 NEXT_STEPS = """Where to go next:
+  medmirror changes --source pubmed           what changed since the first load (marts.changes)
   medmirror export                            Parquet snapshot of the marts + manifest.json
   medmirror sql -c "select generic_name, total_formulations from drugs"   DuckDB over it
   medmirror api                               read-only HTTP API, docs at http://127.0.0.1:8765/docs
