@@ -399,7 +399,7 @@ def changes(
             f"{row.seen_at:%Y-%m-%d %H:%M}",
             row.source,
             row.change_type,
-            row.record_key or f"{row.record_count:,} records",
+            row.record_key or "",
             row.detail or "",
             str(row.published_date or ""),
         )

@@ -55,9 +55,9 @@ def test_initial_loads_then_one_row_per_change(database, tmp_path: Path):
         database,
         "select source, change_type, record_count, detail from marts.changes order by 1",
     ) == [
-        ("clinicaltrials", "initial_load", 19, "19 records"),
-        ("dailymed", "initial_load", 6, "6 records"),
-        ("pubmed", "initial_load", 60, "60 records"),
+        ("clinicaltrials", "initial_load", 19, "19 studies"),
+        ("dailymed", "initial_load", 6, "6 label sets"),
+        ("pubmed", "initial_load", 60, "60 citations"),
     ]
 
     # Later: NCT03475563's next version (derived: COMPLETED), PubMed's next update file
@@ -101,6 +101,6 @@ def test_initial_loads_then_one_row_per_change(database, tmp_path: Path):
     assert printed.returncode == 0, printed.stderr
     assert "4 changes" in printed.stdout
     assert "41587763" in printed.stdout and "withdrawn" in printed.stdout
-    assert "60 records" in printed.stdout  # the initial load
+    assert "60 citations" in printed.stdout  # the initial load
     assert changes(database, source="dailymed", limit=1)[0] == 4
     assert changes(database, since=date(2999, 1, 1)) == (0, [])

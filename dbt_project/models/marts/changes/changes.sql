@@ -7,6 +7,9 @@
 -- up to the end of the source's first successful refresh with rows in `ops.refresh_runs`,
 -- or its first landing when no refresh of it is recorded (rows landed some other way).
 
+-- The change types that bring a record into the feed (counted by an initial load).
+{% set first_seen = "'new', 'new_release', 'signal_over_threshold'" %}
+
 {{ config(indexes=[
     {'columns': ['change_id'], 'unique': True},
     {'columns': ['seen_at']},
@@ -135,8 +138,16 @@ initial_loads as (
         source_name as source,
         cast(null as text) as record_key,
         'initial_load' as change_type,
-        count(distinct record_key) || ' records' as detail,
-        count(distinct record_key) as record_count,
+        count(distinct record_key) filter (where change_type in ({{ first_seen }}))
+        || ' ' || case source_name
+            when 'clinicaltrials' then 'studies'
+            when 'pubmed' then 'citations'
+            when 'dailymed' then 'label sets'
+            when 'icd10cm' then 'releases'
+            when 'faers' then 'signals'
+        end as detail,
+        count(distinct record_key) filter (where change_type in ({{ first_seen }}))
+            as record_count,
         max(seen_at) as seen_at,
         max(published_date) as published_date
     from marked
