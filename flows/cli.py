@@ -253,6 +253,7 @@ def demo() -> None:
 
 EXAMPLE_QUERY = "select generic_name, total_formulations from drugs"
 NEXT_STEPS = """Where to go next:
+  medmirror changes --source pubmed           what changed since the first load (marts.changes)
   medmirror export                            Parquet snapshot of the marts + manifest.json
   medmirror sql -c "select generic_name, total_formulations from drugs"   DuckDB over it
   medmirror api                               read-only HTTP API, docs at http://127.0.0.1:8765/docs
@@ -422,6 +423,49 @@ def search(
             f"{mart} is not a searchable mart: use --mart with one of {', '.join(searchable)}"
         )
     _print_search(mart, query, shown, limit=limit)
+
+
+@app.command()
+def changes(
+    since: Annotated[
+        str | None,
+        typer.Option(help="Changes medmirror saw on or after this date (YYYY-MM-DD)."),
+    ] = None,
+    source: Annotated[str | None, typer.Option("--source", "-s", help="One source.")] = None,
+    limit: Annotated[int, typer.Option(help="How many changes, newest first.")] = 100,
+) -> None:
+    """What changed (marts.changes): new, updated and withdrawn records, status changes,
+    new label versions, code changes, new signals; a source's first load is one row."""
+    from datetime import date
+
+    from flows.changes import ChangesNotBuilt
+    from flows.changes import changes as changed
+
+    try:
+        day = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise _fail(f"--since {since!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        total, rows = changed(connection_for("transformer"), since=day, source=source, limit=limit)
+    except ChangesNotBuilt as missing:
+        raise _fail(str(missing)) from None
+    if not rows:
+        console.print("No changes" + (f" since {day}" if day else "") + ".")
+        return
+    shown = f", newest {len(rows)}" if total > len(rows) else ""
+    table = Table(title=f"{total:,} changes (marts.changes){shown}")
+    for column in ("seen", "source", "change", "record", "detail", "published"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            f"{row.seen_at:%Y-%m-%d %H:%M}",
+            row.source,
+            row.change_type,
+            row.record_key or "",
+            row.detail or "",
+            str(row.published_date or ""),
+        )
+    console.print(table)
 
 
 # -- serving: export, sql, api, mcp --------------------------------------------------

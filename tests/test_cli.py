@@ -35,6 +35,9 @@ def bulk_cursor(connection, scratch: Path) -> str:
 DEMO_MARTS = {
     "clinical_trials": "19",
     "trial_conditions": "51",
+    "trial_locations": "13",
+    "trial_outcomes": "37",
+    "trial_articles": "22",
     "orange_book_products": "44,949",
     "pubmed_articles": "60",
     "article_authors": "468",
@@ -43,6 +46,9 @@ DEMO_MARTS = {
     "drug_formulations": "13",
     "adverse_event_reports": "200",
     "drug_reaction_signals": "4",
+    "adverse_event_indications": "356",
+    "drug_reaction_signals_by_quarter": "6",
+    "drug_label_versions": "6",
     "health_topics": "2",
     "food_items": "12",
     "icd10cm_codes": "95,358",
@@ -74,6 +80,17 @@ def test_demo_builds_the_marts_and_a_second_run_is_incremental(
     assert "fresh" in first.stdout
     for command in ("medmirror export", "medmirror sql", "medmirror api", "medmirror mcp"):
         assert command in first.stdout  # where to go next
+    # PubMed's update file and FAERS 2017Q2 land after their first release: the feed
+    # lists what they changed, each source's first refresh as one row.
+    feed = dict(
+        query(
+            database,
+            "select source || ' ' || change_type, count(*) from marts.changes group by 1",
+        )
+    )
+    assert feed["faers signal_over_threshold"] == 1  # risperidone, gynaecomastia
+    assert feed["pubmed new"] > 0
+    assert all(feed[f"{source} initial_load"] == 1 for source in ("clinicaltrials", "pubmed"))
     raw_after_first = query(database, "select count(*) from raw_clinicaltrials.studies")
     assert bulk_cursor(database, tmp_path) == "2022-11-21"  # the newest study landed
 

@@ -64,12 +64,32 @@ def test_init_adds_what_a_newer_release_declares_and_keeps_the_data(new_database
 # What each source fills on its own (the marts it feeds that need no other source: the
 # drug links need trials or articles, the code changes a second release).
 FILLED_ALONE = {
-    "clinicaltrials": ("clinical_trials", "trial_conditions", "trial_interventions"),
+    "clinicaltrials": (
+        "clinical_trials",
+        "trial_conditions",
+        "trial_interventions",
+        "trial_locations",
+        "trial_outcomes",
+        "trial_articles",
+    ),
     "orangebook": ("orange_book_products", "orange_book_patents", "orange_book_exclusivities"),
     "pubmed": ("pubmed_articles", "article_authors", "article_mesh_terms", "article_chemicals"),
-    "dailymed": ("drugs", "drug_formulations", "drug_labels", "drug_profile"),
+    "dailymed": (
+        "drugs",
+        "drug_formulations",
+        "drug_labels",
+        "drug_profile",
+        "drug_label_versions",
+    ),
     "openfda": ("drugs", "drug_formulations", "drug_labels"),
-    "faers": ("adverse_event_reports", "adverse_event_drugs", "adverse_event_reactions"),
+    "faers": (
+        "adverse_event_reports",
+        "adverse_event_drugs",
+        "adverse_event_reactions",
+        "adverse_event_indications",
+        "adverse_event_therapies",
+        "drug_reaction_signals_by_quarter",
+    ),
     "medlineplus": ("health_topics",),
     "fooddata": ("food_items", "food_nutrients"),
     "icd10cm": ("icd10cm_codes",),

@@ -440,7 +440,14 @@ SPEC = SourceSpec(
     raw_tables=(STUDIES,),
     status_table=STUDIES.name,
     cursor_column="last_update_post_date",
-    marts=("clinical_trials", "trial_conditions", "trial_interventions"),
+    marts=(
+        "clinical_trials",
+        "trial_conditions",
+        "trial_interventions",
+        "trial_locations",
+        "trial_outcomes",
+        "trial_articles",
+    ),
     samples=SAMPLES_DIR / "clinicaltrials",
     search=SearchExample(
         mart="clinical_trials",

@@ -417,6 +417,7 @@ SPEC = SourceSpec(
         "drugs",
         "drug_formulations",
         "drug_labels",
+        "drug_label_versions",
         "drug_classes",
         "drug_trials",
         "drug_articles",

@@ -400,6 +400,9 @@ SPEC = SourceSpec(
         "adverse_event_drugs",
         "adverse_event_reactions",
         "drug_reaction_signals",
+        "adverse_event_indications",
+        "adverse_event_therapies",
+        "drug_reaction_signals_by_quarter",
     ),
     samples=SAMPLES_DIR / "faers",
 )

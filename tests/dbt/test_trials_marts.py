@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from extract.clinicaltrials import clinicaltrials
@@ -164,3 +165,149 @@ def test_incremental_build_rebuilds_only_what_changed_and_equals_a_full_build(
     ) == [("COMPLETED",)]
     unchanged = [nct_id for nct_id in PHELAN_IDS if nct_id != "NCT01525901"]
     assert all(after[nct_id] == row_versions[nct_id] for nct_id in unchanged)  # not rewritten
+
+
+def test_sites_eligibility_outcomes_and_results_of_the_real_studies(samples_database):
+    """The bundled real API v2 studies: every site, age limits in years, every outcome."""
+    database = samples_database("clinicaltrials")
+
+    # 13 sites in the 19 studies (the Phelan-McDermid pages' studies were asked without
+    # their locations), in each study's order, with the geo point CT.gov gives.
+    assert query(database, "select count(*), count(latitude) from marts.trial_locations") == [
+        (13, 13)
+    ]
+    assert query(
+        database,
+        """
+        select facility, site_status, city, state, zip, country, latitude, longitude
+        from marts.trial_locations where nct_id = 'NCT03475563' order by location_position
+        limit 2
+        """,
+    ) == [
+        ("Hospital Universitari Parc Taulí", "RECRUITING", "Sabadell", "Barcelona", "08208",
+         "Spain", Decimal("41.54329"), Decimal("2.10942")),
+        ("Hospital Universitari Vall d'Hebron", "RECRUITING", "Barcelona", None, "08035",
+         "Spain", Decimal("41.38879"), Decimal("2.15899")),
+    ]  # fmt: skip
+
+    # Age limits as written and in years ("3 Months" is a quarter year; no limit is null).
+    assert query(
+        database,
+        """
+        select nct_id, minimum_age, minimum_age_years, maximum_age, maximum_age_years, sex,
+               is_accepting_healthy_volunteers
+        from marts.clinical_trials
+        where nct_id in ('NCT07119606', 'NCT03475563', 'NCT00973089') order by nct_id
+        """,
+    ) == [
+        ("NCT00973089", "5 Years", Decimal("5.00"), "8 Years", Decimal("8.00"), "ALL", True),
+        ("NCT03475563", "18 Years", Decimal("18.00"), None, None, "ALL", False),
+        ("NCT07119606", "3 Months", Decimal("0.25"), "99 Years", Decimal("99.00"), None, None),
+    ]
+    # "Trials for patients over 65": the studies whose limits admit a 65-year-old.
+    assert [
+        nct_id
+        for (nct_id,) in query(
+            database,
+            """
+            select nct_id from marts.clinical_trials
+            where coalesce(minimum_age_years, 0) <= 65 and coalesce(maximum_age_years, 999) >= 65
+            order by nct_id
+            """,
+        )
+    ] == [
+        "NCT00711542", "NCT02576665", "NCT03475563", "NCT03836300", "NCT04207047",
+        "NCT06604689", "NCT07119606",
+    ]  # fmt: skip
+    criteria = query(
+        database,
+        "select eligibility_criteria from marts.clinical_trials where nct_id = 'NCT03475563'",
+    )[0][0]
+    assert criteria.startswith("Inclusion Criteria:") and "Cardiogenic shock." in criteria
+
+    # Results: two studies posted theirs, with the dates CT.gov gives.
+    assert query(
+        database,
+        """
+        select nct_id, results_status, results_first_submitted_date, results_first_posted_date
+        from marts.clinical_trials where results_status <> 'NONE' order by nct_id
+        """,
+    ) == [
+        ("NCT00763412", "POSTED", date(2016, 7, 11), date(2017, 6, 5)),
+        ("NCT05594173", "POSTED", date(2022, 10, 27), date(2022, 11, 21)),
+    ]
+
+    # Outcomes: 13 primary and 24 secondary measures, each with its time frame.
+    assert query(
+        database,
+        "select outcome_type, count(*) from marts.trial_outcomes group by 1 order by 1",
+    ) == [("PRIMARY", 13), ("SECONDARY", 24)]
+    assert query(
+        database,
+        """
+        select measure, time_frame from marts.trial_outcomes
+        where nct_id = 'NCT03475563' and outcome_type = 'PRIMARY' order by outcome_position
+        """,
+    ) == [("Successful angioplasty", "1 day"), ("MACE", "30 days"), ("MACE", "1 year")]
+
+
+def test_trial_articles_from_both_publishers_and_their_counts(samples_database):
+    """The real samples: the studies' references (21 with a PMID) and the update file's
+    citation whose DataBankList names NCT00717236 (a study no sample holds)."""
+    database = samples_database("clinicaltrials", "pubmed")
+
+    assert query(
+        database,
+        "select link_method, count(*), count(*) filter (where is_trial_mirrored), "
+        "count(*) filter (where is_article_mirrored) from marts.trial_articles "
+        "group by 1 order by 1",
+    ) == [("clinicaltrials_reference", 21, 21, 0), ("pubmed_databank", 1, 0, 1)]
+    assert query(
+        database,
+        "select reference_type, left(citation, 21) from marts.trial_articles "
+        "where trial_article_id = 'NCT03475563-25828372'",
+    ) == [("RESULT", "Gil RJ, Bil J, Dzavik")]
+    assert query(
+        database,
+        "select nct_id, article_count from marts.clinical_trials where article_count > 0 "
+        "order by nct_id",
+    ) == [("NCT00711542", 7), ("NCT00973089", 1), ("NCT03475563", 3), ("NCT03630471", 10)]
+    assert query(
+        database, "select pmid, trial_count from marts.pubmed_articles where trial_count > 0"
+    ) == [("41617358", 1)]
+
+
+def test_a_citation_landed_later_relinks_its_trial_incrementally(database, tmp_path: Path):
+    """A later update file (derived: a real citation naming NCT04207047) rebuilds that
+    study's row only, with its article counted, as a full build has it."""
+    land_source(database, "clinicaltrials", bulk_location=str(SAMPLES_DIR / "clinicaltrials"))
+    pubmed = tmp_path / "pubmed"
+    pubmed.mkdir()
+    for name in ("pubmed26n1334_baseline_sample.xml.gz", "pubmed26n1335_updatefile_sample.xml.gz"):
+        shutil.copy(SAMPLES_DIR / "pubmed" / name, pubmed)
+    land_source(database, "pubmed", bulk_location=str(pubmed))
+    build_sources(database, ["clinicaltrials", "pubmed"])
+    before = dict(query(database, "select nct_id, xmin::text from marts.clinical_trials"))
+
+    (pubmed / "pubmed26n1340_trial_link_update.xml.gz").write_bytes(
+        sample("pubmed/derived/pubmed26n1340_trial_link_update.xml.gz")
+    )
+    land_source(database, "pubmed", bulk_location=str(pubmed))
+    build_sources(database, ["pubmed"])
+
+    after = dict(query(database, "select nct_id, xmin::text from marts.clinical_trials"))
+    assert [nct_id for nct_id in after if after[nct_id] != before[nct_id]] == ["NCT04207047"]
+    counts = "select nct_id, article_count from marts.clinical_trials order by nct_id"
+    incremental = query(database, counts)
+    assert ("NCT04207047", 1) in incremental
+    assert query(
+        database,
+        "select link_method, is_trial_mirrored, is_article_mirrored, brief_title is not null, "
+        "article_title is not null from marts.trial_articles "
+        "where trial_article_id = 'NCT04207047-29768149'",
+    ) == [("pubmed_databank", True, True, True, True)]
+    assert query(
+        database, "select trial_count from marts.pubmed_articles where pmid = '29768149'"
+    ) == [(1,)]
+    build_sources(database, ["clinicaltrials", "pubmed"], full=True)
+    assert query(database, counts) == incremental

@@ -133,7 +133,7 @@ def test_rows_filters_key_search_drug_codes_and_analyses(client, demo_warehouse)
 
     hits = client.get("/search/clinical_trials", params={"q": "growth hormone"}).json()
     assert hits["rows"][0]["nct_id"] == "NCT05105685"
-    assert licence_sources(hits) == ["clinicaltrials"]
+    assert licence_sources(hits) == ["clinicaltrials", "pubmed"]  # article_count: PubMed
 
     drug = client.get("/drugs/190aba93dbe94c02").json()
     assert drug["profile"]["generic_name"] == "atorvastatin"

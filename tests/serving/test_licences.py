@@ -41,7 +41,8 @@ def test_every_mart_has_a_key_and_licensed_sources_from_dbt_lineage():
         assert [item["source"] for item in licences_for(mart.sources)] == [
             name for name in LICENCES if name in mart.sources
         ]
-    assert found["clinical_trials"].sources == ("clinicaltrials",)
+    # PubMed citations naming a study count in its article_count (trial_articles).
+    assert found["clinical_trials"].sources == ("clinicaltrials", "pubmed")
     assert found["county_health"].sources == ("cdcplaces", "census")
     assert {"dailymed", "openfda", "orangebook"} <= set(found["drugs"].sources)
     assert re.match(r"One row per", found["ndc_labelers"].description)

@@ -95,7 +95,8 @@ def test_search_answers_the_marts_search_function(answers, demo_warehouse):
     assert trials["rows"] == analyst_rows(
         demo_warehouse, "select * from search_clinical_trials('growth hormone', 10)"
     )
-    assert [item["source"] for item in trials["licences"]] == ["clinicaltrials"]
+    # (PubMed: the citations naming a study count in its article_count)
+    assert [item["source"] for item in trials["licences"]] == ["clinicaltrials", "pubmed"]
 
 
 def test_drug_profile_is_the_profile_and_its_linked_rows(answers, demo_warehouse):

@@ -19,7 +19,14 @@ drugs as (
         nullif(drug.document ->> 'drugdosagetext', '') as dose_verbatim,
         {{ safe_numeric("drug.document ->> 'drugstructuredosagenumb'") }} as dose_amount,
         nullif(drug.document ->> 'drugstructuredosageunit', '') as dose_unit_code,
-        nullif(drug.document ->> 'drugdosageform', '') as dose_form
+        nullif(drug.document ->> 'drugdosageform', '') as dose_form,
+        nullif(trim(drug.document ->> 'drugindication'), '') as indication_term,
+        {{ compact_date("drug.document ->> 'drugstartdate'") }} as therapy_start_date,
+        nullif(drug.document ->> 'drugstartdate', '') as therapy_start_date_text,
+        {{ compact_date("drug.document ->> 'drugenddate'") }} as therapy_end_date,
+        nullif(drug.document ->> 'drugenddate', '') as therapy_end_date_text,
+        {{ safe_numeric("drug.document ->> 'drugtreatmentduration'") }} as therapy_duration,
+        nullif(drug.document ->> 'drugtreatmentdurationunit', '') as therapy_duration_unit_code
     from api_cases
     cross join
         lateral jsonb_array_elements(api_cases.patient_drugs)

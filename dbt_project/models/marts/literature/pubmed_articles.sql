@@ -2,7 +2,10 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ delete_changed_keys('pmid', ref('int_articles_deduplicated')) }}",
+    pre_hook=[
+        "{{ delete_changed_keys('pmid', ref('int_articles_deduplicated')) }}",
+        "{{ delete_relinked_keys('pmid', ref('int_trial_article_links')) }}",
+    ],
     post_hook=[
         "analyze {{ this }}",
         "{{ create_search_function(
@@ -28,14 +31,35 @@
 
 with
 
+-- A citation is rebuilt when it landed again, or when a study citing it did (its
+-- trial_count).
 articles as (
     select * from {{ ref('int_articles_deduplicated') }}
-    where not is_deleted and {{ newer_than_built() }}
+    where
+        not is_deleted
+        and (
+            {{ newer_than_built() }}
+            or {{ relinked_keys('pmid', ref('int_trial_article_links')) }}
+        )
+),
+
+trial_links as (
+    select * from {{ ref('int_trial_article_links') }}
+    where is_current
+),
+
+trial_counts as (
+    select
+        pmid,
+        count(distinct nct_id) as trial_count
+    from trial_links
+    where pmid in (select articles.pmid from articles)
+    group by pmid
 ),
 
 current_articles as (
     select
-        pmid,
+        articles.pmid,
         pmid_version,
         title,
         abstract,
@@ -61,9 +85,12 @@ current_articles as (
         publication_status,
         date_completed,
         date_revised,
+        coalesce(trial_counts.trial_count, 0) as trial_count,
         loaded_at,
         last_landed_at
     from articles
+    left join trial_counts
+        on articles.pmid = trial_counts.pmid
 ),
 
 searchable as (

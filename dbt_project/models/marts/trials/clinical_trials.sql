@@ -2,7 +2,10 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ delete_changed_keys('nct_id', ref('int_studies_deduplicated')) }}",
+    pre_hook=[
+        "{{ delete_changed_keys('nct_id', ref('int_studies_deduplicated')) }}",
+        "{{ delete_relinked_keys('nct_id', ref('int_trial_article_links')) }}",
+    ],
     post_hook=[
         "analyze {{ this }}",
         "{{ create_search_function(
@@ -28,14 +31,37 @@
 
 with
 
+-- A study is rebuilt when it landed again, or when a citation naming it did (its
+-- article_count).
 studies as (
     select * from {{ ref('int_studies_deduplicated') }}
-    where not is_deleted and {{ newer_than_built() }}
+    where
+        not is_deleted
+        and (
+            {{ newer_than_built() }}
+            or {{ relinked_keys('nct_id', ref('int_trial_article_links')) }}
+        )
 ),
 
 interventions as (
     select * from {{ ref('int_trial_interventions_unnested') }}
-    where {{ newer_than_built() }}
+    where
+        {{ newer_than_built() }}
+        or {{ relinked_keys('nct_id', ref('int_trial_article_links')) }}
+),
+
+article_links as (
+    select * from {{ ref('int_trial_article_links') }}
+    where is_current
+),
+
+article_counts as (
+    select
+        nct_id,
+        count(distinct pmid) as article_count
+    from article_links
+    where nct_id in (select studies.nct_id from studies)
+    group by nct_id
 ),
 
 intervention_names as (
@@ -72,6 +98,24 @@ trials as (
         coalesce(intervention_names.intervention_names, '{}') as intervention_names,
         studies.brief_summary,
         coalesce(studies.has_results, false) as has_results,
+        case
+            when studies.has_results or studies.results_first_posted_date is not null
+                then 'POSTED'
+            when studies.results_first_submitted_date is not null then 'SUBMITTED'
+            else 'NONE'
+        end as results_status,
+        studies.results_first_submitted_date,
+        studies.results_first_qc_date,
+        studies.last_known_status,
+        studies.minimum_age,
+        studies.maximum_age,
+        studies.minimum_age_years,
+        studies.maximum_age_years,
+        studies.sex,
+        studies.is_accepting_healthy_volunteers,
+        studies.standard_age_groups,
+        studies.eligibility_criteria,
+        coalesce(article_counts.article_count, 0) as article_count,
         studies.last_update_post_date,
         cast(extract(year from studies.last_update_post_date) as smallint) as last_update_year,
         studies.loaded_at,
@@ -79,6 +123,8 @@ trials as (
     from studies
     left join intervention_names
         on studies.nct_id = intervention_names.nct_id
+    left join article_counts
+        on studies.nct_id = article_counts.nct_id
 ),
 
 searchable as (

@@ -55,7 +55,31 @@ renamed as (
             as keywords,
         record #> '{protocolSection,armsInterventionsModule,interventions}' as interventions,
         record #>> '{protocolSection,descriptionModule,briefSummary}' as brief_summary,
-        {{ safe_boolean("record ->> 'hasResults'") }} as has_results
+        {{ safe_boolean("record ->> 'hasResults'") }} as has_results,
+        {{ partial_date("record #>> '{protocolSection,statusModule,resultsFirstSubmitDate}'") }}
+            as results_first_submitted_date,
+        {{ partial_date(
+            "record #>> '{protocolSection,statusModule,resultsFirstSubmitQcDate}'"
+        ) }} as results_first_qc_date,
+        record #>> '{protocolSection,statusModule,lastKnownStatus}' as last_known_status,
+        record #>> '{protocolSection,eligibilityModule,minimumAge}' as minimum_age,
+        record #>> '{protocolSection,eligibilityModule,maximumAge}' as maximum_age,
+        {{ age_in_years("record #>> '{protocolSection,eligibilityModule,minimumAge}'") }}
+            as minimum_age_years,
+        {{ age_in_years("record #>> '{protocolSection,eligibilityModule,maximumAge}'") }}
+            as maximum_age_years,
+        record #>> '{protocolSection,eligibilityModule,sex}' as sex,
+        {{ safe_boolean("record #>> '{protocolSection,eligibilityModule,healthyVolunteers}'") }}
+            as is_accepting_healthy_volunteers,
+        {{ json_text_array("record #> '{protocolSection,eligibilityModule,stdAges}'") }}
+            as standard_age_groups,
+        record #>> '{protocolSection,eligibilityModule,eligibilityCriteria}'
+            as eligibility_criteria,
+        record #> '{protocolSection,contactsLocationsModule,locations}' as locations,
+        record #> '{protocolSection,outcomesModule,primaryOutcomes}' as primary_outcomes,
+        record #> '{protocolSection,outcomesModule,secondaryOutcomes}' as secondary_outcomes,
+        record #> '{protocolSection,outcomesModule,otherOutcomes}' as other_outcomes,
+        record #> '{protocolSection,referencesModule,references}' as study_references
     from source
 )
 

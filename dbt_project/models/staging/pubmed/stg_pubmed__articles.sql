@@ -84,7 +84,15 @@ renamed as (
         ) #>> '{}' as doi,
         jsonb_path_query_first(
             record -> 'article_ids', '$[*] ? (@.type == "pmc").value'
-        ) #>> '{}' as pmc_id
+        ) #>> '{}' as pmc_id,
+        -- The ClinicalTrials.gov registry numbers of the DataBankList (NCT ids as given).
+        array(
+            select accession #>> '{}'
+            from jsonb_path_query(
+                record -> 'databanks',
+                '$[*] ? (@.name == "ClinicalTrials.gov").accession_numbers[*]'
+            ) as accession
+        ) as clinicaltrials_accession_numbers
     from source
 )
 

@@ -1,0 +1,83 @@
+-- One row per indication of a drug of a current adverse event case: FAERS INDI lines of
+-- the case's current version, openFDA's drugindication for API-only cases. Joins to
+-- `adverse_event_drugs` by `adverse_event_drug_id`.
+
+{{ config(indexes=[
+    {'columns': ['adverse_event_indication_id'], 'unique': True},
+    {'columns': ['caseid']},
+    {'columns': ['indication_term']},
+]) }}
+
+with
+
+current_cases as (
+    select
+        caseid,
+        primaryid,
+        load_id,
+        is_deleted
+    from {{ ref('int_faers_cases_deduplicated') }}
+),
+
+indications as (
+    select * from {{ ref('stg_faers__indications') }}
+),
+
+reports as (
+    select
+        caseid,
+        record_source
+    from {{ ref('adverse_event_reports') }}
+),
+
+api_drugs as (
+    select * from {{ ref('int_faers_api_drugs_unnested') }}
+),
+
+quarterly as (
+    select distinct
+        current_cases.caseid,
+        indications.drug_seq,
+        indications.indication_term,
+        'faers_quarterly' as record_source
+    from current_cases
+    inner join indications
+        on indications.primaryid = current_cases.primaryid
+        and indications.load_id = current_cases.load_id
+    where not current_cases.is_deleted and indications.indication_term is not null
+),
+
+from_api as (
+    select distinct
+        api_drugs.caseid,
+        cast(api_drugs.drug_seq as text) as drug_seq,
+        api_drugs.indication_term,
+        'openfda_api' as record_source
+    from api_drugs
+    inner join reports
+        on reports.caseid = api_drugs.caseid
+        and reports.record_source = 'openfda_api'
+    where api_drugs.indication_term is not null
+),
+
+all_indications as (
+    select * from quarterly
+    union all
+    select * from from_api
+),
+
+final as (
+    select
+        caseid || '-' || drug_seq || '-'
+        || row_number() over (partition by caseid, drug_seq order by indication_term)
+            as adverse_event_indication_id,
+        caseid || '-' || drug_seq as adverse_event_drug_id,
+        caseid,
+        drug_seq,
+        indication_term,
+        lower(indication_term) as indication_term_key,
+        record_source
+    from all_indications
+)
+
+select * from final
