@@ -403,17 +403,18 @@ def test_bad_files_are_rejected_by_name_and_position_and_the_rest_lands(database
     assert sorted(rejects) == sorted(str(folder / name) for name in bad)
     for name, text in bad.items():
         assert text in rejects[str(folder / name)], rejects[str(folder / name)]
-    # The good file lands whole, and the articles before each fault.
+    # The good file lands whole, and the articles before each fault. The derived files
+    # repeat articles landed before them (the three broken copies of pubmed26n1335 start
+    # with the same ones; the article before the untitled one is the baseline's): each
+    # version is kept once, from the first file holding it (extract/versions.py).
     landed = dict(
         query(database, "select source_uri, count(*) from raw_pubmed.articles group by 1")
     )
     assert landed == {
         str(folder / BASELINE.name): 30,
         str(folder / "pubmed26n1335_cut.xml.gz"): 15,
-        str(folder / "pubmed26n1335_not_utf8.xml.gz"): 2,
-        str(folder / "pubmed26n1335_truncated.xml.gz"): 14,
-        str(folder / without_title): 1,
     }
+    assert result.repeated == {"articles": 2 + 14 + 1}
     # Nothing is read again while the folder stays as it is.
     assert land_source(database, "pubmed", bulk_location=str(folder)).total_rows == 0
 
