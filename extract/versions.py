@@ -3,8 +3,8 @@
 Every contract table has `record_hash`, a column PostgreSQL computes from the landed
 document (`md5(record::text)`: jsonb's text is canonical, so the same document with its
 keys in another order has the same hash) and stores. After each window's load, the rows of
-that load that repeat a version raw already holds (the same own columns, natural key and
-cursor, the same `deleted` and the same `record_hash`) are deleted before the next window
+that load that repeat the latest version raw already holds (the same own columns, natural
+key and cursor, the same `deleted` and the same `record_hash`) are deleted before the next window
 runs: an overlap window, a rerun or a full re-sync (`refresh/weekly-full`) adds only what
 differs. Lines a release repeats within itself (the Orange Book's exclusivity file has
 identical lines) are kept as the publisher gave them: only an earlier load's version
@@ -100,10 +100,13 @@ def drop_repeated_versions(
                 f"create index if not exists {escape(f'{table.name}_{column}_idx')} "
                 f"on {qualified} ({escape(column)})"
             )
-    same_columns = "".join(
-        f" and earlier.{escape(column)} is not distinct from new.{escape(column)}"
-        for column in table.key_columns
-    )
+
+    def same_columns(other: str) -> str:
+        return "".join(
+            f" and {other}.{escape(column)} is not distinct from new.{escape(column)}"
+            for column in table.key_columns
+        )
+
     deleted = sql_client.execute_sql(
         f"""
         with repeated as (
@@ -112,8 +115,19 @@ def drop_repeated_versions(
                 and exists (
                     select from {qualified} as earlier
                     where earlier.{escape(RECORD_HASH)} = new.{escape(RECORD_HASH)}
-                        and earlier.deleted = new.deleted{same_columns}
+                        and earlier.deleted = new.deleted{same_columns("earlier")}
                         and earlier._dlt_load_id < new._dlt_load_id
+                        -- the latest earlier version: a record that went back to what
+                        -- it was before (A, B, then A again) lands its A again
+                        and not exists (
+                            select from {qualified} as between_
+                            where between_._dlt_load_id > earlier._dlt_load_id
+                                and between_._dlt_load_id < new._dlt_load_id
+                                and (
+                                    between_.{escape(RECORD_HASH)} <> new.{escape(RECORD_HASH)}
+                                    or between_.deleted <> new.deleted
+                                ){same_columns("between_")}
+                        )
                 )
             returning 1
         )

@@ -3,6 +3,7 @@ an unchanged release adds no raw rows, a changed record adds exactly its new ver
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -71,3 +72,30 @@ def test_init_adds_the_hash_to_a_warehouse_from_before_it(database):
     ) == [(19, 19, 19)]
     again = land_source(database, "clinicaltrials", bulk_location=str(STUDIES), full=True)
     assert again.total_rows == 0
+
+
+def test_a_record_that_goes_back_to_an_earlier_version_lands_it_again(database, tmp_path):
+    """A, then B, then A again (a publisher reverting a correction): raw holds all three
+    and the latest is A, so the mirror says what the publisher says now."""
+    folder = tmp_path / "fooddata"
+    folder.mkdir()
+    food = folder / "food_328637.json"
+    original = sample("fooddata/food_328637_abridged.json")  # the real API answer
+    # B is derived from the real answer: its description changed, nothing else.
+    corrected = json.loads(original)
+    corrected["description"] = corrected["description"] + " (corrected)"
+
+    for content, full in ((original, False), (json.dumps(corrected).encode(), True)):
+        food.write_bytes(content)
+        land_source(database, "fooddata", bulk_location=str(folder), full=full)
+    food.write_bytes(original)
+    reverted = land_source(database, "fooddata", bulk_location=str(folder), full=True)
+
+    assert reverted.rows == {"foods": 1}
+    versions = query(
+        database,
+        "select record ->> 'description' from raw_fooddata.foods "
+        "where fdc_id = 328637 order by _dlt_load_id",
+    )
+    description = json.loads(original)["description"]
+    assert versions == [(description,), (description + " (corrected)",), (description,)]
