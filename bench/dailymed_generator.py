@@ -48,7 +48,7 @@ from lxml import etree
 
 from bench import drug_vocabulary
 from bench.corpus import TextModel
-from extract.dailymed.helpers import V3, parse_spl
+from extract.dailymed.spl import V3, parse_spl
 from medmirror.settings import PROJECT_DIR, SAMPLES_DIR
 
 NDC_SYSTEM = "2.16.840.1.113883.6.69"

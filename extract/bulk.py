@@ -6,7 +6,7 @@ is downloaded once into the data folder, then read like a local file). Every mem
 opened as a stream: zip members and gz files are decompressed as they are read, never
 loaded whole into memory. Members come in a stable order (folders sorted by path, a zip's
 members in the zip's own order), so a run that stops can resume after the last member it
-finished. A zip's directory is read record by record (`extract.zipdirectory`): memory
+finished. A zip's directory is read record by record (`extract.zips`): memory
 stays flat whatever the number and size of the members.
 
 `BulkLedger` is what a bulk resource knows of the files it was offered: which release files
@@ -53,7 +53,8 @@ from extract.limits import (
     read_whole,
     size_text,
 )
-from extract.zipdirectory import ZipWithoutDirectory, directory_chunks, entries
+from extract.retention import RUN, NoRoom, check_room, mark_used
+from extract.zips import ZipWithoutDirectory, directory_chunks, entries
 from medmirror.files import make_private_dirs
 
 log = logging.getLogger(__name__)
@@ -231,7 +232,9 @@ def download(
     `name` is the file name to save it under when the URL's own does not say what it is
     (`.../media/76860/download` is a zip); it must stay inside `download_dir/<source>`.
     `refetch` fetches it again even when a copy exists: for a URL that always serves the
-    current release, whose content changes. Only https is fetched (plain http only from
+    current release, whose content changes. Such a refetch is a conditional request (the
+    `ETag` and `Last-Modified` the copy came with): a 304 answer keeps the copy, one
+    request for an unchanged release. Only https is fetched (plain http only from
     this machine), without the source's API key unless the host is its API's.
     """
     shown = PublisherClient.scrub_url(url)
@@ -244,17 +247,38 @@ def download(
         raise MalformedInput(
             source, f"bulk file {shown}", f"the name {name!r} leads outside {folder}: refused"
         )
-    if target.exists() and not refetch:
+    conditional: dict[str, str] = {}
+    if target.exists():
         problem = _copy_problem(target, url)
-        if problem is None:
+        if problem is None and not refetch:
             log.info("%s: using the copy of %s already in %s", source, shown, target)
+            mark_used(_checksum_file(target))
             return target
-        log.warning("%s: not reusing %s (%s): downloading it again", source, target, problem)
+        if problem is None:
+            conditional = _validators(target)
+        else:
+            log.warning("%s: not reusing %s (%s): downloading it again", source, target, problem)
     make_private_dirs(target.parent)
     partial = target.with_name(target.name + ".part")
     client = PublisherClient(source)
     log.info("%s: downloading %s", source, shown)
-    response = client.get(url, what=f"bulk file {shown}", stream=True)
+    response = client.get(url, what=f"bulk file {shown}", stream=True, headers=conditional)
+    if response.status_code == 304 and conditional:
+        response.close()
+        log.info("%s: %s is unchanged since %s was downloaded", source, shown, target)
+        mark_used(_checksum_file(target))
+        return target
+    announced = response.headers.get("Content-Length")
+    try:
+        check_room(
+            source,
+            f"bulk file {shown}",
+            target.parent,
+            int(announced) if announced and announced.isdigit() else None,
+        )
+    except NoRoom:
+        response.close()
+        raise
     cap = limits().max_file_bytes
     digest = hashlib.sha256()
     size = 0
@@ -280,10 +304,27 @@ def download(
         partial.unlink(missing_ok=True)
         raise MalformedInput(source, f"bulk file {shown}", str(refused)) from None
     partial.rename(target)
-    _checksum_file(target).write_text(
-        json.dumps({"url": shown, "bytes": size, "sha256": digest.hexdigest()}) + "\n"
-    )
+    kept = {"url": shown, "bytes": size, "sha256": digest.hexdigest(), "run": RUN}
+    for header, key in VALIDATORS:
+        if response.headers.get(header):
+            kept[key] = response.headers[header]
+    _checksum_file(target).write_text(json.dumps(kept) + "\n")
     return target
+
+
+# The answer headers kept beside a download, sent back as a conditional request's headers
+# when the same URL is fetched again: an unchanged release costs one 304 answer.
+VALIDATORS = (("ETag", "etag"), ("Last-Modified", "last_modified"))
+CONDITIONAL = {"etag": "If-None-Match", "last_modified": "If-Modified-Since"}
+
+
+def _validators(target: Path) -> dict[str, str]:
+    """The conditional request headers for refetching the download at `target`."""
+    try:
+        kept = json.loads(_checksum_file(target).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {CONDITIONAL[key]: kept[key] for key in CONDITIONAL if kept.get(key)}
 
 
 # -- the ledger and the account of offered files ----------------------------------------------

@@ -30,6 +30,11 @@ class PublisherUnavailable(ExtractError):
     retryable = True
 
 
+class HostUnreachable(ExtractError):
+    """The publisher's host name does not resolve: no network, or a wrong name. Not retried:
+    DNS gives the same answer the next minute (an offline run fails in seconds)."""
+
+
 class RequestRejected(ExtractError):
     """The publisher refused the request (4xx other than 429): credentials, a bad query."""
 

@@ -1,8 +1,11 @@
 """The one HTTP client every source uses.
 
 It is dlt's retrying session (429, 5xx, resets, timeouts and bodies cut short are retried
-with exponential backoff; `Retry-After` is honoured) with a per-host rate limit from
-`.dlt/config.toml` mounted on it (requests-ratelimiter). Retry settings come from the
+with exponential backoff; `Retry-After` is honoured) with `extract.resilience`'s transport
+mounted on it: a per-host rate limit from `.dlt/config.toml` that backs off on 429s and
+slow answers and recovers, a circuit breaker per host (after a few connection failures in
+a row, calls fail at once for a cool-down, naming the host), and no retries for a host
+name that does not resolve. Retry settings come from the
 `[runtime]` section (`request_timeout`, `request_max_attempts`, `request_backoff_factor`,
 `request_max_retry_delay`), the rate from `[sources.<source>] requests_per_second`, or
 `requests_per_second_with_key` when a key is configured (publishers allow more with one).
@@ -31,10 +34,10 @@ import requests
 from dlt.common.configuration import resolve_configuration
 from dlt.common.configuration.specs import RuntimeConfiguration
 from dlt.sources.helpers.requests import Client
-from requests_ratelimiter import LimiterAdapter
 
-from extract.errors import MalformedInput, PublisherUnavailable, RequestRejected
+from extract.errors import HostUnreachable, MalformedInput, PublisherUnavailable, RequestRejected
 from extract.hosts import Host, host_of, parse_hosts, scheme_problem
+from extract.resilience import CircuitOpen, GuardedAdapter, Guards, HostNotFound
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,7 @@ class PublisherClient:
         *,
         throttled: Callable[[requests.Response], bool] | None = None,
         api_urls: Iterable[str] = (),
+        guards: Guards | None = None,
     ) -> None:
         self.source = source
         self.throttled = throttled
@@ -116,10 +120,9 @@ class PublisherClient:
                 or per_second
             )
         self.requests_per_second = per_second
-        if per_second:
-            limiter = LimiterAdapter(per_second=per_second, per_host=True)
-            self.session.mount("https://", limiter)
-            self.session.mount("http://", limiter)
+        self.adapter = GuardedAdapter(per_second, guards)
+        self.session.mount("https://", self.adapter)
+        self.session.mount("http://", self.adapter)
 
     def get(
         self,
@@ -129,15 +132,17 @@ class PublisherClient:
         what: str,
         stream: bool = False,
         accept: tuple[int, ...] = (),
+        headers: dict[str, str] | None = None,
     ) -> requests.Response:
         """GET `url`; `what` names the request in errors ("page 3", "study NCT01").
 
         `accept`: 4xx statuses returned to the caller instead of raised (openFDA answers
-        a search that matches nothing with 404)."""
+        a search that matches nothing with 404). `headers`: extra request headers (a
+        conditional request's `If-None-Match`; a 304 answer is returned as it is)."""
         refused = scheme_problem(url)
         if refused:
             raise RequestRejected(self.source, what, f"{self.scrub(url)}: {refused}")
-        headers = {}
+        headers = dict(headers or {})
         if self.sends_key_to(url) and self.api_key_header:
             headers[self.api_key_header] = self.api_key
         elif self.sends_key_to(url):
@@ -145,6 +150,10 @@ class PublisherClient:
         shown = self.scrub(f"{url}?{urlencode(params)}" if params else url)
         try:
             response = self.session.get(url, params=params, stream=stream, headers=headers)
+        except CircuitOpen as refused:
+            raise PublisherUnavailable(self.source, what, f"{shown}: {refused}") from None
+        except HostNotFound as unknown:
+            raise HostUnreachable(self.source, what, f"{shown}: {unknown}") from None
         except RETRY_EXCEPTIONS as failure:
             raise PublisherUnavailable(
                 self.source,

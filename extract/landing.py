@@ -35,6 +35,7 @@ from extract.errors import ExtractError
 from extract.publication import PUBLICATION
 from extract.raw import REJECTS, RawTable
 from extract.storable import Limits, unstorable_rows
+from extract.versions import contract_tables, drop_repeated_versions, ensure_hash_columns
 from medmirror.settings import ConnectionInfo
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,8 @@ class LandingResult:
     # resource: as-of date, count, what was counted and how, and `landed_as_of`, the
     # as-of date of the last publication the resource landed whole.
     publications: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # raw table -> rows landed that repeated a version raw held, deleted again
+    repeated: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_rows(self) -> int:
@@ -196,6 +199,7 @@ def land(
     limits = Limits.configured()
     pipeline.sync_destination()  # state lives in the warehouse: resume where it ended
     pipeline = _finish_pending(pipeline, result)
+    _ensure_hash_columns(pipeline, tables)
     if full:
         _reset_cursors(pipeline, make_source())
     for _ in range(MAX_WINDOWS):
@@ -219,6 +223,7 @@ def land(
                 "last committed window",
             ) from failed
         _count(pipeline, info, result)
+        _drop_repeats(pipeline, tables, info.loads_ids, result)
         if on_window:
             on_window(result)
         if not _has_more_windows(pipeline, source_name, source.resources.selected.keys()):
@@ -230,6 +235,41 @@ def land(
     if bulk:
         _check_release_files(result.files)
     return result
+
+
+def _ensure_hash_columns(pipeline: dlt.Pipeline, tables: Sequence[RawTable]) -> None:
+    """`record_hash` on the source's contract tables that exist (`medmirror init` adds it
+    too; a table dlt creates in this run gets it before the repeats are dropped)."""
+    if not contract_tables(tables):
+        return
+    with pipeline.sql_client() as client:
+        ensure_hash_columns(client.execute_sql, pipeline.dataset_name, tables)
+
+
+def _drop_repeats(
+    pipeline: dlt.Pipeline,
+    tables: Sequence[RawTable],
+    load_ids: Sequence[str],
+    result: LandingResult,
+) -> None:
+    """Delete the rows this window landed that repeat a version raw holds
+    (`extract.versions`): they are not counted as landed."""
+    landed = [table for table in contract_tables(tables) if result.rows.get(table.name)]
+    if not landed or not load_ids:
+        return
+    with pipeline.sql_client() as client:
+        ensure_hash_columns(client.execute_sql, pipeline.dataset_name, landed)
+        for table in landed:
+            repeated = drop_repeated_versions(client, table, load_ids)
+            if repeated:
+                log.info(
+                    "%s: %d rows repeated versions %s already held: not kept",
+                    pipeline.pipeline_name,
+                    repeated,
+                    table.name,
+                )
+                result.rows[table.name] -= repeated
+                result.repeated[table.name] = result.repeated.get(table.name, 0) + repeated
 
 
 def _check_release_files(files: FileAccount) -> None:

@@ -17,7 +17,32 @@ from flows.access import connection_for, prepare_roles
 from medmirror.settings import load_settings
 from medmirror.warehouse import EmbeddedWarehouse, WarehouseError
 
-app = typer.Typer(
+# Set by `medmirror --debug`: an error then shows its traceback.
+DEBUG = False
+
+
+class _App(typer.Typer):
+    """The command line: an error nobody caught becomes one line naming it (its traceback
+    with `--debug`), Ctrl-C ends the command at once."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except KeyboardInterrupt:
+            err.print("interrupted", highlight=False)
+            sys.exit(130)
+        except Exception as failure:
+            if DEBUG:
+                raise
+            err.print(
+                f"[bold red]error:[/] {_one_line(failure)} (medmirror --debug ... shows where)",
+                highlight=False,
+                soft_wrap=True,
+            )
+            sys.exit(1)
+
+
+app = _App(
     help="medmirror: a local, always-fresh warehouse of public medical data.",
     no_args_is_help=True,
     add_completion=False,
@@ -34,7 +59,14 @@ err = Console(stderr=True)
 
 
 @app.callback()
-def _setup_logging(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+def _setup_logging(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show an error's traceback, not only its line.")
+    ] = False,
+) -> None:
+    global DEBUG
+    DEBUG = debug
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
@@ -44,8 +76,32 @@ def _setup_logging(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = F
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def _one_line(failure: BaseException) -> str:
+    """An error in one line: a database that cannot be reached names itself and the
+    setting, anything else its first line of text."""
+    import psycopg2
+
+    from flows.preflight import first_line
+
+    if isinstance(failure, psycopg2.OperationalError):
+        return f"the database did not answer: {first_line(failure)}; is it running?"
+    return first_line(failure)
+
+
+def _preflight(sources: list[str] | None = None, bulk: str | None = None) -> None:
+    """What a refresh needs, checked before Prefect starts (flows.preflight)."""
+    from flows.preflight import Refused, check_bulk, check_database, check_sources
+
+    try:
+        check_sources(sources)
+        check_bulk(bulk)
+        check_database()
+    except Refused as refused:
+        raise _fail(str(refused)) from None
+
+
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -166,6 +222,7 @@ def refresh(
 
     if bulk and len(source or []) != 1:
         raise _fail("--bulk goes with exactly one --source")
+    _preflight(source, bulk)
     if bulk:
         # The flow (its Prefect parameters, the run log) gets the location without its
         # password; the extract takes the password from this process's environment.
@@ -184,6 +241,7 @@ def demo() -> None:
     from flows.demo import demo as demo_flow
     from flows.sources import SOURCES
 
+    _preflight()
     console.print(f"warehouse: {connection_for('owner').url(with_password=False)}")
     _run_flow(demo_flow)
     _print_status()
@@ -359,7 +417,10 @@ def search(
         None,
     )
     if shown is None:
-        raise _fail(f"{mart} is not a searchable mart")
+        searchable = sorted(spec.search.mart for spec in SOURCES.values() if spec.search)
+        raise _fail(
+            f"{mart} is not a searchable mart: use --mart with one of {', '.join(searchable)}"
+        )
     _print_search(mart, query, shown, limit=limit)
 
 
@@ -529,8 +590,14 @@ def mcp(
 
 
 @app.command()
-def serve() -> None:
-    """Serve the Prefect deployments (refresh/daily, refresh/weekly-full, one per source).
+def serve(
+    metrics_port: Annotated[
+        int, typer.Option(help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics (0: not).")
+    ] = 8767,
+    metrics_host: Annotated[str, typer.Option(help="Address the metrics bind.")] = "127.0.0.1",
+) -> None:
+    """Serve the Prefect deployments (refresh/daily, refresh/weekly-full, one per source),
+    and the warehouse's Prometheus metrics (`medmirror metrics` lists them).
 
     Needs a Prefect server: run `prefect server start` and set PREFECT_API_URL first.
     """
@@ -540,11 +607,94 @@ def serve() -> None:
             "then export PREFECT_API_URL=http://127.0.0.1:4200/api"
         )
     from flows.deployments import serve_deployments
+    from flows.metrics import serve_metrics, warehouse_reader
 
+    if metrics_port:
+        try:
+            serve_metrics(warehouse_reader(), metrics_port, metrics_host)
+        except OSError as taken:
+            raise _fail(
+                f"cannot serve metrics on {metrics_host}:{metrics_port} ({taken.strerror}): "
+                "choose another with --metrics-port, or --metrics-port 0 for none"
+            ) from None
+        console.print(f"metrics: http://{metrics_host}:{metrics_port}/metrics")
     serve_deployments()
 
 
+@app.command()
+def storage(
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Free what download retention frees, now.")
+    ] = False,
+) -> None:
+    """Size per schema, raw record versions against current records per source, and the
+    downloads retention keeps and would free ([downloads] keep_releases, default 1)."""
+    from flows.sources import SOURCES
+    from flows.storage import human_size as size_text
+    from flows.storage import prune_downloads, storage_report
+
+    downloads = load_settings().data_dir / "downloads"
+    specs = list(SOURCES.values())
+    report = storage_report(connection_for("transformer"), specs, downloads)
+    schemas = Table(title="Size per schema")
+    for column in ("schema", "size"):
+        schemas.add_column(column)
+    for name, size in report.schemas:
+        schemas.add_row(name, size_text(size))
+    console.print(schemas)
+    sources = Table(title="Per source")
+    for column in (
+        "source",
+        "raw size",
+        "raw versions",
+        "current records",
+        "downloads kept",
+        "retention frees",
+    ):
+        sources.add_column(column)
+    for item in report.sources:
+        kept = item.downloads
+        sources.add_row(
+            item.source,
+            size_text(item.raw_bytes),
+            f"{item.raw_versions:,}",
+            f"{item.current_records:,}",
+            f"{len(kept.kept)} files, {size_text(kept.kept_bytes)}" if kept else "-",
+            size_text(kept.freed_bytes) if kept else "-",
+        )
+    console.print(sources)
+    if not prune:
+        console.print(
+            f"retention would free {size_text(report.retention_frees)} of downloads "
+            "(medmirror storage --prune frees it now; a refresh frees a source's after it)"
+        )
+        return
+    freed = prune_downloads(specs, downloads)
+    console.print(f"freed {size_text(sum(item.freed_bytes for item in freed))} of downloads")
+
+
+@app.command()
+def metrics() -> None:
+    """The warehouse's Prometheus metrics once, as text (for a node_exporter textfile
+    collector; `medmirror serve` and `medmirror api` serve them at /metrics)."""
+    from flows.metrics import exposition, warehouse_reader
+
+    sys.stdout.write(exposition(warehouse_reader()).decode())
+
+
+class _NoTraceback(logging.Filter):
+    """Prefect logs a failed task or flow with its traceback: the command says the error in
+    one line instead (the traceback stays for `--debug`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
 def _run_flow(run):
+    if not DEBUG:
+        for name in ("prefect.flow_runs", "prefect.task_runs"):
+            logging.getLogger(name).addFilter(_NoTraceback())
     try:
         return run()
     except Exception as failure:

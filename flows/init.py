@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from extract.landing import pipeline_for
 from extract.raw import declared_columns, ensure_raw_tables, missing_raw_columns
 from extract.spec import SourceSpec
+from extract.versions import ensure_hash_columns, psycopg_execute
 from flows.access import connection_for
 from flows.ops import ensure_ops_tables
 from flows.sources import SOURCES
@@ -77,9 +78,23 @@ def init_warehouse(specs: Iterable[SourceSpec] | None = None) -> InitResult:
         }
         if added:
             result.added_columns[spec.name] = added
+    _ensure_hash_columns(loader, specs)
     for note in result.upgrade_notes():
         log.warning(note)
     return result
+
+
+def _ensure_hash_columns(loader: ConnectionInfo, specs: list[SourceSpec]) -> None:
+    """Every contract table has its generated `record_hash` (extract/versions.py): added,
+    and filled for the rows it holds, on a warehouse from before it existed."""
+    conn = loader.connect()
+    conn.autocommit = True
+    try:
+        execute = psycopg_execute(conn)
+        for spec in specs:
+            ensure_hash_columns(execute, spec.raw_schema, spec.tables)
+    finally:
+        conn.close()
 
 
 def _found_columns(

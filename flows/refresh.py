@@ -20,6 +20,7 @@ from prefect.states import State
 from extract.bulk import Outcome, close_account
 from extract.credentials import password_setting, split_password
 from extract.landing import LandingResult, land, pipeline_for
+from extract.retention import prune
 from flows.access import connection_for
 from flows.dbt_runner import build_sources
 from flows.init import init_warehouse
@@ -94,6 +95,11 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
             ),
         )
     logger.info("%s: landed %d rows in %.1f s", name, result.total_rows, result.seconds)
+    for table, repeated in result.repeated.items():
+        logger.info("%s: %d rows of %s repeated versions raw held: not kept", name, repeated, table)
+    freed = prune(settings.data_dir / "downloads" / name)  # download retention
+    if freed.freed:
+        logger.info("%s: retention freed %d bytes of older downloads", name, freed.freed_bytes)
     transformer = connection_for("transformer")
     reconciled = reconcile(transformer, result, bulk=bool(bulk))
     record_reconciliation(transformer, reconciled)

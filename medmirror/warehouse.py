@@ -17,12 +17,14 @@ a folder medmirror made, and run from there.
 
 from __future__ import annotations
 
+import errno
 import importlib.metadata
 import importlib.util
 import logging
 import os
 import secrets
 import shutil
+import socket
 import stat
 import subprocess
 import tempfile
@@ -78,6 +80,10 @@ class WarehouseError(RuntimeError):
 
 class WarehouseAlreadyRunning(WarehouseError):
     pass
+
+
+class PortTaken(WarehouseError):
+    """Another program holds the port the embedded server is to listen on."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,8 @@ class EmbeddedWarehouse:
                 f"the warehouse in {self.pg_dir} already runs (pid {running.pid}, "
                 f"port {running.port})"
             )
+        if port_taken(self.port):
+            raise PortTaken(port_taken_message(self.port))
         if not self.is_initialized:
             self._initdb()
         socket_dir = self._socket_dir()
@@ -318,6 +326,27 @@ class EmbeddedWarehouse:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no server log)"
+
+
+def port_taken(port: int) -> bool:
+    """Whether another program listens on (or holds) 127.0.0.1:`port`."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.bind(("127.0.0.1", port))
+    except OSError as failure:
+        return failure.errno in (errno.EADDRINUSE, errno.EACCES)
+    finally:
+        probe.close()
+    return False
+
+
+def port_taken_message(port: int) -> str:
+    """The one line saying the embedded server's port is taken, and what to do."""
+    return (
+        f"port {port} on 127.0.0.1 is taken by another program, so the embedded PostgreSQL "
+        f"cannot listen there: set MEDMIRROR_DB_PORT to a free port (e.g. "
+        f"MEDMIRROR_DB_PORT={port + 1}) or stop that program"
+    )
 
 
 def as_server_user() -> dict:

@@ -4,7 +4,8 @@ FastAPI on uvicorn, connected as the analyst role in read-only sessions with a
 `statement_timeout`. Only GET routes: a mirror's writes come from its publishers.
 It binds 127.0.0.1 by default; another address needs a bearer token
 (`MEDMIRROR_API_TOKEN`), and once a token is set every request must send it
-(`Authorization: Bearer <token>`). Every answer names the licence and attribution of the
+(`Authorization: Bearer <token>`). `GET /metrics` is the Prometheus exposition of
+`flows.metrics`. Every answer names the licence and attribution of the
 sources its data comes from (`licences`), read from dbt's lineage.
 """
 
@@ -21,7 +22,7 @@ from typing import Annotated, Any
 
 import psycopg2
 from fastapi import FastAPI, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from medmirror.settings import ConnectionInfo
 from serving.catalog import marts, sources_of
@@ -168,6 +169,15 @@ def create_app(
             "sources": [{**row, "licence": licences.get(row["source"])} for row in rows],
             "licences": licences_for(licences),
         }
+
+    @app.get("/metrics", tags=["freshness"], response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        """Prometheus text exposition: rows landed, rejects, run durations and outcomes,
+        last success and freshness per source (the series are listed in the README's
+        "Operating medmirror")."""
+        from flows.metrics import CONTENT_TYPE, exposition, warehouse_reader
+
+        return PlainTextResponse(exposition(warehouse_reader()), media_type=CONTENT_TYPE)
 
     @app.get("/marts", tags=["marts"])
     def list_marts() -> dict[str, Any]:

@@ -257,6 +257,11 @@ class MartReader:
             raise NotFound(f"mart {mart_name!r} has no search function (searchable: {searchable})")
         if not query.strip():
             raise ReaderError("the query is empty")
+        # Only stopwords ("the"): no word to search for, so no hit (the search function
+        # would fail on the empty tsquery).
+        words = self.fetch("select numnode(websearch_to_tsquery('english', %s)) as n", (query,))
+        if not words[0]["n"]:
+            return []
         statement = sql.SQL("select * from {function}(%s, %s)").format(
             function=sql.Identifier(MARTS, f"search_{mart_name}")
         )

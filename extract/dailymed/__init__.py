@@ -43,21 +43,16 @@ from dlt.sources import DltResource
 
 from extract.bulk import BulkLedger, resolve_location
 from extract.dailymed import settings
-from extract.dailymed.helpers import (
-    NotRead,
-    SplFile,
+from extract.dailymed.listing import list_page, listed_spl, listed_total
+from extract.dailymed.release import NotRead, SplFile, release_kind, spl_files
+from extract.dailymed.rows import (
     drug_class_row,
     history_rows,
     is_pharmacologic_class_indexing,
     label_row,
-    list_page,
-    listed_spl,
-    listed_total,
-    parse_spl,
     pharmacologic_class_rows,
-    release_kind,
-    spl_files,
 )
+from extract.dailymed.spl import parse_spl
 from extract.dailymed.tables import CLASSES, DRUG_CLASSES, HISTORY, LABELS, TABLES
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient

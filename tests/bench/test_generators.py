@@ -21,8 +21,9 @@ from bench.dailymed_generator import (
 from bench.faers_generator import FIRST_CASE, ReportGenerator, write_quarter
 from bench.openfda_generator import ProductGenerator, write_partition
 from extract.bulk import iter_members
-from extract.dailymed.helpers import SplFile, parse_spl, release_files, spl_files
-from extract.faers.helpers import iter_quarter_files, read_quarter_file
+from extract.dailymed.release import SplFile, release_kind, spl_files
+from extract.dailymed.spl import parse_spl
+from extract.faers.helpers import QuarterFile, file_kind_of, quarter_of, read_quarter_file
 from extract.openfda.helpers import iter_partition, ndc_row
 from medmirror.settings import SAMPLES_DIR
 
@@ -34,7 +35,9 @@ def label_generator() -> LabelGenerator:
 
 def dailymed_records(folder: Path) -> list[dict]:
     records = []
-    for path in release_files(folder):
+    for path in sorted(folder.iterdir()):
+        if not release_kind(path):
+            continue
         for spl in spl_files(path):
             assert isinstance(spl, SplFile), spl  # nothing the extract would reject
             records.append(parse_spl(spl.read(), where=spl.uri))
@@ -102,10 +105,10 @@ def _parsed(label) -> dict:
 def faers_rows(folder: Path) -> dict[str, dict[str, list[dict]]]:
     """Rows by quarter and file kind, read as the extract reads them."""
     found: dict[str, dict[str, list[dict]]] = {}
-    for member, quarter_file in iter_quarter_files(
-        iter_members(folder, source="faers", suffixes=(".txt",))
-    ):
-        assert quarter_file is not None, member.uri
+    for member in iter_members(folder, source="faers", suffixes=(".txt",)):
+        kind, quarter = file_kind_of(member), quarter_of(member)
+        assert kind and quarter, member.uri
+        quarter_file = QuarterFile(kind, quarter)
         parsed = read_quarter_file(member, quarter_file.kind)
         assert not parsed.ragged and not parsed.recoded
         found.setdefault(quarter_file.quarter, {})[quarter_file.kind] = parsed.rows.to_pylist()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import shutil
 import zipfile
 from collections import defaultdict
 from datetime import date, timedelta
@@ -240,7 +241,7 @@ def test_a_quarter_lands_the_same_rows_whatever_fda_named_its_files(database, tm
 def test_every_file_offered_is_accounted_for(database, tmp_path):
     folder = tmp_path / "faers"
     folder.mkdir()
-    (folder / FAERS_2017Q2.name).symlink_to(FAERS_2017Q2)
+    shutil.copyfile(FAERS_2017Q2, folder / FAERS_2017Q2.name)
     (folder / "README.txt").write_text("FAERS quarterly files, downloaded by hand\n")
     # Another publisher's delimited file (the Orange Book's, `~`-delimited): not FAERS.
     with zipfile.ZipFile(SAMPLES_DIR / "orangebook" / "orange_book_2024-05.zip") as book:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -181,14 +182,15 @@ def test_the_download_streams_each_file_once_and_a_bad_food_is_rejected(database
 def test_every_file_offered_is_accounted_for(database, tmp_path: Path):
     folder = tmp_path / "fooddata"
     folder.mkdir()
-    (folder / DOWNLOAD.name).symlink_to(DOWNLOAD)
+    shutil.copyfile(DOWNLOAD, folder / DOWNLOAD.name)
     (folder / "README.txt").write_text("FoodData Central downloads, April release\n")
     # Another publisher's JSON (an openFDA partition, {"meta": ..., "results": [...]}).
-    (folder / "drug-label-0001-of-0001.json.zip").symlink_to(
-        SAMPLES_DIR / "openfda" / "constructed-drug-label-0001-of-0001.json.zip"
+    shutil.copyfile(
+        SAMPLES_DIR / "openfda" / "constructed-drug-label-0001-of-0001.json.zip",
+        folder / "drug-label-0001-of-0001.json.zip",
     )
     # A saved API answer (the real food detail of FDC id 328637): foods by their fdcId.
-    (folder / "food_328637.json").symlink_to(FIXTURES / "food_328637_abridged.json")
+    shutil.copyfile(FIXTURES / "food_328637_abridged.json", folder / "food_328637.json")
 
     result = land_source(database, "fooddata", bulk_location=str(folder))
 

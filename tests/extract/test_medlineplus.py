@@ -146,7 +146,7 @@ def test_every_file_offered_is_accounted_for(database, tmp_path: Path):
     folder = tmp_path / "medlineplus"
     folder.mkdir()
     for path in (TOPICS_FILE, LATER):
-        (folder / path.name).symlink_to(path)
+        shutil.copyfile(path, folder / path.name)
     (folder / "README.txt").write_text("MedlinePlus XML files, copied weekly\n")
     # Another publisher's XML (PubMed's E-utilities answer): not a health topics file.
     shutil.copy(SAMPLES_DIR / "pubmed" / "efetch_pubmed_11748933.xml", folder)
@@ -162,7 +162,7 @@ def test_every_file_offered_is_accounted_for(database, tmp_path: Path):
     }
     assert result.rows == {"health_topics": 3}
 
-    (folder / "mplus_topics_2012-07-20.xml").symlink_to(TOPICS_FILE)  # an older copy
+    shutil.copyfile(TOPICS_FILE, folder / "mplus_topics_2012-07-20.xml")  # an older copy
     again = land_source(database, "medlineplus", bulk_location=str(folder))
 
     assert again.total_rows == 0

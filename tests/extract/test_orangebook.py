@@ -4,6 +4,7 @@ and from variants derived from it (tests/fixtures/orangebook/derived/)."""
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -212,7 +213,7 @@ def test_an_unzipped_release_lands_and_a_folder_without_one_is_rejected(database
 def test_every_file_offered_is_accounted_for(database, tmp_path: Path):
     folder = tmp_path / "release"
     folder.mkdir()
-    (folder / EXCERPT.name).symlink_to(EXCERPT)
+    shutil.copyfile(EXCERPT, folder / EXCERPT.name)
     (folder / "README.txt").write_text("Orange Book files, downloaded monthly\n")
     # Another publisher's delimited file (FAERS, `$`-delimited): not an Orange Book file.
     with zipfile.ZipFile(SAMPLES_DIR / "faers" / "faers_ascii_2017q2_subset.zip") as faers:

@@ -40,6 +40,29 @@ def in_table_order(sources) -> list[str]:
     return [name for name in LICENCES if name in sources]
 
 
+def test_metrics_are_the_prometheus_exposition_of_the_warehouse(client):
+    """Read as the transformer (the analyst may not read `ops` or raw): every source's
+    freshness and rejects, and no scrape error."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from flows.sources import SOURCES
+
+    answer = client.get("/metrics")
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
+    found = {
+        (sample.name, sample.labels.get("source")): sample
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+    }
+    assert found[("medmirror_scrape_error", None)].value == 0
+    assert {source for name, source in found if name == "medmirror_source_fresh"} == set(SOURCES)
+    fresh = found[("medmirror_source_fresh", "clinicaltrials")]
+    assert (fresh.labels["verdict"], fresh.value) == ("fresh", 1)
+    assert found[("medmirror_raw_rejects", "clinicaltrials")].value == 0
+
+
 def test_status_lists_each_source_with_its_freshness_and_licence(client):
     answer = client.get("/status").json()
 

@@ -7,7 +7,10 @@
 with
 
 trials as (
-    select outcome, link_method, 1 as weight
+    select
+        outcome,
+        link_method,
+        1 as weight
     from (
         select
             trial_intervention_id,
@@ -21,7 +24,10 @@ trials as (
 ),
 
 articles as (
-    select outcome, link_method, 1 as weight
+    select
+        outcome,
+        link_method,
+        1 as weight
     from (
         select
             article_chemical_id,
@@ -36,7 +42,10 @@ articles as (
 ),
 
 faers as (
-    select outcome, link_method, drug_rows as weight
+    select
+        outcome,
+        link_method,
+        drug_rows as weight
     from (
         select
             faers_drug_name_id,
@@ -52,38 +61,57 @@ faers as (
 ),
 
 unioned as (
-    select 1 as source_position, 'trial_interventions' as source,
-        'ClinicalTrials.gov interventions of type drug or biological' as noun, *
+    select
+        1 as source_position,
+        'trial_interventions' as source,
+        'ClinicalTrials.gov interventions of type drug or biological' as noun,
+        *
     from trials
     union all
-    select 2, 'article_chemicals', 'PubMed chemicals of current articles', * from articles
+    select
+        2,
+        'article_chemicals',
+        'PubMed chemicals of current articles',
+        *
+    from articles
     union all
-    select 3, 'faers_drugs', 'FAERS drug rows (landed)', * from faers
+    select
+        3,
+        'faers_drugs',
+        'FAERS drug rows (landed)',
+        *
+    from faers
 ),
 
 sources as (
-    select distinct source_position, source, noun from unioned
+    select distinct
+        source_position,
+        source,
+        noun
+    from unioned
     union
     select * from (
         values
-            (1, 'trial_interventions',
-                'ClinicalTrials.gov interventions of type drug or biological'),
-            (2, 'article_chemicals', 'PubMed chemicals of current articles'),
-            (3, 'faers_drugs', 'FAERS drug rows (landed)')
+        (
+            1, 'trial_interventions',
+            'ClinicalTrials.gov interventions of type drug or biological'
+        ),
+        (2, 'article_chemicals', 'PubMed chemicals of current articles'),
+        (3, 'faers_drugs', 'FAERS drug rows (landed)')
     ) as known (source_position, source, noun)
 ),
 
 measures (measure_position, measure, description) as (
     values
-        (1, 'in', 'tried'),
-        (2, 'linked', 'linked to a drug'),
-        (3, 'linked_by_unii', 'linked by UNII'),
-        (4, 'linked_by_rxnorm_id', 'linked by RxNorm ingredient id'),
-        (5, 'linked_by_exact_name', 'linked by exact normalised name'),
-        (6, 'linked_by_brand_name', 'linked by brand name'),
-        (7, 'ambiguous', 'not linked: the name or code points at several drugs'),
-        (8, 'conflicting', 'not linked: its names point at different drugs'),
-        (9, 'unmatched', 'not linked: no drug has this name or code')
+    (1, 'in', 'tried'),
+    (2, 'linked', 'linked to a drug'),
+    (3, 'linked_by_unii', 'linked by UNII'),
+    (4, 'linked_by_rxnorm_id', 'linked by RxNorm ingredient id'),
+    (5, 'linked_by_exact_name', 'linked by exact normalised name'),
+    (6, 'linked_by_brand_name', 'linked by brand name'),
+    (7, 'ambiguous', 'not linked: the name or code points at several drugs'),
+    (8, 'conflicting', 'not linked: its names point at different drugs'),
+    (9, 'unmatched', 'not linked: no drug has this name or code')
 ),
 
 counted as (

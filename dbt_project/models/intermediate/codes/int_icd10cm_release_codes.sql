@@ -107,11 +107,17 @@ with_parents as (
 
 -- Each code's dotted ancestors, from its category down to itself, within its release.
 ancestries (release_year, code, path_codes) as (
-    select release_year, code, array[dotted_code]
+    select
+        release_year,
+        code,
+        array[dotted_code]
     from with_parents
     where parent_code is null
     union all
-    select children.release_year, children.code, ancestries.path_codes || children.dotted_code
+    select
+        children.release_year,
+        children.code,
+        ancestries.path_codes || children.dotted_code
     from ancestries
     inner join with_parents as children
         on ancestries.release_year = children.release_year

@@ -32,14 +32,26 @@ records as (
 ),
 
 attempts as (
-    select record_id, 1 as attempt_order, 'unii' as lookup_kind, registry_number as lookup_value
+    select
+        record_id,
+        1 as attempt_order,
+        'unii' as lookup_kind,
+        registry_number as lookup_value
     from records
     where registry_number_type = 'UNII'
     union all
-    select record_id, 2, 'name', {{ drug_name_set('substance_name') }}
+    select
+        record_id,
+        2,
+        'name',
+        {{ drug_name_set('substance_name') }}
     from records
     union all
-    select record_id, 3, 'brand', {{ normalised_drug_name('substance_name') }}
+    select
+        record_id,
+        3,
+        'brand',
+        {{ normalised_drug_name('substance_name') }}
     from records
 ),
 

@@ -30,9 +30,10 @@ candidates as (
     select
         drug_id,
         brand_name,
-        {{ normalised_drug_name('brand_name') }}
+        (
+            {{ normalised_drug_name('brand_name') }}
             is not distinct from {{ normalised_drug_name('generic_name') }}
-            as is_generic_name,
+        ) as is_generic_name,
         'formulation' as named_by
     from formulations
     where drug_id is not null and brand_name is not null

@@ -1,3 +1,5 @@
+-- sqlfluff cannot indent the body of a Jinja loop here: layout left to the author.
+-- noqa: disable=LT02
 -- One row per formulation (an NDC product, or a product listed without an NDC): the
 -- DailyMed products and openFDA NDC listings describing it merged into one row, before
 -- the Orange Book match the `drug_formulations` mart adds. For each field the original

@@ -72,9 +72,10 @@ dailymed_ingredients as (
         ingredient.item ->> 'unii' as ingredient_unii,
         coalesce(moiety.item ->> 'name', ingredient.item ->> 'name') as ingredient_name
     from current_products
-    cross join lateral jsonb_array_elements(
-        {{ json_array('current_products.active_ingredients') }}
-    ) as ingredient (item)
+    cross join
+        lateral jsonb_array_elements(
+            {{ json_array('current_products.active_ingredients') }}
+        ) as ingredient (item)
     left join lateral jsonb_array_elements(
         {{ json_array("ingredient.item -> 'active_moieties'") }}
     ) as moiety (item) on true
@@ -89,9 +90,10 @@ dailymed_generic_names as (
         null as ingredient_unii,
         part.name as ingredient_name
     from current_products
-    cross join lateral regexp_split_to_table(
-        current_products.generic_name, {{ split_names }}, 'i'
-    ) as part (name)
+    cross join
+        lateral regexp_split_to_table(
+            current_products.generic_name, {{ split_names }}, 'i'
+        ) as part (name)
     where jsonb_array_length({{ json_array('current_products.active_ingredients') }}) = 0
         and part.name <> ''
 ),
@@ -114,12 +116,12 @@ ndc_ingredients as (
             when cardinality(ndc_products.active_ingredient_names) > 0
                 then ndc_products.active_ingredient_names
             else array(
-                select part
-                from regexp_split_to_table(
-                    ndc_products.generic_name, {{ split_names }}, 'i'
-                ) as part
-                where part <> ''
-            )
+                    select part
+                    from regexp_split_to_table(
+                            ndc_products.generic_name, {{ split_names }}, 'i'
+                        ) as part
+                    where part <> ''
+                )
         end
     ) as ingredient (name)
 ),
@@ -134,9 +136,9 @@ openfda_label_uniis as (
             select count(*)
             from unnest(openfda_labels.uniis) as listed (unii)
             where exists (
-                select from moieties
-                where moieties.lookup_kind = 'unii' and moieties.lookup_value = listed.unii
-            )
+                    select from moieties
+                    where moieties.lookup_kind = 'unii' and moieties.lookup_value = listed.unii
+                )
         ) as is_resolved_by_unii,
         openfda_labels.uniis
     from openfda_labels
@@ -158,13 +160,14 @@ openfda_label_ingredients as (
             when cardinality(openfda_label_uniis.substance_names) > 0
                 then openfda_label_uniis.substance_names
             else array(
-                select part
-                from unnest(openfda_label_uniis.generic_names) as generic (name)
-                cross join lateral regexp_split_to_table(
-                    generic.name, {{ split_names }}, 'i'
-                ) as part
-                where part <> ''
-            )
+                    select part
+                    from unnest(openfda_label_uniis.generic_names) as generic (name)
+                    cross join
+                        lateral regexp_split_to_table(
+                            generic.name, {{ split_names }}, 'i'
+                        ) as part
+                    where part <> ''
+                )
         end
     ) as named (value)
 ),
@@ -215,14 +218,13 @@ resolved as (
         on by_name.lookup_kind = 'name'
         and by_name.lookup_value = normalised.normalised_name
     where coalesce(
-        normalised.moiety_unii, normalised.ingredient_unii, normalised.normalised_name
-    ) is not null
+            normalised.moiety_unii, normalised.ingredient_unii, normalised.normalised_name
+        ) is not null
 ),
 
 -- A moiety listed twice (two salts of one moiety in one product) counts once.
 deduplicated as (
-    select distinct on (record_kind, record_id, ingredient_key)
-        *
+    select distinct on (record_kind, record_id, ingredient_key) *
     from resolved
     order by record_kind, record_id, ingredient_key, resolved_by
 )

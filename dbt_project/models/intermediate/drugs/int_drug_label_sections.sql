@@ -1,3 +1,5 @@
+-- sqlfluff cannot indent the body of a Jinja loop here: layout left to the author.
+-- noqa: disable=LT02
 -- One row per current label and source (DailyMed, openFDA) with the text of each
 -- clinical field, found by LOINC section code in both label formats:
 --

@@ -44,7 +44,10 @@ by_label_ingredients as (
         label_keys.ingredient_key,
         'label_ingredients' as linked_by
     from label_keys
-    where not exists (select from by_products where by_products.set_id = label_keys.set_id)
+    where not exists (
+            select from by_products
+            where by_products.set_id = label_keys.set_id
+        )
 ),
 
 linked as (
@@ -57,7 +60,10 @@ linked as (
 current_links as (
     select linked.*
     from linked
-    where exists (select from labels where labels.set_id = linked.set_id)
+    where exists (
+            select from labels
+            where labels.set_id = linked.set_id
+        )
 )
 
 select * from current_links

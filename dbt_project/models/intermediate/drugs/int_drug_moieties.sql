@@ -32,34 +32,60 @@ ingredients as (
             {{ json_array("ingredient.item -> 'active_moieties'") }}
         ) as moiety_count
     from products
-    cross join lateral jsonb_array_elements(
-        {{ json_array('products.active_ingredients') }}
-    ) as ingredient (item)
-    cross join lateral jsonb_array_elements(
-        {{ json_array("ingredient.item -> 'active_moieties'") }}
-    ) as moiety (item)
+    cross join
+        lateral jsonb_array_elements(
+            {{ json_array('products.active_ingredients') }}
+        ) as ingredient (item)
+    cross join
+        lateral jsonb_array_elements(
+            {{ json_array("ingredient.item -> 'active_moieties'") }}
+        ) as moiety (item)
     where moiety.item ->> 'unii' is not null
 ),
 
 lookups as (
-    select 'unii' as lookup_kind, moiety_unii as lookup_value, moiety_unii, moiety_name
+    select
+        'unii' as lookup_kind,
+        moiety_unii as lookup_value,
+        moiety_unii,
+        moiety_name
     from ingredients
     union all
-    select 'unii', ingredient_unii, moiety_unii, moiety_name
+    select
+        'unii',
+        ingredient_unii,
+        moiety_unii,
+        moiety_name
     from ingredients
     where ingredient_unii is not null and moiety_count = 1
     union all
-    select 'name', {{ normalised_drug_name('moiety_name') }}, moiety_unii, moiety_name
+    select
+        'name',
+        {{ normalised_drug_name('moiety_name') }},
+        moiety_unii,
+        moiety_name
     from ingredients
     union all
-    select 'name', {{ normalised_drug_name('ingredient_name') }}, moiety_unii, moiety_name
+    select
+        'name',
+        {{ normalised_drug_name('ingredient_name') }},
+        moiety_unii,
+        moiety_name
     from ingredients
     where moiety_count = 1
     union all
-    select 'unii', substance_unii, substance_unii, substance_name
+    select
+        'unii',
+        substance_unii as lookup_value,
+        substance_unii as moiety_unii,
+        substance_name
     from indexed_substances
     union all
-    select 'name', {{ normalised_drug_name('substance_name') }}, substance_unii, substance_name
+    select
+        'name',
+        {{ normalised_drug_name('substance_name') }},
+        substance_unii,
+        substance_name
     from indexed_substances
 ),
 

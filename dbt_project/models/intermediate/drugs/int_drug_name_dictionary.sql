@@ -70,12 +70,20 @@ component_names as (
 ),
 
 uniis as (
-    select drug_id, ingredient_key, 'unii' as lookup_kind, ingredient_key as lookup_value,
+    select
+        drug_id,
+        ingredient_key,
+        'unii' as lookup_kind,
+        ingredient_key as lookup_value,
         'active_moiety_uniis' as name_origin
     from drug_keys
     where ingredient_key not like '%name:%'
     union all
-    select components.drug_id, components.ingredient_key, 'unii', moieties.lookup_value,
+    select
+        components.drug_id,
+        components.ingredient_key,
+        'unii',
+        moieties.lookup_value,
         'ingredient_unii'
     from components
     inner join moieties
@@ -123,7 +131,11 @@ names as (
     group by drug_id, ingredient_key
     union all
     -- Every other name the labels tie to a single moiety.
-    select components.drug_id, components.ingredient_key, 'name', moieties.lookup_value,
+    select
+        components.drug_id,
+        components.ingredient_key,
+        'name',
+        moieties.lookup_value,
         'label_substance_name'
     from components
     inner join moieties
@@ -155,8 +167,7 @@ unioned as (
 
 -- One row per drug, kind and value (the first origin in a stable order).
 deduplicated as (
-    select distinct on (drug_id, lookup_kind, lookup_value)
-        *
+    select distinct on (drug_id, lookup_kind, lookup_value) *
     from unioned
     where lookup_value is not null and lookup_value <> ''
     order by drug_id, lookup_kind, lookup_value, name_origin

@@ -108,16 +108,17 @@ dailymed_products as (
         products.dosage_form_name as dosage_form,
         products.route_names as routes,
         (
-            select string_agg(
-                lower(ingredient.item ->> 'name') || ' '
-                || (ingredient.item #>> '{strength,numerator_value}') || ' '
-                || (ingredient.item #>> '{strength,numerator_unit}') || '/'
-                || (ingredient.item #>> '{strength,denominator_value}')
-                || case ingredient.item #>> '{strength,denominator_unit}'
-                    when '1' then '' else ingredient.item #>> '{strength,denominator_unit}'
-                end,
-                '; ' order by ingredient.position
-            )
+            select
+                string_agg(
+                    lower(ingredient.item ->> 'name') || ' '
+                    || (ingredient.item #>> '{strength,numerator_value}') || ' '
+                    || (ingredient.item #>> '{strength,numerator_unit}') || '/'
+                    || (ingredient.item #>> '{strength,denominator_value}')
+                    || case ingredient.item #>> '{strength,denominator_unit}'
+                        when '1' then '' else ingredient.item #>> '{strength,denominator_unit}'
+                    end,
+                    '; ' order by ingredient.position
+                )
             from jsonb_array_elements({{ json_array('products.active_ingredients') }})
                 with ordinality as ingredient (item, position)
             where ingredient.item #>> '{strength,numerator_value}' is not null
@@ -125,7 +126,7 @@ dailymed_products as (
         array(
             select {{ safe_numeric("ingredient.item #>> '{strength,numerator_value}'") }}
             from jsonb_array_elements({{ json_array('products.active_ingredients') }})
-                as ingredient (item)
+                    as ingredient (item)
             order by 1
         ) as strength_values,
         products.marketing_category_name as marketing_category,
@@ -167,10 +168,11 @@ openfda_products as (
         ndc_products.dosage_form,
         ndc_products.routes,
         (
-            select string_agg(
-                lower(ingredient.item ->> 'name') || ' ' || (ingredient.item ->> 'strength'),
-                '; ' order by ingredient.position
-            )
+            select
+                string_agg(
+                    lower(ingredient.item ->> 'name') || ' ' || (ingredient.item ->> 'strength'),
+                    '; ' order by ingredient.position
+                )
             from jsonb_array_elements({{ json_array('ndc_products.active_ingredients') }})
                 with ordinality as ingredient (item, position)
             where ingredient.item ->> 'strength' is not null
@@ -178,7 +180,7 @@ openfda_products as (
         array(
             select {{ safe_numeric("substring(ingredient.item ->> 'strength' from '^\s*([0-9.]+)')") }}
             from jsonb_array_elements({{ json_array('ndc_products.active_ingredients') }})
-                as ingredient (item)
+                    as ingredient (item)
             order by 1
         ) as strength_values,
         ndc_products.marketing_category,
@@ -204,7 +206,9 @@ unioned as (
 -- RxNav's latest answer for each NDC it was asked about (a package or product NDC as
 -- the drug sources label it).
 latest_ndc_answers as (
-    select distinct on (ndc) ndc, answer_id
+    select distinct on (ndc)
+        ndc,
+        answer_id
     from ndc_answers
     order by ndc, fetched_at desc
 ),

@@ -35,8 +35,9 @@ product_rxcuis as (
         case when found.rxcui = any(products.rxnav_rxcuis) then 'rxnav' else 'openfda' end
             as source
     from products
-    cross join lateral unnest(products.openfda_rxcuis || products.rxnav_rxcuis)
-        as found (rxcui)
+    cross join
+        lateral unnest(products.openfda_rxcuis || products.rxnav_rxcuis)
+            as found (rxcui)
     where products.drug_id is not null
     union
     select distinct
@@ -59,9 +60,19 @@ ingredient_rxcuis as (
 ),
 
 unioned as (
-    select drug_id, rxcui, 'product' as rxcui_kind, source from product_rxcuis
+    select
+        drug_id,
+        rxcui,
+        'product' as rxcui_kind,
+        source
+    from product_rxcuis
     union all
-    select drug_id, rxcui, 'ingredient', source from ingredient_rxcuis
+    select
+        drug_id,
+        rxcui,
+        'ingredient',
+        source
+    from ingredient_rxcuis
 )
 
 select * from unioned

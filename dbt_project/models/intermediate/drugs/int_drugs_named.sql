@@ -32,9 +32,16 @@ rxcuis as (
 ),
 
 drug_keys as (
-    select distinct drug_id, ingredient_key from products where drug_id is not null
+    select distinct
+        drug_id,
+        ingredient_key
+    from products
+    where drug_id is not null
     union
-    select distinct drug_id, ingredient_key from links
+    select distinct
+        drug_id,
+        ingredient_key
+    from links
 ),
 
 -- One display name per ingredient key: the moiety's name (UNII keys) or the
@@ -52,8 +59,9 @@ drug_ingredients as (
         drug_keys.drug_id,
         drug_keys.ingredient_key,
         array_agg(key.value order by key.value)
-            filter (where key.value not like 'name:%') as active_moiety_uniis,
-        array_agg(coalesce(ingredient_names.ingredient_name, lower(key.value))
+        filter (where key.value not like 'name:%') as active_moiety_uniis,
+        array_agg(
+            coalesce(ingredient_names.ingredient_name, lower(key.value))
             order by coalesce(ingredient_names.ingredient_name, lower(key.value)))
             as ingredient_names,
         count(*) as ingredient_count,

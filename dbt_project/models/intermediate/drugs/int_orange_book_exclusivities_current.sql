@@ -12,7 +12,10 @@ exclusivities as (
 -- A second import of the same view: PostgreSQL materialises a CTE used twice, which
 -- would parse every landed record of every release.
 landings as (
-    select released_at, load_id from {{ ref('stg_orangebook__exclusivities') }}
+    select
+        released_at,
+        load_id
+    from {{ ref('stg_orangebook__exclusivities') }}
 ),
 
 loads as (

@@ -11,7 +11,10 @@ patents as (
 -- A second import of the same view: PostgreSQL materialises a CTE used twice, which
 -- would parse every landed record of every release.
 landings as (
-    select released_at, load_id from {{ ref('stg_orangebook__patents') }}
+    select
+        released_at,
+        load_id
+    from {{ ref('stg_orangebook__patents') }}
 ),
 
 loads as (

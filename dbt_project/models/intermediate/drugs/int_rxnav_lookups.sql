@@ -46,8 +46,9 @@ ndcs as (
 names as (
     select part.name
     from orange_book_products
-    cross join lateral unnest(string_to_array(orange_book_products.ingredient, ';'))
-        as part (name)
+    cross join
+        lateral unnest(string_to_array(orange_book_products.ingredient, ';'))
+            as part (name)
     union
     select generic_name from dailymed_products
     union

@@ -33,9 +33,16 @@ records as (
 ),
 
 named as (
-    select record_id, 0 as name_position, intervention_name as name from records
+    select
+        record_id,
+        0 as name_position,
+        intervention_name as name
+    from records
     union all
-    select records.record_id, other.position, other.name
+    select
+        records.record_id,
+        other.position,
+        other.name
     from records
     cross join lateral unnest(records.other_names) with ordinality as other (name, position)
 ),

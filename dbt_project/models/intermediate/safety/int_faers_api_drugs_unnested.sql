@@ -21,7 +21,8 @@ drugs as (
         nullif(drug.document ->> 'drugstructuredosageunit', '') as dose_unit_code,
         nullif(drug.document ->> 'drugdosageform', '') as dose_form
     from api_cases
-    cross join lateral jsonb_array_elements(api_cases.patient_drugs)
+    cross join
+        lateral jsonb_array_elements(api_cases.patient_drugs)
         with ordinality as drug (document, position)
     where not api_cases.is_deleted
 )

@@ -12,8 +12,9 @@ reactions as (
         api_cases.safetyreportid,
         nullif(trim(reaction.document ->> 'reactionmeddrapt'), '') as preferred_term
     from api_cases
-    cross join lateral jsonb_array_elements(api_cases.patient_reactions)
-        as reaction (document)
+    cross join
+        lateral jsonb_array_elements(api_cases.patient_reactions)
+            as reaction (document)
     where not api_cases.is_deleted
 )
 

@@ -31,11 +31,20 @@ dictionary as (
 ),
 
 pairs as (
-    select drug_name, active_ingredient, count(*) as drug_rows
+    select
+        drug_name,
+        active_ingredient,
+        count(*) as drug_rows
     from (
-        select drug_name, active_ingredient from drugs
+        select
+            drug_name,
+            active_ingredient
+        from drugs
         union all
-        select drug_name, active_ingredient from api_drugs
+        select
+            drug_name,
+            active_ingredient
+        from api_drugs
     ) as reported
     where coalesce(drug_name, active_ingredient) is not null
     group by drug_name, active_ingredient
@@ -49,16 +58,27 @@ records as (
 ),
 
 attempts as (
-    select record_id, 1 as attempt_order, 'name' as lookup_kind,
+    select
+        record_id,
+        1 as attempt_order,
+        'name' as lookup_kind,
         {{ drug_name_set('active_ingredient') }} as lookup_value
     from records
     where active_ingredient is not null
     union all
-    select record_id, 2, 'name', {{ drug_name_set('drug_name') }}
+    select
+        record_id,
+        2,
+        'name',
+        {{ drug_name_set('drug_name') }}
     from records
     where active_ingredient is null
     union all
-    select record_id, 3, 'brand', {{ normalised_drug_name('drug_name') }}
+    select
+        record_id,
+        3,
+        'brand',
+        {{ normalised_drug_name('drug_name') }}
     from records
     where active_ingredient is null
 ),

@@ -9,23 +9,39 @@ names as (
 ),
 
 endings as (
-    select name_type, 3 as suffix_length, suffix_3 as suffix, name, drug_ids
+    select
+        name_type,
+        3 as suffix_length,
+        suffix_3 as suffix,
+        name,
+        drug_ids
     from names
     where suffix_3 is not null
     union all
-    select name_type, 4 as suffix_length, suffix_4 as suffix, name, drug_ids
+    select
+        name_type,
+        4 as suffix_length,
+        suffix_4 as suffix,
+        name,
+        drug_ids
     from names
     where suffix_4 is not null
 ),
 
 drug_endings as (
-    select distinct endings.name_type, endings.suffix, drug.drug_id
+    select distinct
+        endings.name_type,
+        endings.suffix,
+        drug.drug_id
     from endings
     cross join lateral unnest(endings.drug_ids) as drug (drug_id)
 ),
 
 drug_counts as (
-    select name_type, suffix, count(*) as drug_count
+    select
+        name_type,
+        suffix,
+        count(*) as drug_count
     from drug_endings
     group by name_type, suffix
 ),

@@ -45,13 +45,17 @@ named as (
 
 -- What the drugs of each name hold: their ingredients and brands.
 drug_ingredients as (
-    select distinct drug_id, lower(trim(ingredient.name)) as ingredient
+    select distinct
+        drug_id,
+        lower(trim(ingredient.name)) as ingredient
     from drugs
     cross join lateral unnest(drugs.ingredient_names) as ingredient (name)
 ),
 
 drug_brands as (
-    select distinct drug_id, lower(trim(brand.name)) as brand
+    select distinct
+        drug_id,
+        lower(trim(brand.name)) as brand
     from drugs
     cross join lateral unnest(drugs.brand_names) as brand (name)
 ),

@@ -32,11 +32,15 @@ labels as (
 -- Every label set id that lists the product: DailyMed's products, and the SPL set ids
 -- openFDA's NDC listing names.
 listed_in as (
-    select ndc_product_code, set_id
+    select
+        ndc_product_code,
+        set_id
     from products
     where ndc_product_code is not null and set_id is not null
     union
-    select ndc_listings.product_ndc, listed.set_id
+    select
+        ndc_listings.product_ndc,
+        listed.set_id
     from ndc_listings
     cross join lateral unnest(ndc_listings.spl_set_ids) as listed (set_id)
     where ndc_listings.product_ndc is not null
@@ -63,7 +67,9 @@ label_types as (
 ),
 
 listing_types as (
-    select product_ndc, min(product_type) as product_type
+    select
+        product_ndc,
+        min(product_type) as product_type
     from ndc_listings
     group by product_ndc
 ),
@@ -89,9 +95,9 @@ final as (
         segments.labeler_code,
         segments.product_segment,
         length(segments.labeler_code) || '-' || length(segments.product_segment)
-            || '-' || segments.package_segment_length as ndc_format,
+        || '-' || segments.package_segment_length as ndc_format,
         length(segments.labeler_code) || '-' || length(segments.product_segment)
-            || '-' || segments.package_segment_length in ('4-4-2', '5-3-2', '5-4-1')
+        || '-' || segments.package_segment_length in ('4-4-2', '5-3-2', '5-4-1')
             as is_standard_format,
         segments.formulation_id,
         segments.drug_id,

@@ -53,7 +53,10 @@ class_sources as (
 ),
 
 source_lists as (
-    select class_type, class_key, array_agg(name order by name) as sources
+    select
+        class_type,
+        class_key,
+        array_agg(name order by name) as sources
     from class_sources
     group by class_type, class_key
 ),

@@ -15,7 +15,8 @@ releases as (
 ),
 
 release_pairs as (
-    select * from releases where previous_release_year is not null
+    select * from releases
+    where previous_release_year is not null
 ),
 
 added_or_retitled as (
@@ -26,8 +27,10 @@ added_or_retitled as (
         current_codes.dotted_code,
         case
             when previous_codes.code is null then 'added'
-            when current_codes.long_description
-                is distinct from previous_codes.long_description then 'retitled'
+            when (
+                current_codes.long_description
+                is distinct from previous_codes.long_description
+            ) then 'retitled'
         end as change_type,
         previous_codes.long_description as previous_long_description,
         current_codes.long_description,
@@ -62,7 +65,8 @@ removed as (
 ),
 
 changes as (
-    select * from added_or_retitled where change_type is not null
+    select * from added_or_retitled
+    where change_type is not null
     union all
     select * from removed
 ),

@@ -68,11 +68,11 @@ joined as (
         case
             when latest.chapter is not null
                 then concat_ws(
-                    ' > ',
-                    'Chapter ' || latest.chapter,
-                    latest.section,
-                    array_to_string(latest.path_codes, ' > ')
-                )
+                        ' > ',
+                        'Chapter ' || latest.chapter,
+                        latest.section,
+                        array_to_string(latest.path_codes, ' > ')
+                    )
             else array_to_string(latest.path_codes, ' > ')
         end as full_path,
         latest.notes,

@@ -22,9 +22,10 @@ entries as (
         entry.item,
         entry.position
     from foods
-    cross join lateral jsonb_array_elements(
-        {{ json_array('foods.nutrients') }}
-    ) with ordinality as entry (item, position)
+    cross join
+        lateral jsonb_array_elements(
+            {{ json_array('foods.nutrients') }}
+        ) with ordinality as entry (item, position)
     where not foods.is_deleted
 ),
 

@@ -62,9 +62,16 @@ rxclass as (
 ),
 
 drug_keys as (
-    select distinct drug_id, ingredient_key from products where drug_id is not null
+    select distinct
+        drug_id,
+        ingredient_key
+    from products
+    where drug_id is not null
     union
-    select distinct drug_id, ingredient_key from links
+    select distinct
+        drug_id,
+        ingredient_key
+    from links
 ),
 
 moieties as (
@@ -94,10 +101,11 @@ openfda_named as (
         class.value as named_class
     from links
     inner join openfda_labels on links.set_id = openfda_labels.set_id
-    cross join lateral unnest(
-        openfda_labels.pharm_classes_epc || openfda_labels.pharm_classes_moa
-        || openfda_labels.pharm_classes_pe || openfda_labels.pharm_classes_cs
-    ) as class (value)
+    cross join
+        lateral unnest(
+            openfda_labels.pharm_classes_epc || openfda_labels.pharm_classes_moa
+            || openfda_labels.pharm_classes_pe || openfda_labels.pharm_classes_cs
+        ) as class (value)
     union all
     select
         products.drug_id,

@@ -38,7 +38,7 @@ orange_book_strengths as (
         array(
             select cast(number.match[1] as numeric)
             from regexp_matches(orange_book.strength, '(\d+(?:\.\d+)?)', 'g')
-                as number (match)
+                    as number (match)
             order by 1
         ) as strength_values
     from orange_book
@@ -54,7 +54,7 @@ candidates as (
         orange_book_strengths.strength_values = formulations.strength_values
             as is_same_strength,
         upper(formulations.dosage_form)
-            like split_part(upper(orange_book_strengths.dosage_form), ',', 1) || '%'
+        like split_part(upper(orange_book_strengths.dosage_form), ',', 1) || '%'
             as is_same_form
     from formulations
     inner join orange_book_strengths
@@ -125,16 +125,20 @@ final as (
         array(
             select distinct found.rxcui
             from unnest(formulations.openfda_rxcuis || formulations.rxnav_rxcuis)
-                as found (rxcui)
+                    as found (rxcui)
             order by 1
         ) as rxcuis,
         coalesce(formulations.is_listing_expired, false) as is_listing_expired,
         formulations.sources
         || case when orange_book_matches.te_code is not null
-            or orange_book_matches.orange_book_product_id is not null
-            then array['orangebook'] else cast(array[] as text[]) end
+                or orange_book_matches.orange_book_product_id is not null
+                then array['orangebook']
+            else cast(array[] as text[])
+        end
         || case when cardinality(formulations.rxnav_rxcuis) > 0
-            then array['rxnav'] else cast(array[] as text[]) end
+                then array['rxnav']
+            else cast(array[] as text[])
+        end
             as sources,
         formulations.source_records
     from formulations

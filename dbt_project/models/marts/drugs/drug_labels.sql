@@ -1,3 +1,5 @@
+-- sqlfluff cannot indent the body of a Jinja loop here: layout left to the author.
+-- noqa: disable=LT02
 -- One row per current drug label (set id), DailyMed and openFDA merged: for each field
 -- DailyMed's text wins and openFDA's fills what DailyMed lacks. Every DailyMed section
 -- is kept in `sections`; the special-population fields are parsed here once and the

@@ -83,7 +83,10 @@ trial_lists as (
             )
             order by coalesce(start_date, last_update_post_date) desc nulls last, nct_id
         )) as trials
-    from (select distinct on (drug_id, nct_id) * from trials order by drug_id, nct_id) as one
+    from (
+        select distinct on (drug_id, nct_id) * from trials
+        order by drug_id, nct_id
+    ) as one
     group by drug_id
 ),
 
@@ -98,7 +101,10 @@ article_lists as (
             )
             order by publication_date desc nulls last, pmid desc
         ) as articles
-    from (select distinct on (drug_id, pmid) * from articles order by drug_id, pmid) as one
+    from (
+        select distinct on (drug_id, pmid) * from articles
+        order by drug_id, pmid
+    ) as one
     group by drug_id
 ),
 
@@ -118,7 +124,9 @@ signal_lists as (
 ),
 
 case_counts as (
-    select drug_id, count(distinct caseid) as adverse_event_case_count
+    select
+        drug_id,
+        count(distinct caseid) as adverse_event_case_count
     from event_drugs
     where drug_id is not null
     group by drug_id

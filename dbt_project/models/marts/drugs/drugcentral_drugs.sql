@@ -27,21 +27,25 @@ ids_per_ingredient as (
     select
         struct_id,
         array_agg(distinct identifier order by identifier)
-            filter (where identifier_type = 'UNII') as uniis,
+        filter (where identifier_type = 'UNII') as uniis,
         array_agg(distinct identifier order by identifier)
-            filter (where identifier_type = 'RXNORM') as rxnorm_cuis
+        filter (where identifier_type = 'RXNORM') as rxnorm_cuis
     from identifiers
     group by struct_id
 ),
 
 atc_per_ingredient as (
-    select struct_id, array_agg(distinct atc_code order by atc_code) as atc_codes
+    select
+        struct_id,
+        array_agg(distinct atc_code order by atc_code) as atc_codes
     from pairs
     group by struct_id
 ),
 
 targets_per_ingredient as (
-    select struct_id, count(distinct target_id) as target_count
+    select
+        struct_id,
+        count(distinct target_id) as target_count
     from activities
     group by struct_id
 )

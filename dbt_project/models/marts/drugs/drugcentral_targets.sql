@@ -21,7 +21,9 @@ identifiers as (
 ),
 
 uniis as (
-    select struct_id, array_agg(distinct identifier order by identifier) as uniis
+    select
+        struct_id,
+        array_agg(distinct identifier order by identifier) as uniis
     from identifiers
     where identifier_type = 'UNII'
     group by struct_id

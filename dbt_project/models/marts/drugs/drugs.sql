@@ -1,3 +1,5 @@
+-- sqlfluff cannot indent the body of a Jinja loop here: layout left to the author.
+-- noqa: disable=LT02
 -- One row per drug: one active-moiety set (each single ingredient, and each combination
 -- on its own), keyed by `drug_id` (see the `drug_id` macro and the model docs for how
 -- the key is built and why it is stable), with every formulation, the classes, the
@@ -124,17 +126,24 @@ label_picks as (
 ),
 
 manufacturer_candidates as (
-    select drug_id, labeler_name as name from formulations
+    select
+        drug_id,
+        labeler_name as name
+    from formulations
     where drug_id is not null and labeler_name is not null
     union
-    select links.drug_id, labels.labeler_name
+    select
+        links.drug_id,
+        labels.labeler_name
     from links
     inner join labels on links.set_id = labels.set_id
     where labels.labeler_name is not null
 ),
 
 manufacturers as (
-    select drug_id, array_agg(name order by name) as names
+    select
+        drug_id,
+        array_agg(name order by name) as names
     from manufacturer_candidates
     group by drug_id
 ),
@@ -196,21 +205,27 @@ class_lists as (
 
 -- How many trials, articles and adverse event cases link to each drug.
 trial_counts as (
-    select drug_id, count(distinct nct_id) as linked_trial_count
+    select
+        drug_id,
+        count(distinct nct_id) as linked_trial_count
     from trials
     where drug_id is not null
     group by drug_id
 ),
 
 article_counts as (
-    select drug_id, count(distinct pmid) as linked_article_count
+    select
+        drug_id,
+        count(distinct pmid) as linked_article_count
     from articles
     where drug_id is not null
     group by drug_id
 ),
 
 case_counts as (
-    select drug_id, count(distinct caseid) as adverse_event_case_count
+    select
+        drug_id,
+        count(distinct caseid) as adverse_event_case_count
     from event_drugs
     where drug_id is not null
     group by drug_id

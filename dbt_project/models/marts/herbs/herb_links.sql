@@ -49,14 +49,26 @@ chemicals as (
 ),
 
 herb_names as (
-    select slug, herb_name, herb_name as matched_name, 'herb_name' as link_method
+    select
+        slug,
+        herb_name,
+        herb_name as matched_name,
+        'herb_name' as link_method
     from herbs
     union all
-    select herbs.slug, herbs.herb_name, name.value, 'common_name'
+    select
+        herbs.slug,
+        herbs.herb_name,
+        name.value,
+        'common_name'
     from herbs
     cross join lateral unnest(herbs.common_names) as name (value)
     union all
-    select herbs.slug, herbs.herb_name, name.value, 'latin_name'
+    select
+        herbs.slug,
+        herbs.herb_name,
+        name.value,
+        'latin_name'
     from herbs
     cross join lateral unnest(herbs.latin_names) as name (value)
 ),

@@ -72,9 +72,9 @@ final as (
         is_collective,
         -- 0000000218250097 and 0000-0002-1825-0097 alike become the hyphenated form.
         case when orcid_digits is not null then
-            regexp_replace(
-                replace(orcid_digits, '-', ''), '^(.{4})(.{4})(.{4})(.{4})$', '\1-\2-\3-\4'
-            )
+                regexp_replace(
+                    replace(orcid_digits, '-', ''), '^(.{4})(.{4})(.{4})(.{4})$', '\1-\2-\3-\4'
+                )
         end as orcid,
         affiliations,
         is_equal_contribution,

@@ -1,3 +1,5 @@
+-- sqlfluff cannot indent the body of a Jinja loop here: layout left to the author.
+-- noqa: disable=LT02
 -- One row per county (FIPS) and year: CDC PLACES prevalences (crude and age-adjusted)
 -- next to the ACS 5-year estimates of the same year (vintage), joined on county FIPS.
 -- Either side may be missing for a county-year (PLACES mixes two BRFSS years in a

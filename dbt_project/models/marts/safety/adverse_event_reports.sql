@@ -124,10 +124,12 @@ api_only as (
     from api_cases
     where not api_cases.is_deleted
         and not exists (
-            select 1 from current_cases where current_cases.caseid = api_cases.caseid
+            select 1 from current_cases
+            where current_cases.caseid = api_cases.caseid
         )
         and not exists (
-            select 1 from deleted_cases where deleted_cases.caseid = api_cases.caseid
+            select 1 from deleted_cases
+            where deleted_cases.caseid = api_cases.caseid
         )
 ),
 

@@ -37,13 +37,17 @@ ingredient_drugs as (
 ),
 
 case_ingredients as (
-    select distinct caseid, ingredient_name
+    select distinct
+        caseid,
+        ingredient_name
     from drugs
     where is_suspect and ingredient_name is not null
 ),
 
 case_terms as (
-    select distinct caseid, preferred_term_key as preferred_term
+    select distinct
+        caseid,
+        preferred_term_key as preferred_term
     from reactions
 ),
 
@@ -70,13 +74,17 @@ total as (
 ),
 
 per_ingredient as (
-    select ingredient_name, count(*) as ingredient_cases
+    select
+        ingredient_name,
+        count(*) as ingredient_cases
     from ingredient_cases
     group by ingredient_name
 ),
 
 per_term as (
-    select preferred_term, count(*) as term_cases
+    select
+        preferred_term,
+        count(*) as term_cases
     from term_cases
     group by preferred_term
 ),
@@ -112,15 +120,15 @@ ratios as (
         *,
         case when c > 0 then (a / (a + b)) / (c / (c + d)) end as prr,
         case when c > 0 and c + d > 0
-            then sqrt(1 / a - 1 / (a + b) + 1 / c - 1 / (c + d))
+                then sqrt(1 / a - 1 / (a + b) + 1 / c - 1 / (c + d))
         end as prr_log_se,
         case when b > 0 and c > 0 then (a * d) / (b * c) end as ror,
         case when b > 0 and c > 0 and d > 0
-            then sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+                then sqrt(1 / a + 1 / b + 1 / c + 1 / d)
         end as ror_log_se,
         case when (a + b) * (c + d) * (a + c) * (b + d) > 0
-            then n * power(greatest(abs(a * d - b * c) - n / 2, 0), 2)
-                / ((a + b) * (c + d) * (a + c) * (b + d))
+                then n * power(greatest(abs(a * d - b * c) - n / 2, 0), 2)
+                    / ((a + b) * (c + d) * (a + c) * (b + d))
         end as chi_square_yates
     from two_by_two
 ),

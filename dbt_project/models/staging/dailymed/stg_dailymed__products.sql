@@ -48,19 +48,21 @@ renamed as (
         array(
             select distinct moiety.item ->> 'name'
             from jsonb_array_elements(coalesce(item -> 'active_ingredients', '[]'::jsonb))
-                as ingredient (item)
-            cross join lateral jsonb_array_elements(
-                coalesce(ingredient.item -> 'active_moieties', '[]'::jsonb)
-            ) as moiety (item)
+                    as ingredient (item)
+            cross join
+                lateral jsonb_array_elements(
+                    coalesce(ingredient.item -> 'active_moieties', '[]'::jsonb)
+                ) as moiety (item)
             where moiety.item ->> 'name' is not null
         ) as active_moiety_names,
         array(
             select distinct moiety.item ->> 'unii'
             from jsonb_array_elements(coalesce(item -> 'active_ingredients', '[]'::jsonb))
-                as ingredient (item)
-            cross join lateral jsonb_array_elements(
-                coalesce(ingredient.item -> 'active_moieties', '[]'::jsonb)
-            ) as moiety (item)
+                    as ingredient (item)
+            cross join
+                lateral jsonb_array_elements(
+                    coalesce(ingredient.item -> 'active_moieties', '[]'::jsonb)
+                ) as moiety (item)
             where moiety.item ->> 'unii' is not null
         ) as active_moiety_uniis,
         item #>> '{marketing_category,code}' as marketing_category_code,

@@ -1,3 +1,5 @@
+-- sqlfluff cannot indent the body of a Jinja loop here: layout left to the author.
+-- noqa: disable=LT02
 -- Every landed openFDA label version: ids, dates, the `openfda` harmonised fields as text
 -- arrays, and each documented section (an array of paragraphs in `record`) as one text,
 -- paragraphs separated by a line break.

@@ -33,13 +33,15 @@ renamed as (
         (
             select
                 string_agg(
-                    concat_ws(': ', abstract_section.item ->> 'label',
-                        abstract_section.item ->> 'text'),
+                    concat_ws(
+                        ': ', abstract_section.item ->> 'label',
+                        abstract_section.item ->> 'text'
+                    ),
                     chr(10) order by abstract_section.position
                 )
             from jsonb_array_elements(
-                {{ json_array("record -> 'abstract'") }}
-            ) with ordinality as abstract_section (item, position)
+                    {{ json_array("record -> 'abstract'") }}
+                ) with ordinality as abstract_section (item, position)
         ) as abstract,
         record #>> '{journal,title}' as journal_title,
         record #>> '{journal,iso_abbreviation}' as journal_abbreviation,
@@ -64,8 +66,8 @@ renamed as (
                     concat_ws(' ', author.item ->> 'last_name', author.item ->> 'initials')
                 )
             from jsonb_array_elements(
-                {{ json_array("record -> 'authors'") }}
-            ) with ordinality as author (item, position)
+                    {{ json_array("record -> 'authors'") }}
+                ) with ordinality as author (item, position)
             order by author.position
         ) as authors,
         record -> 'authors' as author_details,

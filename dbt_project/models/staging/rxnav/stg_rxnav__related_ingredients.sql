@@ -22,12 +22,13 @@ concept_groups as (
         source.source_uri,
         concept_group.item as concept_group
     from source
-    cross join lateral jsonb_array_elements(
-        case jsonb_typeof(source.record -> 'allRelatedGroup' -> 'conceptGroup')
-            when 'array' then source.record -> 'allRelatedGroup' -> 'conceptGroup'
-            else '[]'::jsonb
-        end
-    ) as concept_group (item)
+    cross join
+        lateral jsonb_array_elements(
+            case jsonb_typeof(source.record -> 'allRelatedGroup' -> 'conceptGroup')
+                when 'array' then source.record -> 'allRelatedGroup' -> 'conceptGroup'
+                else '[]'::jsonb
+            end
+        ) as concept_group (item)
     where concept_group.item ->> 'tty' in ('IN', 'MIN', 'PIN')
 ),
 

@@ -1,36 +1,23 @@
-"""Parsing particular to DailyMed: FDA Structured Product Labeling (SPL, HL7 v3 XML in the
-`urn:hl7-org:v3` namespace) into JSON documents, DailyMed's web-service answers, and the
-release archives (zips of per-label zips, each holding one SPL XML and its images).
+"""FDA Structured Product Labeling (SPL, HL7 v3 XML in the `urn:hl7-org:v3` namespace)
+into JSON documents.
 
 One label is parsed at a time (lxml, entities and network access off) and dropped once it
-is turned into a row; a release is read member by member, images skipped unread.
+is turned into a row.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import struct
-import tempfile
-import zipfile
-import zlib
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any, BinaryIO
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
 
-import orjson
 from lxml import etree
 from lxml.etree import _Element as Element
 
-from extract.bulk import BulkMember, iter_members, peek, xml_root
 from extract.dailymed.settings import SOURCE
 from extract.errors import MalformedInput, invalid_xml
-from extract.limits import RATIO_GRACE_BYTES, TooLarge, check_zip_member, limits, read_whole
 from extract.xmlsafety import refuse_entities
-
-log = logging.getLogger(__name__)
 
 V3 = "urn:hl7-org:v3"
 NS = {"v": V3}
@@ -166,7 +153,7 @@ def parse_spl(content: bytes, *, where: str) -> dict[str, Any]:
     if root.tag != f"{{{V3}}}document":
         raise MalformedInput(SOURCE, where, f"not an SPL document: its root is <{root.tag}>")
     set_id = _attribute(_find(root, "v:setId"), "root")
-    version = _int(_attribute(_find(root, "v:versionNumber"), "value"))
+    version = int_of(_attribute(_find(root, "v:versionNumber"), "value"))
     if not set_id:
         raise MalformedInput(SOURCE, where, "an SPL document without a setId")
     if version is None:
@@ -195,7 +182,7 @@ def parse_spl(content: bytes, *, where: str) -> dict[str, Any]:
             for substance in root.iterfind(".//v:section/v:subject/v:identifiedSubstance", NS)
         ),
     }
-    return _obj(record)
+    return non_empty(record)
 
 
 def _labeler(root: Element) -> dict[str, Any]:
@@ -203,7 +190,7 @@ def _labeler(root: Element) -> dict[str, Any]:
     if organization is None:
         return {}
     identifier = _find(organization, "v:id")
-    return _obj(
+    return non_empty(
         {
             "name": _plain(_find(organization, "v:name")),
             "duns": _attribute(identifier, "extension")
@@ -224,7 +211,7 @@ def _product(role: Element) -> dict[str, Any]:
         return {}
     described = _product_fields(product)
     parts = [
-        _obj(
+        non_empty(
             {
                 **_product_fields(_find(part, "v:partProduct")),
                 "part_quantity": _quantity(_find(part, "v:quantity")),
@@ -244,7 +231,7 @@ def _product(role: Element) -> dict[str, Any]:
             {**item, "part": part.get("proprietary_name")}
             for item in part.get("active_ingredients", [])
         ]
-    return _obj(
+    return non_empty(
         {
             **described,
             "active_ingredients": active,
@@ -272,7 +259,7 @@ def _product_fields(product: Element | None) -> dict[str, Any]:
     form = _coded(_find(product, "v:formCode"))
     # A repackager's or relabeler's product names the product it was made from.
     source = _find(product, "v:asEquivalentEntity/v:definingMaterialKind/v:code")
-    return _obj(
+    return non_empty(
         {
             "ndc_product_code": _attribute(ndc, "code")
             if _attribute(ndc, "codeSystem") == NDC_SYSTEM
@@ -296,7 +283,7 @@ def _product_fields(product: Element | None) -> dict[str, Any]:
 def _ingredient(ingredient: Element, substance: Element | None) -> dict[str, Any]:
     code = _find(substance, "v:code") if substance is not None else None
     moieties = [
-        _obj(
+        non_empty(
             {
                 "name": _plain(_find(moiety, "v:name")),
                 "unii": _attribute(_find(moiety, "v:code"), "code"),
@@ -307,7 +294,7 @@ def _ingredient(ingredient: Element, substance: Element | None) -> dict[str, Any
         )
     ]
     quantity = _find(ingredient, "v:quantity")
-    return _obj(
+    return non_empty(
         {
             "class_code": ingredient.get("classCode"),
             "name": _plain(_find(substance, "v:name")) if substance is not None else None,
@@ -324,7 +311,7 @@ def _quantity(quantity: Element | None) -> dict[str, Any]:
     if quantity is None:
         return {}
     numerator, denominator = _find(quantity, "v:numerator"), _find(quantity, "v:denominator")
-    return _obj(
+    return non_empty(
         {
             "numerator_value": _attribute(numerator, "value"),
             "numerator_unit": _attribute(numerator, "unit"),
@@ -365,7 +352,7 @@ def _packages(product: Element, product_form: str | None) -> list[dict[str, Any]
             levels = [level, *inside]
             if code:
                 packages.append(
-                    _obj(
+                    non_empty(
                         {
                             "ndc_package_code": code,
                             "package_form": form,
@@ -386,7 +373,7 @@ def _marketing(holder: Element) -> dict[str, Any]:
     approval = _find(holder, "v:subjectOf/v:approval")
     act = _find(holder, "v:subjectOf/v:marketingAct")
     category = _coded(_find(approval, "v:code")) if approval is not None else {}
-    return _obj(
+    return non_empty(
         {
             "marketing_category": category,
             "application_number": _attribute(_find(approval, "v:id"), "extension")
@@ -425,7 +412,7 @@ def _sections(root: Element) -> list[dict[str, Any]]:
     def walk(section: Element, path: list[str], parent: dict[str, Any] | None) -> None:
         code = _find(section, "v:code")
         code_value = _attribute(code, "code")
-        entry = _obj(
+        entry = non_empty(
             {
                 "code": code_value,
                 "code_system": _attribute(code, "codeSystem"),
@@ -462,7 +449,7 @@ def _indexed_substance(substance: Element) -> dict[str, Any]:
         display = _attribute(class_code, "displayName") or ""
         suffix = re.search(r"\s*\[([^\]]+)\]\s*$", display)
         classes.append(
-            _obj(
+            non_empty(
                 {
                     "code": _attribute(class_code, "code"),
                     "code_system": _attribute(class_code, "codeSystem"),
@@ -473,7 +460,7 @@ def _indexed_substance(substance: Element) -> dict[str, Any]:
                 }
             )
         )
-    return _obj(
+    return non_empty(
         {
             "unii": _attribute(code, "code") or _attribute(_find(substance, "v:id"), "extension"),
             "name": _plain(_find(inner, "v:name")) if inner is not None else None,
@@ -532,7 +519,7 @@ def _find(element: Element | None, path: str) -> Element | None:
 def _coded(element: Element | None) -> dict[str, Any]:
     if element is None:
         return {}
-    return _obj(
+    return non_empty(
         {
             "code": element.get("code"),
             "name": element.get("displayName"),
@@ -567,7 +554,7 @@ def _attribute(element: Element | None, name: str) -> str | None:
     return value.strip() or None if value else None
 
 
-def _int(value: str | None) -> int | None:
+def int_of(value: str | None) -> int | None:
     return int(value) if value and value.strip().isdigit() else None
 
 
@@ -579,444 +566,10 @@ def _unique(items: Iterable[Any]) -> list[Any]:
     return seen
 
 
-def _obj(fields: dict[str, Any]) -> dict[str, Any]:
+def non_empty(fields: dict[str, Any]) -> dict[str, Any]:
     """`fields` without the absent ones (None, empty lists and objects; False is kept)."""
     return {key: value for key, value in fields.items() if value or value is False or value == 0}
 
 
 def _list(items: Iterable[Any]) -> list[Any]:
     return [item for item in items if item]
-
-
-# -- landing rows -----------------------------------------------------------------------------
-
-
-def label_row(
-    record: dict[str, Any], *, source_uri: str, published_date: date | None = None
-) -> dict[str, Any]:
-    effective = record.get("effective_time")
-    if published_date:
-        record = {**record, "published_date": published_date.isoformat()}
-    return {
-        "set_id": record["set_id"],
-        "version": record["version"],
-        "effective_time": date.fromisoformat(effective) if effective else None,
-        "published_date": published_date,
-        "record": orjson.dumps(record).decode(),
-        "source_uri": source_uri,
-        "deleted": False,
-    }
-
-
-def pharmacologic_class_rows(record: dict[str, Any], *, source_uri: str) -> list[dict[str, Any]]:
-    """One row per indexed substance of a pharmacologic-class indexing SPL."""
-    effective = record.get("effective_time")
-    rows = []
-    for substance in record.get("indexed_substances", []):
-        document = {
-            key: record.get(key)
-            for key in ("set_id", "spl_id", "version", "effective_time", "title", "labeler")
-        }
-        rows.append(
-            {
-                "set_id": record["set_id"],
-                "version": record["version"],
-                "effective_time": date.fromisoformat(effective) if effective else None,
-                "unii": substance.get("unii"),
-                "record": orjson.dumps(_obj({**document, "substance": substance})).decode(),
-                "source_uri": source_uri,
-                "deleted": False,
-            }
-        )
-    return rows
-
-
-def is_pharmacologic_class_indexing(record: dict[str, Any]) -> bool:
-    return record.get("document_type", {}).get("code") == PHARMACOLOGIC_CLASS_INDEXING
-
-
-# -- DailyMed web services ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ListedSpl:
-    set_id: str
-    version: int | None
-    published_date: date | None
-    title: str | None
-
-
-def published_date_of(text: Any) -> date | None:
-    """DailyMed's published date ("May 12, 2021", "July 29, 2011") as a date."""
-    if not isinstance(text, str):
-        return None
-    for pattern in ("%b %d, %Y", "%B %d, %Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text.strip(), pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
-def list_page(document: Any, *, where: str) -> tuple[list[dict[str, Any]], int | None]:
-    """The `data` items of a paged DailyMed JSON answer and the next page (None on the
-    last). DailyMed writes absent values as the string "null" and numbers sometimes as
-    strings; both are read."""
-    if not isinstance(document, dict) or not isinstance(document.get("data"), list):
-        raise MalformedInput(SOURCE, where, "not a DailyMed list answer (no `data` array)")
-    metadata = document.get("metadata") or {}
-    next_page = _int(str(metadata.get("next_page"))) if metadata.get("next_page") else None
-    current = _int(str(metadata.get("current_page") or ""))
-    total = _int(str(metadata.get("total_pages") or ""))
-    if next_page is None and current and total and current < total:
-        next_page = current + 1
-    return [item for item in document["data"] if isinstance(item, dict)], next_page
-
-
-def listed_total(document: Any) -> int | None:
-    """DailyMed's count of the items a paged list holds (`metadata.total_elements`)."""
-    metadata = document.get("metadata") if isinstance(document, dict) else None
-    if not isinstance(metadata, dict) or metadata.get("total_elements") in (None, "null"):
-        return None
-    return _int(str(metadata["total_elements"]))
-
-
-def listed_spl(item: dict[str, Any], *, where: str) -> ListedSpl:
-    set_id = item.get("setid")
-    if not isinstance(set_id, str) or not set_id.strip():
-        raise MalformedInput(SOURCE, where, f"an SPL list item without a setid: {item}")
-    return ListedSpl(
-        set_id=set_id.strip(),
-        version=_int(str(item.get("spl_version") or "")),
-        published_date=published_date_of(item.get("published_date")),
-        title=item.get("title"),
-    )
-
-
-def drug_class_row(item: dict[str, Any], *, source_uri: str) -> dict[str, Any] | None:
-    code = item.get("code")
-    if not code:
-        return None
-    return {
-        "class_code": str(code),
-        "class_type": item.get("type"),
-        "record": orjson.dumps(item).decode(),
-        "source_uri": source_uri,
-        "deleted": False,
-    }
-
-
-def history_rows(
-    document: Any, *, set_id: str, source_uri: str, where: str
-) -> list[dict[str, Any]]:
-    """One row per version of a `/spls/{setid}/history.json` answer."""
-    data = document.get("data") if isinstance(document, dict) else None
-    if not isinstance(data, dict) or not isinstance(data.get("history"), list):
-        raise MalformedInput(SOURCE, where, "not a DailyMed history answer (no data.history)")
-    spl = data.get("spl") or {}
-    rows = []
-    for entry in data["history"]:
-        version = _int(str(entry.get("spl_version") or "")) if isinstance(entry, dict) else None
-        if version is None:
-            continue
-        rows.append(
-            {
-                "set_id": spl.get("setid") or set_id,
-                "spl_version": version,
-                "published_date": published_date_of(entry.get("published_date")),
-                "record": orjson.dumps({"spl": spl, **entry}).decode(),
-                "source_uri": source_uri,
-                "deleted": False,
-            }
-        )
-    return rows
-
-
-# -- release archives -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SplFile:
-    """One SPL XML document of a release (`read()` gives its bytes, or raises
-    `MalformedInput` naming it when it cannot be read)."""
-
-    uri: str
-    read: Callable[[], bytes]
-
-
-@dataclass(frozen=True)
-class NotRead:
-    """A member of a release archive passed by unread (an image, a text file): counted in
-    what the run says of the archive, never landed."""
-
-    uri: str
-
-
-ZIP_SIGNATURE = b"PK\x03\x04"
-SPL_ROOT = f"{{{V3}}}document"
-
-
-def release_kind(file: Path) -> str | None:
-    """What a top-level file of a bulk location is, by its content: `zip` (a release
-    archive or a per-label zip: a zip's first local header, even when the archive is cut
-    short), `spl` (an SPL document: the HL7 v3 `document` root), or None (not a release
-    file). A file whose first bytes say neither (empty, broken) is what its name says
-    (`.zip`, `.xml`), to be rejected with what is wrong when it is read."""
-    if _head(file) == ZIP_SIGNATURE:
-        return "zip"
-    root = xml_root(peek(BulkMember(uri=str(file), path=file)))
-    if root is not None:
-        return "spl" if root.tag == SPL_ROOT else None
-    name = file.name.lower()
-    return "zip" if name.endswith(".zip") else "spl" if name.endswith(".xml") else None
-
-
-def spl_files(path: Path) -> Iterator[SplFile | MalformedInput | NotRead]:
-    """The SPL documents of one release file: an XML file, a per-label zip, or a zip of
-    per-label zips. Members that are not XML or zips (images) are passed by unread (a
-    `NotRead` each, for counting); what cannot be read comes out as a `MalformedInput` in
-    its place and the rest follows."""
-    if _head(path) != ZIP_SIGNATURE:
-        yield SplFile(str(path), lambda: _read_file(path))
-        return
-    problem = _directory_problem(path)
-    members = iter_members(path, source=SOURCE, suffixes=("",)) if not problem else []
-    for member in members:
-        problem = problem or member.problem
-        if problem:
-            break
-        lower = member.name.lower()
-        if lower.endswith(".xml"):
-            yield SplFile(member.uri, lambda member=member: member.read(SOURCE))
-        elif lower.endswith(".zip"):
-            yield from _inner_zip(member.uri, member.open)
-        else:
-            yield NotRead(member.uri)
-    if problem:  # no directory of its own (a truncated download): read its local headers
-        with open(path, "rb") as stream:
-            yield from _scan_zip(stream, where=str(path), problem=problem)
-
-
-def _head(path: Path) -> bytes:
-    """A file's first four bytes (a zip's local header signature)."""
-    try:
-        with open(path, "rb") as stream:
-            return stream.read(len(ZIP_SIGNATURE))
-    except OSError:
-        return b""
-
-
-def _directory_problem(path: Path) -> str | None:
-    """Why the zip at `path` has no usable directory of its own, or None.
-
-    A zip of zips cut short can end inside a stored per-label zip, whose own directory
-    then looks like the release's: a directory is the archive's only when it ends the
-    file and its offsets start at the file's first byte.
-    """
-    try:
-        with open(path, "rb") as zipped:
-            end = zipfile._EndRecData(zipped)  # noqa: SLF001 - the stdlib's own parser
-            size = zipped.seek(0, 2)
-    except OSError as broken:
-        return f"not a readable zip ({broken})"
-    if not end:
-        return "not a readable zip (no central directory: the archive is cut short)"
-    location = end[zipfile._ECD_LOCATION]  # noqa: SLF001
-    shift = location - end[zipfile._ECD_SIZE] - end[zipfile._ECD_OFFSET]  # noqa: SLF001
-    if end[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:  # noqa: SLF001
-        shift -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator
-    ends_file = location + zipfile.sizeEndCentDir + len(end[zipfile._ECD_COMMENT]) == size  # noqa: SLF001
-    if shift or not ends_file:
-        return (
-            "not a readable zip (its last directory belongs to a member: the archive is cut short)"
-        )
-    return None
-
-
-def _read_file(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as stream:
-            return read_whole(stream, source=SOURCE, uri=str(path))
-    except OSError as broken:
-        raise MalformedInput(SOURCE, str(path), f"cannot read: {broken}") from None
-
-
-def _inner_zip(uri: str, opener: Callable[[], Any]) -> Iterator[SplFile | MalformedInput]:
-    """The XML members of a per-label zip inside a release zip (read through the outer
-    member's stream: nothing is unpacked to disk)."""
-    try:
-        with opener() as stream, zipfile.ZipFile(stream) as inner:
-            names = [info for info in inner.infolist() if info.filename.lower().endswith(".xml")]
-            for info in inner.infolist():
-                if info not in names and not info.is_dir():
-                    yield NotRead(f"{uri}!{info.filename}")
-            for info in names:
-                try:
-                    check_zip_member(info, inner, whole=True)
-                    content = inner.read(info)
-                except TooLarge as refused:
-                    yield MalformedInput(SOURCE, f"{uri}!{info.filename}", str(refused))
-                    continue
-                except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as broken:
-                    yield MalformedInput(SOURCE, f"{uri}!{info.filename}", f"cannot read: {broken}")
-                    continue
-                yield SplFile(f"{uri}!{info.filename}", lambda content=content: content)
-            if not names:
-                yield MalformedInput(SOURCE, uri, "a per-label zip without an XML document")
-    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as broken:
-        problem = f"not a readable zip ({broken})"
-        try:
-            with opener() as stream:
-                yield from _scan_zip(stream, where=uri, problem=problem)
-        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as again:
-            yield MalformedInput(SOURCE, uri, f"{problem}; cannot be read at all: {again}")
-
-
-# A zip whose central directory is missing (a download cut short) is read member by member
-# from its local headers (APPNOTE 4.3.7), as far as it goes. zipfile cannot do this: it
-# needs the directory at the end of the archive.
-LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
-LOCAL_SIGNATURE = b"PK\x03\x04"
-DESCRIPTOR_SIGNATURE = b"PK\x07\x08"
-CHUNK = 1 << 16
-
-
-class _PushbackReader:
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-        self.pending = b""
-        self.offset = 0
-
-    def read(self, size: int) -> bytes:
-        data = self.pending[:size]
-        self.pending = self.pending[size:]
-        if len(data) < size:
-            data += self.stream.read(size - len(data))
-        self.offset += len(data)
-        return data
-
-    def unread(self, data: bytes) -> None:
-        self.pending = data + self.pending
-        self.offset -= len(data)
-
-
-def _scan_zip(stream: BinaryIO, *, where: str, problem: str) -> Iterator[SplFile | MalformedInput]:
-    """The XML members (and the XML of per-label zips) found by walking local headers,
-    then one reject saying why the archive could not be read whole."""
-    reader = _PushbackReader(stream)
-    members = 0
-    while True:
-        start = reader.offset
-        header = reader.read(LOCAL_HEADER.size)
-        if header[:4] != LOCAL_SIGNATURE:
-            if header[:2] != b"PK" and header:
-                yield MalformedInput(SOURCE, where, f"{problem}: no zip member at byte {start:,}")
-            elif not header or header[:4] in (b"PK\x01\x02", b"PK\x05\x06"):
-                yield MalformedInput(SOURCE, where, f"{problem}; its {members} members were read")
-            return
-        if len(header) < LOCAL_HEADER.size:
-            break
-        _, _, flags, method, _, _, crc, size, _, name_length, extra_length = LOCAL_HEADER.unpack(
-            header
-        )
-        raw_name = reader.read(name_length)
-        reader.read(extra_length)
-        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", "replace")
-        uri = f"{where}!{name}"
-        lower = name.lower()
-        wanted = lower.endswith(".xml") or lower.endswith(".zip")
-        try:
-            body = _member_body(reader, method=method, size=size, flags=flags, keep=wanted)
-        except EOFError:
-            yield MalformedInput(
-                SOURCE,
-                uri,
-                f"{problem}: the archive ends inside this member (at byte {reader.offset:,})",
-            )
-            return
-        except (zlib.error, ValueError) as broken:
-            yield MalformedInput(SOURCE, uri, f"{problem}: the member cannot be read: {broken}")
-            return
-        members += 1
-        if flags & 0x8:
-            descriptor = reader.read(4)
-            if descriptor == DESCRIPTOR_SIGNATURE:
-                descriptor = reader.read(4)
-            crc = struct.unpack("<I", descriptor)[0] if len(descriptor) == 4 else crc
-            reader.read(8)
-        if body is None:
-            yield NotRead(uri)
-            continue
-        if zlib.crc32(body) != crc:
-            yield MalformedInput(SOURCE, uri, f"{problem}: the member fails its CRC check")
-        elif lower.endswith(".xml"):
-            yield SplFile(uri, lambda body=body: body)
-        else:
-            with tempfile.TemporaryFile() as spool:  # a per-label zip: opened from disk
-                spool.write(body)
-                del body
-                spool.seek(0)
-                contents = list(_inner_zip(uri, lambda spool=spool: _Unclosed(spool)))
-            yield from contents
-    yield MalformedInput(SOURCE, where, f"{problem}: the archive ends inside a member header")
-
-
-class _Unclosed:
-    """A context manager handing out a stream without closing it afterwards."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-
-    def __enter__(self) -> BinaryIO:
-        self.stream.seek(0)
-        return self.stream
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _member_body(
-    reader: _PushbackReader, *, method: int, size: int, flags: int, keep: bool
-) -> bytes | None:
-    """A member's uncompressed bytes (None when not `keep`: read through and dropped);
-    `ValueError` past the decompression limits (a kept member is read whole)."""
-    bounds = limits()
-    cap = bounds.max_document_bytes if keep else bounds.max_member_bytes
-    produced = 0
-    start = reader.offset
-    kept: list[bytes] = []
-    if method == 0:
-        if flags & 0x8:
-            raise ValueError("a stored member without its size")
-        if size > cap:
-            raise ValueError(f"it is {size:,} bytes, past the limit of {cap:,}")
-        remaining = size
-        while remaining:
-            chunk = reader.read(min(CHUNK, remaining))
-            if not chunk:
-                raise EOFError
-            remaining -= len(chunk)
-            if keep:
-                kept.append(chunk)
-    elif method == 8:
-        inflater = zlib.decompressobj(-15)
-        while not inflater.eof:
-            chunk = reader.read(CHUNK)
-            if not chunk:
-                raise EOFError
-            out = inflater.decompress(chunk)
-            produced += len(out)
-            consumed = reader.offset - start
-            if produced > cap or (
-                produced > RATIO_GRACE_BYTES and produced > consumed * bounds.max_inflate_ratio
-            ):
-                raise ValueError(
-                    f"it inflates {consumed:,} bytes to over {produced:,}, past the "
-                    "decompression limits (bulk.max_document_bytes, bulk.max_inflate_ratio)"
-                )
-            if keep:
-                kept.append(out)
-        reader.unread(inflater.unused_data)
-    else:
-        raise ValueError(f"compression method {method} is not supported")
-    return b"".join(kept) if keep else None
