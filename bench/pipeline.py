@@ -61,28 +61,13 @@ def land(source: str, connection: ConnectionInfo, location: Path, scratch: Path)
     return took["seconds"]
 
 
-# A release of only some of a source's tables builds what those feed: today a raw table
-# exists only once something landed in it (an openFDA NDC partition alone leaves
-# `raw_openfda.labels` missing, which `stg_openfda__labels` reads).
-SELECTIONS = {"openfda": ["source:openfda.ndc+"]}
-
-
 def build(source: str, connection: ConnectionInfo, *, full: bool = False) -> float:
-    """`dbt build` of what the source feeds, as `medmirror refresh` runs it (leaving out
-    the models of sources never landed)."""
-    from flows.dbt_runner import build_sources, models_without_landed_sources, run_dbt
-    from flows.sources import SOURCES
-    from flows.status import has_landed
+    """`dbt build` of what the source feeds, as `medmirror refresh` runs it (every raw
+    table exists from `medmirror init`, so a partial release builds like any other)."""
+    from flows.dbt_runner import build_sources
 
     with timed() as took:
-        if source in SELECTIONS:
-            landed = {spec.name for spec in SOURCES.values() if has_landed(connection, spec)}
-            args = ["build", "--select", *SELECTIONS[source]]
-            unbuildable = models_without_landed_sources(connection, landed)
-            args += ["--exclude", *unbuildable] if unbuildable else []
-            run_dbt([*args, "--full-refresh"] if full else args, connection)
-        else:
-            build_sources(connection, [source], full=full)
+        build_sources(connection, [source], full=full)
     return took["seconds"]
 
 

@@ -130,6 +130,12 @@ LICENCES: dict[str, Licence] = {
             "US government, public domain; credit NCCIH",
             "Herbs at a Glance, National Center for Complementary and Integrative Health (NCCIH).",
         ),
+        _licence(
+            "exercises",
+            "free-exercise-db (yuhonas/free-exercise-db)",
+            "Unlicense (public domain)",
+            "Exercises from free-exercise-db (github.com/yuhonas/free-exercise-db), public domain.",
+        ),
     ]
 }
 

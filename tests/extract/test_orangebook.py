@@ -201,13 +201,13 @@ def test_an_unzipped_release_lands_and_a_folder_without_one_is_rejected(database
     empty = tmp_path / "empty"
     empty.mkdir()
 
-    with pytest.raises(NoReleaseFiles, match="the location holds no files"):
+    with pytest.raises(NoReleaseFiles, match="the bulk location holds no files"):
         land_source(database, "orangebook", bulk_location=str(empty))
 
-    # Also recorded where a scheduled run (FDA's URL, no --bulk) would say it.
-    assert (str(empty), "holds none of products.txt, patent.txt, exclusivity.txt") in rejects(
-        database
-    )
+    # A folder of files none of which is a release file fails the run too, naming them.
+    (empty / "readme.txt").write_text("not a release file")
+    with pytest.raises(NoReleaseFiles, match="none of the 1 files offered is a release file"):
+        land_source(database, "orangebook", bulk_location=str(empty))
 
 
 def test_every_file_offered_is_accounted_for(database, tmp_path: Path):
