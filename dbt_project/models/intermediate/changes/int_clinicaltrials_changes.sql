@@ -49,12 +49,12 @@ version_changes as (
         nct_id as record_key,
         case
             when landing_number = 1 or previous_is_deletion then 'new'
-            when overall_status is distinct from previous_status then 'status_changed'
+            when (overall_status is distinct from previous_status) then 'status_changed'
             else 'updated'
         end as change_type,
         case
             when landing_number = 1 or previous_is_deletion then brief_title
-            when overall_status is distinct from previous_status
+            when (overall_status is distinct from previous_status)
                 then previous_status || ' -> ' || overall_status
         end as detail,
         loaded_at as seen_at,
@@ -79,9 +79,15 @@ withdrawals as (
 ),
 
 changes as (
-    select 'clinicaltrials' as source_name, * from version_changes
+    select
+        'clinicaltrials' as source_name,
+        *
+    from version_changes
     union all
-    select 'clinicaltrials' as source_name, * from withdrawals
+    select
+        'clinicaltrials' as source_name,
+        *
+    from withdrawals
 )
 
 select * from changes

@@ -19,12 +19,12 @@ version_changes as (
         case
             when is_first_landed then title
             else concat_ws(
-                '; ',
-                'version ' || spl_version,
-                'added ' || nullif(array_to_string(added_section_codes, ', '), ''),
-                'removed ' || nullif(array_to_string(removed_section_codes, ', '), ''),
-                'changed ' || nullif(array_to_string(changed_section_codes, ', '), '')
-            )
+                    '; ',
+                    'version ' || spl_version,
+                    'added ' || nullif(array_to_string(added_section_codes, ', '), ''),
+                    'removed ' || nullif(array_to_string(removed_section_codes, ', '), ''),
+                    'changed ' || nullif(array_to_string(changed_section_codes, ', '), '')
+                )
         end as detail,
         first_landed_at as seen_at,
         effective_date as published_date
@@ -43,9 +43,15 @@ boxed_warning_changes as (
 ),
 
 changes as (
-    select 'dailymed' as source_name, * from version_changes
+    select
+        'dailymed' as source_name,
+        *
+    from version_changes
     union all
-    select 'dailymed' as source_name, * from boxed_warning_changes
+    select
+        'dailymed' as source_name,
+        *
+    from boxed_warning_changes
 )
 
 select * from changes

@@ -4,11 +4,19 @@
 with
 
 order_codes as (
-    select release_year, code, loaded_at from {{ ref('stg_icd10cm__order_codes') }}
+    select
+        release_year,
+        code,
+        loaded_at
+    from {{ ref('stg_icd10cm__order_codes') }}
 ),
 
 tabular_codes as (
-    select release_year, code, loaded_at from {{ ref('stg_icd10cm__tabular_codes') }}
+    select
+        release_year,
+        code,
+        loaded_at
+    from {{ ref('stg_icd10cm__tabular_codes') }}
 ),
 
 landings as (

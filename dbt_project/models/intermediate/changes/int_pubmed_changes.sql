@@ -74,9 +74,15 @@ withdrawals as (
 ),
 
 changes as (
-    select 'pubmed' as source_name, * from version_changes
+    select
+        'pubmed' as source_name,
+        *
+    from version_changes
     union all
-    select 'pubmed' as source_name, * from withdrawals
+    select
+        'pubmed' as source_name,
+        *
+    from withdrawals
 )
 
 select * from changes

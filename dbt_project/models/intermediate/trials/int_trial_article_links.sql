@@ -25,9 +25,10 @@ study_references as (
         studies.last_landed_at as linked_at,
         reference.position
     from studies
-    cross join lateral jsonb_array_elements(
-        {{ json_array('studies.study_references') }}
-    ) with ordinality as reference (item, position)
+    cross join
+        lateral jsonb_array_elements(
+            {{ json_array('studies.study_references') }}
+        ) with ordinality as reference (item, position)
     where trim(reference.item ->> 'pmid') ~ '^[0-9]{1,9}$'
 ),
 
@@ -55,11 +56,23 @@ article_databanks as (
 
 links as (
     select
-        nct_id, pmid, link_method, reference_type, citation, is_current, linked_at
+        nct_id,
+        pmid,
+        link_method,
+        reference_type,
+        citation,
+        is_current,
+        linked_at
     from first_references
     union all
     select
-        nct_id, pmid, link_method, reference_type, citation, is_current, linked_at
+        nct_id,
+        pmid,
+        link_method,
+        reference_type,
+        citation,
+        is_current,
+        linked_at
     from article_databanks
 )
 

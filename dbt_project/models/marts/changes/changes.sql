@@ -90,8 +90,10 @@ faers_changes as (
         quarter_landed_at as seen_at,
         -- The quarter's last day.
         cast(
-            to_date(left(quarter, 4) || '-' || (cast(right(quarter, 1) as integer) * 3)
-                || '-01', 'YYYY-MM-DD')
+            to_date(
+                left(quarter, 4) || '-' || (cast(right(quarter, 1) as integer) * 3)
+                || '-01', 'YYYY-MM-DD'
+            )
             + interval '1 month' - interval '1 day' as date
         ) as published_date
     from signals
@@ -110,7 +112,9 @@ candidates as (
 ),
 
 first_refreshes as (
-    select source_name, min(finished_at) as finished_at
+    select
+        source_name,
+        min(finished_at) as finished_at
     from refresh_runs
     where is_succeeded and rows_landed > 0
     group by source_name

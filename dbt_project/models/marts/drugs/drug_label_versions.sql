@@ -14,7 +14,9 @@ versions as (
 ),
 
 current_labels as (
-    select set_id, spl_version as current_spl_version
+    select
+        set_id,
+        spl_version as current_spl_version
     from {{ ref('int_dailymed_labels_current') }}
 ),
 

@@ -76,10 +76,10 @@ from_api as (
         on reports.caseid = api_drugs.caseid
         and reports.record_source = 'openfda_api'
     where coalesce(
-        api_drugs.therapy_start_date_text,
-        api_drugs.therapy_end_date_text,
-        cast(api_drugs.therapy_duration as text)
-    ) is not null
+            api_drugs.therapy_start_date_text,
+            api_drugs.therapy_end_date_text,
+            cast(api_drugs.therapy_duration as text)
+        ) is not null
 ),
 
 all_therapies as (

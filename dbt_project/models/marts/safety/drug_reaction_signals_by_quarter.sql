@@ -68,16 +68,27 @@ case_drugs as (
 ),
 
 case_terms as (
-    select distinct caseid, preferred_term_key as preferred_term
+    select distinct
+        caseid,
+        preferred_term_key as preferred_term
     from reactions
 ),
 
 counted_cases as (
-    select case_quarters.caseid, case_quarters.quarter, case_quarters.loaded_at
+    select
+        case_quarters.caseid,
+        case_quarters.quarter,
+        case_quarters.loaded_at
     from case_quarters
     where case_quarters.quarter is not null
-        and exists (select 1 from case_drugs where case_drugs.caseid = case_quarters.caseid)
-        and exists (select 1 from case_terms where case_terms.caseid = case_quarters.caseid)
+        and exists (
+            select 1 from case_drugs
+            where case_drugs.caseid = case_quarters.caseid
+        )
+        and exists (
+            select 1 from case_terms
+            where case_terms.caseid = case_quarters.caseid
+        )
 ),
 
 quarters as (
@@ -91,14 +102,20 @@ quarters as (
 ),
 
 drug_quarter_cases as (
-    select case_drugs.drug_key, counted_cases.quarter, count(*) as cases
+    select
+        case_drugs.drug_key,
+        counted_cases.quarter,
+        count(*) as cases
     from case_drugs
     inner join counted_cases on counted_cases.caseid = case_drugs.caseid
     group by case_drugs.drug_key, counted_cases.quarter
 ),
 
 term_quarter_cases as (
-    select case_terms.preferred_term, counted_cases.quarter, count(*) as cases
+    select
+        case_terms.preferred_term,
+        counted_cases.quarter,
+        count(*) as cases
     from case_terms
     inner join counted_cases on counted_cases.caseid = case_terms.caseid
     group by case_terms.preferred_term, counted_cases.quarter
@@ -127,14 +144,21 @@ pair_running as (
 ),
 
 pair_starts as (
-    select drug_key, preferred_term, min(quarter) as first_quarter
+    select
+        drug_key,
+        preferred_term,
+        min(quarter) as first_quarter
     from pair_running
     where running_cases >= 3
     group by drug_key, preferred_term
 ),
 
 pair_grid as (
-    select pair_starts.drug_key, pair_starts.preferred_term, quarters.quarter, quarters.n
+    select
+        pair_starts.drug_key,
+        pair_starts.preferred_term,
+        quarters.quarter,
+        quarters.n
     from pair_starts
     inner join quarters on quarters.quarter >= pair_starts.first_quarter
 ),
@@ -162,7 +186,12 @@ drug_cumulative as (
         cumulative.drug_key,
         cumulative.quarter,
         sum(drug_quarter_cases.cases) as drug_cases
-    from (select distinct drug_key, quarter from cumulative) as cumulative
+    from (
+        select distinct
+            drug_key,
+            quarter
+        from cumulative
+    ) as cumulative
     inner join drug_quarter_cases
         on drug_quarter_cases.drug_key = cumulative.drug_key
         and drug_quarter_cases.quarter <= cumulative.quarter
@@ -174,7 +203,12 @@ term_cumulative as (
         cumulative.preferred_term,
         cumulative.quarter,
         sum(term_quarter_cases.cases) as term_cases
-    from (select distinct preferred_term, quarter from cumulative) as cumulative
+    from (
+        select distinct
+            preferred_term,
+            quarter
+        from cumulative
+    ) as cumulative
     inner join term_quarter_cases
         on term_quarter_cases.preferred_term = cumulative.preferred_term
         and term_quarter_cases.quarter <= cumulative.quarter
@@ -209,15 +243,15 @@ ratios as (
         *,
         case when c > 0 then (a / (a + b)) / (c / (c + d)) end as prr,
         case when c > 0 and c + d > 0
-            then sqrt(1 / a - 1 / (a + b) + 1 / c - 1 / (c + d))
+                then sqrt(1 / a - 1 / (a + b) + 1 / c - 1 / (c + d))
         end as prr_log_se,
         case when b > 0 and c > 0 then (a * d) / (b * c) end as ror,
         case when b > 0 and c > 0 and d > 0
-            then sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+                then sqrt(1 / a + 1 / b + 1 / c + 1 / d)
         end as ror_log_se,
         case when (a + b) * (c + d) * (a + c) * (b + d) > 0
-            then n * power(greatest(abs(a * d - b * c) - n / 2, 0), 2)
-                / ((a + b) * (c + d) * (a + c) * (b + d))
+                then n * power(greatest(abs(a * d - b * c) - n / 2, 0), 2)
+                    / ((a + b) * (c + d) * (a + c) * (b + d))
         end as chi_square_yates
     from two_by_two
 ),
@@ -230,7 +264,10 @@ flagged as (
 ),
 
 drug_names as (
-    select distinct drug_key, drug_id, ingredient_name
+    select distinct
+        drug_key,
+        drug_id,
+        ingredient_name
     from case_drugs
 ),
 
@@ -251,11 +288,11 @@ signals as (
         cast(flagged.n as integer) as total_cases,
         flagged.prr,
         case when flagged.prr > 0
-            then exp(ln(flagged.prr) - 1.96 * flagged.prr_log_se)
+                then exp(ln(flagged.prr) - 1.96 * flagged.prr_log_se)
         end as prr_lower_95,
         flagged.ror,
         case when flagged.ror > 0
-            then exp(ln(flagged.ror) - 1.96 * flagged.ror_log_se)
+                then exp(ln(flagged.ror) - 1.96 * flagged.ror_log_se)
         end as ror_lower_95,
         flagged.chi_square_yates,
         flagged.is_signal,

@@ -20,11 +20,18 @@ links as (
 ),
 
 trials as (
-    select nct_id, brief_title from {{ ref('clinical_trials') }}
+    select
+        nct_id,
+        brief_title
+    from {{ ref('clinical_trials') }}
 ),
 
 articles as (
-    select pmid, title, publication_date from {{ ref('pubmed_articles') }}
+    select
+        pmid,
+        title,
+        publication_date
+    from {{ ref('pubmed_articles') }}
 ),
 
 pairs as (

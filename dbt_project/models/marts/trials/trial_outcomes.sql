@@ -19,13 +19,25 @@ studies as (
 ),
 
 measure_lists as (
-    select nct_id, 'PRIMARY' as outcome_type, primary_outcomes as measures, last_landed_at
+    select
+        nct_id,
+        'PRIMARY' as outcome_type,
+        primary_outcomes as measures,
+        last_landed_at
     from studies
     union all
-    select nct_id, 'SECONDARY', secondary_outcomes, last_landed_at
+    select
+        nct_id,
+        'SECONDARY',
+        secondary_outcomes,
+        last_landed_at
     from studies
     union all
-    select nct_id, 'OTHER', other_outcomes, last_landed_at
+    select
+        nct_id,
+        'OTHER',
+        other_outcomes,
+        last_landed_at
     from studies
 ),
 

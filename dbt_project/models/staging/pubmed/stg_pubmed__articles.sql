@@ -89,9 +89,9 @@ renamed as (
         array(
             select accession #>> '{}'
             from jsonb_path_query(
-                record -> 'databanks',
-                '$[*] ? (@.name == "ClinicalTrials.gov").accession_numbers[*]'
-            ) as accession
+                    record -> 'databanks',
+                    '$[*] ? (@.name == "ClinicalTrials.gov").accession_numbers[*]'
+                ) as accession
         ) as clinicaltrials_accession_numbers
     from source
 )
