@@ -92,8 +92,12 @@ class WarehouseCollector(Collector):
         yield failed
 
     def _read(self) -> list[Metric]:
+        from flows.reconcile import latest_reconciliation
         from flows.sources import SOURCES
-        from flows.status import freshness_rule
+        from flows.status import SourceStatus, dbt_manifest, freshness_rule
+        from flows.status import verdict as verdict_of
+
+        manifest = dbt_manifest()
 
         names = self.sources or list(SOURCES)
         rows = CounterMetricFamily(
@@ -186,7 +190,12 @@ class WarehouseCollector(Collector):
                         loaded = cur.fetchone()[0]
                     if loaded is not None:
                         last_load.add_metric([name], loaded.timestamp())
-                    verdict = freshness_rule(SOURCES[name]).verdict(loaded, _now())
+                    status = SourceStatus(
+                        source=name, last_loaded_at=loaded, newest_record=None, raw_rows=0
+                    )
+                    status.reconciliation = latest_reconciliation(cur, name)
+                    rule = freshness_rule(SOURCES[name], manifest)
+                    verdict, _why = verdict_of(status, rule, _now())
                     fresh.add_metric([name, verdict], int(verdict == "fresh"))
         finally:
             conn.close()

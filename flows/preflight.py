@@ -9,7 +9,6 @@ not half a minute and a traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg2
 
@@ -35,9 +34,10 @@ def check_sources(names: list[str] | None) -> None:
 
 
 def check_bulk(location: str | None) -> None:
-    """A local bulk location exists and is a folder or a readable file (a URL is checked
-    when it is downloaded)."""
-    if not location or urlsplit(location).scheme in ("http", "https"):
+    """A local bulk location exists and is a folder or a readable file (a URL, such as an
+    https:// release or DrugCentral's postgresql:// database, is checked when it is read:
+    never echoed here, it may hold a password)."""
+    if not location or "://" in location:  # https://, postgresql:// (DrugCentral)
         return
     path = Path(location).expanduser()
     if not path.exists():

@@ -331,6 +331,9 @@ class EmbeddedWarehouse:
 def port_taken(port: int) -> bool:
     """Whether another program listens on (or holds) 127.0.0.1:`port`."""
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # As PostgreSQL itself binds: connections of a server just stopped (TIME_WAIT) do not
+    # hold the port, a program listening there does.
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         probe.bind(("127.0.0.1", port))
     except OSError as failure:

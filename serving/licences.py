@@ -132,8 +132,8 @@ LICENCES: dict[str, Licence] = {
         ),
         _licence(
             "exercises",
-            "free-exercise-db (yuhonas/free-exercise-db)",
-            "Unlicense (public domain)",
+            "free-exercise-db (github.com/yuhonas/free-exercise-db)",
+            "the Unlicense (public domain); the pictures stay at the publisher",
             "Exercises from free-exercise-db (github.com/yuhonas/free-exercise-db), public domain.",
         ),
     ]

@@ -305,7 +305,7 @@ def studies_api(httpserver, monkeypatch: pytest.MonkeyPatch) -> StudiesApi:
     monkeypatch.setenv("SOURCES__CLINICALTRIALS__API_URL", api.url)
     monkeypatch.setenv("SOURCES__CLINICALTRIALS__WINDOW_DAYS", "100000")  # one window
     monkeypatch.setenv("SOURCES__CLINICALTRIALS__REQUESTS_PER_SECOND", "0")
-    monkeypatch.setenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", "0")  # tests turn it on
+    monkeypatch.setenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", "0")  # off: tests turn it on
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "5")

@@ -336,7 +336,8 @@ def studies_resync(
     Every stored study is re-checked within `recheck_days` days: a cycle walks the stored
     NCT ids in id order (its cursor is the last id checked, `checked_through`), and each
     run checks the remaining ids of the cycle divided by the days the cycle has left
-    (all of them once it has one day or less), at most `batch` when one is set. A cycle
+    (all of them once it has one day or less), at most `batch` when one is set (0: none
+    this run). A cycle
     starts again from the first id after the last one.
     """
     state = dlt.current.resource_state()
@@ -352,7 +353,9 @@ def studies_resync(
     elapsed = (today - date.fromisoformat(state["cycle_started"])).days
     days_left = max(recheck_days - elapsed, 1)
     size = -(-len(remaining) // days_left)  # ceiling: the cycle ends within its days
-    stored = remaining[: min(size, batch) if batch else size]
+    stored = remaining[: size if batch is None else min(size, batch)]
+    if not stored:  # a batch of 0 turns the re-check off
+        return
     log.info(
         "%s: re-checking %d of the %d studies left in this cycle (%d days left)",
         settings.SOURCE,

@@ -12,7 +12,7 @@ OVERLAP_DAYS = 1  # re-ask the last day: studies posted later that day are not m
 WINDOW_DAYS = 365  # an API pull is committed one update-date window at a time
 BULK_STUDIES_PER_WINDOW = 20_000  # a bulk load is committed every this many studies
 RECHECK_DAYS = 7  # every stored study is re-checked for withdrawal within this many days
-RESYNC_BATCH: int | None = None  # at most this many ids re-checked a run (None: no cap)
+RESYNC_BATCH: int | None = None  # at most this many ids re-checked a run (None: no cap, 0: off)
 RESYNC_IDS_PER_REQUEST = 100  # ids per `filter.ids` request (keeps the URL short)
 # A re-sync chunk where most ids are missing is the API failing, not mass deletion.
 RESYNC_MAX_MISSING_SHARE = 0.5

@@ -218,6 +218,7 @@ def test_resync_lands_a_deletion_for_a_study_the_api_no_longer_returns(
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
     land_source(database, "clinicaltrials")
     monkeypatch.setenv("SOURCES__CLINICALTRIALS__RECHECK_DAYS", "1")  # every study this run
+    monkeypatch.delenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", raising=False)  # no cap
     studies_api.resyncs.append(json_response(RESYNC_WITHOUT_ONE))
 
     settings = load_settings()
@@ -242,6 +243,7 @@ def test_every_stored_study_is_rechecked_within_the_configured_days(
 
     def recheck(days: int) -> list[str]:
         monkeypatch.setenv("SOURCES__CLINICALTRIALS__RECHECK_DAYS", str(days))
+        monkeypatch.delenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", raising=False)  # no cap
         studies_api.resyncs.append(json_response(RESYNC_WITHOUT_ONE))
         land(pipeline, lambda: clinicaltrials().with_resources("studies_resync"))
         return [args for args in studies_api.requests if "filter.ids" in args][-1][
@@ -260,6 +262,7 @@ def test_resync_refuses_to_delete_most_of_a_batch(
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
     land_source(database, "clinicaltrials")
     monkeypatch.setenv("SOURCES__CLINICALTRIALS__RECHECK_DAYS", "1")  # every study this run
+    monkeypatch.delenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", raising=False)  # no cap
     # A real page holding none of the ten studies asked for: the API failing, not deletion.
     studies_api.resyncs.append(json_response("clinicaltrials/studies_page1_full_pagesize1.json"))
 

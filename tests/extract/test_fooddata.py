@@ -113,7 +113,9 @@ def test_search_pages_land_with_the_key_sent_never_logged_and_429_retried(
     # all newer, page 2 reaches an older food (2021-07-29), which ends the sweep.
     foods_api.requests.clear()
     again = land_source(database, "fooddata", api_url=foods_api.url)
-    assert again.rows == {"foods": 9}
+    # Page 1 again (the overlap day): the same versions, kept once in raw.
+    assert again.rows == {"foods": 0}
+    assert again.repeated == {"foods": 9}
     assert [args["pageNumber"] for _, args in foods_api.requests] == ["1", "2"]
 
 
@@ -176,7 +178,9 @@ def test_the_download_streams_each_file_once_and_a_bad_food_is_rejected(database
     problems = [row[0] for row in query(database, "select problem from raw_fooddata.rejects")]
     assert any(problem.startswith("a food without an fdcId") for problem in problems)
     assert any(problem.startswith("not valid JSON after food") for problem in problems)
-    assert 0 < more.rows["foods"] < 9
+    # The foods read before the cut are the versions the download landed: kept once.
+    assert more.rows == {"foods": 0}
+    assert 0 < more.repeated["foods"] < 9
 
 
 def test_every_file_offered_is_accounted_for(database, tmp_path: Path):

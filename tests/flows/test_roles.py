@@ -92,12 +92,13 @@ def test_each_role_may_do_what_it_needs_and_nothing_more(embedded, prefect_serve
             run("analyst", forbidden)
 
     # The search functions run as the caller, and search text is only ever a parameter.
-    assert run(
+    ((functions, definers),) = run(
         "owner",
         "select count(*), count(*) filter (where p.prosecdef) from pg_proc as p "
         "join pg_namespace as n on n.oid = p.pronamespace "
         "where n.nspname = 'marts' and p.proname like 'search\\_%'",
-    ) == [(1, 0)]
+    )
+    assert functions >= 1 and definers == 0
     hostile = "growth'); drop table marts.clinical_trials; --"
     shown = ("nct_id",)
     assert search(connection_for("analyst"), "clinical_trials", hostile, shown) == []

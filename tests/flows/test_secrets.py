@@ -98,7 +98,7 @@ def files_under(folder: Path) -> list[Path]:
 def test_a_bulk_password_is_used_but_never_stored(
     database,
     drugcentral_db,  # noqa: F811 - the fixture imported above
-    prefect_harness,
+    prefect_server,
     monkeypatch,
     caplog,
 ):

@@ -16,16 +16,30 @@ from werkzeug import Request, Response
 from extract.clinicaltrials import settings as clinicaltrials_settings
 from extract.errors import MalformedInput
 from medmirror.settings import SAMPLES_DIR
-from tests.conftest import DERIVED, query, sample
-from tests.extract.test_clinicaltrials import land_clinicaltrials, landed_ids
-from tests.extract.test_dailymed import land_dailymed
-from tests.extract.test_openfda import PARTITIONS, land_openfda
-from tests.extract.test_pubmed import land_pubmed
+from tests.conftest import DERIVED, land_source, query, sample
+from tests.extract.test_clinicaltrials import landed_ids
+from tests.extract.test_openfda import PARTITIONS
 
 CASES = Path(__file__).resolve().parent / "cases"
 GOOD_STUDY = SAMPLES_DIR / "clinicaltrials" / "study_NCT00973089.json"
 COUGH_SET_ID = "00f66f25-3469-4c16-9baf-fba21e9628bd"  # the real label in the nested zip
 KEY = "mm-hostile-key-5b1e"
+
+
+def land_clinicaltrials(database, **arguments):
+    return land_source(database, "clinicaltrials", **arguments)
+
+
+def land_dailymed(database, **arguments):
+    return land_source(database, "dailymed", **arguments)
+
+
+def land_openfda(database, **arguments):
+    return land_source(database, "openfda", **arguments)
+
+
+def land_pubmed(database, **arguments):
+    return land_source(database, "pubmed", **arguments)
 
 
 def release(folder: Path, *files: Path) -> Path:
@@ -257,7 +271,7 @@ def test_a_bulk_folder_linking_outside_itself_is_refused(database, tmp_path: Pat
         land_clinicaltrials(database, bulk_location=str(folder))
 
     assert f"{folder / 'NCT00000001.json'} -> {outside}" in str(refused.value)
-    assert query(database, "select to_regclass('raw_clinicaltrials.studies')") == [(None,)]
+    assert query(database, "select count(*) from raw_clinicaltrials.studies") == [(0,)]
 
 
 def test_a_truncated_pubmed_gzip_names_the_byte(database, tmp_path: Path):
