@@ -39,6 +39,7 @@ def land_a_study_then_its_later_version(connection, tmp_path: Path) -> None:
 def resync_without_one(connection, studies_api: StudiesApi, monkeypatch) -> None:
     """A re-sync whose answer no longer holds NCT01525901."""
     monkeypatch.setenv("SOURCES__CLINICALTRIALS__RECHECK_DAYS", "1")  # every study this run
+    monkeypatch.delenv("SOURCES__CLINICALTRIALS__RESYNC_BATCH", raising=False)  # no cap
     studies_api.resyncs.append(json_response(RESYNC_WITHOUT_ONE))
     pipeline = pipeline_for("clinicaltrials", connection, load_settings().dlt_dir)
     land(pipeline, lambda: clinicaltrials().with_resources("studies_resync"))
