@@ -149,6 +149,19 @@ def templates(warehouse: EmbeddedWarehouse, shared_dir: Path) -> Templates:
 
 
 @pytest.fixture
+def wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line run in this process prints as on a 300-column terminal. Its
+    consoles are made when `flows.cli` is imported and keep the COLUMNS of that moment
+    (pytest-xdist's workers have COLUMNS=80), so a CliRunner's `env` cannot widen them."""
+    from rich.console import Console
+
+    import flows.cli
+
+    monkeypatch.setattr(flows.cli, "console", Console(width=300))
+    monkeypatch.setattr(flows.cli, "err", Console(stderr=True, width=300))
+
+
+@pytest.fixture
 def database(
     templates: Templates, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> ConnectionInfo:

@@ -26,8 +26,13 @@ MEDMIRROR = Path(sys.executable).parent / "medmirror"
 
 def medmirror(*args: str) -> tuple[int, str]:
     """Exit code and everything the command wrote, run in this process."""
-    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "300"})
+    result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.output
+
+
+@pytest.fixture(autouse=True)
+def _wide(wide_terminal) -> None:
+    """One line is one line however wide the worker's terminal is."""
 
 
 def assert_one_line(output: str, *expected: str) -> None:

@@ -52,7 +52,9 @@ def test_retention_keeps_the_latest_release_and_frees_what_it_planned(tmp_path: 
     assert plan(folder, keep=2).freed == []
 
 
-def test_storage_prints_sizes_versions_and_what_retention_frees(database, tmp_path: Path):
+def test_storage_prints_sizes_versions_and_what_retention_frees(
+    database, tmp_path: Path, wide_terminal
+):
     land_source(database, "clinicaltrials", bulk_location=str(SAMPLES / "clinicaltrials"))
     land_source(
         database, "clinicaltrials", bulk_location=str(SAMPLES / "clinicaltrials"), full=True
@@ -62,7 +64,7 @@ def test_storage_prints_sizes_versions_and_what_retention_frees(database, tmp_pa
     downloaded(folder, "orange_book_2024-05.zip", "20260201T060000-bb", RELEASE.read_bytes())
     runner = CliRunner()
 
-    shown = runner.invoke(app, ["storage"], env={"COLUMNS": "200"})
+    shown = runner.invoke(app, ["storage"])
 
     assert shown.exit_code == 0, shown.output
     assert re.search(r"raw_clinicaltrials\s+│\s+[\d.]+ [KM]iB", shown.output)
@@ -71,7 +73,7 @@ def test_storage_prints_sizes_versions_and_what_retention_frees(database, tmp_pa
     said = re.search(r"retention would free (\S+ \S+) of downloads", shown.output)
     assert said and said.group(1) != "0 B", shown.output
 
-    pruned = runner.invoke(app, ["storage", "--prune"], env={"COLUMNS": "200"})
+    pruned = runner.invoke(app, ["storage", "--prune"])
 
     assert pruned.exit_code == 0, pruned.output
     assert f"freed {said.group(1)} of downloads" in pruned.output
