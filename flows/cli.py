@@ -19,6 +19,8 @@ from medmirror.warehouse import EmbeddedWarehouse, WarehouseError
 
 # Set by `medmirror --debug`: an error then shows its traceback.
 DEBUG = False
+# Set by `medmirror --verbose`: dbt's node lines are printed, not folded into one.
+VERBOSE = False
 
 
 class _App(typer.Typer):
@@ -65,8 +67,8 @@ def _setup_logging(
         bool, typer.Option("--debug", help="Show an error's traceback, not only its line.")
     ] = False,
 ) -> None:
-    global DEBUG
-    DEBUG = debug
+    global DEBUG, VERBOSE
+    DEBUG, VERBOSE = debug, verbose
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
@@ -736,11 +738,14 @@ class _NoTraceback(logging.Filter):
 
 
 def _run_flow(run):
+    from flows.progress_line import progress_line
+
     if not DEBUG:
         for name in ("prefect.flow_runs", "prefect.task_runs"):
             logging.getLogger(name).addFilter(_NoTraceback())
     try:
-        return run()
+        with progress_line(err, verbose=VERBOSE):
+            return run()
     except Exception as failure:
         raise _fail(str(failure)) from None
 

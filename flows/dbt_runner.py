@@ -7,6 +7,11 @@ passwords beside it) and dbt is pointed at it with `--profiles-dir`. Its target 
 `MEDMIRROR_DBT_TARGET_DIR` names another: processes that build at the same time (test
 workers) each keep their own, and a repeated build of the same connection re-parses only
 what changed.
+
+dbt's console says only warnings and errors; its full log is `<target>/logs/dbt.log`. Each
+node dbt finishes is a DEBUG record on the `flows.dbt_runner.progress` logger (the command
+line folds them into one progress line; `--verbose` shows them), and each command ends with
+one INFO line: how many nodes, how many failed, where the full log is.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from medmirror.settings import DBT_PROJECT_DIR, ConnectionInfo, load_settings
 from medmirror.warehouse import write_private
 
 log = logging.getLogger(__name__)
+progress_log = logging.getLogger(f"{__name__}.progress")
 
 PROFILE = """\
 medmirror:
@@ -88,6 +94,7 @@ def unbuilt_parents(connection: ConnectionInfo, selected: Sequence[str]) -> list
             "name schema alias",
         ],
         connection,
+        console="none",  # the list is read here, not printed
     ).result
     models = [json.loads(line) for line in listed or []]
     if not models:
@@ -112,17 +119,65 @@ def unbuilt_parents(connection: ConnectionInfo, selected: Sequence[str]) -> list
     )
 
 
-def run_dbt(args: Sequence[str], connection: ConnectionInfo) -> dbtRunnerResult:
+def run_dbt(
+    args: Sequence[str], connection: ConnectionInfo, *, console: str | None = None
+) -> dbtRunnerResult:
     """Invoke dbt (e.g. `["build", "--select", ...]`) on `connection`; raise if it fails.
+    `console` is dbt's console log level (default: warnings, or dbt's usual lines when
+    medmirror logs at DEBUG; "none" prints nothing, not even what `dbt ls` lists).
 
     The project is parsed once per process and connection: later invocations reuse the
     parsed manifest (dbt's own `dbtRunner(manifest=...)`), so they skip parsing."""
-    options = _options(connection)
+    options = _options(connection, console)
     target = load_settings().dbt_target_dir
     key = (target, connection.host, connection.port, connection.user, connection.database)
     if key not in _MANIFESTS:
         _MANIFESTS[key] = _invoke(dbtRunner(), ["parse", *options], ["parse"], connection).result
-    return _invoke(dbtRunner(manifest=_MANIFESTS[key]), [*args, *options], args, connection)
+    progress = Progress(args[0] if args else "dbt")
+    runner = dbtRunner(manifest=_MANIFESTS[key], callbacks=[progress])
+    try:
+        return _invoke(runner, [*args, *options], args, connection)
+    finally:
+        if progress.done:
+            log.info(
+                "dbt %s: %s nodes, %s failed (full log: %s)",
+                progress.command,
+                progress.done,
+                progress.failed,
+                target / "logs" / "dbt.log",
+            )
+
+
+class Progress:
+    """dbt's events as progress: nodes finished of the total dbt announced, and failures."""
+
+    FAILED = frozenset({"error", "fail", "runtime error"})
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.done = 0
+        self.total = 0
+        self.failed = 0
+
+    def __call__(self, event) -> None:
+        name, data = event.info.name, event.data
+        if name == "LogStartLine":
+            self.total = max(self.total, data.total)
+        elif name == "LogTestResult":
+            self.total = max(self.total, data.num_models)
+        elif name == "NodeFinished":
+            self.done += 1
+            status = data.run_result.status
+            self.failed += status in self.FAILED
+            progress_log.debug(
+                "dbt %s %s/%s: %s %s",
+                self.command,
+                self.done,
+                self.total or "?",
+                data.node_info.node_name,
+                status,
+                extra={"dbt_progress": self, "dbt_node": data.node_info.node_name},
+            )
 
 
 # Parsed projects of this process, by target folder and connection.
@@ -140,8 +195,8 @@ def _invoke(
     return result
 
 
-def _options(connection: ConnectionInfo) -> list[str]:
-    """The options every dbt command of medmirror takes: project, profile, target."""
+def _options(connection: ConnectionInfo, console: str | None = None) -> list[str]:
+    """The options every dbt command of medmirror takes: project, profile, target, logs."""
     target = load_settings().dbt_target_dir
     return [
         "--project-dir",
@@ -152,6 +207,13 @@ def _options(connection: ConnectionInfo) -> list[str]:
         str(target),
         "--log-path",
         str(target / "logs"),
+        # The console: warnings and errors (each node's line is a progress record), dbt's
+        # usual lines too when medmirror logs at DEBUG (`--verbose`); the file log keeps
+        # everything.
+        "--log-level",
+        console or ("info" if logging.getLogger().isEnabledFor(logging.DEBUG) else "warn"),
+        "--log-level-file",
+        "debug",
         "--no-send-anonymous-usage-stats",
     ]
 

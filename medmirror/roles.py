@@ -44,7 +44,9 @@ LOADER = "medmirror_loader"
 TRANSFORMER = "medmirror_transformer"
 ANALYST = "medmirror_analyst"
 ROLES = {"loader": LOADER, "transformer": TRANSFORMER, "analyst": ANALYST}
-TRANSFORMER_SCHEMAS = ("staging", "intermediate", "marts", "ops")
+# `dbt_test__audit`: where dbt keeps a failing data test's rows (`store_failures`); the
+# transformer cannot create schemas, so it is made here like the others.
+TRANSFORMER_SCHEMAS = ("staging", "intermediate", "marts", "ops", "dbt_test__audit")
 # pg_advisory_xact_lock key serialising concurrent role set-ups (any fixed bigint).
 ROLE_SETUP_LOCK_KEY = 7_406_613_151_023_410
 

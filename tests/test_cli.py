@@ -7,22 +7,51 @@ import re
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from extract.landing import pipeline_for
-from tests.conftest import SAMPLES, query
+from medmirror.settings import ConnectionInfo
+from tests.conftest import SAMPLES, free_port, query
 
 MEDMIRROR = Path(sys.executable).parent / "medmirror"
 
 
-def medmirror(*args: str) -> subprocess.CompletedProcess:
+def medmirror(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [MEDMIRROR, *args],
-        env=dict(os.environ, COLUMNS="200"),
+        env=dict(env or os.environ, COLUMNS="200"),
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+@pytest.fixture
+def new_user(prefect_server, reachable_tmp: Path) -> Iterator[dict[str, str]]:
+    """The environment of a new user: no database URL, a data folder of their own, so
+    `medmirror` starts its embedded PostgreSQL there and connects with its own roles (the
+    loader, the transformer: each with only its privileges), as after the README's install."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not (name.startswith("MEDMIRROR_") and name.endswith("_URL"))
+        and not name.startswith("MEDMIRROR_DB_")
+    }
+    env.update(MEDMIRROR_DATA_DIR=str(reachable_tmp / "data"), MEDMIRROR_DB_PORT=str(free_port()))
+    try:
+        yield env
+    finally:
+        medmirror("db", "stop", env=env)
+
+
+def owner_of(env: dict[str, str]) -> ConnectionInfo:
+    """The embedded warehouse's owner connection, as `medmirror db url` prints it."""
+    printed = medmirror("db", "url", "--role", "owner", env=env)
+    assert printed.returncode == 0, printed.stderr
+    return ConnectionInfo.from_url(printed.stdout.strip().splitlines()[-1])
 
 
 def bulk_cursor(connection, scratch: Path) -> str:
@@ -67,17 +96,19 @@ def mart_rows(output: str, mart: str) -> str | None:
     return found.group(1) if found else None
 
 
-def test_demo_builds_the_marts_and_a_second_run_is_incremental(
-    database, prefect_server, tmp_path: Path
-):
-    first = medmirror("demo")
+def test_demo_builds_the_marts_and_a_second_run_is_incremental(new_user, tmp_path: Path):
+    first = medmirror("demo", env=new_user)
 
     assert first.returncode == 0, first.stderr
+    # dbt's hundreds of node lines are one summary line (a progress line on a terminal).
+    assert "START sql" not in first.stdout + first.stderr
+    assert re.search(r"dbt build: \d+ nodes, 0 failed", first.stderr)
     # Every source with bundled samples, from its real files (FoodData's download is
     # constructed from real API records).
     assert {mart: mart_rows(first.stdout, mart) for mart in DEMO_MARTS} == DEMO_MARTS
     assert "NCT05105685" in first.stdout  # a top hit of the example search
     assert "fresh" in first.stdout
+    database = owner_of(new_user)
     for command in ("medmirror export", "medmirror sql", "medmirror api", "medmirror mcp"):
         assert command in first.stdout  # where to go next
     # PubMed's update file and FAERS 2017Q2 land after their first release: the feed
@@ -94,7 +125,7 @@ def test_demo_builds_the_marts_and_a_second_run_is_incremental(
     raw_after_first = query(database, "select count(*) from raw_clinicaltrials.studies")
     assert bulk_cursor(database, tmp_path) == "2022-11-21"  # the newest study landed
 
-    second = medmirror("demo")
+    second = medmirror("demo", env=new_user)
 
     assert second.returncode == 0, second.stderr
     assert "landed 0 rows" in second.stderr

@@ -42,6 +42,7 @@ mesh_terms as (
         descriptor_name,
         {{ json_field_array('qualifiers', 'name') }} as qualifier_names,
         {{ json_field_array('qualifiers', 'ui') }} as qualifier_uis,
+        is_descriptor_major_topic,
         is_descriptor_major_topic
         or coalesce(
             jsonb_path_exists(qualifiers, '$[*] ? (@.major_topic == true)'), false
