@@ -188,11 +188,21 @@ def _invoke(
     runner: dbtRunner, command: list[str], args: Sequence[str], connection: ConnectionInfo
 ) -> dbtRunnerResult:
     result = runner.invoke(command)
+    if isinstance(result.exception, KeyboardInterrupt):  # dbt returns a Ctrl-C it caught
+        raise result.exception
     if result.exception is not None:
-        raise DbtFailed(f"dbt {' '.join(args)} could not run: {result.exception}")
+        raise DbtFailed(f"dbt {_described(args)} could not run: {result.exception}")
     if not result.success:
-        raise DbtFailed(f"dbt {' '.join(args)} failed: {'; '.join(_failures(result, connection))}")
+        failures = "; ".join(_failures(result, connection))
+        raise DbtFailed(f"dbt {_described(args)} failed: {failures}")
     return result
+
+
+def _described(args: Sequence[str], shown: int = 8) -> str:
+    """A dbt command for a message: its first arguments (a selection can name hundreds)."""
+    if len(args) <= shown:
+        return " ".join(args)
+    return f"{' '.join(args[:shown])} ... ({len(args) - shown} more arguments)"
 
 
 def _options(connection: ConnectionInfo, console: str | None = None) -> list[str]:

@@ -40,6 +40,23 @@ def _retry_if_transient(task: Any, task_run: Any, state: State) -> bool:
     return bool(getattr(error, "retryable", False))
 
 
+def interrupted(failure: BaseException) -> bool:
+    """Whether a Ctrl-C is what `failure` wraps (dlt keeps it in `.exception`)."""
+    seen: set[int] = set()
+    cause: BaseException | None = failure
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        wrapped = getattr(cause, "exception", None)
+        cause = (
+            wrapped
+            if isinstance(wrapped, BaseException)
+            else (cause.__cause__ or cause.__context__)
+        )
+    return False
+
+
 @task(retries=2, retry_delay_seconds=[60, 300], retry_condition_fn=_retry_if_transient)
 def extract_source(name: str, full: bool = False, bulk: str | None = None) -> dict[str, Any]:
     """Land one source into `raw_<name>`, window by window; log the run in `ops`."""
@@ -72,8 +89,11 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
             bulk=bool(bulk),
         )
     except Exception as failure:
-        error = str(failure)
         result.files = close_account(name)  # what the run was offered before it failed
+        if interrupted(failure):  # dlt wraps a Ctrl-C in its step failure: stop the run
+            error = "interrupted (Ctrl-C)"
+            raise KeyboardInterrupt from failure
+        error = str(failure)
         raise
     finally:
         record_run(
