@@ -12,9 +12,11 @@ from werkzeug import Request, Response
 
 from extract.discovery import Release, newest, not_landed, releases_in
 from extract.errors import MalformedInput
+from extract.faers import settings as faers_settings
 from extract.hcpcs import _release_of_zip
 from extract.hcpcs import settings as hcpcs_settings
 from extract.icd10cm import settings as icd10cm_settings
+from flows.sources import spec_of
 from medmirror.settings import SAMPLES_DIR
 from tests.conftest import DERIVED, land_source, query
 
@@ -195,4 +197,57 @@ def test_a_page_that_is_not_html_fails_naming_the_page():
     with pytest.raises(MalformedInput, match="https://www.cms.gov/x"):
         releases_in(
             b"", "https://www.cms.gov/x", source="hcpcs", pattern=hcpcs_settings.RELEASE_ZIP
+        )
+
+
+FAERS_PAGE = "/extensions/FPD-QDE-FAERS/FPD-QDE-FAERS.html"
+FAERS_2017Q2 = SAMPLES_DIR / "faers" / "faers_ascii_2017q2_subset.zip"
+FAERS_2017Q3 = DERIVED / "faers" / "derived" / "faers_ascii_2017q3_derived.zip"
+
+
+def test_faers_quarters_listed_on_fdas_page_land_by_themselves(
+    database, httpserver, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("SOURCES__FAERS__QUARTERS_PAGE_URL", httpserver.url_for(FAERS_PAGE))
+    for name, path in {
+        "faers_ascii_2017q2.zip": FAERS_2017Q2,
+        "faers_ascii_2017q3.zip": FAERS_2017Q3,
+    }.items():
+        httpserver.expect_request(f"/content/Exports/{name}").respond_with_data(
+            path.read_bytes(), content_type="application/zip"
+        )
+    page = IndexPage(httpserver, FAERS_PAGE, "fda_faers_quarterly_2017q2.html")
+    spec = spec_of("faers")
+
+    first = land_source(database, "faers", discover_quarters=True)  # --quarters, monthly
+    page.show("fda_faers_quarterly_2017q3.html")  # FDA publishes 2017Q3
+    second = land_source(database, "faers", discover_quarters=True)
+    third = land_source(database, "faers", discover_quarters=True)
+
+    assert first.rows["demo"] == 100 and set(first.rows) >= {"demo", "drug", "reac"}
+    assert second.rows["demo"] > 0 and second.rows["deleted_cases"] > 0  # with Deleted/
+    assert third.total_rows == 0
+    assert query(
+        database, "select quarter, count(*) from raw_faers.demo group by 1 order by 1"
+    ) == [("2017Q2", 100), ("2017Q3", second.rows["demo"])]
+    # Only the ASCII zips, each once; the XML twins are not read.
+    assert sorted(zip_requests(httpserver)) == [
+        "/content/Exports/faers_ascii_2017q2.zip",
+        "/content/Exports/faers_ascii_2017q3.zip",
+    ]
+    # A plain refresh (and the daily run) asks openFDA only; --quarters the page only.
+    plain = spec.build(bulk=None, download_dir=tmp_path)
+    listed = spec.build(bulk=None, download_dir=tmp_path, listed_releases=True)
+    assert list(plain.resources) == ["events"]
+    assert list(listed.resources) == ["quarters"]
+
+
+def test_faers_page_with_no_ascii_quarter_fails_naming_the_page():
+    page = b'<a href="/content/Exports/faers_xml_2017q2.zip">XML</a>'
+    with pytest.raises(MalformedInput, match="FPD-QDE-FAERS.html: the releases page links no"):
+        releases_in(
+            page,
+            "https://fis.fda.gov/extensions/FPD-QDE-FAERS/FPD-QDE-FAERS.html",
+            source="faers",
+            pattern=faers_settings.QUARTER_ZIP,
         )
