@@ -40,8 +40,12 @@ Recogniser = Callable[[re.Match[str]], tuple[str, tuple] | None]
 
 
 def links(page: bytes, page_url: str) -> list[str]:
-    """Every `href` of the page, absolute (against the page's URL or its `<base>`)."""
-    document = lxml.html.fromstring(page, base_url=page_url)
+    """Every `<a href>` of the page, absolute (against the page's URL or its `<base>`), in
+    page order; none for an empty page or one lxml cannot make a document of."""
+    try:
+        document = lxml.html.fromstring(page, base_url=page_url)
+    except (etree.ParserError, ValueError):
+        return []
     document.make_links_absolute(page_url, resolve_base_href=True)
     return [href.strip() for href in document.xpath("//a/@href") if href.strip()]
 
@@ -61,10 +65,7 @@ def releases_in(
     order)."""
     recognise = recognise or _by_release_group
     found: dict[str, Release] = {}
-    try:
-        hrefs = links(page, page_url)
-    except (etree.ParserError, ValueError) as bad:
-        raise MalformedInput(source, page_url, f"the releases page cannot be read: {bad}") from None
+    hrefs = links(page, page_url)
     for href in hrefs:
         name = unquote(urlsplit(href).path.rsplit("/", 1)[-1])
         match = pattern.search(name)
