@@ -186,7 +186,7 @@ def _next_listed_quarter(
     for position, release in enumerate(waiting):
         url = release.urls[0]
         path = resolve_location(url, source=settings.SOURCE, download_dir=download_dir)
-        if _pending_quarters(ledger, path):
+        if _pending_quarters(ledger, path) or _unread_problems(ledger, path):
             log.info(
                 "%s: %d quarters on %s not landed yet; next %s",
                 settings.SOURCE,
@@ -197,6 +197,15 @@ def _next_listed_quarter(
             return url, len(waiting) - position - 1
     log.info("%s: every quarter %s links has landed", settings.SOURCE, page_url)
     return None, 0
+
+
+def _unread_problems(ledger: BulkLedger, path: Path) -> bool:
+    """Whether the files at `path` hold one that cannot be landed (a broken archive, no
+    quarter) and has not been rejected yet: it is read, to be rejected by name."""
+    return any(
+        isinstance(_quarter_file(member), MalformedInput) and not ledger.was_rejected(member)
+        for member in ledger.offered(path)
+    )
 
 
 def _quarter_of_zip(named: re.Match[str]) -> tuple[str, tuple[int, int]]:

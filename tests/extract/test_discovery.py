@@ -251,3 +251,26 @@ def test_faers_page_with_no_ascii_quarter_fails_naming_the_page():
             source="faers",
             pattern=faers_settings.QUARTER_ZIP,
         )
+
+
+def test_a_broken_quarter_on_fdas_page_is_rejected_by_name_and_the_next_lands(
+    database, httpserver, monkeypatch
+):
+    monkeypatch.setenv("SOURCES__FAERS__QUARTERS_PAGE_URL", httpserver.url_for(FAERS_PAGE))
+    broken = FAERS_2017Q2.read_bytes()[:5_000]  # the real zip cut short
+    httpserver.expect_request("/content/Exports/faers_ascii_2017q2.zip").respond_with_data(
+        broken, content_type="application/zip"
+    )
+    httpserver.expect_request("/content/Exports/faers_ascii_2017q3.zip").respond_with_data(
+        FAERS_2017Q3.read_bytes(), content_type="application/zip"
+    )
+    IndexPage(httpserver, FAERS_PAGE, "fda_faers_quarterly_2017q3.html")
+
+    first = land_source(database, "faers", discover_quarters=True)
+    again = land_source(database, "faers", discover_quarters=True)
+
+    assert first.rejected == 1 and first.rows["demo"] > 0
+    ((where, problem),) = query(database, "select source_uri, problem from raw_faers.rejects")
+    assert "faers_ascii_2017q2.zip" in where and "not a readable zip" in problem
+    assert query(database, "select distinct quarter from raw_faers.demo") == [("2017Q3",)]
+    assert again.total_rows == 0 and again.rejected == 0  # not rejected twice
