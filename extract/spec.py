@@ -67,6 +67,10 @@ class SourceSpec:
     # (`refresh/daily` or `refresh/monthly`, see flows/deployments.py).
     cadence: str = "daily"
     token: TokenGate | None = None  # a key of the user's own it sends, if any
+    # Release files it can find on its publisher's page besides its API (FAERS's quarterly
+    # files): the `make_source` flag that lands those instead of asking the API. The
+    # monthly deployment and `medmirror refresh --quarters` set it.
+    listed_releases: str | None = None
 
     @property
     def tables(self) -> tuple[RawTable, ...]:
@@ -84,8 +88,14 @@ class SourceSpec:
     def raw_schema(self) -> str:
         return f"raw_{self.name}"
 
-    def build(self, *, bulk: str | None, download_dir: Path) -> DltSource:
-        """The dlt source: from `bulk` files when given, else from the publisher."""
+    def build(
+        self, *, bulk: str | None, download_dir: Path, listed_releases: bool = False
+    ) -> DltSource:
+        """The dlt source: from `bulk` files when given; with `listed_releases` (a source
+        that has `listed_releases`), the release files its publisher's page lists that
+        have not landed; else from the publisher's API (or its current release)."""
         if bulk:
             return self.make_source(bulk_location=bulk, download_dir=str(download_dir))
+        if listed_releases and self.listed_releases:
+            return self.make_source(download_dir=str(download_dir), **{self.listed_releases: True})
         return self.make_source(download_dir=str(download_dir))

@@ -218,12 +218,23 @@ def refresh(
         typer.Option(help="Read one source's release files from this folder, file or URL."),
     ] = None,
     dbt: Annotated[bool, typer.Option("--dbt/--no-dbt", help="Build the marts after.")] = True,
+    quarters: Annotated[
+        bool,
+        typer.Option(
+            help="FAERS: land the quarterly files FDA's page lists that have not landed, "
+            "instead of asking openFDA."
+        ),
+    ] = False,
 ) -> None:
     """Extract sources incrementally (or --full), then dbt build what they feed."""
     from flows.refresh import refresh as refresh_flow
+    from flows.sources import sources_with_listed_releases
 
     if bulk and len(source or []) != 1:
         raise _fail("--bulk goes with exactly one --source")
+    listed = sources_with_listed_releases()
+    if quarters and (bulk or not set(source or []) & set(listed)):
+        raise _fail(f"--quarters goes with --source {' or '.join(listed)}, without --bulk")
     _preflight(source, bulk)
     if bulk:
         # The flow (its Prefect parameters, the run log) gets the location without its
@@ -232,7 +243,9 @@ def refresh(
         if password:
             os.environ[password_setting(source[0])] = password
     landed = _run_flow(
-        lambda: refresh_flow(sources=source or None, full=full, bulk=bulk, run_dbt=dbt)
+        lambda: refresh_flow(
+            sources=source or None, full=full, bulk=bulk, run_dbt=dbt, quarters=quarters
+        )
     )
     _print_landed(landed)
 

@@ -2,8 +2,10 @@
 
 - `refresh/daily`: the sources whose publishers change daily, incremental, every day at
   05:00 UTC.
-- `refresh/monthly`: the sources published as monthly releases (the Orange Book), on the
-  1st and the 15th at 06:00 UTC (FDA's day varies; an unchanged release is skipped).
+- `refresh/monthly`: the sources published as releases (the Orange Book, ICD-10-CM,
+  HCPCS, ...: each finds its newest release on its publisher's page) and FAERS's quarterly
+  files (those FDA's page lists that have not landed), on the 1st and the 15th at 06:00
+  UTC (FDA's day varies; a release landed already is skipped).
 - `refresh/weekly-full`: every source pulled again from the start, Sundays at 07:00 UTC.
 - `refresh/<source>`: one source, incremental, unscheduled (run it by hand).
 """
@@ -16,7 +18,7 @@ from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 
 from flows.refresh import refresh
-from flows.sources import SOURCES, sources_refreshed
+from flows.sources import SOURCES, sources_refreshed, sources_with_listed_releases
 from medmirror.settings import PROJECT_DIR
 
 DAILY_CRON = "0 5 * * *"
@@ -35,8 +37,11 @@ def deployments() -> list[RunnerDeployment]:
         refresh.to_deployment(
             name="monthly",
             cron=MONTHLY_CRON,
-            parameters={"sources": sources_refreshed("monthly"), "full": False},
-            description="The monthly releases (skipped when unchanged), then dbt build.",
+            parameters={"sources": monthly_sources(), "full": False, "quarters": True},
+            description=(
+                "The newest releases and FAERS's quarterly files not landed yet, found on "
+                "their publishers' pages, then dbt build."
+            ),
         ),
         refresh.to_deployment(
             name="weekly-full",
@@ -53,6 +58,13 @@ def deployments() -> list[RunnerDeployment]:
             for name in SOURCES
         ),
     ]
+
+
+def monthly_sources() -> list[str]:
+    """The monthly releases, then the sources whose listed release files (FAERS quarters)
+    the monthly run lands."""
+    monthly = sources_refreshed("monthly")
+    return monthly + [name for name in sources_with_listed_releases() if name not in monthly]
 
 
 def serve_deployments() -> None:

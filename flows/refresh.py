@@ -58,8 +58,13 @@ def interrupted(failure: BaseException) -> bool:
 
 
 @task(retries=2, retry_delay_seconds=[60, 300], retry_condition_fn=_retry_if_transient)
-def extract_source(name: str, full: bool = False, bulk: str | None = None) -> dict[str, Any]:
-    """Land one source into `raw_<name>`, window by window; log the run in `ops`."""
+def extract_source(
+    name: str, full: bool = False, bulk: str | None = None, quarters: bool = False
+) -> dict[str, Any]:
+    """Land one source into `raw_<name>`, window by window; log the run in `ops`.
+
+    `quarters`: a source with release files listed on its publisher's page besides its
+    API (FAERS) lands those not landed yet instead of asking the API."""
     logger = get_run_logger()
     settings = load_settings()
     spec = spec_of(name)
@@ -75,8 +80,12 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
             so_far.total_rows,
         )
 
+    listed = quarters and spec.listed_releases is not None
+
     def make_source():
-        return spec.build(bulk=bulk, download_dir=settings.data_dir / "downloads")
+        return spec.build(
+            bulk=bulk, download_dir=settings.data_dir / "downloads", listed_releases=listed
+        )
 
     error: str | None = None
     try:
@@ -86,7 +95,7 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
             tables=spec.tables,
             full=full,
             on_window=progress,
-            bulk=bool(bulk),
+            bulk=bool(bulk) or listed,
         )
     except Exception as failure:
         result.files = close_account(name)  # what the run was offered before it failed
@@ -101,7 +110,7 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
             RunRecord(
                 flow_run_id=_flow_run_id(),
                 source=name,
-                way_in=bulk or "api",
+                way_in=bulk or ("releases page" if listed else "api"),
                 is_full=full,
                 started_at=started,
                 finished_at=datetime.now(UTC),
@@ -121,7 +130,7 @@ def extract_source(name: str, full: bool = False, bulk: str | None = None) -> di
     if freed.freed:
         logger.info("%s: retention freed %d bytes of older downloads", name, freed.freed_bytes)
     transformer = connection_for("transformer")
-    reconciled = reconcile(transformer, result, bulk=bool(bulk))
+    reconciled = reconcile(transformer, result, bulk=bool(bulk) or listed)
     record_reconciliation(transformer, reconciled)
     for row in reconciled:
         (logger.info if row.agrees else logger.warning)(
@@ -181,10 +190,13 @@ def refresh(
     full: bool = False,
     bulk: str | None = None,
     run_dbt: bool = True,
+    quarters: bool = False,
 ) -> dict[str, Any]:
     """Refresh `sources` (all by default): incremental, or `full` from the start date.
 
     `bulk` reads one source's release files from a folder, file or URL instead of its API.
+    `quarters`: FAERS lands the quarterly files FDA's page lists that have not landed,
+    instead of asking openFDA (the other sources are refreshed as usual).
     """
     names = list(sources or SOURCES)
     for name in names:
@@ -197,13 +209,15 @@ def refresh(
             os.environ[password_setting(names[0])] = password
     with refresh_lock(connection_for("transformer")):
         upgrade_notes = prepare_warehouse()
-        landed = _refresh_locked(names, full=full, bulk=bulk, run_dbt=run_dbt)
+        landed = _refresh_locked(names, full=full, bulk=bulk, run_dbt=run_dbt, quarters=quarters)
         if upgrade_notes:
             landed["upgrade_notes"] = upgrade_notes
         return landed
 
 
-def _refresh_locked(names: list[str], *, full: bool, bulk: str | None, run_dbt: bool) -> dict:
+def _refresh_locked(
+    names: list[str], *, full: bool, bulk: str | None, run_dbt: bool, quarters: bool = False
+) -> dict:
     logger = get_run_logger()
     landed: dict[str, Any] = {}
     failed: dict[str, str] = {}
@@ -213,7 +227,9 @@ def _refresh_locked(names: list[str], *, full: bool, bulk: str | None, run_dbt: 
             logger.warning(reason)
             landed[name] = {"skipped": reason}
             continue
-        state = extract_source.with_options(name=name)(name, full, bulk, return_state=True)
+        state = extract_source.with_options(name=name)(
+            name, full, bulk, quarters, return_state=True
+        )
         if state.is_completed():
             landed[name] = state.result()
         else:

@@ -66,6 +66,12 @@ def sources_refreshed(cadence: str) -> list[str]:
     return [name for name, spec in SOURCES.items() if spec.cadence == cadence]
 
 
+def sources_with_listed_releases() -> list[str]:
+    """The sources whose release files (besides their API) are found on their publisher's
+    page and landed by the monthly deployment (FAERS's quarters), in registry order."""
+    return [name for name, spec in SOURCES.items() if spec.listed_releases]
+
+
 def spec_of(name: str) -> SourceSpec:
     if name in LICENSED_ELSEWHERE:
         raise ValueError(f"{name} is not mirrored: {LICENSED_ELSEWHERE[name]}")

@@ -148,6 +148,14 @@ def test_bulk_goes_with_exactly_one_source(database):
     assert "--bulk goes with exactly one --source" in refused.stderr
 
 
+def test_quarters_goes_with_faers_and_not_with_bulk(database):
+    for arguments in (["--source", "hcpcs"], ["--source", "faers", "--bulk", "samples/faers"]):
+        refused = medmirror("refresh", "--quarters", *arguments)
+
+        assert refused.returncode == 1
+        assert "--quarters goes with --source faers, without --bulk" in refused.stderr
+
+
 def test_what_a_command_writes_is_private_to_its_user(database, tmp_path: Path):
     """A refresh from the shell (Prefect's own database in the data folder): every folder
     it makes is 0700, every file 0600."""

@@ -6,8 +6,11 @@ is the vintage `year`), the API's row as `record` (header name -> value, every v
 string as the API sends it, annotation values such as "-666666666" included; staging
 turns those into nulls). Each vintage and geography is one window: counties in one
 request (`for=county:*`), tracts one request per state (`for=tract:*&in=state:06`).
-A vintage lands once; one the API does not publish yet (404) is asked again on a later
-day. A row that does not fit the header or lacks its FIPS codes goes to
+The vintages are every one from `first_year` (2019) on that the API's dataset list
+(https://api.census.gov/data.json) names for `acs/acs5`, so a new vintage lands with no
+config edit; a configured `years` list instead (no dataset list read). A vintage lands
+once; one the API does not publish yet (404) is asked again on a later day. A row that
+does not fit the header or lacks its FIPS codes goes to
 `raw_census.rejects` and the rest lands.
 
 An API key is optional (`[sources.census] api_key` in `.dlt/secrets.toml`, sent as
@@ -47,8 +50,11 @@ def census(
     geographies: list[str] | None = None,
     states: list[str] | None = None,
     download_dir: str | None = None,  # noqa: ARG001 - an API only: nothing to download
+    catalog_url: str | None = None,
+    first_year: int = settings.FIRST_YEAR,
 ) -> DltResource:
-    """The ACS estimates of the configured vintages, variables and geographies (the
+    """The ACS estimates of the configured vintages (by default every vintage from
+    `first_year` on that the API's dataset list names), variables and geographies (the
     defaults in `settings` when not configured)."""
     years = years or list(settings.YEARS)
     variables = variables or list(settings.VARIABLES)
@@ -65,6 +71,8 @@ def census(
         variables=list(variables),
         geographies=list(geographies),
         states=[str(code).zfill(2) for code in states],
+        catalog_url=None if years else (catalog_url or f"{api_url.rstrip('/')}.json"),
+        first_year=int(first_year),
     )
 
 
@@ -77,23 +85,40 @@ def estimates(
     variables: list[str],
     geographies: list[str],
     states: list[str],
+    catalog_url: str | None = None,
+    first_year: int = settings.FIRST_YEAR,
 ) -> Iterator[Any]:
-    """The next vintage and geography not landed yet (one window), oldest first."""
+    """The next vintage and geography not landed yet (one window), oldest first; with
+    `catalog_url`, the vintages are those the API's dataset list names from `first_year`."""
     state = dlt.current.resource_state()
-    landed = set(state.get("landed", []))
+    client = PublisherClient(settings.SOURCE, api_urls=(api_url,))
     today = date.today().isoformat()
+    landed = set(state.get("landed", []))
     unpublished: dict[str, str] = state.setdefault("unpublished", {})
-    pending = [
-        f"{year}/{geography}"
-        for year in sorted(years)
-        for geography in geographies
-        if f"{year}/{geography}" not in landed and unpublished.get(f"{year}/{geography}") != today
-    ]
+
+    def pending_of(vintages: list[int]) -> list[str]:
+        return [
+            f"{year}/{geography}"
+            for year in sorted(vintages)
+            for geography in geographies
+            if f"{year}/{geography}" not in landed
+            and unpublished.get(f"{year}/{geography}") != today
+        ]
+
+    if catalog_url:
+        # The list is large: a run that is landing the vintages it read keeps them; it is
+        # read again when every vintage read has landed (or on another day).
+        listed = state.get("listed_vintages", {})
+        years = [year for year in listed.get("years", []) if year >= first_year]
+        fresh = listed.get("checked") == today and listed.get("from") == catalog_url
+        if not (fresh and pending_of(years)):
+            years = published_vintages(client, catalog_url, dataset, first_year)
+            state["listed_vintages"] = {"checked": today, "from": catalog_url, "years": years}
+    pending = pending_of(years)
     state[MORE_WINDOWS] = False
     if not pending:
-        log.info("%s: every configured vintage has landed", settings.SOURCE)
+        log.info("%s: every vintage has landed (%s)", settings.SOURCE, _span(years))
         return
-    client = PublisherClient(settings.SOURCE, api_urls=(api_url,))
     if not client.api_key:
         log.info(
             "%s: no API key configured (optional): asking keyless, 500 requests a day; "
@@ -114,6 +139,43 @@ def estimates(
         unpublished.pop(window, None)
         state[MORE_WINDOWS] = position + 1 < len(pending)
         return
+
+
+def published_vintages(
+    client: PublisherClient, catalog_url: str, dataset: str, first_year: int
+) -> list[int]:
+    """The vintages of `dataset` (`acs/acs5`) from `first_year` on that the API's dataset
+    list names; an error naming the list when it names none (or is not one)."""
+    catalog = client.get_json(catalog_url, what="the dataset list")
+    wanted = dataset.strip("/").split("/")
+    entries = catalog.get("dataset") if isinstance(catalog, dict) else None
+    if not isinstance(entries, list):
+        raise MalformedInput(
+            settings.SOURCE, catalog_url, "not the API's dataset list (no `dataset` array)"
+        )
+    vintages = sorted(
+        {
+            int(entry["c_vintage"])
+            for entry in entries
+            if isinstance(entry, dict)
+            and entry.get("c_dataset") == wanted
+            and str(entry.get("c_vintage", "")).isdigit()
+            and int(entry["c_vintage"]) >= first_year
+        }
+    )
+    if not vintages:
+        raise MalformedInput(
+            settings.SOURCE,
+            catalog_url,
+            f"the dataset list names no {dataset} vintage from {first_year} on "
+            f"({len(entries)} datasets listed)",
+        )
+    log.info("%s: %s vintages the API lists: %s", settings.SOURCE, dataset, _span(vintages))
+    return vintages
+
+
+def _span(years: list[int]) -> str:
+    return ", ".join(str(year) for year in sorted(years)) or "none"
 
 
 def _window(

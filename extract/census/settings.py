@@ -6,9 +6,14 @@ SOURCE = "census"
 # estimates, one dataset per vintage year.
 API_URL = "https://api.census.gov/data"
 DATASET = "acs/acs5"
-# Vintages to land; each lands once (a year the API does not publish yet is asked again
-# next run). ACS 5-year 2023 (2019-2023) came out in December 2024.
-YEARS = (2019, 2020, 2021, 2022, 2023)
+# Vintages to land: by default every vintage of the dataset from FIRST_YEAR on that the
+# API's dataset list (`catalog_url`, by default `<api_url>.json`: https://api.census.gov/
+# data.json, one entry per dataset and vintage, `c_dataset` ["acs", "acs5"] and
+# `c_vintage`) names, so a new vintage lands with no config edit. A configured `years`
+# list is landed instead (a year the API does not publish yet is asked again next run).
+# Each vintage lands once.
+YEARS: tuple[int, ...] = ()
+FIRST_YEAR = 2019
 # NAME, total population, the population 18 and over and 65 and over (the denominators
 # of PLACES' adult prevalences), median household income (inflation-adjusted dollars of
 # the vintage), the poverty universe and the people below the poverty level in it.

@@ -25,6 +25,7 @@ Resources:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ import pyarrow as pa
 from dlt.sources import DltResource
 
 from extract.bulk import BulkLedger, BulkMember, identity, resolve_location
+from extract.discovery import not_landed, releases
 from extract.errors import MalformedInput, RequestRejected
 from extract.faers import settings
 from extract.faers.helpers import (
@@ -72,8 +74,12 @@ def faers(
     window_days: int = settings.WINDOW_DAYS,
     bulk_location: str | None = None,
     download_dir: str = ".",
+    discover_quarters: bool = False,
+    quarters_page_url: str = settings.QUARTERS_PAGE_URL,
 ) -> list[DltResource]:
-    """The openFDA API resource, or with `bulk_location` the quarterly files only."""
+    """The openFDA API resource; with `bulk_location` the quarterly files there only; with
+    `discover_quarters` the quarterly files FDA's page (`quarters_page_url`) links that
+    have not landed yet, only."""
     if bulk_location:
         return [
             quarters(
@@ -81,6 +87,8 @@ def faers(
                 download_dir=download_dir,
             )
         ]
+    if discover_quarters:
+        return [quarters(None, download_dir=download_dir, quarters_page_url=quarters_page_url)]
     return [
         events(api_url=api_url, page_size=page_size, start_date=start_date, window_days=window_days)
     ]
@@ -91,8 +99,12 @@ def faers(
 
 # No `columns` here: it lands ten tables, each item bound to its own by `to_table`.
 @dlt.resource(name="quarters", write_disposition="append")
-def quarters(location: str, download_dir: str) -> Iterator[Any]:
-    """The next quarter at `location` not landed yet, all its files in one window.
+def quarters(
+    location: str | None, download_dir: str, quarters_page_url: str | None = None
+) -> Iterator[Any]:
+    """The next quarter at `location` not landed yet, all its files in one window; with
+    `quarters_page_url` instead, the oldest quarter FDA's page links (its ASCII zip) that
+    has not landed yet, downloaded.
 
     Quarters land oldest first (a later quarter's case versions and deletions land after
     what they replace), each committed on its own. Every file offered is accounted for
@@ -107,12 +119,14 @@ def quarters(location: str, download_dir: str) -> Iterator[Any]:
     legacy = _legacy_keys(state)
     ledger = BulkLedger(settings.SOURCE, state)
     ledger.adopt(legacy)
+    later = 0  # quarters the page links, not landed, after this one
+    if quarters_page_url:
+        location, later = _next_listed_quarter(quarters_page_url, ledger, Path(download_dir))
+        if location is None:
+            state[MORE_WINDOWS] = False
+            return
     path = resolve_location(location, source=settings.SOURCE, download_dir=Path(download_dir))
-    pending: set[str] = set()
-    for member in ledger.offered(path):
-        quarter_file = _quarter_file(member)
-        if isinstance(quarter_file, QuarterFile) and not _done(ledger, member, quarter_file):
-            pending.add(quarter_file.quarter)
+    pending = _pending_quarters(ledger, path)
     quarter = min(pending, key=quarter_order) if pending else None
     if quarter:
         log.info("%s: landing quarter %s from %s", settings.SOURCE, quarter, location)
@@ -140,7 +154,64 @@ def quarters(location: str, download_dir: str) -> Iterator[Any]:
                 "without its DEMO row",
             )
         )
-    state[MORE_WINDOWS] = len(pending) > 1
+    state[MORE_WINDOWS] = len(pending) > 1 or later > 0
+
+
+def _pending_quarters(ledger: BulkLedger, path: Path) -> set[str]:
+    """The quarters of the files at `path` that still need landing."""
+    pending: set[str] = set()
+    for member in ledger.offered(path):
+        quarter_file = _quarter_file(member)
+        if isinstance(quarter_file, QuarterFile) and not _done(ledger, member, quarter_file):
+            pending.add(quarter_file.quarter)
+    return pending
+
+
+def _next_listed_quarter(
+    page_url: str, ledger: BulkLedger, download_dir: Path
+) -> tuple[str | None, int]:
+    """The URL of the oldest quarterly ASCII zip FDA's page links that has not landed
+    (its DEMO file), and how many such quarters follow it; (None, 0) when every one has.
+
+    A zip whose files were all landed or rejected before (a broken archive is not read
+    again until FDA replaces it) is passed over, so a bad quarter never stops the ones
+    after it."""
+    found = releases(
+        PublisherClient(settings.SOURCE),
+        page_url,
+        pattern=settings.QUARTER_ZIP,
+        recognise=_quarter_of_zip,
+    )
+    waiting = not_landed(found, lambda release: ledger.has_landed(f"{release.name} DEMO"))
+    for position, release in enumerate(waiting):
+        url = release.urls[0]
+        path = resolve_location(url, source=settings.SOURCE, download_dir=download_dir)
+        if _pending_quarters(ledger, path) or _unread_problems(ledger, path):
+            log.info(
+                "%s: %d quarters on %s not landed yet; next %s",
+                settings.SOURCE,
+                len(waiting) - position,
+                page_url,
+                release.name,
+            )
+            return url, len(waiting) - position - 1
+    log.info("%s: every quarter %s links has landed", settings.SOURCE, page_url)
+    return None, 0
+
+
+def _unread_problems(ledger: BulkLedger, path: Path) -> bool:
+    """Whether the files at `path` hold one that cannot be landed (a broken archive, no
+    quarter) and has not been rejected yet: it is read, to be rejected by name."""
+    return any(
+        isinstance(_quarter_file(member), MalformedInput) and not ledger.was_rejected(member)
+        for member in ledger.offered(path)
+    )
+
+
+def _quarter_of_zip(named: re.Match[str]) -> tuple[str, tuple[int, int]]:
+    """A quarterly zip's quarter as the ledger names it (`2017Q2`) and its order."""
+    year, q = int(named.group("year")), int(named.group("q"))
+    return f"{year}Q{q}", (year, q)
 
 
 def _quarter_file(member: BulkMember) -> QuarterFile | MalformedInput | None:
@@ -390,7 +461,8 @@ __all__ = ["KINDS", "SPEC", "faers"]
 
 SPEC = SourceSpec(
     name=settings.SOURCE,
-    # Daily: the openFDA window; quarterly ASCII files come in with --bulk.
+    # Daily: the openFDA window. Quarterly ASCII files: the monthly run finds those FDA's
+    # page links and lands the ones not landed (`discover_quarters`), or --bulk.
     make_source=faers,
     raw_tables=(*REPORT_TABLES.values(), LEDGER, EVENTS),
     status_table="demo",
@@ -405,4 +477,5 @@ SPEC = SourceSpec(
         "drug_reaction_signals_by_quarter",
     ),
     samples=SAMPLES_DIR / "faers",
+    listed_releases="discover_quarters",
 )

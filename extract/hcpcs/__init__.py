@@ -1,8 +1,9 @@
 """HCPCS Level II: CMS's alpha-numeric procedure, supply and modifier codes.
 
-One resource, `release_files`, reads CMS's Alpha-Numeric HCPCS file (the zip at
-`release_urls` by default, or with `bulk_location` a zip, folder or file the site has, or
-the URL of one) and lands the code file of each release once, in its own window:
+One resource, `release_files`, reads CMS's Alpha-Numeric HCPCS file (by default the
+newest release linked from CMS's quarterly update page, `releases_page_url`; the zips in
+`release_urls` when that lists any; or with `bulk_location` a zip, folder or file the site
+has, or the URL of one) and lands the code file of each release once, in its own window:
 `HCPCyyyy_CONTR_ANWEB.txt` (fixed width, per the record layout in the same zip) ->
 `raw_hcpcs.codes`, one row per code or modifier with its continuation records joined
 into one long description, its short description, action code, added, action-effective
@@ -17,6 +18,7 @@ nothing.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,9 +27,11 @@ import dlt
 from dlt.sources import DltResource
 
 from extract.bulk import BulkLedger, BulkMember, resolve_location
+from extract.discovery import Release, newest, releases
 from extract.errors import MalformedInput
 from extract.hcpcs import settings
-from extract.hcpcs.helpers import CODES, is_code_file, read_code_file, release_of
+from extract.hcpcs.helpers import CODES, MONTHS, is_code_file, read_code_file, release_of
+from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, reject, to_table
 from extract.spec import SearchExample, SourceSpec
 from medmirror.settings import SAMPLES_DIR
@@ -39,28 +43,36 @@ log = logging.getLogger(__name__)
 def hcpcs(
     download_dir: str,
     release_urls: Sequence[str] = settings.RELEASE_URLS,
+    releases_page_url: str = settings.RELEASES_PAGE_URL,
     bulk_location: str | None = None,
 ) -> DltResource:
-    """The releases at `release_urls`, or those at `bulk_location`."""
+    """The releases at `bulk_location`, else at `release_urls`, else the newest release
+    linked from `releases_page_url`."""
     locations = [bulk_location] if bulk_location else list(release_urls)
-    return release_files(locations, download_dir=download_dir)
+    page = None if locations else releases_page_url
+    return release_files(locations, download_dir=download_dir, releases_page_url=page)
 
 
 @dlt.resource(name="release_files", write_disposition="append")
-def release_files(locations: list[str], download_dir: str) -> Iterator[Any]:
+def release_files(
+    locations: list[str], download_dir: str, releases_page_url: str | None = None
+) -> Iterator[Any]:
     """Each release's code file not landed yet, one window (and load) per file.
 
     Every file offered is accounted for (`BulkLedger`): a code file is recognised by its
     layout, whatever CMS named it that year; the README, processing notes, change lists
     and the Excel twin are not release files. A file that cannot be read, or whose
     release cannot be told, is recorded in `raw_hcpcs.rejects` (and not read again until
-    it changes); a line that is not a record likewise, with its line number.
+    it changes); a line that is not a record likewise, with its line number. With
+    `releases_page_url`, the newest release that page links is read when not landed yet.
     """
     state = dlt.current.resource_state()
     ledger = BulkLedger(settings.SOURCE, state)
     _adopt_legacy_state(state, ledger)
     state[MORE_WINDOWS] = False
     done_one = False
+    if releases_page_url:
+        locations = _newest_release(releases_page_url, ledger)
     for location in locations:
         path = resolve_location(location, source=settings.SOURCE, download_dir=Path(download_dir))
         for member in ledger.offered(path):
@@ -78,6 +90,46 @@ def release_files(locations: list[str], download_dir: str) -> Iterator[Any]:
                 return
             done_one = True
             yield from _land_file(member, release, ledger)
+
+
+def _newest_release(page_url: str, ledger: BulkLedger) -> list[str]:
+    """The zip(s) of the newest release CMS's page links, or none when it has landed."""
+    found = newest(
+        releases(
+            PublisherClient(settings.SOURCE),
+            page_url,
+            pattern=settings.RELEASE_ZIP,
+            recognise=_release_of_zip,
+        )
+    )
+    landed = _landed(found, ledger)
+    log.info(
+        "%s: the newest release on %s is %s%s",
+        settings.SOURCE,
+        page_url,
+        found.name,
+        ": landed already" if landed else "",
+    )
+    return [] if landed else list(found.urls)
+
+
+def _release_of_zip(named: re.Match[str]) -> tuple[str, tuple[int, int]]:
+    """A zip's release as the ledger names it (`2025-01`, or `2019` for an annual file)
+    and its order (year, month; an annual file is its year's January release)."""
+    year = int(named.group("year"))
+    month = named.group("month")
+    if month is None:
+        return str(year), (year, 1)
+    number = MONTHS[month[:3].upper()]
+    return f"{year}-{number:02d}", (year, number)
+
+
+def _landed(release: Release, ledger: BulkLedger) -> bool:
+    """Whether the ledger holds the release, by either name of a January release (CMS
+    has put `HCPC2020_JAN_...` in an annual zip, and a year's file in a quarter's)."""
+    year = release.order[0]
+    names = {release.name} | ({str(year), f"{year}-01"} if release.order[1] == 1 else set())
+    return any(ledger.has_landed(name) for name in names)
 
 
 def _land_file(
@@ -119,11 +171,11 @@ def _adopt_legacy_state(state: dict[str, Any], ledger: BulkLedger) -> None:
     ledger.adopt(state.pop("landed", []), state.pop("rejected", []))
 
 
-# An annual release (HCPCS also quarterly): the monthly run looks at the configured release
-# URLs and lands a release not landed yet.
+# A quarterly release: the monthly run finds the newest release on CMS's page (or reads the
+# configured release URLs) and lands it when it is not landed yet.
 SPEC = SourceSpec(
     name=settings.SOURCE,
-    make_source=hcpcs,  # without a location: the release URLs in .dlt/config.toml
+    make_source=hcpcs,  # without a location: the newest release on CMS's page
     cadence="monthly",
     raw_tables=(CODES,),
     status_table=CODES.name,

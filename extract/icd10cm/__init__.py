@@ -1,8 +1,9 @@
 """ICD-10-CM: the diagnosis code set CMS and NCHS publish once a fiscal year.
 
-One resource, `release_files`, reads CMS's release files (the URLs in `release_urls` by
-default, or with `bulk_location` a zip, folder or file the site has, or the URL of one)
-and lands each file of each release once, in its own window:
+One resource, `release_files`, reads CMS's release files (by default the newest release
+linked from CMS's ICD-10-CM page, `releases_page_url`; the zips in `release_urls` when
+that lists any; or with `bulk_location` a zip, folder or file the site has, or the URL of
+one) and lands each file of each release once, in its own window:
 
 - the order file (`icd10cm_order_YYYY.txt`, fixed width) -> `raw_icd10cm.order_codes`:
   every category, subcategory and code with its billable flag and both titles;
@@ -30,11 +31,14 @@ import dlt
 from dlt.sources import DltResource
 
 from extract.bulk import BulkLedger, BulkMember, resolve_location
+from extract.discovery import newest, releases
 from extract.errors import MalformedInput
+from extract.http import PublisherClient
 from extract.icd10cm import settings
 from extract.icd10cm.helpers import (
     ORDER,
     TABLES,
+    TABULAR,
     file_kind,
     read_order_file,
     read_tabular_file,
@@ -51,16 +55,24 @@ log = logging.getLogger(__name__)
 def icd10cm(
     download_dir: str,
     release_urls: Sequence[str] = settings.RELEASE_URLS,
+    releases_page_url: str = settings.RELEASES_PAGE_URL,
     bulk_location: str | None = None,
 ) -> DltResource:
-    """The release files at `release_urls`, or those at `bulk_location`."""
+    """The release files at `bulk_location`, else those at `release_urls`, else the newest
+    release linked from `releases_page_url`."""
     locations = [bulk_location] if bulk_location else list(release_urls)
-    return release_files(locations, download_dir=download_dir)
+    return release_files(
+        locations,
+        download_dir=download_dir,
+        releases_page_url=None if locations else releases_page_url,
+    )
 
 
 # No `columns` here: it lands three tables, each item bound to its own by `to_table`.
 @dlt.resource(name="release_files", write_disposition="append")
-def release_files(locations: list[str], download_dir: str) -> Iterator[Any]:
+def release_files(
+    locations: list[str], download_dir: str, releases_page_url: str | None = None
+) -> Iterator[Any]:
     """Each release file not landed yet, one window (and load) per file.
 
     Every file offered is accounted for (`BulkLedger`, keyed by release year and kind): the
@@ -69,7 +81,8 @@ def release_files(locations: list[str], download_dir: str) -> Iterator[Any]:
     the addenda are not release files of this source. A file that cannot be read (broken
     XML, an unreadable archive, no release year) is recorded in `raw_icd10cm.rejects` and
     not read again until it changes; an order-file line that is not an entry likewise,
-    with its line number.
+    with its line number. With `releases_page_url`, the newest release that page links
+    is read, each of its zips only when its file is not landed yet.
     """
     state = dlt.current.resource_state()
     legacy = _legacy_state(state)
@@ -77,6 +90,8 @@ def release_files(locations: list[str], download_dir: str) -> Iterator[Any]:
     ledger.adopt(*legacy)
     state[MORE_WINDOWS] = False
     done_one = False
+    if releases_page_url:
+        locations = _newest_release(releases_page_url, ledger)
     for location in locations:
         path = resolve_location(location, source=settings.SOURCE, download_dir=Path(download_dir))
         for member in ledger.offered(path):
@@ -98,6 +113,27 @@ def release_files(locations: list[str], download_dir: str) -> Iterator[Any]:
                 return
             done_one = True
             yield from _land_file(member, kind, year, ledger)
+
+
+def _newest_release(page_url: str, ledger: BulkLedger) -> list[str]:
+    """The zips of the newest release CMS's page links whose file has not landed yet."""
+    release = newest(
+        releases(PublisherClient(settings.SOURCE), page_url, pattern=settings.RELEASE_ZIP)
+    )
+    pending = []
+    for url in release.urls:
+        named = settings.RELEASE_ZIP.search(url.rsplit("/", 1)[-1])
+        kind = ORDER if named and "order" in named.group("kind").lower() else TABULAR
+        if not ledger.has_landed(_key(int(release.name), kind)):
+            pending.append(url)
+    log.info(
+        "%s: the newest release on %s is %s: %s",
+        settings.SOURCE,
+        page_url,
+        release.name,
+        f"{len(pending)} of its zips to read" if pending else "landed already",
+    )
+    return pending
 
 
 def _key(year: int | None, kind: str | None) -> str | None:
@@ -143,11 +179,11 @@ def _legacy_state(state: dict[str, Any]) -> tuple[list[str], list[str]]:
     return [key for key in keys if key], state.pop("rejected", [])
 
 
-# An annual release (HCPCS also quarterly): the monthly run looks at the configured release
-# URLs and lands a release not landed yet.
+# An annual release: the monthly run finds the newest release on CMS's page (or reads the
+# configured release URLs) and lands it when it is not landed yet.
 SPEC = SourceSpec(
     name=settings.SOURCE,
-    make_source=icd10cm,  # without a location: the release URLs in .dlt/config.toml
+    make_source=icd10cm,  # without a location: the newest release on CMS's page
     cadence="monthly",
     raw_tables=tuple(TABLES.values()),
     status_table="order_codes",

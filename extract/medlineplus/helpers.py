@@ -23,6 +23,7 @@ import pyarrow as pa
 from lxml import etree, html
 from lxml.etree import _Element as Element
 
+from extract.discovery import links
 from extract.errors import MalformedInput, invalid_xml
 from extract.medlineplus.settings import FILE_NAME, SOURCE
 from extract.raw import RawTable
@@ -75,16 +76,14 @@ def generated_date(value: str | None) -> date | None:
 
 def current_file_links(page: bytes, base_url: str) -> list[str]:
     """The health topics files a MedlinePlus XML page links, newest first, the zipped
-    copy of a date before the plain one."""
-    from urllib.parse import urljoin
-
-    links = {}
-    for href in re.findall(rb"""href\s*=\s*["']([^"']+)["']""", page):
-        url = urljoin(base_url, href.decode("utf-8", "replace"))
-        found = file_date_of(url.rsplit("/", 1)[-1])
-        if found and FILE_DATE.fullmatch(url.rsplit("/", 1)[-1]):
-            links[url] = found
-    return sorted(links, key=lambda url: (links[url], url.endswith(".zip")), reverse=True)
+    copy of a date before the plain one (links read by `extract.discovery.links`)."""
+    dated = {}
+    for url in links(page, base_url):
+        name = url.rsplit("/", 1)[-1]
+        found = file_date_of(name)
+        if found and FILE_DATE.fullmatch(name):
+            dated[url] = found
+    return sorted(dated, key=lambda url: (dated[url], url.endswith(".zip")), reverse=True)
 
 
 # -- reading a document topic by topic --------------------------------------------------

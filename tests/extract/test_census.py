@@ -222,3 +222,68 @@ def test_every_variable_asked_is_one_the_acs_publishes():
     assert published["B09021_001E"]["concept"] == (
         "LIVING ARRANGEMENTS OF ADULTS 18 YEARS AND OVER BY AGE"
     )
+
+
+def catalog(*entries: tuple[list[str], int]) -> bytes:
+    """The API's dataset list (https://api.census.gov/data.json) cut to the fields read:
+    a minimal list derived from its DCAT layout (`dataset[]` with `c_dataset` and
+    `c_vintage`; no real copy is held, see tests/fixtures/discovery/PROVENANCE.md)."""
+    return json.dumps(
+        {
+            "@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
+            "@type": "dcat:Catalog",
+            "dataset": [
+                {
+                    "c_vintage": vintage,
+                    "c_dataset": parts,
+                    "title": " ".join(parts),
+                    "distribution": [
+                        {"accessURL": f"https://api.census.gov/data/{vintage}/{'/'.join(parts)}"}
+                    ],
+                }
+                for parts, vintage in entries
+            ],
+        }
+    ).encode()
+
+
+def test_a_new_vintage_on_the_dataset_list_lands_with_no_config_edit(
+    database, census_api: CensusApi, httpserver, monkeypatch
+):
+    monkeypatch.delenv("SOURCES__CENSUS__YEARS", raising=False)
+    monkeypatch.setenv("SOURCES__CENSUS__GEOGRAPHIES", '["county"]')
+    census_api.answers[(2022, "county", None)] = COUNTY_2022
+    census_api.answers[(2023, "county", None)] = RAGGED_2023
+    listed = {
+        "body": catalog(
+            (["acs", "acs5"], 2018),  # before first_year (2019): not landed
+            (["acs", "acs5"], 2022),
+            (["acs", "acs1"], 2023),  # another dataset
+            (["dec", "pl"], 2020),
+        )
+    }
+    httpserver.expect_request("/data.json").respond_with_handler(
+        lambda request: Response(listed["body"], content_type="application/json")
+    )
+
+    first = land_source(database, "census")
+    listed["body"] = catalog((["acs", "acs5"], 2022), (["acs", "acs5"], 2023))  # 2023 is out
+    second = land_source(database, "census")
+    third = land_source(database, "census")
+
+    assert first.rows == {"estimates": 5}
+    assert second.rows["estimates"] > 0 and third.total_rows == 0
+    assert sorted({row[0] for row in landed(database)}) == [2022, 2023]
+    assert [request["year"] for request in census_api.requests] == ["2022", "2023"]
+
+
+def test_a_dataset_list_naming_no_vintage_fails_naming_it(
+    database, census_api, httpserver, monkeypatch
+):
+    monkeypatch.delenv("SOURCES__CENSUS__YEARS", raising=False)
+    httpserver.expect_request("/data.json").respond_with_data(
+        catalog((["acs", "acs1"], 2023)), content_type="application/json"
+    )
+
+    with pytest.raises(Exception, match=r"/data\.json: the dataset list names no acs/acs5 vintage"):
+        land_source(database, "census")

@@ -629,3 +629,67 @@ def test_api_follows_what_openfda_published_and_lands_follow_ups_by_receipt_date
         ("9100002", 1, d1, d1),
         ("9100003", 1, d1 + timedelta(days=5), d1 + timedelta(days=5)),
     ]
+
+
+@pytest.mark.parametrize("order", ["quarter first", "api first"])
+def test_the_same_case_from_a_quarter_and_the_api_keeps_its_newest_version(
+    database, events_api, order
+):
+    """FAERS caseid = openFDA safetyreportid: the highest case version wins, then the
+    latest receipt date, whichever way in landed first (real 2017Q2 DEMO lines: 10979236
+    version 4 received 2017-04-06, 11144077 version 2 of 2017-04-17, 11563062 version 4 of
+    2017-04-03)."""
+    newer_version = event("10979236", "5", date(2015, 3, 15), date(2017, 6, 1))
+    older_version = event("11144077", "1", date(2015, 5, 28), date(2017, 6, 1))
+    same_version_later = event("11563062", "4", date(2015, 9, 28), date(2017, 4, 10))
+    api_only = event("99000001", "1", date(2017, 5, 2))
+    results = [older_version, newer_version, same_version_later, api_only]
+    newest = max(results, key=lambda report: report["receiptdate"])
+
+    def land_api() -> None:
+        events_api.answers = [
+            page([newest], total=4, as_of=date(2017, 7, 1)),
+            page(results, total=4, as_of=date(2017, 7, 1)),
+            *[page([newest], total=4, as_of=date(2017, 7, 1))] * 3,
+        ]
+        landed = land_source(
+            database, "faers", api_url=events_api.url, start_date="2017-04-01", window_days=400
+        )
+        assert landed.rows == {"events": 4}
+
+    def land_quarter() -> None:
+        assert land_source(database, "faers", bulk_location=str(FAERS_2017Q2)).rows["demo"] == 100
+
+    steps = [land_quarter, land_api] if order == "quarter first" else [land_api, land_quarter]
+    for step in steps:
+        step()
+        build(database)
+
+    cases = ("10979236", "11144077", "11563062", "99000001")
+    assert query(
+        database,
+        "select caseid, record_source, case_version, latest_received_date "
+        "from marts.adverse_event_reports where caseid = any(%s) order by 1",
+        list(cases),
+    ) == [
+        ("10979236", "openfda_api", 5, date(2017, 6, 1)),  # the higher version
+        ("11144077", "faers_quarterly", 2, date(2017, 4, 17)),  # the API's is older
+        ("11563062", "openfda_api", 4, date(2017, 4, 10)),  # same version, received later
+        ("99000001", "openfda_api", 1, date(2017, 5, 2)),
+    ]
+    assert query(database, "select count(*) from marts.adverse_event_reports") == [(101,)]
+    # Each case's drugs and reactions come from its current version only.
+    for mart in ("adverse_event_drugs", "adverse_event_reactions"):
+        assert (
+            query(
+                database,
+                f"select caseid, array_agg(distinct record_source) from marts.{mart} "  # noqa: S608
+                "where caseid = any(%s) group by 1 order by 1",
+                list(cases[:3]),
+            )
+            == [
+                ("10979236", ["openfda_api"]),
+                ("11144077", ["faers_quarterly"]),
+                ("11563062", ["openfda_api"]),
+            ]
+        )

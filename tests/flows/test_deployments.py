@@ -40,7 +40,14 @@ def test_deployments_cover_daily_weekly_full_and_each_source():
         "sources": [name for name in SOURCES if name not in monthly],
         "full": False,
     }
-    assert by_name["monthly"].parameters == {"sources": monthly, "full": False}
+    # The monthly run finds new releases on the publishers' pages, FAERS's quarters too;
+    # the daily run asks FAERS's API only.
+    assert by_name["monthly"].parameters == {
+        "sources": [*monthly, "faers"],
+        "full": False,
+        "quarters": True,
+    }
+    assert {"icd10cm", "hcpcs"} <= set(monthly)
     assert by_name["monthly"].schedules[0].schedule.cron == "0 6 1,15 * *"
     assert by_name["weekly-full"].parameters == {"full": True}
     assert by_name["clinicaltrials"].parameters == {"sources": ["clinicaltrials"]}

@@ -85,3 +85,36 @@ def test_bad_bulk_files_are_counted_in_the_run_summary(database, prefect_server,
     assert landed["clinicaltrials"]["rejected"] == len(bad)
     assert query(database, "select rows_landed, rejected from ops.refresh_runs") == [(3, len(bad))]
     assert query(database, "select count(*) from marts.clinical_trials") == [(3,)]
+
+
+def test_the_monthly_run_lands_new_releases_found_on_the_publishers_pages(
+    database, prefect_server, httpserver, monkeypatch
+):
+    """The monthly deployment's parameters (`quarters`), two sources: HCPCS finds its newest
+    release on CMS's page, FAERS the quarters on FDA's page (openFDA is not asked: no
+    replay of it exists here)."""
+    from tests.extract.test_discovery import (
+        FAERS_2017Q2,
+        FAERS_PAGE,
+        HCPCS_2019,
+        HCPCS_PAGE,
+        IndexPage,
+        serve_zips,
+    )
+
+    monkeypatch.setenv("SOURCES__HCPCS__RELEASES_PAGE_URL", httpserver.url_for(HCPCS_PAGE))
+    monkeypatch.setenv("SOURCES__FAERS__QUARTERS_PAGE_URL", httpserver.url_for(FAERS_PAGE))
+    serve_zips(httpserver, {"2019-alpha-numeric-hcpcs-file.zip": HCPCS_2019})
+    httpserver.expect_request("/content/Exports/faers_ascii_2017q2.zip").respond_with_data(
+        FAERS_2017Q2.read_bytes(), content_type="application/zip"
+    )
+    IndexPage(httpserver, HCPCS_PAGE, "cms_hcpcs_quarterly_update_2019.html")
+    IndexPage(httpserver, FAERS_PAGE, "fda_faers_quarterly_2017q2.html")
+
+    landed = refresh(sources=["hcpcs", "faers"], quarters=True, run_dbt=False)
+
+    assert landed["hcpcs"]["rows"] == {"codes": 6_800}
+    assert landed["faers"]["rows"]["demo"] == 100
+    assert query(
+        database, "select source, way_in, succeeded from ops.refresh_runs order by source"
+    ) == [("faers", "releases page", True), ("hcpcs", "api", True)]

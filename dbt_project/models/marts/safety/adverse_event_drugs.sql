@@ -93,6 +93,9 @@ quarterly as (
     inner join drugs
         on drugs.primaryid = current_cases.primaryid
         and drugs.load_id = current_cases.load_id
+    inner join reports  -- the quarterly version is the case's current one
+        on reports.caseid = current_cases.caseid
+        and reports.record_source = 'faers_quarterly'
     where not current_cases.is_deleted
 ),
 

@@ -1,6 +1,6 @@
 -- One row per indication of a drug of a current adverse event case: FAERS INDI lines of
--- the case's current version, openFDA's drugindication for API-only cases. Joins to
--- `adverse_event_drugs` by `adverse_event_drug_id`.
+-- the case's current version, openFDA's drugindication for cases whose current version
+-- came from the API. Joins to `adverse_event_drugs` by `adverse_event_drug_id`.
 
 {{ config(indexes=[
     {'columns': ['adverse_event_indication_id'], 'unique': True},
@@ -44,6 +44,9 @@ quarterly as (
     inner join indications
         on indications.primaryid = current_cases.primaryid
         and indications.load_id = current_cases.load_id
+    inner join reports  -- the quarterly version is the case's current one
+        on reports.caseid = current_cases.caseid
+        and reports.record_source = 'faers_quarterly'
     where not current_cases.is_deleted and indications.indication_term is not null
 ),
 

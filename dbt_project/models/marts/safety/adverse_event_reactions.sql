@@ -32,6 +32,9 @@ quarterly as (
     inner join reactions
         on reactions.primaryid = current_cases.primaryid
         and reactions.load_id = current_cases.load_id
+    inner join reports  -- the quarterly version is the case's current one
+        on reports.caseid = current_cases.caseid
+        and reports.record_source = 'faers_quarterly'
     where not current_cases.is_deleted and reactions.preferred_term is not null
 ),
 

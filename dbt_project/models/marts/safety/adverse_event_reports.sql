@@ -1,6 +1,9 @@
--- One row per current adverse event case: FAERS quarterly files first (FDA's curated
--- extract), openFDA API cases for case ids the quarterly files do not hold. Cases on a
--- deleted-case list are gone from both.
+-- One row per current adverse event case, from the FAERS quarterly files or openFDA's API,
+-- whichever holds the case's newest version: the highest case version (FAERS
+-- `caseversion`, openFDA `safetyreportversion`), then the latest FDA receipt date
+-- (`fda_dt`, `receiptdate`), then the quarterly file (FDA's curated extract). The same
+-- case arriving from both, in either order, is one row. Cases on a deleted-case list are
+-- gone from both.
 
 {{ config(indexes=[{'columns': ['caseid'], 'unique': True}]) }}
 
@@ -119,13 +122,14 @@ quarterly as (
         and report_outcomes.load_id = current_reports.load_id
 ),
 
-api_only as (
+api_not_deleted as (
     select api_cases.*
     from api_cases
     where not api_cases.is_deleted
         and not exists (
             select 1 from current_cases
             where current_cases.caseid = api_cases.caseid
+                and current_cases.is_deleted
         )
         and not exists (
             select 1 from deleted_cases
@@ -182,21 +186,66 @@ from_api as (
         false as is_required_intervention,
         coalesce(is_other_serious, false) as is_other_serious,
         loaded_at
-    from api_only
+    from api_not_deleted
 ),
 
-all_cases as (
+all_versions as (
     select * from quarterly
     union all
     select * from from_api
 ),
 
-final as (
+ranked as (
     select
         *,
+        row_number() over (
+            partition by caseid
+            order by
+                case_version desc nulls last,
+                latest_received_date desc nulls last,
+                (record_source = 'faers_quarterly') desc,
+                loaded_at desc
+        ) as version_rank
+    from all_versions
+),
+
+final as (
+    select
+        caseid,
+        primaryid,
+        record_source,
+        layout,
+        quarter,
+        case_version,
+        initial_or_followup_code,
+        report_type_code,
+        event_date,
+        event_date_text,
+        initial_received_date,
+        latest_received_date,
+        age,
+        age_unit_code,
+        age_years,
+        sex,
+        weight_kg,
+        country,
+        occurrence_country,
+        reporter_country,
+        reporter_type_code,
+        reporter_type,
+        manufacturer,
+        is_death,
+        is_life_threatening,
+        is_hospitalization,
+        is_disability,
+        is_congenital_anomaly,
+        is_required_intervention,
+        is_other_serious,
+        loaded_at,
         is_death or is_life_threatening or is_hospitalization or is_disability
         or is_congenital_anomaly or is_required_intervention or is_other_serious as is_serious
-    from all_cases
+    from ranked
+    where version_rank = 1
 )
 
 select * from final

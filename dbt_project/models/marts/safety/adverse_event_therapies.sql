@@ -1,7 +1,7 @@
 -- One row per therapy period of a drug of a current adverse event case: FAERS THER lines
 -- of the case's current version (a drug may have several), openFDA's drugstartdate,
--- drugenddate and drugtreatmentduration for API-only cases. Joins to
--- `adverse_event_drugs` by `adverse_event_drug_id`.
+-- drugenddate and drugtreatmentduration for cases whose current version came from the
+-- API. Joins to `adverse_event_drugs` by `adverse_event_drug_id`.
 
 {{ config(indexes=[
     {'columns': ['adverse_event_therapy_id'], 'unique': True},
@@ -49,6 +49,9 @@ quarterly as (
     inner join therapies
         on therapies.primaryid = current_cases.primaryid
         and therapies.load_id = current_cases.load_id
+    inner join reports  -- the quarterly version is the case's current one
+        on reports.caseid = current_cases.caseid
+        and reports.record_source = 'faers_quarterly'
     where not current_cases.is_deleted
 ),
 

@@ -3,8 +3,9 @@
 -- suspect drug and one reaction), but cumulative: the 2x2 table at a quarter holds the
 -- cases of that quarter and every earlier one, as a signal review sees the data then.
 -- A case's quarter is that of the FDA quarterly file its current version came in, or of
--- its latest receipt date for an API-only case. The drug is the `drug_id` of the drugs
--- mart where the suspect rows link to one, else the normalised ingredient name.
+-- its latest receipt date for a case whose current version came from the API. The drug
+-- is the `drug_id` of the drugs mart where the suspect rows link to one, else the
+-- normalised ingredient name.
 -- One row per pair and quarter from the quarter its cumulative count reaches 3 (below 3
 -- cases no pair is a signal) to the last quarter landed, quarters without new cases
 -- included (the background moves). Signal as in `drug_reaction_signals`: PRR >= 2,
