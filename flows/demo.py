@@ -16,10 +16,14 @@ from medmirror.settings import load_settings
 
 # Sources whose samples hold a later release: the demo lands the first release in a
 # refresh of its own (the source's initial load), then the rest, so `marts.changes`
-# shows what the later release changed (PubMed's update file revises and adds
-# citations; FAERS 2017Q2 brings a signal newly over threshold).
+# shows what the later release changed (PubMed's 2026 update file revises and adds
+# citations; FAERS 2017Q2 brings a signal newly over threshold). PubMed's older 2021
+# update-file sample belongs to the first release.
 FIRST_RELEASE = {
-    "pubmed": ("pubmed26n1334_baseline_sample.xml.gz",),
+    "pubmed": (
+        "pubmed21n1063_updatefile_sample.xml.gz",
+        "pubmed26n1334_baseline_sample.xml.gz",
+    ),
     "faers": ("aers_ascii_2004q1_subset.zip",),
 }
 

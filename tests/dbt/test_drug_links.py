@@ -75,7 +75,8 @@ def test_drugs_link_to_trials_articles_and_adverse_events(database):
     ) == [(0,)]
 
     # Articles: the derived revision of 41617358 (adalimumab by UNII; phenylephrine's UNII
-    # is only part of the combination: refused), the real chemicals (Calcium, Testosterone, ...).
+    # is only part of the combination: refused), the real chemicals (Calcium, Testosterone, ...),
+    # the real 32719413 of the 2021 update-file sample (adalimumab by UNII).
     articles = outcomes(
         database,
         "select substance_name, outcome, drug_id, link_method "
@@ -85,8 +86,11 @@ def test_drugs_link_to_trials_articles_and_adverse_events(database):
     assert articles["Phenylephrine"] == ("unmatched", None, None)
     assert articles["Calcium"] == ("unmatched", None, None)
     assert articles["Testosterone"] == ("unmatched", None, None)
-    assert query(database, "select pmid, drug_id, link_method from marts.drug_articles") == [
-        ("41617358", drug_id(ADALIMUMAB), "unii")
+    assert query(
+        database, "select pmid, drug_id, link_method from marts.drug_articles order by pmid"
+    ) == [
+        ("32719413", drug_id(ADALIMUMAB), "unii"),
+        ("41617358", drug_id(ADALIMUMAB), "unii"),
     ]
 
     # FAERS: real prod_ai values (ADALIMUMAB, ATORVASTATIN CALCIUM, HALOPERIDOL), real
@@ -166,7 +170,7 @@ def test_drugs_link_to_trials_articles_and_adverse_events(database):
     assert report["trial_interventions_linked"] == (3, 11)
     assert report["trial_interventions_linked_by_brand_name"] == (1, 11)
     assert report["trial_interventions_conflicting"] == (1, 11)
-    assert report["article_chemicals_linked_by_unii"][0] == 1
+    assert report["article_chemicals_linked_by_unii"][0] == 2
 
     # Counts on the drugs mart and the one-row profile.
     counts = query(
@@ -175,7 +179,7 @@ def test_drugs_link_to_trials_articles_and_adverse_events(database):
         "from marts.drugs where drug_id = %s",
         drug_id(ADALIMUMAB),
     )
-    assert counts == [(1, 1, 5)]  # 3 cases of 2017Q2 (13371964 at version 2), 2 of 2004Q1
+    assert counts == [(1, 2, 5)]  # 3 cases of 2017Q2 (13371964 at version 2), 2 of 2004Q1
     (profile,) = query(
         database,
         "select generic_name, special_populations ->> 'pregnancy_category', recent_trials, "
@@ -185,5 +189,5 @@ def test_drugs_link_to_trials_articles_and_adverse_events(database):
     )
     assert profile[:2] == ("adalimumab", "B")
     assert [trial["nct_id"] for trial in profile[2]] == ["NCT00763412"]
-    assert [article["pmid"] for article in profile[3]] == ["41617358"]
+    assert [article["pmid"] for article in profile[3]] == ["41617358", "32719413"]  # newest first
     assert profile[4:] == (1, 5)

@@ -17,6 +17,7 @@ from tests.extract.test_pubmed import (
     DERIVED_UPDATE,
     SAMPLES,
     UPDATE,
+    UPDATE_2021,
     article_pmids,
     deleted_pmids,
     release,
@@ -29,13 +30,28 @@ def build(connection, *extra: str) -> None:
     build_sources(connection, ["pubmed"], full="--full-refresh" in extra)
 
 
+def current_articles(*files: Path) -> list[ElementTree.Element]:
+    """The articles of the given files as the marts hold them, read on the side: the
+    newest version of each PMID (an update file may hold several)."""
+    newest: dict[str, tuple[int, ElementTree.Element]] = {}
+    for file in files:
+        for article in ElementTree.fromstring(gzip.decompress(file.read_bytes())).iter(
+            "PubmedArticle"
+        ):
+            pmid = article.find("MedlineCitation/PMID")
+            version = int(pmid.get("Version", "1"))
+            if version >= newest.get(pmid.text, (0, article))[0]:
+                newest[pmid.text] = (version, article)
+    return [article for _, article in newest.values()]
+
+
 def elements(path: str, *files: Path) -> list[ElementTree.Element]:
-    """The elements at `path` in the articles of the given files (read on the side)."""
-    return [
-        element
-        for file in files
-        for element in ElementTree.fromstring(gzip.decompress(file.read_bytes())).findall(path)
-    ]
+    """The elements at `path` in the current articles of the given files."""
+    return [element for article in current_articles(*files) for element in article.findall(path)]
+
+
+# What the samples folder holds, in the order it lands (NLM's file names).
+FILES = (UPDATE_2021, BASELINE, UPDATE)
 
 
 def test_marts_hold_one_row_per_current_article_and_search_finds_by_mesh_term(database):
@@ -47,13 +63,13 @@ def test_marts_hold_one_row_per_current_article_and_search_finds_by_mesh_term(da
     ((raw_rows, distinct),) = query(
         database, "select count(*), count(distinct pmid) from raw_pubmed.articles"
     )
-    # Every article and deletion came twice, the same versions: raw keeps them once
-    # (extract/versions.py) ...
-    assert (raw_rows, distinct) == (66, 66)
+    # Every article version and deletion came twice: raw keeps each once
+    # (extract/versions.py); the 2021 file holds 33 versions of 30 citations ...
+    assert (raw_rows, distinct) == (33 + 30 + 30 + 6, 30 + 30 + 30 + 6)
     ((mart_rows, mart_pmids),) = query(
         database, "select count(*), count(distinct pmid) from marts.pubmed_articles"
     )
-    assert mart_rows == mart_pmids == 60  # ... and each current article once
+    assert mart_rows == mart_pmids == 90  # ... and the marts each current article once
     # Every identifier of the real samples has its expected shape (none counted as odd).
     assert query(
         database,
@@ -63,13 +79,13 @@ def test_marts_hold_one_row_per_current_article_and_search_finds_by_mesh_term(da
     assert query(
         database,
         "select rows_checked from ops.pubmed_data_quality where starts_with(check_name, 'PMID')",
-    ) == [(60,)]
+    ) == [(90,)]
     # The real update file deletes six citations that are in neither sample.
     assert not set(deleted_pmids(UPDATE)) & {
         pmid for (pmid,) in query(database, "select pmid from marts.pubmed_articles")
     }
     assert query(database, "select count(*) from marts.article_mesh_terms") == [
-        (len(elements(".//MeshHeading", BASELINE, UPDATE)),)
+        (len(elements(".//MeshHeading", *FILES)),)
     ]
 
     # "Urbanization" is a MeSH heading of 26228458, not a word of its title: found first.
@@ -115,7 +131,7 @@ def test_marts_hold_one_row_per_current_article_and_search_finds_by_mesh_term(da
 
     # Every author of every article, in order, with ORCID iDs in one form whether NLM
     # gives a URL (baseline) or the bare iD (update file).
-    authors = elements(".//AuthorList/Author", BASELINE, UPDATE)
+    authors = elements(".//AuthorList/Author", *FILES)
     assert query(database, "select count(*) from marts.article_authors") == [(len(authors),)]
     orcids = {
         identifier.text.rsplit("/", 1)[-1]
@@ -148,7 +164,7 @@ def test_marts_hold_one_row_per_current_article_and_search_finds_by_mesh_term(da
 
     # Every chemical, with MEDLINE's "0" as no registry number and each number's kind.
     assert query(database, "select count(*) from marts.article_chemicals") == [
-        (len(elements(".//ChemicalList/Chemical", BASELINE, UPDATE)),)
+        (len(elements(".//ChemicalList/Chemical", *FILES)),)
     ]
     kinds = dict(
         query(

@@ -26,6 +26,7 @@ from tests.extract.legacy_state import write_legacy_state
 SAMPLES = SAMPLES_DIR / "pubmed"
 BASELINE = SAMPLES / "pubmed26n1334_baseline_sample.xml.gz"
 UPDATE = SAMPLES / "pubmed26n1335_updatefile_sample.xml.gz"
+UPDATE_2021 = SAMPLES / "pubmed21n1063_updatefile_sample.xml.gz"  # older: lands first
 DERIVED = Path(__file__).parents[1] / "fixtures" / "pubmed" / "derived"
 DERIVED_UPDATE = DERIVED / "pubmed26n1336_derived_update.xml.gz"
 ESEARCH_COUNT5 = "pubmed/derived/esearch_usehistory_count5.xml"
@@ -136,20 +137,23 @@ TODAY = date.today().strftime("%Y/%m/%d")
 def test_bulk_lands_every_article_and_deletion_file_by_file(database):
     result = land_source(database, "pubmed", bulk_location=str(SAMPLES))
 
-    assert result.rows == {"articles": 30 + 30 + 6}
+    assert result.rows == {"articles": 33 + 30 + 30 + 6}
     assert result.rejected == 0  # the E-utilities answers beside the release are left alone
-    assert result.windows == 2  # one per file
-    assert landed_pmids(database) == sorted(article_pmids(BASELINE) + article_pmids(UPDATE))
+    assert result.windows == 3  # one per file
+    assert landed_pmids(database) == sorted(
+        article_pmids(UPDATE_2021) + article_pmids(BASELINE) + article_pmids(UPDATE)
+    )
     deletions = [pmid for pmid, _, deleted in raw_rows(database) if deleted]
     assert sorted(deletions) == sorted(deleted_pmids(UPDATE))
     assert len(deletions) == 6
-    # Files land in name order, each in its own load: the update file after the baseline.
+    # Files land in name order (NLM numbers them by date), each in its own load: the 2021
+    # update file, the 2026 baseline, then its update file.
     loads = query(
         database,
         "select source_uri, count(distinct _dlt_load_id) from raw_pubmed.articles group by 1 "
         "order by min(_dlt_load_id)",
     )
-    assert loads == [(str(BASELINE), 1), (str(UPDATE), 1)]
+    assert loads == [(str(UPDATE_2021), 1), (str(BASELINE), 1), (str(UPDATE), 1)]
     assert land_source(database, "pubmed", bulk_location=str(SAMPLES)).total_rows == 0  # a rerun
 
     ((revised, record),) = query(
@@ -203,11 +207,18 @@ def test_a_big_file_is_committed_in_windows_and_each_article_lands_once(database
         database, "pubmed", bulk_location=str(SAMPLES), bulk_articles_per_window=10
     )
 
-    # 3 windows of 10 baseline articles, the baseline's end, 3 windows of 10 update
-    # articles, then the deletion notices.
-    assert result.windows == 7
-    pmids = [pmid for pmid, _, deleted in raw_rows(database) if not deleted]
-    assert len(pmids) == len(set(pmids)) == 60
+    # 3 windows of 10 articles of the 2021 update file and its last 3, 3 windows of 10
+    # baseline articles, the baseline's end, 3 windows of 10 update articles, then the
+    # deletion notices.
+    assert result.windows == 11
+    versions = query(
+        database,
+        "select pmid, record ->> 'version' from raw_pubmed.articles where not deleted",
+    )
+    assert len(versions) == len(set(versions)) == 93  # each article version once
+    # The 2021 file holds real versioned citations (Wellcome Open Research): three
+    # versions of 32685698, two of 32734003.
+    assert len({pmid for pmid, _ in versions}) == 90
 
 
 # -- the E-utilities API ---------------------------------------------------------------------

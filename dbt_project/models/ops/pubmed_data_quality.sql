@@ -8,9 +8,9 @@
 ) }}
 union all
 {{ data_quality_check(
-    'pubmed', 'PMC id shaped PMC and digits',
+    'pubmed', 'PMC id shaped PMC and digits (and .version for a versioned article)',
     ref('pubmed_articles'),
-    'pmc_id is not null', "pmc_id ~ '^PMC[0-9]+$'",
+    'pmc_id is not null', "pmc_id ~ '^PMC[0-9]+(\\.[0-9]+)?$'",
 ) }}
 union all
 {{ data_quality_check(

@@ -2,8 +2,9 @@
 -- them: a citation seen for the first time (or again after its deletion: `new`), a later
 -- revision (`updated`: a higher PMID version or a later DateRevised) and a deletion
 -- (`withdrawn`: a DeleteCitation after a version). The same revision landed again, or an
--- older one landed late, is no change. `marts.changes` folds the source's initial load
--- into one row.
+-- older one landed late, is no change. Several versions of one citation in one landing
+-- (an update file may hold versions 1 to 3 of a citation) are one change, at the newest.
+-- `marts.changes` folds the source's initial load into one row.
 
 with
 
@@ -22,13 +23,20 @@ landings as (
     from {{ ref('stg_pubmed__articles') }}
 ),
 
+-- The newest version of each citation in each landing.
+newest_per_landing as (
+    select distinct on (pmid, loaded_at, is_deletion_notice) *
+    from landings
+    order by pmid, loaded_at, is_deletion_notice, revision desc
+),
+
 -- In landing order; an update file lists its deletions after its records.
 sequenced as (
     select
         *,
         lag(is_deletion_notice) over landing_order as previous_is_deletion,
         row_number() over landing_order as landing_number
-    from landings
+    from newest_per_landing
     window landing_order as (
         partition by pmid order by loaded_at, is_deletion_notice, pmid_version, date_revised
     )
