@@ -127,16 +127,20 @@ def run_dbt(
     medmirror logs at DEBUG; "none" prints nothing, not even what `dbt ls` lists).
 
     The project is parsed once per process and connection: later invocations reuse the
-    parsed manifest (dbt's own `dbtRunner(manifest=...)`), so they skip parsing."""
+    parsed manifest (dbt's own `dbtRunner(manifest=...)`), so they skip parsing. The parse
+    writes `manifest.json` (what `status` and the serving catalog read: sources, columns,
+    descriptions); the commands after it write no JSON artifacts, whose only change would
+    be the compiled SQL and timings of that run (about a CPU-second per build)."""
     options = _options(connection, console)
     target = load_settings().dbt_target_dir
     key = (target, connection.host, connection.port, connection.user, connection.database)
     if key not in _MANIFESTS:
         _MANIFESTS[key] = _invoke(dbtRunner(), ["parse", *options], ["parse"], connection).result
+    artifacts = [] if list(args[:1]) == ["parse"] else ["--no-write-json"]
     progress = Progress(args[0] if args else "dbt")
     runner = dbtRunner(manifest=_MANIFESTS[key], callbacks=[progress])
     try:
-        return _invoke(runner, [*args, *options], args, connection)
+        return _invoke(runner, [*args, *options, *artifacts], args, connection)
     finally:
         if progress.done:
             log.info(

@@ -2,7 +2,8 @@
 one database per worker, and template databases built once per run.
 
 Each worker always works in the same database (`test_<worker>`), recreated for every test
-from a template with `CREATE DATABASE ... TEMPLATE` (a file copy, well under a second):
+from a template with `CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY` (a file copy,
+well under a second on the run's server, which does not sync to disk: it is thrown away):
 
 - `tmpl_init`: a fresh warehouse after `medmirror init` (every raw table, nothing landed,
   no model built yet);
@@ -69,7 +70,9 @@ class SharedServer:
                     data_dir=folder / "data", db_port=self._port(), database_url=None
                 )
                 state = {"data_dir": str(settings.data_dir), "port": settings.db_port, "users": 0}
-                EmbeddedWarehouse(settings).start()
+                started = EmbeddedWarehouse(settings)
+                started.start()
+                throwaway(started.connection())
             state["users"] += 1
             self.state.write_text(json.dumps(state))
             self.server = EmbeddedWarehouse(
@@ -89,6 +92,26 @@ class SharedServer:
                 self.state.write_text(json.dumps(state))
 
 
+# The test server is thrown away with its folder: no crash of it needs recovering, so it
+# neither syncs to disk nor logs whole pages after each checkpoint (every DROP DATABASE,
+# i.e. every test's fresh database, forces one). Test-only: medmirror's own server keeps
+# PostgreSQL's defaults.
+THROWAWAY_SERVER = {"fsync": "off", "full_page_writes": "off", "synchronous_commit": "off"}
+
+
+def throwaway(owner: ConnectionInfo) -> None:
+    """Set THROWAWAY_SERVER on the run's server (reloaded at once, no restart)."""
+    conn = replace(owner, database="postgres").connect()
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for name, value in THROWAWAY_SERVER.items():
+                cur.execute(f"alter system set {name} = {value}")
+            cur.execute("select pg_reload_conf()")
+    finally:
+        conn.close()
+
+
 class Templates:
     """Template databases of this run, and the worker's database copied from them."""
 
@@ -99,7 +122,9 @@ class Templates:
     def fresh(self, template: str) -> ConnectionInfo:
         """The worker's database, recreated as a copy of `template`."""
         self.sql(f'drop database if exists "{WORKER_DATABASE}" with (force)')
-        self.sql(f'create database "{WORKER_DATABASE}" template "{template}"')
+        # A file copy: on the throwaway server (no fsync) its checkpoint costs little, and
+        # it writes no WAL for the copied pages (the default WAL_LOG strategy does).
+        self.sql(f'create database "{WORKER_DATABASE}" template "{template}" strategy = file_copy')
         return replace(self.admin, database=WORKER_DATABASE)
 
     def ensure(
@@ -121,7 +146,10 @@ class Templates:
                     "where datname = %s and pid <> pg_backend_pid()",
                     WORKER_DATABASE,
                 )
-                self.sql(f'create database "{template}" template "{WORKER_DATABASE}"')
+                self.sql(
+                    f'create database "{template}" template "{WORKER_DATABASE}" '
+                    "strategy = file_copy"
+                )
         return template
 
     def exists(self, name: str) -> bool:

@@ -15,7 +15,7 @@ import requests
 
 from flows.deployments import deployments
 from flows.sources import SOURCES
-from tests.conftest import StudiesApi, free_port, json_response, query
+from tests.conftest import StudiesApi, json_response, query
 from tests.extract.openfda_publisher import OpenFdaPublisher
 from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST
 from tests.extract.test_dailymed import DailyMedApi, constructed
@@ -108,30 +108,24 @@ def test_daily_and_orange_book_deployments_run_to_completed(
     eutils: EutilsApi,  # noqa: F811
     release_server: ReleaseServer,  # noqa: F811
     drug_and_consumer_publishers: None,
+    prefect_server: str,
     tmp_path: Path,
 ):
     """Every daily source and the Orange Book refreshed from their publishers, replayed on
-    127.0.0.1, by the served deployments."""
+    127.0.0.1, by the served deployments (registered on the worker's Prefect server, which
+    no other test gives deployments)."""
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
     queue_five_articles(eutils)
     release_server.serve(EXCERPT)
-    port = free_port()
     env = dict(
         os.environ,
         PREFECT_HOME=str(tmp_path / "prefect"),
-        PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
+        PREFECT_API_URL=prefect_server,
         PREFECT_RUNNER_POLL_FREQUENCY="2",
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
     )
-    server = subprocess.Popen(
-        [BIN / "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     serve = None
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}/api/health", server)
         serve_log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed with the process
         serve = subprocess.Popen(
             [BIN / "medmirror", "serve"], env=env, stdout=serve_log, stderr=subprocess.STDOUT
@@ -141,7 +135,7 @@ def test_daily_and_orange_book_deployments_run_to_completed(
         # and population sources, each tested against its replay elsewhere), then the
         # daily one: RxNav enriches what the Orange Book landed.
         for name in ("orangebook", "daily"):
-            _wait_for_deployment(f"http://127.0.0.1:{port}/api", "refresh", name, serve)
+            _wait_for_deployment(prefect_server, "refresh", name, serve)
             runs[name] = subprocess.run(
                 [
                     BIN / "prefect",
@@ -158,13 +152,12 @@ def test_daily_and_orange_book_deployments_run_to_completed(
                 timeout=360,
             )
     finally:
-        for process in (serve, server):  # the serve process must stop before the server
-            if process is not None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        if serve is not None:
+            serve.send_signal(signal.SIGINT)
+            try:
+                serve.wait(30)
+            except subprocess.TimeoutExpired:
+                serve.kill()
 
     for run in runs.values():
         assert run.returncode == 0, run.stdout + (tmp_path / "serve.log").read_text()
@@ -180,19 +173,6 @@ def test_daily_and_orange_book_deployments_run_to_completed(
     assert query(database, "select source, succeeded from ops.refresh_runs order by 1") == [
         (name, True) for name in sorted(["orangebook", *by_name_daily()])
     ]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "prefect server exited"
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"{url} never answered")
 
 
 def _wait_for_deployment(

@@ -30,7 +30,7 @@ def demo_warehouse(templates, shared_dir) -> ConnectionInfo:
     template = samples_template(templates, WITH_SAMPLES)
     name = f"demo_{WORKER}"
     templates.sql(f'drop database if exists "{name}" with (force)')
-    templates.sql(f'create database "{name}" template "{template}"')
+    templates.sql(f'create database "{name}" template "{template}" strategy = file_copy')
     owner = replace(templates.admin, database=name)
     # One mart dbt knows but this warehouse has not built: what the API and export say of
     # a mart whose build never ran (`medmirror demo` builds every mart).
