@@ -19,7 +19,7 @@ machine counts as little as possible:
 
 `--rss` runs each parse once more in a fresh Python process that reads the files from
 disk as the bulk reader does (`gzip.open`, nothing held in memory) and gives its peak
-resident memory (`ru_maxrss`), next to that of a process that only imports the parser.
+resident memory (`VmHWM`, Linux), next to that of a process that only imports the parser.
 
 `--profile` runs the parse of this checkout once more under cProfile and prints the
 functions with the most time of their own.
@@ -32,7 +32,6 @@ import cProfile
 import gzip
 import io
 import pstats
-import resource
 import statistics
 import subprocess
 import sys
@@ -115,21 +114,24 @@ def peak_rss_mib(files: list[Path], revision: str | None) -> float:
     parser of this checkout or of `revision` (`revision` "-": import the parser only)."""
     command = [sys.executable, "-m", "bench.parse", "--child", revision or "", *map(str, files)]
     answer = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
-    return int(answer.stdout.split()[-1]) / 1024  # Linux gives ru_maxrss in KiB
+    return int(answer.stdout.split()[-1]) / 1024
 
 
 def child(revision: str, files: list[str]) -> None:
-    """`--child`: parse `files` from disk, then print this process's peak RSS in KiB."""
-    if revision:
-        helpers = helpers_at(revision) if revision != "-" else None
-    else:
-        from extract.pubmed import helpers
-    for path in files if helpers is not None else ():
+    """`--child`: parse `files` from disk, then print this process's peak RSS in KiB: its
+    memory's high-water mark since it started (`VmHWM`; `ru_maxrss` would count the memory
+    of the parent it was forked from, which holds the files)."""
+    from extract.pubmed import helpers
+
+    if revision not in ("", "-"):
+        helpers = helpers_at(revision)
+    for path in files if revision != "-" else ():
         with gzip.open(path) as reader:
             for item in helpers.iter_items(reader, where="bench"):
                 if item.tag == helpers.ARTICLE:
                     helpers.article_row(item, source_uri="bench")
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    status = Path("/proc/self/status").read_text()
+    print(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 
 
 def cpu_seconds(way: Callable[[bytes, types.ModuleType], int], *args) -> float:
