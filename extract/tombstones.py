@@ -95,13 +95,16 @@ def missing(
     latest_columns: tuple[str, ...] = (),
     scope: tuple[str, tuple[Any, ...]] | None = None,
     source: str,
+    expected: int | None = None,
     max_missing_share: float = MAX_MISSING_SHARE,
 ) -> dict[str, tuple] | MalformedInput:
     """Key -> its latest landing's `latest_columns`, for each key raw holds as current
     (latest landing not a deletion notice, landed before the listing started, within
     `scope`: an SQL condition on the raw table and its parameters) that the listing did
     not name (`listed_keys` of the listing, and `also_listed`, the keys of the window not
-    committed yet). A `MalformedInput` instead when too many are missing to be believed."""
+    committed yet). A `MalformedInput` instead when too many are missing to be believed,
+    or when the listing named fewer keys than the publisher said it holds (`expected`: a
+    page that shifted while it was read lost some)."""
     pipeline = dlt.current.pipeline()
     named = set(also_listed)
     condition, parameters = scope or ("true", ())
@@ -129,6 +132,13 @@ def missing(
             listing.table,
         )
     named.update(row[0] for row in rows or [])
+    if expected is not None and len(named) < expected:
+        return MalformedInput(
+            source,
+            listing.id,
+            f"the listing named {len(named)} {listing.table} of the {expected} the publisher "
+            "stated: not complete, nothing recorded as deleted",
+        )
     live = [
         row
         for row in current or []
