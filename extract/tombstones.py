@@ -139,11 +139,7 @@ def missing(
             f"the listing named {len(named)} {listing.table} of the {expected} the publisher "
             "stated: not complete, nothing recorded as deleted",
         )
-    live = [
-        row
-        for row in current or []
-        if not row[1] and float(row[2]) < float(listing.since)
-    ]
+    live = [row for row in current or [] if not row[1] and float(row[2]) < float(listing.since)]
     gone = {row[0]: tuple(row[3:]) for row in live if row[0] not in named}
     if len(live) >= MIN_KEYS_FOR_SHARE and len(gone) > max_missing_share * len(live):
         return MalformedInput(

@@ -288,10 +288,11 @@ def labels_listing(
     """
     state = dlt.current.resource_state()
     progress = state.get("progress") or {}
+    started = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
     listing = Listing.open(
         state,
         "listing",
-        id=progress.get("id") or f"DailyMed SPL list read from {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}",
+        id=progress.get("id") or f"DailyMed SPL list read from {started}",
         table=LABELS.name,
     )
     if not progress:
@@ -568,7 +569,8 @@ class _FullRelease:
         """Tombstones once every file of the set was read whole in this listing."""
         unread = [key for key in self.files if key not in self.kept["read"]]
         problems = self.kept["problems"] + [
-            f"{key.split('|')[0]} was not read" for key in unread
+            f"{key.split('|')[0]} was not read"
+            for key in unread
             if not any(key.split("|")[0] in problem for problem in self.kept["problems"])
         ]
         if problems:
