@@ -530,7 +530,8 @@ class _FullRelease:
         self.listing = listing
         self.files = files  # the top-level files of the set (ledger keys)
         self.kept = state.setdefault("full_release", {"read": [], "problems": []})
-        self.named: set[str] = set()
+        self.named: set[str] = set()  # not in `listed_keys` yet
+        self.window: set[str] = set()  # named in this window (not loaded before it ends)
 
     @classmethod
     def open(cls, state: dict[str, Any], path: Path) -> _FullRelease:
@@ -561,6 +562,7 @@ class _FullRelease:
 
     def commit_names(self) -> Iterator[Any]:
         rows = self.listing.rows(self.named)
+        self.window |= self.named
         self.named = set()
         if rows is not None:
             yield to_table(rows, LISTED)
@@ -584,9 +586,8 @@ class _FullRelease:
                 )
             )
         else:
-            names = set(self.named)
             yield from self.commit_names()
-            yield from _tombstones(self.listing, names, source_uri=source_uri)
+            yield from _tombstones(self.listing, self.window, source_uri=source_uri)
         self.state.pop("full_release", None)
         self.state.pop("listing", None)
 

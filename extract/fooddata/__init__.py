@@ -315,7 +315,8 @@ class _FullDownload:
         self.listing = listing
         self.array = array
         self.kept: dict[str, Any] = state["full_download"]
-        self.named: set[str] = set()
+        self.named: set[str] = set()  # not in `listed_keys` yet
+        self.window: set[str] = set()  # named in this window (not loaded before it ends)
 
     @classmethod
     def open(
@@ -351,6 +352,7 @@ class _FullDownload:
 
     def commit(self) -> Iterator[Any]:
         rows = self.listing.rows(self.named)
+        self.window |= self.named
         self.named = set()
         if rows is not None:
             yield to_table(rows, LISTED)
@@ -379,6 +381,7 @@ class _FullDownload:
         gone = missing(
             self.listing,
             key_column="fdc_id",
+            also_listed=self.window,
             scope=("data_type = any(%s)", (types,)),
             source=settings.SOURCE,
         )

@@ -19,7 +19,6 @@ from tests.conftest import DERIVED, land_source, query
 from tests.extract.test_dailymed import (
     HUMIRA,
     OTC,
-    SAMPLE_SET_IDS,
     SAMPLES,
     DailyMedApi,
     constructed,
@@ -97,7 +96,8 @@ def test_dailymed_whole_list_without_a_label_lands_its_tombstone(
     ]
     land_source(database, "dailymed", start_date="2010-01-01", fetch_history=False)
     build(database, *DRUG_LABELS)
-    assert OTC in {row[0] for row in query(database, "select set_id from marts.drug_labels")}
+    before = {row[0] for row in query(database, "select set_id from marts.drug_labels")}
+    assert OTC in before
 
     # A week later: the published-since list names nothing new, and the whole list (read
     # to its last page, one page per window here) no longer names the OTC label.
@@ -132,7 +132,7 @@ def test_dailymed_whole_list_without_a_label_lands_its_tombstone(
     ) == [(1, False, False), (1, True, True)]
     build(database, *DRUG_LABELS)
     current = {row[0] for row in query(database, "select set_id from marts.drug_labels")}
-    assert current == set(SAMPLE_SET_IDS) - {OTC}
+    assert current == before - {OTC}
 
 
 def test_dailymed_whole_list_cut_short_lands_no_tombstone(
@@ -263,13 +263,18 @@ def test_openfda_whole_export_without_a_record_lands_its_tombstones(database, ht
         "stg_openfda__ndc_products",
         "int_openfda_labels_current",
         "int_openfda_ndc_current",
-        "ndc_products",
+        "int_drug_products_unioned",
     )
     assert query(
         database,
         "select set_id, is_deleted from intermediate.int_openfda_labels_current order by 1",
     ) == [(METHOXSALEN_LABEL, True), ("e71151ba-f2f4-4e95-9256-3db361d40a54", False)]
-    products = {row[0] for row in query(database, "select product_ndc from marts.ndc_products")}
+    # The products the NDC marts (`ndc_products`, `drug_formulations`) are built from.
+    sql = (
+        "select ndc_product_code from intermediate.int_drug_products_unioned "
+        "where source = 'openfda'"
+    )
+    products = {row[0] for row in query(database, sql)}
     assert WITHDRAWN_NDC not in products and "68682-065" in products
 
 
