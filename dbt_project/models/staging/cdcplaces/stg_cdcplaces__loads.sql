@@ -1,0 +1,4 @@
+-- cdcplaces's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ source_loads('cdcplaces', 'measures', 'year') }}

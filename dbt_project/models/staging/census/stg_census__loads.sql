@@ -1,0 +1,4 @@
+-- census's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ source_loads('census', 'estimates', 'year') }}

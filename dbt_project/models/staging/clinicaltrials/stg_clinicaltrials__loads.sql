@@ -1,0 +1,4 @@
+-- clinicaltrials's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ source_loads('clinicaltrials', 'studies', 'last_update_post_date') }}

@@ -1,0 +1,4 @@
+-- dailymed's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ source_loads('dailymed', 'labels', 'effective_time') }}

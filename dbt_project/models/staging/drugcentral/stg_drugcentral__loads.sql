@@ -1,0 +1,4 @@
+-- drugcentral's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ source_loads('drugcentral', 'releases', 'released_at') }}

@@ -1,0 +1,4 @@
+-- faers's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ source_loads('faers', 'demo', 'fda_dt') }}

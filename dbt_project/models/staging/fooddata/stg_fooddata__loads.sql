@@ -1,0 +1,4 @@
+-- fooddata's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ source_loads('fooddata', 'foods', 'published_date') }}

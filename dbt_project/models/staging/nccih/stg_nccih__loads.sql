@@ -1,0 +1,4 @@
+-- nccih's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ source_loads('nccih', 'herbs', 'last_updated') }}

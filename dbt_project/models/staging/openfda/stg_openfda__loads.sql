@@ -1,0 +1,4 @@
+-- openfda's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ source_loads('openfda', 'labels', 'effective_time') }}

@@ -1,0 +1,4 @@
+-- rxnav's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ source_loads('rxnav', 'name_rxcuis', 'fetched_at') }}
