@@ -12,6 +12,8 @@ Raw tables (all append-only, `record` jsonb, `source_uri`, `deleted`):
 - `raw_dailymed.drug_classes`: DailyMed's list of drug classes (key `class_code`),
   landed again only when the list changed.
 - `raw_dailymed.rejects`: labels and archive members that could not be read, and why.
+- `raw_dailymed.listed_keys`: the set ids a complete listing (the whole SPL list, a
+  declared full release set) named while it is read (`extract.tombstones`).
 
 Resources:
 
@@ -21,6 +23,8 @@ Resources:
   committed with the data, is the newest published date landed; the next run asks from
   the day before it (one day of overlap).
 - `drug_classes`: `GET /drugclasses.json`, paged.
+- `labels_listing`: every `full_list_days` days, the whole SPL list (`/spls.json`
+  unfiltered), and a deletion notice (tombstone) for each label it no longer names.
 - `labels_bulk`: release archives (a zip of per-label zips, a folder of them or of XML
   files, a single per-label zip or XML file) from a path or URL; only XML is read. Each
   top-level file is landed once (the ledger of files landed in the resource state).
