@@ -1,4 +1,15 @@
--- medlineplus's last committed load, newest record and freshness thresholds, for
--- `marts.source_freshness`.
+with
 
-{{ source_loads('medlineplus', 'health_topics', 'file_date') }}
+source as (
+    select * from {{ source('medlineplus', '_dlt_loads') }}
+),
+
+renamed as (
+    select
+        load_id,
+        status = 0 as is_complete,
+        inserted_at as completed_at
+    from source
+)
+
+select * from renamed

@@ -1,4 +1,15 @@
--- orangebook's last committed load, newest record and freshness thresholds, for
--- `marts.source_freshness`.
+with
 
-{{ source_loads('orangebook', 'products', 'approval_date') }}
+source as (
+    select * from {{ source('orangebook', '_dlt_loads') }}
+),
+
+renamed as (
+    select
+        load_id,
+        status = 0 as is_complete,
+        inserted_at as completed_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,4 @@
+-- medlineplus's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ source_loads('medlineplus', 'health_topics', 'file_date') }}

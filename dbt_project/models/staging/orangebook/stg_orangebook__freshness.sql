@@ -1,0 +1,4 @@
+-- orangebook's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ source_loads('orangebook', 'products', 'approval_date') }}
