@@ -160,9 +160,10 @@ def missing(
     return gone
 
 
-def forget_other_listings(listing: Listing) -> None:
-    """Remove the keys earlier listings of the same table named (they served their
-    tombstones): `listed_keys` holds the listing in progress only."""
+def forget_other_listings(listing: Listing, kind: str) -> None:
+    """Remove the keys earlier listings of the same kind (ids starting with `kind`) and
+    table named: they served their tombstones. Another kind's listing in progress (the
+    whole API list while a release set is read) keeps its keys."""
     pipeline = dlt.current.pipeline()
     with pipeline.sql_client() as sql:
         if not sql.has_dataset():
@@ -170,9 +171,11 @@ def forget_other_listings(listing: Listing) -> None:
         listed = sql.make_qualified_table_name(LISTED.name)
         try:
             sql.execute_sql(
-                f"delete from {listed} where table_name = %s and listing <> %s",  # noqa: S608
+                f"delete from {listed} "  # noqa: S608
+                "where table_name = %s and listing <> %s and starts_with(listing, %s)",
                 listing.table,
                 listing.id,
+                kind,
             )
         except Exception as absent:  # the table is created with the first rows landed
             if "does not exist" not in str(absent):

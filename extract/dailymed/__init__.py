@@ -68,6 +68,9 @@ from extract.tombstones import LISTED, Listing, forget_other_listings, missing
 from medmirror.settings import SAMPLES_DIR
 
 BY_NAME = {table.name: table for table in TABLES}
+# The kinds of complete listing (`extract.tombstones`), as their ids begin.
+WHOLE_LIST = "DailyMed SPL list"
+FULL_SET = "DailyMed full release set"
 
 log = logging.getLogger(__name__)
 
@@ -296,11 +299,11 @@ def labels_listing(
     listing = Listing.open(
         state,
         "listing",
-        id=progress.get("id") or f"DailyMed SPL list read from {started}",
+        id=progress.get("id") or f"{WHOLE_LIST} read from {started}",
         table=LABELS.name,
     )
     if not progress:
-        forget_other_listings(listing)
+        forget_other_listings(listing, WHOLE_LIST)
     page = progress.get("next_page", 1)
     total = progress.get("total")
     client = PublisherClient(settings.SOURCE)
@@ -545,11 +548,9 @@ class _FullRelease:
         kept = state.get("full_release") or {}
         if kept.get("id") != identity:
             state["full_release"] = {"id": identity, "read": [], "problems": []}
-        listing = Listing.open(
-            state, "listing", id=f"DailyMed full release set {identity}", table=LABELS.name
-        )
+        listing = Listing.open(state, "listing", id=f"{FULL_SET} {identity}", table=LABELS.name)
         if not kept or kept.get("id") != identity:
-            forget_other_listings(listing)
+            forget_other_listings(listing, FULL_SET)
         release = cls(state, listing, files)
         release.kept["problems"] = sorted(set(release.kept["problems"]) | set(_gaps(top)))
         return release

@@ -336,7 +336,7 @@ class _FullDownload:
             state, "listing", id=f"FoodData Central {array} download {key}", table=TABLE
         )
         if not resuming:
-            forget_other_listings(listing)
+            forget_other_listings(listing, f"FoodData Central {array} download")
         return cls(state, listing, array)
 
     def food(self, row: dict[str, Any]) -> None:

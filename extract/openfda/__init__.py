@@ -390,7 +390,7 @@ class _Exports:
             table=dataset.raw_table.name,
         )
         if not kept["read"] and not kept["problems"]:
-            forget_other_listings(listing)
+            forget_other_listings(listing, f"openFDA drug/{dataset.name} export")
         return listing
 
     def partition_read(
