@@ -104,10 +104,10 @@ judged as (
             when last_loaded_at is null then null
             when age > error_after
                 then 'last load ' || age_days || ' days ago, past error_after ('
-                || extract(day from error_after) || ' days)'
+                    || extract(day from error_after) || ' days)'
             when age > warn_after
                 then 'last load ' || age_days || ' days ago, past warn_after ('
-                || extract(day from warn_after) || ' days)'
+                    || extract(day from warn_after) || ' days)'
             else coalesce(behind, divergence)
         end as why
     from aged
