@@ -35,6 +35,7 @@ from extract.errors import ExtractError
 from extract.publication import PUBLICATION
 from extract.raw import REJECTS, RawTable
 from extract.storable import Limits, unstorable_rows
+from extract.tombstones import LISTED
 from extract.versions import contract_tables, drop_repeated_versions, ensure_hash_columns
 from medmirror.settings import ConnectionInfo
 
@@ -412,6 +413,8 @@ def _count(pipeline: dlt.Pipeline, info: LoadInfo, result: LandingResult) -> Non
     for table, rows in (normalize.row_counts if normalize else {}).items():
         if table == REJECTS.name:
             result.rejected += rows
+        elif table == LISTED.name:
+            continue  # the keys a complete listing named (extract.tombstones): not records
         elif not table.startswith("_dlt"):
             result.rows[table] = result.rows.get(table, 0) + rows
 

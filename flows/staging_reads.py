@@ -88,6 +88,10 @@ def compiled_staging(connection: ConnectionInfo) -> dict[str, StagingModel]:
                 "compile",
                 "--select",
                 "staging",
+                # `stg_<source>__freshness` reads the main raw table's cursor column for
+                # `marts.source_freshness`, not the publisher's record.
+                "--exclude",
+                "tag:freshness",
                 "--indirect-selection",
                 "empty",  # the models, not their tests
                 "--no-introspect",

@@ -11,6 +11,9 @@ The verdict, in this order:
 - `diverged`: the latest reconciliation (`ops.reconciliation`) has a publisher's count
   that differs from the mirror's count of the same thing;
 - `fresh`: none of these. A load having run is never enough by itself.
+
+The same rules are the dbt view `marts.source_freshness`: once it is built, a status
+takes its verdict from it (`verdict` here applies them before, or at another `now`).
 """
 
 from __future__ import annotations
@@ -132,6 +135,7 @@ def source_status(
     now: datetime | None = None,
     manifest: dict[str, Any] | None = None,
 ) -> SourceStatus:
+    now_is_now = now is None
     now = now or datetime.now(UTC)
     status = SourceStatus(source=spec.name, last_loaded_at=None, newest_record=None, raw_rows=0)
     conn = connection.connect()
@@ -166,10 +170,23 @@ def source_status(
                 row = cur.fetchone()
                 status.last_error = row[0] if row else None
             status.reconciliation = latest_reconciliation(cur, spec.name)
+            judged = _judged_by_the_view(cur, spec.name) if now_is_now else None
     finally:
         conn.close()
-    status.verdict, status.why = verdict(status, freshness_rule(spec, manifest), now)
+    # The view `marts.source_freshness` states the rules in SQL for analysts; status
+    # takes its verdict from it once dbt built it (the rules in one place), and applies
+    # the same rules here before that, or at another `now`.
+    status.verdict, status.why = judged or verdict(status, freshness_rule(spec, manifest), now)
     return status
+
+
+def _judged_by_the_view(cur: psycopg2.extensions.cursor, source: str) -> tuple[str, str] | None:
+    """The verdict and why `marts.source_freshness` gives the source (None: not built)."""
+    if not _exists(cur, "marts", "source_freshness"):
+        return None
+    cur.execute("select verdict, why from marts.source_freshness where source = %s", (source,))
+    row = cur.fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def _exists(cur: psycopg2.extensions.cursor, schema: str, table: str) -> bool:

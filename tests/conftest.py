@@ -183,6 +183,8 @@ def new_database(
 def _use(info: ConnectionInfo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ConnectionInfo:
     for name, value in environment_for(info, tmp_path / "data").items():
         monkeypatch.setenv(name, value)
+    # DailyMed's weekly read of its whole SPL list: off, tests that replay it turn it on.
+    monkeypatch.setenv("SOURCES__DAILYMED__FULL_LIST_DAYS", "0")
     return info
 
 

@@ -12,6 +12,8 @@ Raw tables (all append-only, `record` jsonb, `source_uri`, `deleted`):
 - `raw_dailymed.drug_classes`: DailyMed's list of drug classes (key `class_code`),
   landed again only when the list changed.
 - `raw_dailymed.rejects`: labels and archive members that could not be read, and why.
+- `raw_dailymed.listed_keys`: the set ids a complete listing (the whole SPL list, a
+  declared full release set) named while it is read (`extract.tombstones`).
 
 Resources:
 
@@ -21,6 +23,8 @@ Resources:
   committed with the data, is the newest published date landed; the next run asks from
   the day before it (one day of overlap).
 - `drug_classes`: `GET /drugclasses.json`, paged.
+- `labels_listing`: every `full_list_days` days, the whole SPL list (`/spls.json`
+  unfiltered), and a deletion notice (tombstone) for each label it no longer names.
 - `labels_bulk`: release archives (a zip of per-label zips, a folder of them or of XML
   files, a single per-label zip or XML file) from a path or URL; only XML is read. Each
   top-level file is landed once (the ledger of files landed in the resource state).
@@ -30,9 +34,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +64,13 @@ from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
 from extract.publication import Publication, record_publication
 from extract.spec import SearchExample, SourceSpec
+from extract.tombstones import LISTED, Listing, forget_other_listings, missing
 from medmirror.settings import SAMPLES_DIR
 
 BY_NAME = {table.name: table for table in TABLES}
+# The kinds of complete listing (`extract.tombstones`), as their ids begin.
+WHOLE_LIST = "DailyMed SPL list"
+FULL_SET = "DailyMed full release set"
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +83,33 @@ def dailymed(
     fetch_history: bool = settings.FETCH_HISTORY,
     bulk_location: str | None = None,
     bulk_labels_per_window: int = settings.BULK_LABELS_PER_WINDOW,
+    bulk_full_release: bool = settings.BULK_FULL_RELEASE,
+    full_list_days: int = settings.FULL_LIST_DAYS,
+    list_pages_per_window: int = settings.LIST_PAGES_PER_WINDOW,
     download_dir: str | None = None,
 ) -> list[DltResource]:
     """The API resources, or with `bulk_location` the bulk resource only."""
     if bulk_location:
         return [
             labels_bulk(
-                bulk_location, labels_per_window=bulk_labels_per_window, download_dir=download_dir
+                bulk_location,
+                labels_per_window=bulk_labels_per_window,
+                download_dir=download_dir,
+                full_release=bulk_full_release,
             )
         ]
+    # `land()` runs the source once per window: the drug classes are asked in the first
+    # window of a run only (not while the SPL list or the whole-list read is in progress),
+    # the published-since list is not asked again while only the whole list is being read.
+    kept = dlt.current.source_state().get("resources", {})
+    labels_busy = bool(kept.get("labels", {}).get("in_progress"))
+    listing_state = kept.get("labels_listing", {})
+    listing_busy = bool(listing_state.get("progress"))
+    listing = labels_listing(
+        api_url=api_url, page_size=page_size, pages_per_window=list_pages_per_window
+    )
+    if listing_busy and not labels_busy:
+        return [listing]
     resources = [
         labels(
             api_url=api_url,
@@ -91,12 +118,19 @@ def dailymed(
             fetch_history=fetch_history,
         )
     ]
-    # `land()` runs the source once per window: the drug classes are asked in the first
-    # window of a run only (not while the SPL list is in progress).
-    in_progress = dlt.current.source_state().get("resources", {}).get("labels", {})
-    if not in_progress.get("in_progress"):
+    if not labels_busy and not listing_busy:
         resources.append(drug_classes(api_url=api_url, page_size=page_size))
+    if listing_busy or _listing_due(listing_state, full_list_days):
+        resources.append(listing)
     return resources
+
+
+def _listing_due(state: dict[str, Any], every_days: int) -> bool:
+    """Whether the whole SPL list is to be read this run (every `every_days`, 0: never)."""
+    if every_days <= 0:
+        return False
+    listed_on = state.get("listed_on")
+    return not listed_on or (date.today() - date.fromisoformat(listed_on)).days >= every_days
 
 
 class _Tables:
@@ -239,6 +273,108 @@ def _api_start(state: dict[str, Any], start_date: str | None) -> date:
     return date.today() - timedelta(days=settings.INITIAL_DAYS)
 
 
+# No `columns` here: it lands the labels' deletion notices and the keys it listed.
+@dlt.resource(name="labels_listing", write_disposition="append")
+def labels_listing(
+    api_url: str = settings.API_URL,
+    page_size: int = settings.PAGE_SIZE,
+    pages_per_window: int = settings.LIST_PAGES_PER_WINDOW,
+) -> Iterator[Any]:
+    """Deletion notices (tombstones) for the labels DailyMed no longer lists.
+
+    `/spls.json` without a published-date filter lists every SPL DailyMed holds; this
+    reads it page by page, `pages_per_window` pages per committed window (the set ids
+    read land in `raw_dailymed.listed_keys`, so a killed read resumes at its page). How
+    "full" is known: the read is complete only when the last page was read (no
+    `next_page`, `current_page` = `total_pages`) and it named at least as many set ids as
+    DailyMed's `metadata.total_elements` on its first page; the published-since list of
+    `labels` is never complete and lands no tombstone. Then each set id raw holds as a
+    current label (landed before the read began) that the list did not name lands a
+    deletion notice (`deleted`, the set id and its latest version, no record); see
+    `extract.tombstones` for the refusals.
+    """
+    state = dlt.current.resource_state()
+    progress = state.get("progress") or {}
+    started = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+    listing = Listing.open(
+        state,
+        "listing",
+        id=progress.get("id") or f"{WHOLE_LIST} read from {started}",
+        table=LABELS.name,
+    )
+    if not progress:
+        forget_other_listings(listing, WHOLE_LIST)
+    page = progress.get("next_page", 1)
+    total = progress.get("total")
+    client = PublisherClient(settings.SOURCE)
+    url = f"{api_url}/spls.json"
+    named: set[str] = set()
+    read = 0
+    while True:
+        what = f"page {page} of DailyMed's whole SPL list"
+        document = client.get_json(url, params={"page": page, "pagesize": page_size}, what=what)
+        items, next_page = list_page(document, where=what)
+        if page == 1:
+            total = listed_total(document)
+        for item in items:
+            try:
+                named.add(listed_spl(item, where=what).set_id)
+            except MalformedInput as bad:
+                yield reject(bad)
+        read += 1
+        if not next_page or next_page <= page:
+            break
+        page = next_page
+        if read >= max(pages_per_window, 1):
+            rows = listing.rows(named)
+            if rows is not None:
+                yield to_table(rows, LISTED)
+            state["progress"] = {"id": listing.id, "next_page": page, "total": total}
+            state[MORE_WINDOWS] = True
+            return
+    rows = listing.rows(named)
+    if rows is not None:
+        yield to_table(rows, LISTED)
+    yield from _tombstones(listing, named, source_uri=url, expected=total)
+    state.pop("progress", None)
+    state.pop("listing", None)
+    state["listed_on"] = date.today().isoformat()
+    state[MORE_WINDOWS] = False
+
+
+def _tombstones(
+    listing: Listing, named: set[str], *, source_uri: str, expected: int | None = None
+) -> Iterator[Any]:
+    """The deletion notices of the labels `listing` (complete) no longer names."""
+    gone = missing(
+        listing,
+        key_column="set_id",
+        also_listed=named,
+        latest_columns=("version",),
+        source=settings.SOURCE,
+        expected=expected,
+    )
+    if isinstance(gone, MalformedInput):
+        log.warning("%s: %s", settings.SOURCE, gone)
+        yield reject(gone)
+        return
+    batcher = RowBatcher(LABELS)
+    for set_id, (version,) in sorted(gone.items()):
+        log.info("%s: %s is no longer published, recording its deletion", settings.SOURCE, set_id)
+        batcher.add(
+            {
+                "set_id": set_id,
+                "version": version,
+                "record": None,
+                "source_uri": source_uri,
+                "deleted": True,
+            }
+        )
+    table = batcher.flush()
+    if table is not None:
+        yield to_table(table, LABELS)
+
+
 @dlt.resource(
     name="drug_classes",
     table_name=DRUG_CLASSES.name,
@@ -280,6 +416,7 @@ def labels_bulk(
     location: str,
     labels_per_window: int = settings.BULK_LABELS_PER_WINDOW,
     download_dir: str | None = None,
+    full_release: bool = False,
 ) -> Iterator[Any]:
     """Every SPL in the release files at `location` not landed before.
 
@@ -295,6 +432,14 @@ def labels_bulk(
     read or parsed, or has no set id or version, is recorded in `raw_dailymed.rejects`
     with its name and where it broke; the rest lands. A truncated zip lands the members
     it still holds whole.
+
+    With `full_release` (declared by the user: see `settings.BULK_FULL_RELEASE`) the files
+    at `location` are a whole release set, and once every one of them was read to its end
+    in this listing (none rejected, none cut short, none landed before it began), each
+    label raw holds that the set does not name lands a deletion notice. A set whose
+    `..._partN.zip` files do not count from 1 without a gap is not whole, declared or not.
+    Without the declaration no tombstone is landed: one part of a release (part1 of five)
+    or a daily update names only some labels.
     """
     state = dlt.current.resource_state()
     path = resolve_location(
@@ -307,10 +452,13 @@ def labels_bulk(
     tables = _Tables()
     newest = state.get("newest_effective")
     holds = False
+    release = _FullRelease.open(state, path) if full_release else None
     for offered in ledger.offered(path, open_archives=False):
         key = _file_key(offered.path)
         if ledger.has_landed(key):
             ledger.already_landed(offered, key)
+            if release:
+                release.landed_before(key)
             continue
         if release_kind(offered.path) is None:
             ledger.not_release_file(offered, "neither a zip nor an SPL document")
@@ -341,6 +489,8 @@ def labels_bulk(
                 else:
                     counts.labels += 1
                     yield from tables.add_label(record, source_uri=item.uri)
+                    if release:
+                        release.named.add(record["set_id"])
                     effective = record.get("effective_time")
                     if effective and (newest is None or effective > newest):
                         newest = effective
@@ -353,6 +503,8 @@ def labels_bulk(
                     offered.uri,
                 )
                 ledger.landed_part(offered, tables.labels, counts.note())
+                if release:
+                    yield from release.commit_names()
                 _close(
                     state,
                     newest,
@@ -362,10 +514,102 @@ def labels_bulk(
                 return
         yield from tables.flush()
         ledger.landed_file(offered, key, tables.labels, counts.note())
+        if release:
+            release.file_read(key, whole=counts.rejected == 0)
+            yield from release.commit_names()
         holds = True
         log.info("%s: %s landed (%s)", settings.SOURCE, offered.uri, counts.note())
     yield from tables.flush()
+    if release:
+        yield from release.finish(source_uri=str(location))
     _close(state, newest, progress=None, more=False)
+
+
+class _FullRelease:
+    """A declared whole release set being read (its state in `state["full_release"]`):
+    the files read whole in it, and the set ids it named (committed to `listed_keys`
+    with each window)."""
+
+    PART = re.compile(r"^(?P<set>.+)_part(?P<number>\d+)\.zip$", re.IGNORECASE)
+
+    def __init__(self, state: dict[str, Any], listing: Listing, files: list[str]) -> None:
+        self.state = state
+        self.listing = listing
+        self.files = files  # the top-level files of the set (ledger keys)
+        self.kept = state.setdefault("full_release", {"read": [], "problems": []})
+        self.named: set[str] = set()  # not in `listed_keys` yet
+        self.window: set[str] = set()  # named in this window (not loaded before it ends)
+
+    @classmethod
+    def open(cls, state: dict[str, Any], path: Path) -> _FullRelease:
+        top = sorted(path.iterdir()) if path.is_dir() else [path]
+        files = [_file_key(file) for file in top if file.is_file()]
+        identity = hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
+        kept = state.get("full_release") or {}
+        if kept.get("id") != identity:
+            state["full_release"] = {"id": identity, "read": [], "problems": []}
+        listing = Listing.open(state, "listing", id=f"{FULL_SET} {identity}", table=LABELS.name)
+        if not kept or kept.get("id") != identity:
+            forget_other_listings(listing, FULL_SET)
+        release = cls(state, listing, files)
+        release.kept["problems"] = sorted(set(release.kept["problems"]) | set(_gaps(top)))
+        return release
+
+    def landed_before(self, key: str) -> None:
+        if key not in self.kept["read"]:
+            self.kept["problems"].append(f"{key.split('|')[0]} was landed before this set")
+
+    def file_read(self, key: str, *, whole: bool) -> None:
+        if whole:
+            self.kept["read"].append(key)
+        else:
+            self.kept["problems"].append(f"{key.split('|')[0]} was not read whole")
+
+    def commit_names(self) -> Iterator[Any]:
+        rows = self.listing.rows(self.named)
+        self.window |= self.named
+        self.named = set()
+        if rows is not None:
+            yield to_table(rows, LISTED)
+
+    def finish(self, *, source_uri: str) -> Iterator[Any]:
+        """Tombstones once every file of the set was read whole in this listing."""
+        unread = [key for key in self.files if key not in self.kept["read"]]
+        problems = self.kept["problems"] + [
+            f"{key.split('|')[0]} was not read"
+            for key in unread
+            if not any(key.split("|")[0] in problem for problem in self.kept["problems"])
+        ]
+        if problems:
+            yield reject(
+                MalformedInput(
+                    settings.SOURCE,
+                    source_uri,
+                    "declared a full release set but not whole: "
+                    + "; ".join(problems[:5])
+                    + ": nothing recorded as deleted",
+                )
+            )
+        else:
+            yield from self.commit_names()
+            yield from _tombstones(self.listing, self.window, source_uri=source_uri)
+        self.state.pop("full_release", None)
+        self.state.pop("listing", None)
+
+
+def _gaps(files: list[Path]) -> list[str]:
+    """The parts missing from a set's `<set>_partN.zip` files (numbered from 1)."""
+    parts: dict[str, set[int]] = {}
+    for file in files:
+        found = _FullRelease.PART.match(file.name)
+        if found:
+            parts.setdefault(found["set"], set()).add(int(found["number"]))
+    return [
+        f"{name}_part{number}.zip is missing"
+        for name, numbers in sorted(parts.items())
+        for number in range(1, max(numbers) + 1)
+        if number not in numbers
+    ]
 
 
 @dataclass

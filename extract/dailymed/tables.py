@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from extract.raw import RawTable
+from extract.tombstones import LISTED
 
 BY_SET_ID = (("set_id", "_dlt_load_id"),)
 
@@ -51,4 +52,5 @@ DRUG_CLASSES = RawTable(
     "drug_classes",
     (pa.field("class_code", pa.string(), nullable=False), pa.field("class_type", pa.string())),
 )
-TABLES = (LABELS, CLASSES, HISTORY, DRUG_CLASSES)
+# The keys of a complete listing (tombstones: extract.tombstones).
+TABLES = (LABELS, CLASSES, HISTORY, DRUG_CLASSES, LISTED)

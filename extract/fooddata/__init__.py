@@ -49,6 +49,7 @@ from extract.fooddata.helpers import (
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
 from extract.spec import SearchExample, SourceSpec, TokenGate
+from extract.tombstones import LISTED, Listing, forget_other_listings, missing
 from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
@@ -267,6 +268,8 @@ def foods_bulk(
             window.close(None, more=True)
             return
         skip = progress.get("items", 0) if progress.get("file") == key else 0
+        release = _FullDownload.open(state, member, key, resuming=skip > 0)
+        window.release = release
         try:
             complete = yield from window.read(member, skip=skip)
         except MalformedInput as bad:
@@ -274,15 +277,134 @@ def foods_bulk(
             yield reject(bad)
             ledger.reject(member, bad)
             window.rows_or_rejects = True
+            if release:
+                yield from release.commit()
+                release.close()
             continue
         yield from window.flush()
+        if release:
+            yield from release.commit()
         if not complete:
             ledger.landed_part(member, window.rows)
             window.close({"file": key, "items": window.items}, more=True)
             return
         ledger.landed_file(member, key, window.rows)
+        if release:
+            yield from release.finish(member.uri)
         log.info("%s: %s landed", settings.SOURCE, member.uri)
     window.close(None, more=False)
+
+
+class _FullDownload:
+    """Tombstones from a full download of one data type.
+
+    How "full" is known: FDC's downloads (`FoodData_Central_<type>_json_<date>.zip`, one
+    JSON document `{"BrandedFoods": [...]}`, `SRLegacyFoods`, ...) each hold every food
+    of their data type as of their release; a saved API answer (a search page, one food)
+    holds some foods and lands no tombstone. Once a download was read to its end with no
+    food rejected (a food without its fdcId cannot be said to be absent), each food raw
+    holds as current of the data types the download holds (landed before the download
+    was first read) that it does not name lands a deletion notice: FDC publishes a
+    changed food under a new fdcId and drops the old one. A download older than the one
+    last tombstoned for its data type (its newest `publishedDate`) lands none.
+    The fdcIds read are kept in `listed_keys` with each window, the download's reading in
+    the state (`full_download`)."""
+
+    def __init__(self, state: dict[str, Any], listing: Listing, array: str) -> None:
+        self.state = state
+        self.listing = listing
+        self.array = array
+        self.kept: dict[str, Any] = state["full_download"]
+        self.named: set[str] = set()  # not in `listed_keys` yet
+        self.window: set[str] = set()  # named in this window (not loaded before it ends)
+
+    @classmethod
+    def open(
+        cls, state: dict[str, Any], member: BulkMember, key: str, *, resuming: bool
+    ) -> _FullDownload | None:
+        if member.problem:
+            return None
+        with member.open() as stream:
+            array = download_key(stream)
+        if not array:
+            return None
+        kept = state.get("full_download") or {}
+        if not resuming or kept.get("file") != key:
+            state["full_download"] = {"file": key, "types": [], "newest": None, "whole": True}
+            state.pop("listing", None)
+        listing = Listing.open(
+            state, "listing", id=f"FoodData Central {array} download {key}", table=TABLE
+        )
+        if not resuming:
+            forget_other_listings(listing, f"FoodData Central {array} download")
+        return cls(state, listing, array)
+
+    def food(self, row: dict[str, Any]) -> None:
+        self.named.add(str(row["fdc_id"]))
+        if row.get("data_type") and row["data_type"] not in self.kept["types"]:
+            self.kept["types"].append(row["data_type"])
+        published = row.get("published_date")
+        if published and (not self.kept["newest"] or published.isoformat() > self.kept["newest"]):
+            self.kept["newest"] = published.isoformat()
+
+    def rejected(self) -> None:
+        self.kept["whole"] = False
+
+    def commit(self) -> Iterator[Any]:
+        rows = self.listing.rows(self.named)
+        self.window |= self.named
+        self.named = set()
+        if rows is not None:
+            yield to_table(rows, LISTED)
+
+    def close(self) -> None:
+        self.state.pop("full_download", None)
+        self.state.pop("listing", None)
+
+    def finish(self, uri: str) -> Iterator[Any]:
+        kept, tombstoned = self.kept, self.state.setdefault("tombstoned_through", {})
+        self.close()
+        if not kept["whole"]:
+            yield reject(
+                MalformedInput(
+                    settings.SOURCE,
+                    uri,
+                    "a full download with foods rejected: nothing recorded as deleted",
+                )
+            )
+            return
+        types = sorted(kept["types"])
+        if not types or any(
+            kept["newest"] and tombstoned.get(kind, "") > kept["newest"] for kind in types
+        ):
+            return  # an older release than one already tombstoned from
+        gone = missing(
+            self.listing,
+            key_column="fdc_id",
+            also_listed=self.window,
+            scope=("data_type = any(%s)", (types,)),
+            source=settings.SOURCE,
+        )
+        if isinstance(gone, MalformedInput):
+            log.warning("%s: %s", settings.SOURCE, gone)
+            yield reject(gone)
+            return
+        for kind in types:
+            tombstoned[kind] = max(tombstoned.get(kind, ""), kept["newest"] or "")
+        batcher = RowBatcher(FOODS)
+        for fdc_id in sorted(gone, key=int):
+            batcher.add(
+                {
+                    "fdc_id": int(fdc_id),
+                    "record_format": "deleted",
+                    "record": None,
+                    "source_uri": f"{uri} ({self.array} download: the food is no longer in it)",
+                    "deleted": True,
+                }
+            )
+        table = batcher.flush()
+        if table is not None:
+            yield to_table(table, FOODS)
 
 
 class _BulkWindow:
@@ -293,6 +415,7 @@ class _BulkWindow:
         self.rows = 0
         self.items = 0
         self.rows_or_rejects = False
+        self.release: _FullDownload | None = None
 
     def read(self, member: BulkMember, *, skip: int) -> Iterator[Any]:
         """Yields the rows of `member` after its first `skip` foods; returns whether the
@@ -320,8 +443,12 @@ class _BulkWindow:
                         default_format="full",
                     )
                 except MalformedInput as bad:
+                    if self.release:
+                        self.release.rejected()
                     yield reject(bad)
                     continue
+                if self.release:
+                    self.release.food(row)
                 self._newest(row["published_date"])
                 table = self.batcher.add(row)
                 self.rows += 1
@@ -358,7 +485,7 @@ SPEC = SourceSpec(
         required=True,
         sign_up="https://fdc.nal.usda.gov/api-key-signup",
     ),
-    raw_tables=(FOODS,),
+    raw_tables=(FOODS, LISTED),
     status_table=FOODS.name,
     cursor_column="published_date",
     marts=("food_items", "food_nutrients"),

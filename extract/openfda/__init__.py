@@ -60,6 +60,7 @@ from extract.openfda.helpers import (
 )
 from extract.publication import Publication, openfda_meta, record_publication
 from extract.spec import SourceSpec
+from extract.tombstones import LISTED, Listing, forget_other_listings, missing
 from medmirror.settings import SAMPLES_DIR
 
 log = logging.getLogger(__name__)
@@ -319,9 +320,10 @@ def partitions(location: str, datasets: tuple[str, ...], download_dir: str) -> I
     ledger = BulkLedger(settings.SOURCE, state)
     ledger.adopt(legacy)
     downloads = Path(download_dir)
+    exports = _Exports(state) if _is_manifest(location) else None
     offered = (
-        _manifest_members(location, datasets, downloads, ledger)
-        if _is_manifest(location)
+        _manifest_members(location, datasets, downloads, ledger, exports)
+        if exports is not None
         else _local_members(location, datasets, downloads, ledger)
     )
     state[MORE_WINDOWS] = False
@@ -339,7 +341,125 @@ def partitions(location: str, datasets: tuple[str, ...], download_dir: str) -> I
             state[MORE_WINDOWS] = True
             return
         done = True
-        yield from _land_partition(member, found, key, ledger)
+        named: set[str] = set()
+        whole = yield from _land_partition(member, found, key, ledger, named=named)
+        if exports is not None and isinstance(found, Dataset):
+            yield from exports.partition_read(found, key, named, whole=whole)
+    if exports is not None:
+        yield from exports.finish(location)
+
+
+# The natural key a whole export names each record by (the key of the current models).
+EXPORT_KEYS = {"label": ("set_id", ("version",)), "ndc": ("product_ndc", ("product_id",))}
+
+
+class _Exports:
+    """Tombstones from whole exports: the manifest states every partition of an
+    endpoint's export (`results.drug.<dataset>.partitions`, under one `export_date`).
+
+    How "full" is known: only a manifest lists an endpoint's export whole; a folder, a
+    zip or one partition's URL may hold any part of it, so they land no tombstone. An
+    export is whole once every partition the manifest lists for it was landed whole in
+    this listing (not rejected, no record without its key: such a record's key cannot be
+    said to be absent). The keys each partition named are kept in `listed_keys` with its
+    window; then each key raw holds as current (landed before the export was first read)
+    that the export did not name lands a deletion notice. The state keeps per dataset the
+    export being read (`exports`)."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.state = state
+        self.kept: dict[str, Any] = state.setdefault("exports", {})
+        self.partitions: dict[str, dict[str, list[str]]] = {}  # dataset -> export -> keys
+        self.named: dict[str, set[str]] = {}  # dataset -> keys not committed yet
+
+    def listed(self, dataset: str, key: str) -> None:
+        """A partition the manifest lists (`key`: `<file>@<export date>`)."""
+        export = key.rsplit("@", 1)[-1]
+        self.partitions.setdefault(dataset, {}).setdefault(export, []).append(key)
+
+    def _listing(self, dataset: Dataset, export: str) -> Listing:
+        slot = f"listing_{dataset.name}"
+        kept = self.kept.setdefault(dataset.name, {})
+        if kept.get("export") != export:
+            self.kept[dataset.name] = kept = {"export": export, "read": [], "problems": []}
+            self.state.pop(slot, None)
+        listing = Listing.open(
+            self.state,
+            slot,
+            id=f"openFDA drug/{dataset.name} export {export}",
+            table=dataset.raw_table.name,
+        )
+        if not kept["read"] and not kept["problems"]:
+            forget_other_listings(listing, f"openFDA drug/{dataset.name} export")
+        return listing
+
+    def partition_read(
+        self, dataset: Dataset, key: str, named: set[str], *, whole: bool
+    ) -> Iterator[Any]:
+        export = key.rsplit("@", 1)[-1]
+        listing = self._listing(dataset, export)
+        kept = self.kept[dataset.name]
+        if whole:
+            kept["read"].append(key)
+        else:
+            kept["problems"].append(f"{key} was not landed whole")
+        self.named.setdefault(dataset.name, set()).update(named)
+        rows = listing.rows(named)
+        if rows is not None:
+            yield to_table(rows, LISTED)
+
+    def finish(self, location: str) -> Iterator[Any]:
+        """The deletion notices of each export read whole and not tombstoned yet."""
+        for name, exports in self.partitions.items():
+            kept = self.kept.get(name) or {}
+            keys = exports.get(kept.get("export", ""), [])
+            if not keys or kept.get("done"):
+                continue
+            if kept["problems"]:
+                problem = "; ".join(kept["problems"][:5])
+            elif any(key not in kept["read"] for key in keys):
+                continue  # partitions of it are still to be read (or were landed before)
+            else:
+                problem = None
+            dataset = DATASETS[name]
+            listing = self._listing(dataset, kept["export"])
+            kept["done"] = True
+            self.state.pop(f"listing_{name}", None)
+            if problem:
+                yield reject(
+                    MalformedInput(
+                        settings.SOURCE,
+                        listing.id,
+                        f"not read whole ({problem}): nothing recorded as deleted",
+                    )
+                )
+                continue
+            yield from _tombstones(dataset, listing, self.named.get(name, set()), location)
+
+
+def _tombstones(
+    dataset: Dataset, listing: Listing, named: set[str], location: str
+) -> Iterator[Any]:
+    key_column, latest = EXPORT_KEYS[dataset.name]
+    gone = missing(
+        listing,
+        key_column=key_column,
+        also_listed=named,
+        latest_columns=latest,
+        scope=(f"{key_column} is not null", ()),
+        source=settings.SOURCE,
+    )
+    if isinstance(gone, MalformedInput):
+        log.warning("%s: %s", settings.SOURCE, gone)
+        yield reject(gone)
+        return
+    batcher = RowBatcher(dataset.raw_table)
+    for key, (other,) in sorted(gone.items()):
+        row = {key_column: key, latest[0]: other, "record": None, "deleted": True}
+        batcher.add({**row, "source_uri": f"{location} ({listing.id})"})
+    table = batcher.flush()
+    if table is not None:
+        yield to_table(table, dataset.raw_table)
 
 
 def _is_manifest(location: str) -> bool:
@@ -351,7 +471,11 @@ Found = Dataset | str | None  # the dataset; why it is not a partition; None: un
 
 
 def _manifest_members(
-    location: str, datasets: tuple[str, ...], downloads: Path, ledger: BulkLedger
+    location: str,
+    datasets: tuple[str, ...],
+    downloads: Path,
+    ledger: BulkLedger,
+    exports: _Exports | None = None,
 ) -> Iterator[tuple[str, BulkMember, Found]]:
     """The manifest's partitions (each downloaded when its turn comes, unless landed)."""
     client = PublisherClient(settings.SOURCE)
@@ -359,6 +483,8 @@ def _manifest_members(
     hosts = parse_hosts(dlt.config.get(f"sources.{settings.SOURCE}.partition_hosts"))
     for partition in manifest_partitions(manifest, datasets, manifest_url=location, hosts=hosts):
         key = f"{partition['file']}@{partition['export_date']}"
+        if exports is not None:
+            exports.listed(partition["dataset"], key)
         if partition["problem"]:  # rejected, and not asked again while the manifest lists it
             where = f"{client.scrub(location)} drug/{partition['dataset']} {partition['file']}"
             problem = partition["problem"]
@@ -423,8 +549,13 @@ def _identity(member: BulkMember) -> str:
 
 
 def _land_partition(
-    member: BulkMember, dataset: Dataset | None, key: str, ledger: BulkLedger
-) -> Iterator[Any]:
+    member: BulkMember,
+    dataset: Dataset | None,
+    key: str,
+    ledger: BulkLedger,
+    *,
+    named: set[str] | None = None,
+) -> Generator[Any, None, bool]:
     """The landing rows of one partition, or one reject for the whole partition.
 
     The partition is parsed twice, as a stream: once to check it is whole (a partition
@@ -438,17 +569,22 @@ def _land_partition(
     except MalformedInput as bad:
         ledger.reject(member, bad)
         yield reject(bad)
-        return
+        return False
     batcher = RowBatcher(dataset.raw_table)
     landed = 0
+    whole = True
+    key_column = EXPORT_KEYS[dataset.name][0]
     with member.open() as stream:
         for index, record in enumerate(iter_partition(stream, where=member.uri), start=1):
             try:
                 row = dataset.row(record, source_uri=member.uri, where=f"{member.uri} #{index}")
             except MalformedInput as bad:
+                whole = False
                 yield reject(bad)
                 continue
             landed += 1
+            if named is not None and row.get(key_column):
+                named.add(row[key_column])
             table = batcher.add(row)
             if table is not None:
                 yield to_table(table, dataset.raw_table)
@@ -457,6 +593,7 @@ def _land_partition(
         yield to_table(table, dataset.raw_table)
     log.info("%s: %d records of %s", settings.SOURCE, records, member.uri)
     ledger.landed_file(member, key, landed)
+    return whole
 
 
 def _check_partition(member: BulkMember) -> int:
@@ -474,7 +611,7 @@ __all__ = ["DATASETS", "SPEC", "labels", "ndc", "openfda", "partitions"]
 SPEC = SourceSpec(
     name=settings.SOURCE,
     make_source=openfda,
-    raw_tables=(LABELS.raw_table, NDC.raw_table),
+    raw_tables=(LABELS.raw_table, NDC.raw_table, LISTED),
     status_table=LABELS.table,
     cursor_column="effective_time",
     samples=SAMPLES_DIR / "openfda",  # feeds the drug marts, listed under dailymed

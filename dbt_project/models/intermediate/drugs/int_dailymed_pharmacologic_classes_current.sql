@@ -11,6 +11,7 @@ labels as (
         spl_version,
         load_id
     from {{ ref('int_dailymed_labels_current') }}
+    where not is_deleted
 ),
 
 indexing as (

@@ -24,6 +24,7 @@ openfda_labels as (
         set_id,
         brand_names
     from {{ ref('int_openfda_labels_current') }}
+    where not is_deleted
 ),
 
 candidates as (

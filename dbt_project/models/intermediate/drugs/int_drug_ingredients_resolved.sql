@@ -21,6 +21,7 @@ labels as (
         spl_version,
         load_id
     from {{ ref('int_dailymed_labels_current') }}
+    where not is_deleted
 ),
 
 products as (
@@ -41,6 +42,7 @@ ndc_products as (
         uniis,
         generic_name
     from {{ ref('int_openfda_ndc_current') }}
+    where not is_deleted
 ),
 
 openfda_labels as (
@@ -50,6 +52,7 @@ openfda_labels as (
         substance_names,
         generic_names
     from {{ ref('int_openfda_labels_current') }}
+    where not is_deleted
 ),
 
 moieties as (

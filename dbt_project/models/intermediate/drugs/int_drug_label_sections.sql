@@ -63,6 +63,7 @@ labels as (
         document_type_name,
         spl_id
     from {{ ref('int_dailymed_labels_current') }}
+    where not is_deleted
 ),
 
 sections as (
@@ -104,6 +105,7 @@ openfda_labels as (
         pediatric_use,
         geriatric_use
     from {{ ref('int_openfda_labels_current') }}
+    where not is_deleted
 ),
 
 wanted as (

@@ -15,6 +15,7 @@ labels as (
         effective_date,
         labeler_name
     from {{ ref('int_dailymed_labels_current') }}
+    where not is_deleted
 ),
 
 products as (
@@ -58,6 +59,7 @@ ndc_products as (
         is_listing_expired,
         last_landed_at
     from {{ ref('int_openfda_ndc_current') }}
+    where not is_deleted
 ),
 
 ndc_packages as (

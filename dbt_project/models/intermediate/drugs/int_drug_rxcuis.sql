@@ -17,6 +17,7 @@ openfda_labels as (
         set_id,
         rxcuis
     from {{ ref('int_openfda_labels_current') }}
+    where not is_deleted
 ),
 
 related as (

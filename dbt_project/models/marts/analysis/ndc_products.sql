@@ -20,6 +20,7 @@ ndc_listings as (
         product_type,
         spl_set_ids
     from {{ ref('int_openfda_ndc_current') }}
+    where not is_deleted
 ),
 
 labels as (
@@ -27,6 +28,7 @@ labels as (
         set_id,
         document_type_name
     from {{ ref('int_dailymed_labels_current') }}
+    where not is_deleted
 ),
 
 -- Every label set id that lists the product: DailyMed's products, and the SPL set ids

@@ -43,6 +43,7 @@ openfda_labels as (
         pharm_classes_pe,
         pharm_classes_cs
     from {{ ref('int_openfda_labels_current') }}
+    where not is_deleted
 ),
 
 ndc_products as (
@@ -50,6 +51,7 @@ ndc_products as (
         product_id,
         pharm_classes
     from {{ ref('int_openfda_ndc_current') }}
+    where not is_deleted
 ),
 
 rxclass as (

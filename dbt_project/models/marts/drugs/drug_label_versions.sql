@@ -18,6 +18,7 @@ current_labels as (
         set_id,
         spl_version as current_spl_version
     from {{ ref('int_dailymed_labels_current') }}
+    where not is_deleted
 ),
 
 label_versions as (

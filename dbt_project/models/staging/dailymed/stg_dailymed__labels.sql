@@ -6,6 +6,7 @@ source as (
         landed.version,
         landed.effective_time,
         landed.published_date,
+        landed.deleted,
         landed._dlt_load_id,
         landed.source_uri,
         document.record
@@ -35,7 +36,7 @@ renamed as (
             case jsonb_typeof(record -> 'sections') when 'array' then record -> 'sections' end
         ), 0) as section_count,
         {{ json_text_array("record -> 'unknown_section_codes'") }} as unknown_section_codes,
-        false as is_deletion_notice
+        deleted as is_deletion_notice
     from source
 )
 

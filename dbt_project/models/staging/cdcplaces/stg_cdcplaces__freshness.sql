@@ -1,0 +1,6 @@
+-- cdcplaces's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ config(tags=['freshness']) }}
+
+{{ source_loads('cdcplaces', 'measures', 'year') }}

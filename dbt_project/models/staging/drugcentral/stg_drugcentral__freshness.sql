@@ -1,0 +1,6 @@
+-- drugcentral's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ config(tags=['freshness']) }}
+
+{{ source_loads('drugcentral', 'releases', 'released_at') }}

@@ -1,0 +1,6 @@
+-- exercises's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ config(tags=['freshness']) }}
+
+{{ source_loads('exercises', 'exercises', 'release_seen_at') }}

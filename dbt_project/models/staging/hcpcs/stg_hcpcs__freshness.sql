@@ -1,0 +1,6 @@
+-- hcpcs's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ config(tags=['freshness']) }}
+
+{{ source_loads('hcpcs', 'codes', 'release_year') }}

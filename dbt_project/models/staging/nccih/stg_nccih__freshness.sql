@@ -1,0 +1,6 @@
+-- nccih's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ config(tags=['freshness']) }}
+
+{{ source_loads('nccih', 'herbs', 'last_updated') }}

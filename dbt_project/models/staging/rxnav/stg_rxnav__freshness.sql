@@ -1,0 +1,6 @@
+-- rxnav's last committed load, newest record and freshness thresholds, for
+-- `marts.source_freshness`.
+
+{{ config(tags=['freshness']) }}
+
+{{ source_loads('rxnav', 'name_rxcuis', 'fetched_at') }}
