@@ -10,7 +10,11 @@ Resources, both landing `raw_pubmed.articles` (key `pmid`, cursor `date_revised`
   recorded in `raw_pubmed.rejects` naming the request and its PMID.
 - `articles_bulk`: NLM's baseline and update files (`pubmedYYnNNNN.xml.gz`) from a
   folder, a file or a URL, landed file by file in name order; each `DeleteCitation`
-  lands a deletion notice per PMID.
+  lands a deletion notice per PMID. The daily refresh (`daily_source="updatefiles"`, the
+  default) runs it on the update files NLM's listing (`updates_page_url`) links that are
+  newer than the newest file landed: NLM publishes deletions only there.
+
+`daily_source="eutils"` makes the daily refresh follow the API (`articles`) instead.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import pyarrow as pa
 from dlt.sources import DltResource
 
 from extract.bulk import BulkLedger, BulkMember, peek, resolve_location, xml_root
+from extract.discovery import newest, not_landed, releases
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
@@ -70,14 +75,31 @@ def pubmed(
     bulk_location: str | None = None,
     bulk_articles_per_window: int = settings.BULK_ARTICLES_PER_WINDOW,
     download_dir: str | None = None,
+    daily_source: str = settings.DAILY_SOURCE,
+    updates_page_url: str = settings.UPDATES_PAGE_URL,
 ) -> list[DltResource]:
-    """The API resource, or with `bulk_location` the bulk resource only."""
+    """With `bulk_location` the bulk resource on it; else the daily source: the bulk
+    resource on NLM's new update files (`updatefiles`) or the API resource (`eutils`)."""
     if bulk_location:
         return [
             articles_bulk(
                 bulk_location,
                 articles_per_window=bulk_articles_per_window,
                 download_dir=download_dir,
+            )
+        ]
+    if daily_source not in settings.DAILY_SOURCES:
+        raise ValueError(
+            f"{settings.SOURCE}: daily_source {daily_source!r} is not one of "
+            + ", ".join(f"{name!r} ({what})" for name, what in settings.DAILY_SOURCES.items())
+        )
+    if daily_source == "updatefiles":
+        return [
+            articles_bulk(
+                None,
+                articles_per_window=bulk_articles_per_window,
+                download_dir=download_dir,
+                updates_page_url=updates_page_url,
             )
         ]
     return [
@@ -243,11 +265,14 @@ def _api_start(state: dict[str, Any], start_date: str | None, today: date) -> da
 # No `columns` here: it lands two tables, each item bound to its own by `to_table`.
 @dlt.resource(name="articles_bulk", table_name=TABLE, write_disposition="append")
 def articles_bulk(
-    location: str,
+    location: str | None,
     articles_per_window: int = settings.BULK_ARTICLES_PER_WINDOW,
     download_dir: str | None = None,
+    updates_page_url: str | None = None,
 ) -> Iterator[pa.Table]:
-    """Every citation and deletion in the bulk files at `location` not landed before.
+    """Every citation and deletion in the bulk files at `location` not landed before, or
+    with `updates_page_url` in the update files NLM lists there that are newer than the
+    newest file landed (`_new_update_files`), downloaded one at a time into `download_dir`.
 
     Files land in name order (in a folder tree, path order; NLM numbers its files by
     date: the baseline, then the daily updates), each committed on its own: a load holds
@@ -263,16 +288,27 @@ def articles_bulk(
     is read again once it changes.
     """
     state = dlt.current.resource_state()
-    path = resolve_location(
-        location, source=settings.SOURCE, download_dir=Path(download_dir or ".")
-    )
     legacy = _legacy_keys(state)
     ledger = BulkLedger(settings.SOURCE, state)
     ledger.adopt(legacy)
     progress = state.get("progress") or {}
     window = _BulkWindow(state, articles_per_window)
-    alone = path.is_file() and path.suffix != ".zip"  # a file given by itself
-    for member in ledger.offered(path):
+    folder = Path(download_dir or ".")
+    if updates_page_url:
+        urls = _new_update_files(updates_page_url, ledger)
+        paths: Iterator[Path] = (
+            resolve_location(url, source=settings.SOURCE, download_dir=folder) for url in urls
+        )
+        alone = True  # each a file named as NLM names its update files
+    else:
+        if not location:
+            raise ValueError(f"{settings.SOURCE}: a bulk location or an updates page is needed")
+        path = resolve_location(location, source=settings.SOURCE, download_dir=folder)
+        paths = iter([path])
+        alone = path.is_file() and path.suffix != ".zip"  # a file given by itself
+    # Lazily: an update file is downloaded when the one before it has landed.
+    members = (member for path in paths for member in ledger.offered(path))
+    for member in members:
         key = bulk_file_key(member.name)
         if member.problem is None:
             if ledger.has_landed(key):  # known by its name: not opened again
@@ -314,6 +350,66 @@ def articles_bulk(
         progress = {}
     yield from window.flush()
     window.close(None, more=False)
+
+
+def _new_update_files(page_url: str, ledger: BulkLedger) -> list[str]:
+    """The URLs of the update files NLM's listing links that are newer (by year and number)
+    than the newest release file landed, oldest first; none landed yet, the newest listed
+    only (the baseline and the year's earlier update files are a bulk load)."""
+    found = releases(
+        PublisherClient(settings.SOURCE),
+        page_url,
+        pattern=settings.UPDATE_FILE,
+        recognise=_update_file_of,
+    )
+    landed = _newest_landed(ledger)
+    if landed is None:
+        chosen = [newest(found)]
+        log.warning(
+            "%s: no release file has landed yet: landing only the newest update file %s "
+            "listed on %s; the baseline and the earlier update files come from a bulk load "
+            "(medmirror refresh --source pubmed --bulk FOLDER)",
+            settings.SOURCE,
+            chosen[0].name,
+            page_url,
+        )
+    else:
+        chosen = not_landed(found, lambda update: update.order <= landed)
+        newest_name = f"pubmed{landed[0]:02d}n{landed[1]:04d}"
+        if chosen:
+            log.info(
+                "%s: %d new update files on %s after %s: %s",
+                settings.SOURCE,
+                len(chosen),
+                page_url,
+                newest_name,
+                ", ".join(update.name for update in chosen),
+            )
+        else:
+            log.info(
+                "%s: nothing new on %s: its newest update file, %s, is not newer than %s, "
+                "landed already",
+                settings.SOURCE,
+                page_url,
+                newest(found).name,
+                newest_name,
+            )
+    return [url for update in chosen for url in update.urls]
+
+
+def _update_file_of(named: re.Match[str]) -> tuple[str, tuple[int, int]]:
+    year, number = int(named.group("year")), int(named.group("number"))
+    return f"pubmed{year:02d}n{number:04d}", (year, number)
+
+
+def _newest_landed(ledger: BulkLedger) -> tuple[int, int] | None:
+    """The (year, number) of the newest numbered release file the ledger holds."""
+    numbers = [
+        (int(named.group("year")), int(named.group("number")))
+        for key in ledger.landed
+        if (named := settings.NUMBERED_FILE.match(key))
+    ]
+    return max(numbers, default=None)
 
 
 def _not_a_release_file(member: BulkMember, *, given_alone: bool) -> str | None:

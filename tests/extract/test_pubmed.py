@@ -108,8 +108,10 @@ def xml_response(relative: str, status: int = 200) -> Response:
 
 @pytest.fixture
 def eutils(httpserver, monkeypatch: pytest.MonkeyPatch) -> EutilsApi:
-    """The E-utilities replay, the source pointed at it, quick retries, one window."""
+    """The E-utilities replay, the daily refresh set to it (`daily_source=eutils`), quick
+    retries, one window."""
     api = EutilsApi(httpserver)
+    monkeypatch.setenv("SOURCES__PUBMED__DAILY_SOURCE", "eutils")
     monkeypatch.setenv("SOURCES__PUBMED__EUTILS_URL", api.base)
     monkeypatch.setenv("SOURCES__PUBMED__START_DATE", START)
     monkeypatch.setenv("SOURCES__PUBMED__WINDOW_DAYS", "100000")

@@ -1,0 +1,135 @@
+"""PubMed's daily refresh from NLM's update files: the listing of the update-file folder
+(a minimal page derived from its real link format, tests/fixtures/discovery/PROVENANCE.md)
+is replayed on 127.0.0.1 and links the real update-file sample and the derived next update
+file, which deletes two baseline articles (tests/fixtures/pubmed/derived/README.md)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from werkzeug import Request, Response
+
+from flows.dbt_runner import build_sources
+from tests.conftest import DERIVED, land_source, query
+from tests.extract.test_pubmed import (
+    BASELINE,
+    DERIVED_UPDATE,
+    UPDATE,
+    article_pmids,
+    deleted_pmids,
+    raw_rows,
+)
+
+PAGES = DERIVED / "discovery"
+FOLDER = "/pubmed/updatefiles/"
+FILES = {"pubmed26n1335.xml.gz": UPDATE, "pubmed26n1336.xml.gz": DERIVED_UPDATE}
+
+
+class Listing:
+    """NLM's update-file folder as it is now: `show` changes what its listing links (an
+    update file posted between two runs); each file it links is served."""
+
+    def __init__(self, httpserver, page: str) -> None:
+        self.page = page
+        self.url = httpserver.url_for(FOLDER)
+        httpserver.expect_request(FOLDER).respond_with_handler(self._answer)
+        for name, path in FILES.items():
+            httpserver.expect_request(FOLDER + name).respond_with_data(
+                path.read_bytes(), content_type="application/x-gzip"
+            )
+
+    def show(self, page: str) -> None:
+        self.page = page
+
+    def _answer(self, request: Request) -> Response:
+        return Response((PAGES / self.page).read_bytes(), content_type="text/html")
+
+
+@pytest.fixture
+def listing(httpserver, monkeypatch: pytest.MonkeyPatch) -> Listing:
+    """The listing with update file 1335, the daily refresh pointed at it (the default
+    daily source, NLM's update files)."""
+    served = Listing(httpserver, "nlm_pubmed_updatefiles_1335.html")
+    monkeypatch.setenv("SOURCES__PUBMED__UPDATES_PAGE_URL", served.url)
+    monkeypatch.setenv("SOURCES__PUBMED__REQUESTS_PER_SECOND", "0")
+    return served
+
+
+def downloads(httpserver) -> list[str]:
+    return [request.path for request, _ in httpserver.log if request.path != FOLDER]
+
+
+def test_the_daily_refresh_lands_each_new_update_file_and_its_deletions(
+    database, httpserver, listing: Listing, caplog
+):
+    caplog.set_level(logging.INFO, logger="extract.pubmed")
+    land_source(database, "pubmed", bulk_location=str(BASELINE))  # the first load: --bulk
+
+    first = land_source(database, "pubmed")  # the daily refresh: 1335 is newer than 1334
+    listing.show("nlm_pubmed_updatefiles_1336.html")  # NLM posts the next update file
+    second = land_source(database, "pubmed")
+    third = land_source(database, "pubmed")  # nothing new on the listing
+
+    assert first.rows == {"articles": len(article_pmids(UPDATE)) + len(deleted_pmids(UPDATE))}
+    assert second.rows == {"articles": 1 + 2}  # a revision of 41576520, two deletions
+    assert third.total_rows == 0
+    assert "nothing new on" in caplog.text and "pubmed26n1336" in caplog.text
+    # Each update file fetched once; its .md5 and stats page never.
+    assert downloads(httpserver) == [
+        FOLDER + "pubmed26n1335.xml.gz",
+        FOLDER + "pubmed26n1336.xml.gz",
+    ]
+    deleted = {pmid for pmid, _, is_deleted in raw_rows(database) if is_deleted}
+    assert {"41576697", "41587763"} <= deleted
+
+    build_sources(database, ["pubmed"])
+    mirrored = {pmid for (pmid,) in query(database, "select pmid from marts.pubmed_articles")}
+    assert "41576697" not in mirrored and "41587763" not in mirrored
+    assert set(article_pmids(BASELINE)) - {"41576697", "41587763"} <= mirrored
+    assert set(article_pmids(UPDATE)) - set(deleted_pmids(UPDATE)) <= mirrored
+    assert query(
+        database, "select date_revised::text from marts.pubmed_articles where pmid = '41576520'"
+    ) == [("2026-02-02",)]
+
+
+def test_with_nothing_landed_only_the_newest_update_file_lands_and_the_rest_is_a_bulk_load(
+    database, httpserver, listing: Listing, caplog
+):
+    listing.show("nlm_pubmed_updatefiles_1336.html")
+
+    landed = land_source(database, "pubmed")
+
+    assert landed.rows == {"articles": 1 + 2}  # 1336 only
+    assert downloads(httpserver) == [FOLDER + "pubmed26n1336.xml.gz"]
+    assert "landing only the newest update file pubmed26n1336" in caplog.text
+    assert "--bulk" in caplog.text
+
+
+def test_a_listing_without_update_files_fails_naming_the_page(
+    database, httpserver, monkeypatch: pytest.MonkeyPatch
+):
+    page_url = httpserver.url_for(FOLDER)
+    monkeypatch.setenv("SOURCES__PUBMED__UPDATES_PAGE_URL", page_url)
+    httpserver.expect_request(FOLDER).respond_with_data(
+        b"<html><body><a href='README.txt'>README.txt</a>"
+        b"<a href='pubmed26n1335.xml.gz.md5'>pubmed26n1335.xml.gz.md5</a>"
+        b"<a href='pubmed26n1335_stats.html'>pubmed26n1335_stats.html</a></body></html>",
+        content_type="text/html",
+    )
+
+    with pytest.raises(Exception, match=re.escape(page_url)) as failure:
+        land_source(database, "pubmed")
+
+    assert "links no release file" in str(failure.value)
+    assert query(database, "select count(*) from raw_pubmed.articles") == [(0,)]
+
+
+def test_an_unknown_daily_source_is_refused_before_any_request(database, httpserver, monkeypatch):
+    monkeypatch.setenv("SOURCES__PUBMED__DAILY_SOURCE", "nightly")
+
+    with pytest.raises(Exception, match="daily_source 'nightly' is not one of 'updatefiles'"):
+        land_source(database, "pubmed")
+
+    assert httpserver.log == []
