@@ -99,7 +99,7 @@ def pubmed(
                 None,
                 articles_per_window=bulk_articles_per_window,
                 download_dir=download_dir,
-                updates_page_url=updates_page_url,
+                listing_url=updates_page_url,
             )
         ]
     return [
@@ -268,11 +268,13 @@ def articles_bulk(
     location: str | None,
     articles_per_window: int = settings.BULK_ARTICLES_PER_WINDOW,
     download_dir: str | None = None,
-    updates_page_url: str | None = None,
+    listing_url: str | None = None,
 ) -> Iterator[pa.Table]:
     """Every citation and deletion in the bulk files at `location` not landed before, or
-    with `updates_page_url` in the update files NLM lists there that are newer than the
-    newest file landed (`_new_update_files`), downloaded one at a time into `download_dir`.
+    with `listing_url` in the update files NLM lists there that are newer than the newest
+    file landed (`_new_update_files`), downloaded one at a time into `download_dir`. (The
+    source's `updates_page_url`, named otherwise here: dlt would inject that setting into
+    a bulk load too.)
 
     Files land in name order (in a folder tree, path order; NLM numbers its files by
     date: the baseline, then the daily updates), each committed on its own: a load holds
@@ -294,8 +296,8 @@ def articles_bulk(
     progress = state.get("progress") or {}
     window = _BulkWindow(state, articles_per_window)
     folder = Path(download_dir or ".")
-    if updates_page_url:
-        urls = _new_update_files(updates_page_url, ledger)
+    if listing_url:
+        urls = _new_update_files(listing_url, ledger)
         paths: Iterator[Path] = (
             resolve_location(url, source=settings.SOURCE, download_dir=folder) for url in urls
         )
