@@ -88,7 +88,7 @@ def faers(
             )
         ]
     if discover_quarters:
-        return [quarters(None, download_dir=download_dir, quarters_page_url=quarters_page_url)]
+        return [quarters(None, download_dir=download_dir, listing_url=quarters_page_url)]
     return [
         events(api_url=api_url, page_size=page_size, start_date=start_date, window_days=window_days)
     ]
@@ -100,11 +100,13 @@ def faers(
 # No `columns` here: it lands ten tables, each item bound to its own by `to_table`.
 @dlt.resource(name="quarters", write_disposition="append")
 def quarters(
-    location: str | None, download_dir: str, quarters_page_url: str | None = None
+    location: str | None, download_dir: str, listing_url: str | None = None
 ) -> Iterator[Any]:
     """The next quarter at `location` not landed yet, all its files in one window; with
-    `quarters_page_url` instead, the oldest quarter FDA's page links (its ASCII zip) that
-    has not landed yet, downloaded.
+    `listing_url` (FDA's quarterly page) instead, the oldest quarter it links (its ASCII
+    zip) that has not landed yet, downloaded. (Not named `quarters_page_url`: dlt fills a
+    resource argument named as a setting from the config, which would turn every bulk run
+    into a page read.)
 
     Quarters land oldest first (a later quarter's case versions and deletions land after
     what they replace), each committed on its own. Every file offered is accounted for
@@ -120,8 +122,8 @@ def quarters(
     ledger = BulkLedger(settings.SOURCE, state)
     ledger.adopt(legacy)
     later = 0  # quarters the page links, not landed, after this one
-    if quarters_page_url:
-        location, later = _next_listed_quarter(quarters_page_url, ledger, Path(download_dir))
+    if listing_url:
+        location, later = _next_listed_quarter(listing_url, ledger, Path(download_dir))
         if location is None:
             state[MORE_WINDOWS] = False
             return

@@ -50,12 +50,12 @@ def hcpcs(
     linked from `releases_page_url`."""
     locations = [bulk_location] if bulk_location else list(release_urls)
     page = None if locations else releases_page_url
-    return release_files(locations, download_dir=download_dir, releases_page_url=page)
+    return release_files(locations, download_dir=download_dir, listing_url=page)
 
 
 @dlt.resource(name="release_files", write_disposition="append")
 def release_files(
-    locations: list[str], download_dir: str, releases_page_url: str | None = None
+    locations: list[str], download_dir: str, listing_url: str | None = None
 ) -> Iterator[Any]:
     """Each release's code file not landed yet, one window (and load) per file.
 
@@ -64,15 +64,16 @@ def release_files(
     and the Excel twin are not release files. A file that cannot be read, or whose
     release cannot be told, is recorded in `raw_hcpcs.rejects` (and not read again until
     it changes); a line that is not a record likewise, with its line number. With
-    `releases_page_url`, the newest release that page links is read when not landed yet.
+    `listing_url` (the releases page), the newest release that page links is read when
+    not landed yet.
     """
     state = dlt.current.resource_state()
     ledger = BulkLedger(settings.SOURCE, state)
     _adopt_legacy_state(state, ledger)
     state[MORE_WINDOWS] = False
     done_one = False
-    if releases_page_url:
-        locations = _newest_release(releases_page_url, ledger)
+    if listing_url:
+        locations = _newest_release(listing_url, ledger)
     for location in locations:
         path = resolve_location(location, source=settings.SOURCE, download_dir=Path(download_dir))
         for member in ledger.offered(path):

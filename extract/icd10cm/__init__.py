@@ -64,14 +64,14 @@ def icd10cm(
     return release_files(
         locations,
         download_dir=download_dir,
-        releases_page_url=None if locations else releases_page_url,
+        listing_url=None if locations else releases_page_url,
     )
 
 
 # No `columns` here: it lands three tables, each item bound to its own by `to_table`.
 @dlt.resource(name="release_files", write_disposition="append")
 def release_files(
-    locations: list[str], download_dir: str, releases_page_url: str | None = None
+    locations: list[str], download_dir: str, listing_url: str | None = None
 ) -> Iterator[Any]:
     """Each release file not landed yet, one window (and load) per file.
 
@@ -81,8 +81,8 @@ def release_files(
     the addenda are not release files of this source. A file that cannot be read (broken
     XML, an unreadable archive, no release year) is recorded in `raw_icd10cm.rejects` and
     not read again until it changes; an order-file line that is not an entry likewise,
-    with its line number. With `releases_page_url`, the newest release that page links
-    is read, each of its zips only when its file is not landed yet.
+    with its line number. With `listing_url` (the releases page), the newest release that
+    page links is read, each of its zips only when its file is not landed yet.
     """
     state = dlt.current.resource_state()
     legacy = _legacy_state(state)
@@ -90,8 +90,8 @@ def release_files(
     ledger.adopt(*legacy)
     state[MORE_WINDOWS] = False
     done_one = False
-    if releases_page_url:
-        locations = _newest_release(releases_page_url, ledger)
+    if listing_url:
+        locations = _newest_release(listing_url, ledger)
     for location in locations:
         path = resolve_location(location, source=settings.SOURCE, download_dir=Path(download_dir))
         for member in ledger.offered(path):
