@@ -21,7 +21,7 @@ def test_report_links_prints_shares_by_method_and_the_refused_names(database):
         ("trial_interventions_linked", "3", "27.3%"),
         ("trial_interventions_linked_by_brand_name", "1", "9.1%"),
         ("trial_interventions_conflicting", "1", "9.1%"),
-        ("article_chemicals_linked_by_unii", "1", None),
+        ("article_chemicals_linked_by_unii", "2", None),  # 41617358 and the 2021 32719413
     ]:
         pattern = rf"│ {metric}\s+│ {value}\s+│[^│]+│ {re.escape(share) if share else '[^│]+'}\s*│"
         assert re.search(pattern, printed.stdout), (metric, printed.stdout)

@@ -51,7 +51,8 @@ def test_the_snapshot_holds_every_built_mart_whole(demo_warehouse, snapshot):
         row["name"]
         for row in analyst_rows(
             demo_warehouse,
-            "select tablename as name from pg_tables where schemaname = 'marts'",
+            "select tablename as name from pg_tables where schemaname = 'marts'"
+            " union select viewname from pg_views where schemaname = 'marts'",  # source_freshness
         )
     }
 
