@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dlt
 import pyarrow as pa
@@ -384,8 +384,17 @@ def _ensure_indexes(pipeline: dlt.Pipeline, tables: Sequence[RawTable]) -> None:
                 )
 
 
+Wrapped = TypeVar("Wrapped", bound=BaseException)
+
+
 def extract_error_in(failure: BaseException) -> ExtractError | None:
     """The `ExtractError` a dlt step failure wraps (dlt nests the resource's exception)."""
+    return wrapped_in(failure, ExtractError)
+
+
+def wrapped_in(failure: BaseException, kind: type[Wrapped]) -> Wrapped | None:
+    """The first `kind` in `failure` or what it wraps: its cause, its context, and the
+    `exception` a dlt step failure keeps."""
     seen: set[int] = set()
     pending: list[BaseException | None] = [failure]
     while pending:
@@ -393,9 +402,12 @@ def extract_error_in(failure: BaseException) -> ExtractError | None:
         if error is None or id(error) in seen:
             continue
         seen.add(id(error))
-        if isinstance(error, ExtractError):
+        if isinstance(error, kind):
             return error
-        pending.extend([error.__cause__, error.__context__, getattr(error, "exception", None)])
+        wrapped = getattr(error, "exception", None)
+        if not isinstance(wrapped, BaseException):
+            wrapped = None
+        pending.extend([error.__cause__, error.__context__, wrapped])
     return None
 
 

@@ -19,7 +19,7 @@ from prefect.states import State
 
 from extract.bulk import Outcome, close_account
 from extract.credentials import password_setting, split_password
-from extract.landing import LandingResult, land, pipeline_for
+from extract.landing import LandingResult, land, pipeline_for, wrapped_in
 from extract.retention import prune
 from flows.access import connection_for
 from flows.dbt_runner import build_sources
@@ -38,23 +38,6 @@ def _retry_if_transient(task: Any, task_run: Any, state: State) -> bool:
         return False
     error = state.result(raise_on_failure=False)
     return bool(getattr(error, "retryable", False))
-
-
-def interrupted(failure: BaseException) -> bool:
-    """Whether a Ctrl-C is what `failure` wraps (dlt keeps it in `.exception`)."""
-    seen: set[int] = set()
-    cause: BaseException | None = failure
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, KeyboardInterrupt):
-            return True
-        seen.add(id(cause))
-        wrapped = getattr(cause, "exception", None)
-        cause = (
-            wrapped
-            if isinstance(wrapped, BaseException)
-            else (cause.__cause__ or cause.__context__)
-        )
-    return False
 
 
 @task(retries=2, retry_delay_seconds=[60, 300], retry_condition_fn=_retry_if_transient)
@@ -99,7 +82,7 @@ def extract_source(
         )
     except Exception as failure:
         result.files = close_account(name)  # what the run was offered before it failed
-        if interrupted(failure):  # dlt wraps a Ctrl-C in its step failure: stop the run
+        if wrapped_in(failure, KeyboardInterrupt):  # dlt wraps a Ctrl-C: stop the run
             error = "interrupted (Ctrl-C)"
             raise KeyboardInterrupt from failure
         error = str(failure)
