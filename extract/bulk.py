@@ -362,6 +362,19 @@ class FileAccount:
 
     source: str
     files: dict[str, OfferedFile] = field(default_factory=dict)
+    # The publisher's pages the run found its release files on (`extract.discovery`,
+    # NLM's update-file listing, CMS's releases pages, ...), in the order read.
+    pages: list[str] = field(default_factory=list)
+
+    def read_page(self, url: str) -> None:
+        """The run looked for release files on the publisher's page at `url`."""
+        if url not in self.pages:
+            self.pages.append(url)
+
+    @property
+    def landed(self) -> list[OfferedFile]:
+        """The files the run landed."""
+        return [offered for offered in self.files.values() if offered.outcome is Outcome.LANDED]
 
     def record(self, offered: OfferedFile) -> None:
         known = self.files.get(offered.uri)

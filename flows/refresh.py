@@ -93,7 +93,7 @@ def extract_source(
             RunRecord(
                 flow_run_id=_flow_run_id(),
                 source=name,
-                way_in=bulk or ("releases page" if listed else "api"),
+                way_in=way_in(result, bulk=bulk),
                 is_full=full,
                 started_at=started,
                 finished_at=datetime.now(UTC),
@@ -151,6 +151,23 @@ def extract_source(
             for row in reconciled
         ],
     }
+
+
+def way_in(result: LandingResult, *, bulk: str | None) -> str:
+    """How the run reached the publisher's data, for `ops.refresh_runs`: the bulk
+    location; the publisher's pages it found release files on ("releases page URL");
+    the release files it landed from a URL of its own (the Orange Book's current release);
+    else "api"."""
+    if bulk:
+        return bulk
+    files = result.files
+    if files and files.pages:
+        return "releases page " + ", ".join(files.pages)
+    if files and files.landed:
+        uris = [offered.uri for offered in files.landed]
+        more = f" and {len(uris) - 1} more" if len(uris) > 1 else ""
+        return f"release files {uris[0]}{more}"
+    return "api"
 
 
 @task

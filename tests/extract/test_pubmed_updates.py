@@ -94,6 +94,40 @@ def test_the_daily_refresh_lands_each_new_update_file_and_its_deletions(
     ) == [("2026-02-02",)]
 
 
+def test_the_daily_refresh_names_the_listing_as_its_way_in_and_reconciles_the_files(
+    database, httpserver, listing: Listing, prefect_server
+):
+    """Not `--bulk`, yet release files: the run log names the listing, and each run that
+    landed update files reconciles the rows they hold against the rows landed."""
+    from flows.refresh import refresh
+
+    land_source(database, "pubmed", bulk_location=str(BASELINE))
+    first = refresh(sources=["pubmed"], run_dbt=False)
+    listing.show("nlm_pubmed_updatefiles_1336.html")
+    refresh(sources=["pubmed"], run_dbt=False)
+    refresh(sources=["pubmed"], run_dbt=False)  # nothing new: nothing to count
+
+    update_rows = len(article_pmids(UPDATE)) + len(deleted_pmids(UPDATE))
+    assert first["pubmed"]["rows"] == {"articles": update_rows}
+    assert (
+        query(database, "select way_in from ops.refresh_runs order by started_at")
+        == [(f"releases page {listing.url}",)] * 3
+    )
+    assert query(
+        database,
+        "select resource, publisher_count, mirror_count, counted from ops.reconciliation "
+        "where source = 'pubmed' order by checked_at",
+    ) == [
+        (
+            "release files",
+            update_rows,
+            update_rows,
+            "records in the release file landed by this run",
+        ),
+        ("release files", 3, 3, "records in the release file landed by this run"),
+    ]
+
+
 def test_with_nothing_landed_only_the_newest_update_file_lands_and_the_rest_is_a_bulk_load(
     database, httpserver, listing: Listing, caplog
 ):

@@ -115,6 +115,19 @@ def test_the_monthly_run_lands_new_releases_found_on_the_publishers_pages(
 
     assert landed["hcpcs"]["rows"] == {"codes": 6_800}
     assert landed["faers"]["rows"]["demo"] == 100
+    # The way in names the page each found its files on, and the files' rows reconcile.
     assert query(
         database, "select source, way_in, succeeded from ops.refresh_runs order by source"
-    ) == [("faers", "releases page", True), ("hcpcs", "api", True)]
+    ) == [
+        ("faers", "releases page " + httpserver.url_for(FAERS_PAGE), True),
+        ("hcpcs", "releases page " + httpserver.url_for(HCPCS_PAGE), True),
+    ]
+    faers_rows = sum(landed["faers"]["rows"].values()) + landed["faers"]["rejected"]
+    assert query(
+        database,
+        "select source, resource, publisher_count, mirror_count from ops.reconciliation "
+        "order by source",
+    ) == [
+        ("faers", "release files", faers_rows, sum(landed["faers"]["rows"].values())),
+        ("hcpcs", "release files", 6_800, 6_800),
+    ]
