@@ -241,6 +241,7 @@ def download(
     refused = scheme_problem(url)
     if refused:
         raise RequestRejected(source, f"bulk file {shown}", refused)
+    account_of(source).fetched(shown)  # the run's way in
     folder = (download_dir / source).resolve()
     target = (folder / (name or Path(urlsplit(url).path).name or "download")).resolve()
     if not target.is_relative_to(folder) or target == folder:
@@ -365,11 +366,18 @@ class FileAccount:
     # The publisher's pages the run found its release files on (`extract.discovery`,
     # NLM's update-file listing, CMS's releases pages, ...), in the order read.
     pages: list[str] = field(default_factory=list)
+    # The URLs the run downloaded release files from (without a password), in order.
+    downloads: list[str] = field(default_factory=list)
 
     def read_page(self, url: str) -> None:
         """The run looked for release files on the publisher's page at `url`."""
         if url not in self.pages:
             self.pages.append(url)
+
+    def fetched(self, url: str) -> None:
+        """The run downloaded (or reused its copy of) the release file at `url`."""
+        if url not in self.downloads:
+            self.downloads.append(url)
 
     @property
     def landed(self) -> list[OfferedFile]:

@@ -156,17 +156,17 @@ def extract_source(
 def way_in(result: LandingResult, *, bulk: str | None) -> str:
     """How the run reached the publisher's data, for `ops.refresh_runs`: the bulk
     location; the publisher's pages it found release files on ("releases page URL");
-    the release files it landed from a URL of its own (the Orange Book's current release);
-    else "api"."""
+    the URL it downloaded release files from without a page ("release files URL": the
+    Orange Book's current release); else "api"."""
     if bulk:
         return bulk
     files = result.files
     if files and files.pages:
         return "releases page " + ", ".join(files.pages)
-    if files and files.landed:
-        uris = [offered.uri for offered in files.landed]
-        more = f" and {len(uris) - 1} more" if len(uris) > 1 else ""
-        return f"release files {uris[0]}{more}"
+    fetched = (files.downloads or [offered.uri for offered in files.landed]) if files else []
+    if fetched:
+        more = f" and {len(fetched) - 1} more" if len(fetched) > 1 else ""
+        return f"release files {fetched[0]}{more}"
     return "api"
 
 
