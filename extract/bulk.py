@@ -368,6 +368,9 @@ class FileAccount:
     pages: list[str] = field(default_factory=list)
     # The URLs the run downloaded release files from (without a password), in order.
     downloads: list[str] = field(default_factory=list)
+    # What the run has to say about its files beyond their outcome (a release file landed
+    # unverified: its publisher published no checksum beside it), as warnings.
+    notes: list[str] = field(default_factory=list)
 
     def read_page(self, url: str) -> None:
         """The run looked for release files on the publisher's page at `url`."""
@@ -516,6 +519,12 @@ class BulkLedger:
         self.rejected[identity(member)] = error.problem
         self.account.record(OfferedFile(member.uri, Outcome.REJECTED, reason=error.problem))
 
+    def refused(self, uri: str, error: ExtractError) -> None:
+        """A downloaded file not landed and not remembered as rejected, so the next run
+        downloads and tries it again (its checksum did not match the publisher's: a
+        damaged download). The caller yields `landing.reject`."""
+        self.account.record(OfferedFile(uri, Outcome.REJECTED, reason=error.problem))
+
     def not_release_file(self, member: BulkMember, why: str) -> None:
         self.account.record(OfferedFile(member.uri, Outcome.NOT_RELEASE_FILE, reason=why))
 
@@ -563,6 +572,12 @@ def peek(member: BulkMember, size: int = 64 * 1024) -> bytes:
             return stream.read(size)
     except (zipfile.BadZipFile, EOFError, OSError, gzip.BadGzipFile, ValueError):
         return b""
+
+
+def discard_download(target: Path) -> None:
+    """Delete a download and the checksum kept beside it: the next run fetches it anew."""
+    target.unlink(missing_ok=True)
+    _checksum_file(target).unlink(missing_ok=True)
 
 
 def _checksum_file(target: Path) -> Path:

@@ -230,6 +230,7 @@ def land(
         if not _has_more_windows(pipeline, source_name, source.resources.selected.keys()):
             break
     close_account(source_name)
+    result.notes.extend(result.files.notes)  # files landed unverified, ...
     _ensure_indexes(pipeline, tables)
     result.publications = _publications(pipeline, source_name)
     result.seconds = time.monotonic() - started

@@ -82,6 +82,7 @@ def extract_source(
         )
     except Exception as failure:
         result.files = close_account(name)  # what the run was offered before it failed
+        result.notes.extend(result.files.notes if result.files else ())
         if wrapped_in(failure, KeyboardInterrupt):  # dlt wraps a Ctrl-C: stop the run
             error = "interrupted (Ctrl-C)"
             raise KeyboardInterrupt from failure
