@@ -45,12 +45,21 @@ MIRROR_COUNTS = {
         "distinct safetyreportid in raw_faers.events received in the same range",
     ),
     ("openfda", "labels"): (
-        "select count(distinct set_id) from raw_openfda.labels where not coalesce(deleted, false)",
-        "distinct set_id in raw_openfda.labels",
+        "select count(*) from ("
+        " select distinct on (set_id) deleted from raw_openfda.labels"
+        " order by set_id, _dlt_load_id desc, deleted desc"
+        ") as latest where not coalesce(deleted, false)",
+        "distinct set_id in raw_openfda.labels whose latest landing is not a deletion notice",
     ),
     ("openfda", "ndc"): (
-        "select count(distinct product_id) from raw_openfda.ndc where not coalesce(deleted, false)",
-        "distinct product_id in raw_openfda.ndc",
+        "select count(distinct product_id) from raw_openfda.ndc"
+        " where not coalesce(deleted, false) and product_ndc not in ("
+        "  select product_ndc from ("
+        "   select distinct on (product_ndc) product_ndc, deleted from raw_openfda.ndc"
+        "   order by product_ndc, _dlt_load_id desc, deleted desc"
+        "  ) as latest where coalesce(deleted, false))",
+        "distinct product_id in raw_openfda.ndc, but those of a product NDC whose latest "
+        "landing is a deletion notice",
     ),
 }
 
