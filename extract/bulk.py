@@ -377,6 +377,11 @@ class FileAccount:
         if url not in self.pages:
             self.pages.append(url)
 
+    def warn(self, note: str) -> None:
+        """A warning about the run's files (once, however many windows say it)."""
+        if note not in self.notes:
+            self.notes.append(note)
+
     def fetched(self, url: str) -> None:
         """The run downloaded (or reused its copy of) the release file at `url`."""
         if url not in self.downloads:

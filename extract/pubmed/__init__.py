@@ -314,6 +314,9 @@ def articles_bulk(
     elif location and _nlm_file_url(location):  # one baseline or update file of NLM's
         paths = _checked_downloads([location], folder, ledger)
         alone = True
+    elif location and _listing_url(location):  # NLM's baseline or update-file folder
+        paths = _checked_downloads(_listed_not_landed(location, ledger), folder, ledger)
+        alone = True
     else:
         if not location:
             raise ValueError(f"{settings.SOURCE}: a bulk location or an updates page is needed")
@@ -383,6 +386,33 @@ def _nlm_file_url(location: str) -> bool:
     return parts.scheme in ("http", "https") and bool(settings.UPDATE_FILE.match(name))
 
 
+def _listing_url(location: str) -> bool:
+    """Whether `location` is the URL of a folder listing (NLM's `.../pubmed/baseline/`)."""
+    parts = urlsplit(location)
+    return parts.scheme in ("http", "https") and parts.path.endswith("/")
+
+
+def _listed_not_landed(page_url: str, ledger: BulkLedger) -> list[str]:
+    """The URLs of every release file the listing at `page_url` links that has not landed,
+    oldest first (by year and number): a bulk load from NLM's baseline folder lands the
+    whole baseline, and a rerun only what is missing (nothing is downloaded again)."""
+    found = releases(
+        PublisherClient(settings.SOURCE),
+        page_url,
+        pattern=settings.UPDATE_FILE,
+        recognise=_update_file_of,
+    )
+    chosen = not_landed(found, lambda listed: ledger.has_landed(f"{listed.name}.xml"))
+    log.info(
+        "%s: %d of the %d release files %s links are not landed",
+        settings.SOURCE,
+        len(chosen),
+        len(found),
+        page_url,
+    )
+    return [url for listed in chosen for url in listed.urls]
+
+
 def _checked_downloads(
     urls: Iterable[str], folder: Path, ledger: BulkLedger
 ) -> Iterator[Path | MalformedInput]:
@@ -408,8 +438,9 @@ def _checked_downloads(
                 else f"its {name}.md5 states no MD5 of {name} ({answer.text.strip()[:80]!r})"
             )
             note = f"{shown}: landed unverified: {why}"
-            log.warning("%s: %s", settings.SOURCE, note)
-            ledger.account.notes.append(note)
+            if note not in ledger.account.notes:  # a file is checked in each window it is in
+                log.warning("%s: %s", settings.SOURCE, note)
+            ledger.account.warn(note)
             yield path
             continue
         found = md5_of(path)

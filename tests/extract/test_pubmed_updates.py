@@ -211,6 +211,27 @@ def test_a_bulk_url_of_one_of_nlms_files_is_checked_against_its_md5(
     assert checksums_asked(httpserver) == [FOLDER + "pubmed26n1335.xml.gz.md5"] * 2
 
 
+def test_a_bulk_listing_url_lands_every_file_it_links_not_landed_in_order(
+    database, httpserver, listing: Listing
+):
+    """`--bulk https://ftp.ncbi.nlm.nih.gov/pubmed/baseline/`: every file the folder's
+    listing links, oldest first, each checked against its .md5; a rerun downloads none."""
+    listing.show("nlm_pubmed_updatefiles_1336.html")
+
+    first = land_source(database, "pubmed", bulk_location=listing.url)
+    again = land_source(database, "pubmed", bulk_location=listing.url)
+
+    assert first.rows == {
+        "articles": len(article_pmids(UPDATE)) + len(deleted_pmids(UPDATE)) + 1 + 2
+    }
+    assert again.total_rows == 0
+    assert downloads(httpserver) == [
+        FOLDER + "pubmed26n1335.xml.gz",
+        FOLDER + "pubmed26n1336.xml.gz",
+    ]
+    assert len(first.notes) == 1 and "pubmed26n1336.xml.gz.md5" in first.notes[0]
+
+
 def test_with_nothing_landed_only_the_newest_update_file_lands_and_the_rest_is_a_bulk_load(
     database, httpserver, listing: Listing, caplog
 ):
