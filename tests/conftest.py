@@ -5,8 +5,10 @@ real ClinicalTrials.gov API on 127.0.0.1."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +22,9 @@ from pathlib import Path
 # project's own data folder, the user's pgpass file or Prefect home.
 _SCRATCH = Path(tempfile.mkdtemp(prefix="medmirror-tests-"))
 _SCRATCH.chmod(0o711)  # see reachable_folder
+# Removed when the process ends (each worker has its own): the dbt logs and downloads of
+# a run add up to tens of megabytes a worker.
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
 os.environ["MEDMIRROR_DATA_DIR"] = str(_SCRATCH / "data")
 os.environ["PGPASSFILE"] = str(_SCRATCH / "pgpass")
 os.environ["PREFECT_HOME"] = str(_SCRATCH / "prefect")
