@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from extract.landing import LoadFailed
-from flows.dbt_runner import build_sources, run_dbt
+from flows.dbt_runner import build_sources
 from flows.init import init_warehouse
 from flows.sources import SOURCES, spec_of
 from medmirror.settings import SAMPLES_DIR
@@ -116,15 +116,14 @@ def test_a_warehouse_with_only_one_source_landed_builds_and_fills_its_marts(
         assert rows > 0, f"{source} alone leaves marts.{mart} empty"
 
 
-def test_dailymed_labels_without_an_indexing_spl_build_the_drug_marts(new_database, tmp_path):
-    database = new_database
+def test_dailymed_labels_without_an_indexing_spl_build_the_drug_marts(database, tmp_path):
     # Most DailyMed release parts hold labels only: the samples without the indexing SPL.
     release = tmp_path / "labels-only"
     shutil.copytree(SAMPLES_DIR / "dailymed", release)
     (release / "spl_indexing_pharmclass_methoxsalen.xml").unlink()
 
     land_source(database, "dailymed", bulk_location=str(release))
-    run_dbt(["build"], database)
+    build_sources(database, ["dailymed"])  # what a refresh builds
 
     assert query(database, "select count(*) from raw_dailymed.pharmacologic_classes") == [(0,)]
     ((drugs,),) = query(database, "select count(*) from marts.drugs")
