@@ -1,0 +1,144 @@
+"""Bulk release files parsed on a Dask cluster of two workers (`extract.parallel`) land what
+a serial run lands, committed in the same order, and a worker that fails or dies stops
+the run at its file, naming it, with nothing after it committed."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import extract.pubmed
+from extract.landing import LandingResult
+from extract.parallel import ParseFailed
+from medmirror.settings import SAMPLES_DIR, ConnectionInfo
+from tests.conftest import land_source, query
+from tests.extract import parallel_faults
+
+SAMPLES = SAMPLES_DIR / "pubmed"
+DERIVED = Path(__file__).parents[1] / "fixtures" / "pubmed" / "derived"
+# In name order: three real release files (the 2021 update file, the 2026 baseline and its
+# update file), a copy of that update file cut short (rejected after 15 articles), a
+# derived next update file, and an efetch answer beside them (not a release file).
+RELEASE = [
+    SAMPLES / "pubmed21n1063_updatefile_sample.xml.gz",
+    SAMPLES / "pubmed26n1334_baseline_sample.xml.gz",
+    DERIVED / "pubmed26n1335_cut.xml.gz",
+    SAMPLES / "pubmed26n1335_updatefile_sample.xml.gz",
+    DERIVED / "pubmed26n1336_derived_update.xml.gz",
+    SAMPLES / "efetch_pubmed_11748933.xml",
+]
+
+
+@pytest.fixture(scope="module")
+def cluster(prefect_server: str) -> Iterator[str]:
+    """One local Dask cluster of two worker processes for the module: its scheduler's
+    address. A task whose worker dies is not run again (no `allowed-failures`)."""
+    import dask
+    from distributed import LocalCluster
+
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            env={"PREFECT_API_URL": prefect_server},
+        ) as local,
+    ):
+        yield local.scheduler_address
+
+
+@pytest.fixture
+def release(tmp_path: Path) -> Path:
+    folder = tmp_path / "pubmed"
+    folder.mkdir()
+    for path in RELEASE:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def on_workers(monkeypatch: pytest.MonkeyPatch, address: str) -> None:
+    monkeypatch.setenv("BULK__DASK_ADDRESS", address)
+    monkeypatch.setenv("BULK__PARALLEL_MIN_BYTES", "0")  # the samples are small
+
+
+def landed(connection: ConnectionInfo) -> list[tuple]:
+    """Every raw row as landed, in load order (file by file), without dlt's own ids."""
+    return query(
+        connection,
+        "select source_uri, pmid, date_revised, deleted, record::text, loads.rank "
+        "from raw_pubmed.articles join (select _dlt_load_id, dense_rank() over "
+        "(order by _dlt_load_id) as rank from raw_pubmed.articles group by 1) as loads "
+        "using (_dlt_load_id) order by loads.rank, pmid, record::text",
+    )
+
+
+def outcomes(result: LandingResult) -> list[tuple]:
+    return [
+        (offered.uri, offered.outcome, offered.rows, offered.reason)
+        for offered in result.files.files.values()
+    ]
+
+
+def test_two_workers_land_what_a_serial_run_lands_in_the_same_windows(
+    new_database, templates, cluster, release: Path, monkeypatch, tmp_path: Path
+):
+    # Windows of 10 articles: files are cut into windows and resumed inside, as serially.
+    serial = land_source(
+        new_database, "pubmed", bulk_location=str(release), bulk_articles_per_window=10
+    )
+    serial_rows = landed(new_database)
+    serial_rejects = query(new_database, "select source_uri, problem from raw_pubmed.rejects")
+
+    connection = templates.fresh("tmpl_init")
+    monkeypatch.setenv("MEDMIRROR_DATA_DIR", str(tmp_path / "parallel"))  # new dlt state
+    on_workers(monkeypatch, cluster)
+    parallel = land_source(
+        connection, "pubmed", bulk_location=str(release), bulk_articles_per_window=10
+    )
+
+    assert landed(connection) == serial_rows
+    assert len(serial_rows) == serial.rows["articles"] > 100
+    assert query(connection, "select source_uri, problem from raw_pubmed.rejects") == (
+        serial_rejects
+    )
+    assert len(serial_rejects) == 1
+    assert (parallel.rows, parallel.windows, outcomes(parallel)) == (
+        serial.rows,
+        serial.windows,
+        outcomes(serial),
+    )
+    # What the workers wrote ahead is removed once read.
+    assert not list((tmp_path / "parallel" / "downloads" / "pubmed" / "parsed").glob("*"))
+
+
+@pytest.mark.parametrize("fault", ["raises", "dies"])
+def test_a_failed_worker_stops_the_run_at_its_file_with_nothing_after_it_committed(
+    new_database, cluster, release: Path, monkeypatch, fault: str
+):
+    on_workers(monkeypatch, cluster)
+    failing = release / "pubmed26n1335_updatefile_sample.xml.gz"
+    monkeypatch.setattr(extract.pubmed, "parse_file", parallel_faults.PARSERS[fault])
+
+    with pytest.raises(ParseFailed) as failed:
+        land_source(new_database, "pubmed", bulk_location=str(release))
+
+    assert failed.value.where == str(failing)
+    assert str(failing) in str(failed.value)
+    # The files before it are committed in order, one load each; nothing of it or after.
+    loads = query(
+        new_database,
+        "select source_uri from raw_pubmed.articles group by source_uri order by min(_dlt_load_id)",
+    )
+    assert loads == [(str(release / path.name),) for path in RELEASE[:3]]
+
+    # The next run (the parser fixed) resumes at that file and lands the rest in order.
+    monkeypatch.undo()
+    on_workers(monkeypatch, cluster)
+    resumed = land_source(new_database, "pubmed", bulk_location=str(release))
+    landed_now = [offered.uri for offered in resumed.files.files.values() if offered.rows]
+    assert landed_now == [str(release / path.name) for path in RELEASE[3:5]]
