@@ -35,7 +35,7 @@ import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -165,9 +165,17 @@ ParseFile = Callable[[BulkMember, Path], Parsed]
 
 @task(name="parse release file", cache_policy=NO_CACHE, persist_result=False)
 def parse_release_file(parse: ParseFile, ref: FileRef, out: str) -> Parsed:
-    """Parse one release file on a worker into the IPC file `out`."""
-    with ref.opened() as member:
-        return parse(member, Path(out))
+    """Parse one release file on a worker into the IPC file `out`: written under another
+    name, then renamed, so that a task run again (its worker died after it ran, and its
+    result with it) never rewrites a file the loader is reading."""
+    writing = Path(f"{out}.{uuid.uuid4().hex}.part")
+    try:
+        with ref.opened() as member:
+            parsed = parse(member, writing)
+        os.replace(writing, out)
+    finally:
+        writing.unlink(missing_ok=True)
+    return replace(parsed, path=out)
 
 
 class ParsePool:

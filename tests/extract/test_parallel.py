@@ -116,6 +116,47 @@ def test_two_workers_land_what_a_serial_run_lands_in_the_same_windows(
     assert not list((tmp_path / "parallel" / "downloads" / "pubmed" / "parsed").glob("*"))
 
 
+def raw_content(connection: ConnectionInfo, source: str) -> dict[str, list[tuple]]:
+    """Every raw table of `source` but dlt's own, its rows sorted, without dlt's ids and
+    the time a reject was recorded."""
+    columns = query(
+        connection,
+        "select table_name, string_agg(quote_ident(column_name), ', ' order by column_name) "
+        "from information_schema.columns where table_schema = %s and table_name not like "
+        "'\\_dlt%%' and column_name not in ('_dlt_id', '_dlt_load_id', 'rejected_at') "
+        "group by table_name",
+        f"raw_{source}",
+    )
+    return {
+        table: sorted(
+            query(connection, f"select ({names})::text from raw_{source}.{table}"),  # noqa: S608
+        )
+        for table, names in columns
+    }
+
+
+def test_faers_quarters_parsed_by_two_workers_land_what_a_serial_run_lands(
+    new_database, templates, cluster, monkeypatch, tmp_path: Path
+):
+    samples = str(SAMPLES_DIR / "faers")
+    serial = land_source(new_database, "faers", bulk_location=samples)
+    serial_rows = raw_content(new_database, "faers")
+
+    connection = templates.fresh("tmpl_init")
+    monkeypatch.setenv("MEDMIRROR_DATA_DIR", str(tmp_path / "parallel"))
+    on_workers(monkeypatch, cluster)
+    parallel = land_source(connection, "faers", bulk_location=samples)
+
+    assert raw_content(connection, "faers") == serial_rows
+    assert sum(map(len, serial_rows.values())) > 100
+    assert (parallel.rows, parallel.windows, outcomes(parallel)) == (
+        serial.rows,
+        serial.windows,
+        outcomes(serial),
+    )
+    assert not list((tmp_path / "parallel" / "downloads" / "faers" / "parsed").glob("*"))
+
+
 @pytest.mark.parametrize("fault", ["raises", "dies"])
 def test_a_failed_worker_stops_the_run_at_its_file_with_nothing_after_it_committed(
     new_database, cluster, release: Path, monkeypatch, fault: str
