@@ -1,6 +1,7 @@
 """Bulk landing with 1 and more parse workers (`extract.parallel`): wall time and memory.
 
     python -m bench.workers --articles 60000 --per-file 10000 --workers 1 2
+    python -m bench.workers --articles 60000 --per-file 10000 --workers 1 2 --parse-only
 
 One release of generated PubMed baseline files (`bench/pubmed_generator.py`, `--per-file`
 articles each, made once in `bench/out/`) is landed into a fresh database once per
@@ -10,6 +11,10 @@ worker count, each in a fresh Python process, as `medmirror refresh --bulk` land
 of every such run), articles per second, the speed-up over one worker, the loading
 process's peak RSS and, sampled every 0.2 s, the largest RSS of a Dask worker process
 and the sum over them. A Prefect API the workers report to is started before the clock.
+
+`--parse-only` times the parse alone (every file into its Arrow file, no database), in
+the loading process and on the workers of an already started cluster: how far parsing
+itself spreads, whatever the loader and PostgreSQL leave of the machine.
 """
 
 from __future__ import annotations
@@ -79,6 +84,42 @@ print(json.dumps({
 """
 
 
+PARSE_ONLY = r"""
+import json, os, sys, tempfile, time
+from pathlib import Path
+
+workers, release, scratch = int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+os.environ.update(
+    PREFECT_HOME=str(scratch / "prefect"),
+    PREFECT_SERVER_ANALYTICS_ENABLED="false",
+    PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW="ignore",
+)
+from prefect.client.orchestration import get_client
+from extract.bulk import BulkMember
+from extract.parallel import ParsePool, ParseSettings
+from extract.pubmed import parse_file
+
+files = [BulkMember(uri=str(path), path=path) for path in sorted(release.glob("*.xml.gz"))]
+if workers == 1:
+    started = time.perf_counter()
+    rows = sum(parse_file(member, scratch / f"{n}.arrows").rows for n, member in enumerate(files))
+    seconds = time.perf_counter() - started
+else:
+    get_client(sync_client=True)
+    pool = ParsePool("pubmed", ParseSettings(workers=workers, min_bytes=0))
+    pool._start()  # the cluster's start is not part of the figure
+    started = time.perf_counter()
+    rows = 0
+    for n in range(len(files)):
+        pool.ahead(files[n:], parse_file, scratch)
+        rows += pool.parsed(files[n]).rows
+        pool.done(files[n])
+    seconds = time.perf_counter() - started
+    pool.close()
+print(json.dumps({"seconds": seconds, "rows": rows}))
+"""
+
+
 def release(articles: int, per_file: int) -> Path:
     """`articles` generated articles in baseline files of `per_file` (made once, reused)."""
     from bench.pubmed_generator import ArticleGenerator, write_files
@@ -104,12 +145,50 @@ def land_with(workers: int, folder: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def parse_with(workers: int, folder: Path) -> dict:
+    with tempfile.TemporaryDirectory() as scratch:
+        done = subprocess.run(
+            [sys.executable, "-c", PARSE_ONLY, str(workers), str(folder), scratch],
+            capture_output=True,
+            text=True,
+        )
+    if done.returncode:
+        raise SystemExit(f"parsing with {workers} parse workers failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=60_000)
     parser.add_argument("--per-file", type=int, default=10_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--parse-only",
+        action="store_true",
+        help="time only the parse of every file into its Arrow file (no database; with "
+        "workers, the cluster already started), in file order as the loader reads them",
+    )
     args = parser.parse_args()
+    if args.parse_only:
+        folder = release(args.articles, args.per_file)
+        runs = {workers: parse_with(workers, folder) for workers in args.workers}
+        base = runs[args.workers[0]]["seconds"]
+        print(f"PubMed parse only, {args.articles:,} articles; {machine()}")
+        print(
+            table(
+                [
+                    (
+                        workers,
+                        f"{run['seconds']:.1f}",
+                        f"{run['rows'] / run['seconds']:,.0f}",
+                        f"{base / run['seconds']:.2f}",
+                    )
+                    for workers, run in runs.items()
+                ],
+                ("parse workers", "seconds", "articles/s", f"x {args.workers[0]} worker"),
+            )
+        )
+        return
 
     folder = release(args.articles, args.per_file)
     files = len(list(folder.glob("*.xml.gz")))

@@ -204,12 +204,16 @@ class ParsePool:
         if not self.started:
             if len(members) < 2 or _size(members) < self.settings.min_bytes:
                 return
+            # What an earlier run's workers left (a run killed, a remote task that went
+            # on): no other run of the source is under way (one refresh at a time).
+            folder.mkdir(parents=True, exist_ok=True)
+            for left in folder.glob(f"{self.source}-*.arrows*"):
+                left.unlink(missing_ok=True)
             self._start()
         for member in members[: self._slots * AHEAD_PER_WORKER]:
             key = identity(member)
             if key in self._futures or member.problem is not None:
                 continue
-            folder.mkdir(parents=True, exist_ok=True)
             out = folder / f"{self.source}-{uuid.uuid4().hex}.arrows"
             future = self._runner.submit(
                 parse_release_file,
@@ -238,18 +242,18 @@ class ParsePool:
         """`member` is read to its end: its parse result is no longer needed."""
         submitted = self._futures.pop(identity(member), None)
         if submitted is not None:
-            submitted[1].unlink(missing_ok=True)
+            _remove(submitted[1])
 
     def close(self) -> None:
-        for future, out in self._futures.values():
-            try:
-                future.wait()  # a task still writing its file, then the file removed
-            except Exception:  # noqa: S110 - its failure is no longer anyone's concern
-                pass
-            out.unlink(missing_ok=True)
-        self._futures.clear()
+        """Cancel what was parsed ahead and not read (a run that failed or was stopped),
+        stop the local cluster (or leave the scheduler), and remove the files written."""
+        for future, _ in self._futures.values():
+            future.wrapped_future.cancel()
         self._stack.close()
         self._runner = None
+        for _, out in self._futures.values():
+            _remove(out)
+        self._futures.clear()
 
     def _start(self) -> None:
         from prefect_dask import DaskTaskRunner
@@ -276,6 +280,13 @@ class ParsePool:
             )
             self._slots = max(threads, 1)
         log.info("%s: parsing release files on %s", self.source, where)
+
+
+def _remove(out: Path) -> None:
+    """A parse result, and what its task was still writing."""
+    out.unlink(missing_ok=True)
+    for part in out.parent.glob(f"{out.name}.*.part"):
+        part.unlink(missing_ok=True)
 
 
 def _size(members: Sequence[BulkMember]) -> int:
