@@ -1,7 +1,7 @@
 """Parsing a bulk release's files on several cores or a Dask cluster, landing them in order.
 
-A bulk release of many files (PubMed's baseline files, FAERS quarters) is parsed file by
-file. With more than one parse worker, the files a bulk resource will read next are
+A bulk release of many files (PubMed's baseline files, FAERS quarters, DailyMed's release
+parts) is parsed file by file. With more than one parse worker, the files a bulk resource will read next are
 parsed ahead as Prefect tasks on a Dask task runner (`prefect-dask`): a local cluster of
 `parse_workers` processes, or the Dask scheduler at `dask_address`. Each task writes the
 rows of its file as an Arrow IPC stream into the download folder (big tables never travel

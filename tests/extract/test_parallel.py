@@ -5,6 +5,7 @@ the run at its file, naming it, with nothing after it committed."""
 from __future__ import annotations
 
 import shutil
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from extract.parallel import ParseFailed
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import land_source, query
 from tests.extract import parallel_faults
+from tests.extract.test_dailymed import DERIVED as DAILYMED_DERIVED
+from tests.extract.test_dailymed import SAMPLES as DAILYMED_SAMPLES
+from tests.extract.test_dailymed import per_label_zip, release_zip
 
 SAMPLES = SAMPLES_DIR / "pubmed"
 DERIVED = Path(__file__).parents[1] / "fixtures" / "pubmed" / "derived"
@@ -155,6 +159,56 @@ def test_faers_quarters_parsed_by_two_workers_land_what_a_serial_run_lands(
         outcomes(serial),
     )
     assert not list((tmp_path / "parallel" / "downloads" / "faers" / "parsed").glob("*"))
+
+
+def test_dailymed_release_parts_parsed_by_two_workers_land_what_a_serial_run_lands(
+    new_database, templates, cluster, monkeypatch, tmp_path: Path
+):
+    # Two release parts of per-label zips built from the real SPLs (test_dailymed.py's
+    # builder), the second with bad members, a copy of the first cut inside its fourth
+    # member, and a per-label zip; windows of 2 labels, resumed inside the parts.
+    for name in ("release", "one", "two"):
+        (tmp_path / name).mkdir()
+    folder = tmp_path / "release"
+    first = release_zip(tmp_path / "one")
+    shutil.copy(first, folder / "dm_spl_release_human_rx_part1.zip")
+    bad = release_zip(
+        tmp_path / "two",
+        (
+            "prescription/20240102_cut.xml",
+            (DAILYMED_DERIVED / "spl_otc_cough_cut.xml").read_bytes(),
+        ),
+        ("prescription/20240104_notazip.zip", b"this is not a zip archive"),
+        ("prescription/readme.txt", b"not an SPL: never read"),
+    )
+    shutil.copy(bad, folder / "dm_spl_release_human_rx_part2.zip")
+    with zipfile.ZipFile(first) as archive:
+        cut_at = archive.infolist()[3].header_offset + 200
+    (folder / "dm_spl_daily_update_truncated.zip").write_bytes(first.read_bytes()[:cut_at])
+    per_label_zip(folder, DAILYMED_SAMPLES / "spl_otc_cough_20110426.xml")
+
+    def land(connection: ConnectionInfo) -> LandingResult:
+        return land_source(
+            connection, "dailymed", bulk_location=str(folder), bulk_labels_per_window=2
+        )
+
+    serial = land(new_database)
+    serial_rows = raw_content(new_database, "dailymed")
+
+    connection = templates.fresh("tmpl_init")
+    monkeypatch.setenv("MEDMIRROR_DATA_DIR", str(tmp_path / "parallel"))
+    on_workers(monkeypatch, cluster)
+    parallel = land(connection)
+
+    assert raw_content(connection, "dailymed") == serial_rows
+    assert len(serial_rows["labels"]) == serial.rows["labels"] >= 7
+    assert len(serial_rows["rejects"]) == serial.rejected == 3
+    assert (parallel.rows, parallel.windows, outcomes(parallel)) == (
+        serial.rows,
+        serial.windows,
+        outcomes(serial),
+    )
+    assert not list((tmp_path / "parallel" / "downloads" / "dailymed" / "parsed").glob("*"))
 
 
 @pytest.mark.parametrize("fault", ["raises", "dies"])
