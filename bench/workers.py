@@ -42,6 +42,7 @@ os.environ.update(
     PREFECT_HOME=os.path.join(scratch, "prefect"),
     PREFECT_SERVER_ANALYTICS_ENABLED="false",
     PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW="ignore",
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="90",
 )
 from prefect.client.orchestration import get_client
 from extract.landing import land, pipeline_for
@@ -93,6 +94,7 @@ os.environ.update(
     PREFECT_HOME=str(scratch / "prefect"),
     PREFECT_SERVER_ANALYTICS_ENABLED="false",
     PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW="ignore",
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="90",
 )
 from prefect.client.orchestration import get_client
 from extract.bulk import BulkMember

@@ -13,7 +13,7 @@ import pytest
 
 import extract.pubmed
 from extract.landing import LandingResult
-from extract.parallel import ParseFailed
+from extract.parallel import ParseFailed, ParsePool
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import land_source, query
 from tests.extract import parallel_faults
@@ -70,6 +70,24 @@ def on_workers(monkeypatch: pytest.MonkeyPatch, address: str) -> None:
     monkeypatch.setenv("BULK__PARALLEL_MIN_BYTES", "0")  # the samples are small
 
 
+@pytest.fixture
+def parsed_on_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Asserts that the test's parallel run did parse on the cluster: its files' parses
+    were submitted to it and read back."""
+    read_back: list[str] = []
+    parsed = ParsePool.parsed
+
+    def spy(pool: ParsePool, member):
+        done = parsed(pool, member)
+        if done is not None:
+            read_back.append(member.uri)
+        return done
+
+    monkeypatch.setattr(ParsePool, "parsed", spy)
+    yield
+    assert len(read_back) >= 3
+
+
 def landed(connection: ConnectionInfo) -> list[tuple]:
     """Every raw row as landed, in load order (file by file), without dlt's own ids."""
     return query(
@@ -89,7 +107,7 @@ def outcomes(result: LandingResult) -> list[tuple]:
 
 
 def test_two_workers_land_what_a_serial_run_lands_in_the_same_windows(
-    new_database, templates, cluster, release: Path, monkeypatch, tmp_path: Path
+    new_database, templates, cluster, release: Path, monkeypatch, tmp_path: Path, parsed_on_workers
 ):
     # Windows of 10 articles: files are cut into windows and resumed inside, as serially.
     serial = land_source(
@@ -140,7 +158,7 @@ def raw_content(connection: ConnectionInfo, source: str) -> dict[str, list[tuple
 
 
 def test_faers_quarters_parsed_by_two_workers_land_what_a_serial_run_lands(
-    new_database, templates, cluster, monkeypatch, tmp_path: Path
+    new_database, templates, cluster, monkeypatch, tmp_path: Path, parsed_on_workers
 ):
     samples = str(SAMPLES_DIR / "faers")
     serial = land_source(new_database, "faers", bulk_location=samples)
@@ -162,7 +180,7 @@ def test_faers_quarters_parsed_by_two_workers_land_what_a_serial_run_lands(
 
 
 def test_dailymed_release_parts_parsed_by_two_workers_land_what_a_serial_run_lands(
-    new_database, templates, cluster, monkeypatch, tmp_path: Path
+    new_database, templates, cluster, monkeypatch, tmp_path: Path, parsed_on_workers
 ):
     # Two release parts of per-label zips built from the real SPLs (test_dailymed.py's
     # builder), the second with bad members, a copy of the first cut inside its fourth
