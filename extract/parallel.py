@@ -1,14 +1,14 @@
 """Parsing a bulk release's files on several cores or a Dask cluster, landing them in order.
 
 A bulk release of many files (PubMed's baseline files, FAERS quarters, DailyMed's release
-parts) is parsed file by file. With more than one parse worker, the files a bulk resource will read next are
-parsed ahead as Prefect tasks on a Dask task runner (`prefect-dask`): a local cluster of
-`parse_workers` processes, or the Dask scheduler at `dask_address`. Each task writes the
-rows of its file as an Arrow IPC stream into the download folder (big tables never travel
-over the wire) and returns where, with counts and the problem the file stopped at, if
-any. The resource still reads the results strictly in file order and commits each file
-with its ledger and cursors as before, so a killed run resumes exactly as a serial one:
-what was parsed ahead and not committed is parsed again.
+parts) is parsed file by file. With more than one parse worker, the files a bulk resource
+will read next are parsed ahead as Prefect tasks on a Dask task runner (`prefect-dask`): a
+local cluster of `parse_workers` processes, or the Dask scheduler at `dask_address`. Each
+task writes the rows of its file as an Arrow IPC stream into the download folder (big
+tables never travel over the wire) and returns where, with counts and the problem the file
+stopped at, if any. The resource still reads the results strictly in file order and commits
+each file with its ledger and cursors as before, so a killed run resumes exactly as a
+serial one: what was parsed ahead and not committed is parsed again.
 
 Settings (`[bulk]` in `.dlt/config.toml`, `BULK__<NAME>`; `[sources.<source>]` overrides
 for one source):
@@ -158,13 +158,14 @@ class ParsedWriter:
         self._writer.close()
 
 
-# A file's parse: (the file, the IPC file to write) -> what it wrote. A module-level
-# function, so that Dask sends workers its name, not its code.
-ParseFile = Callable[[BulkMember, Path], Parsed]
+# A file's parse: (the file, the IPC file to write) -> what it wrote, a dataclass with
+# its `path` (`Parsed`, or the source's own). A module-level function, so that Dask sends
+# workers its name, not its code.
+ParseFile = Callable[[BulkMember, Path], Any]
 
 
 @task(name="parse release file", cache_policy=NO_CACHE, persist_result=False)
-def parse_release_file(parse: ParseFile, ref: FileRef, out: str) -> Parsed:
+def parse_release_file(parse: ParseFile, ref: FileRef, out: str) -> Any:
     """Parse one release file on a worker into the IPC file `out`: written under another
     name, then renamed, so that a task run again (its worker died after it ran, and its
     result with it) never rewrites a file the loader is reading."""
@@ -221,7 +222,7 @@ class ParsePool:
             )
             self._futures[key] = (future, out)
 
-    def parsed(self, member: BulkMember) -> Parsed | None:
+    def parsed(self, member: BulkMember) -> Any:
         """The parse of `member` submitted ahead, once done; None when it was not
         submitted (the caller parses it itself). A failed parse is `ParseFailed`."""
         submitted = self._futures.get(identity(member))
@@ -235,7 +236,7 @@ class ParsePool:
                 self.source,
                 member.uri,
                 f"parsing on a Dask worker failed ({type(failed).__name__}: {failed}); "
-                "nothing of this file or any after it was committed",
+                "the run stops at this file: it and the files after it were not landed",
             ) from failed
 
     def done(self, member: BulkMember) -> None:
