@@ -28,6 +28,7 @@ a resource asks for it with `pool_of(source)`.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import uuid
@@ -216,7 +217,12 @@ class ParsePool:
             if key in self._futures or member.problem is not None:
                 continue
             out = folder / f"{self.source}-{uuid.uuid4().hex}.arrows"
-            future = self._runner.submit(
+            # Submitted outside the run's Prefect context: prefect-dask sends the context
+            # to the worker with the task, and that of a refresh's extract task does not
+            # pickle. The parse tasks report to the same Prefect API, as task runs of
+            # their own.
+            future = contextvars.Context().run(
+                self._runner.submit,
                 parse_release_file,
                 parameters={"parse": parse, "ref": FileRef.of(member), "out": str(out)},
             )
@@ -309,7 +315,10 @@ def _worker_environment() -> dict[str, str]:
     own)."""
     from prefect.client.orchestration import get_client
 
-    return {"PREFECT_API_URL": str(get_client(sync_client=True).api_url)}
+    return {
+        "PREFECT_API_URL": str(get_client(sync_client=True).api_url),
+        "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",  # parse tasks have no flow
+    }
 
 
 Item = TypeVar("Item")
