@@ -14,6 +14,7 @@ import pytest
 import extract.pubmed
 from extract.landing import LandingResult
 from extract.parallel import ParseFailed, ParsePool
+from flows.refresh import refresh
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import land_source, query
 from tests.extract import parallel_faults
@@ -227,6 +228,20 @@ def test_dailymed_release_parts_parsed_by_two_workers_land_what_a_serial_run_lan
         outcomes(serial),
     )
     assert not list((tmp_path / "parallel" / "downloads" / "dailymed" / "parsed").glob("*"))
+
+
+def test_a_bulk_refresh_through_the_flow_parses_on_the_workers(
+    database, cluster, release: Path, monkeypatch, parsed_on_workers
+):
+    # The parse tasks are submitted from the refresh's extract task (a Prefect context of
+    # its own, which prefect-dask must not send to the workers).
+    on_workers(monkeypatch, cluster)
+
+    outcome = refresh(sources=["pubmed"], bulk=str(release), run_dbt=False)
+
+    assert query(
+        database, "select count(*), count(distinct source_uri) from raw_pubmed.articles"
+    ) == [(outcome["pubmed"]["rows"]["articles"], 5)]
 
 
 @pytest.mark.parametrize("fault", ["raises", "dies"])
