@@ -4,6 +4,7 @@ the run at its file, naming it, with nothing after it committed."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import pytest
 
 import extract.pubmed
 from extract.landing import LandingResult
-from extract.parallel import ParseFailed, ParsePool
+from extract.parallel import ParseFailed, ParsePool, ParseSettings, parse_settings
 from flows.refresh import refresh
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import land_source, query
@@ -55,6 +56,21 @@ def cluster(prefect_server: str) -> Iterator[str]:
         ) as local,
     ):
         yield local.scheduler_address
+
+
+def test_parse_settings_default_to_the_cores_and_a_source_overrides_bulk(monkeypatch):
+    for name in ("BULK__PARSE_WORKERS", "BULK__DASK_ADDRESS", "BULK__PARALLEL_MIN_BYTES"):
+        monkeypatch.delenv(name, raising=False)
+    assert parse_settings("pubmed") == ParseSettings(workers=os.cpu_count() or 1)
+
+    monkeypatch.setenv("BULK__PARSE_WORKERS", "1")
+    monkeypatch.setenv("SOURCES__PUBMED__PARSE_WORKERS", "6")
+    monkeypatch.setenv("SOURCES__FAERS__DASK_ADDRESS", "tcp://10.0.0.5:8786")
+    monkeypatch.setenv("BULK__PARALLEL_MIN_BYTES", "0")
+    assert parse_settings("pubmed") == ParseSettings(workers=6, min_bytes=0)
+    faers = parse_settings("faers")
+    assert faers == ParseSettings(workers=1, address="tcp://10.0.0.5:8786", min_bytes=0)
+    assert faers.parallel and not parse_settings("dailymed").parallel
 
 
 @pytest.fixture
