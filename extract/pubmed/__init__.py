@@ -320,7 +320,7 @@ def articles_bulk(
         paths = iter([path])
         alone = path.is_file() and path.suffix != ".zip"  # a file given by itself
     # Lazily: an update file is downloaded when the one before it has landed (with
-    # parallel parsing, when a parse worker is free for it: `extract.parallel`).
+    # parallel parsing, up to two files per worker ahead of it: `extract.parallel`).
     members = (member for path in paths for member in ledger.offered(path))
     pool = pool_of(settings.SOURCE)
     upcoming = Lookahead(
@@ -328,6 +328,10 @@ def articles_bulk(
         pool.settings.workers * AHEAD_PER_WORKER if pool.settings.parallel else 1,
     )
     for member, key in upcoming:
+        if member.problem is None and ledger.has_landed(key):
+            # by a file of the same name this window landed after looking ahead at this one
+            ledger.already_landed(member, key)
+            continue
         if window.holds_rows:  # one file per load: the next file starts the next window
             log.info("%s: committing bulk window; %s is next", settings.SOURCE, member.uri)
             window.close(None, more=True)
