@@ -241,6 +241,7 @@ def download(
     refused = scheme_problem(url)
     if refused:
         raise RequestRejected(source, f"bulk file {shown}", refused)
+    account_of(source).fetched(shown)  # the run's way in
     folder = (download_dir / source).resolve()
     target = (folder / (name or Path(urlsplit(url).path).name or "download")).resolve()
     if not target.is_relative_to(folder) or target == folder:
@@ -362,6 +363,34 @@ class FileAccount:
 
     source: str
     files: dict[str, OfferedFile] = field(default_factory=dict)
+    # The publisher's pages the run found its release files on (`extract.discovery`,
+    # NLM's update-file listing, CMS's releases pages, ...), in the order read.
+    pages: list[str] = field(default_factory=list)
+    # The URLs the run downloaded release files from (without a password), in order.
+    downloads: list[str] = field(default_factory=list)
+    # What the run has to say about its files beyond their outcome (a release file landed
+    # unverified: its publisher published no checksum beside it), as warnings.
+    notes: list[str] = field(default_factory=list)
+
+    def read_page(self, url: str) -> None:
+        """The run looked for release files on the publisher's page at `url`."""
+        if url not in self.pages:
+            self.pages.append(url)
+
+    def warn(self, note: str) -> None:
+        """A warning about the run's files (once, however many windows say it)."""
+        if note not in self.notes:
+            self.notes.append(note)
+
+    def fetched(self, url: str) -> None:
+        """The run downloaded (or reused its copy of) the release file at `url`."""
+        if url not in self.downloads:
+            self.downloads.append(url)
+
+    @property
+    def landed(self) -> list[OfferedFile]:
+        """The files the run landed."""
+        return [offered for offered in self.files.values() if offered.outcome is Outcome.LANDED]
 
     def record(self, offered: OfferedFile) -> None:
         known = self.files.get(offered.uri)
@@ -495,6 +524,12 @@ class BulkLedger:
         self.rejected[identity(member)] = error.problem
         self.account.record(OfferedFile(member.uri, Outcome.REJECTED, reason=error.problem))
 
+    def refused(self, uri: str, error: ExtractError) -> None:
+        """A downloaded file not landed and not remembered as rejected, so the next run
+        downloads and tries it again (its checksum did not match the publisher's: a
+        damaged download). The caller yields `landing.reject`."""
+        self.account.record(OfferedFile(uri, Outcome.REJECTED, reason=error.problem))
+
     def not_release_file(self, member: BulkMember, why: str) -> None:
         self.account.record(OfferedFile(member.uri, Outcome.NOT_RELEASE_FILE, reason=why))
 
@@ -542,6 +577,12 @@ def peek(member: BulkMember, size: int = 64 * 1024) -> bytes:
             return stream.read(size)
     except (zipfile.BadZipFile, EOFError, OSError, gzip.BadGzipFile, ValueError):
         return b""
+
+
+def discard_download(target: Path) -> None:
+    """Delete a download and the checksum kept beside it: the next run fetches it anew."""
+    target.unlink(missing_ok=True)
+    _checksum_file(target).unlink(missing_ok=True)
 
 
 def _checksum_file(target: Path) -> Path:

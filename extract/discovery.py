@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 from lxml import etree
 
+from extract.bulk import account_of
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
 
@@ -94,7 +95,10 @@ def releases(
     pattern: re.Pattern[str],
     recognise: Recogniser | None = None,
 ) -> list[Release]:
-    """The releases linked from the page at `page_url` (fetched with `client`), oldest first."""
+    """The releases linked from the page at `page_url` (fetched with `client`), oldest first.
+
+    The page is noted in the run's file account: the run's way in (`ops.refresh_runs`)."""
+    account_of(client.source).read_page(page_url)
     response = client.get(page_url, what="the releases page")
     return releases_in(
         response.content,

@@ -207,6 +207,7 @@ def land(
     with parsing(source_name):  # bulk files parsed ahead on workers, across windows
         _land_windows(pipeline, make_source, declared, limits, result, on_window)
     close_account(source_name)
+    result.notes.extend(result.files.notes)  # files landed unverified, ...
     _ensure_indexes(pipeline, tables)
     result.publications = _publications(pipeline, source_name)
     result.seconds = time.monotonic() - started

@@ -92,7 +92,7 @@ class RefreshAlreadyRunning(RuntimeError):
 class RunRecord:
     flow_run_id: str | None
     source: str
-    way_in: str  # "api" or the bulk location
+    way_in: str  # the bulk location, "releases page URL", "release files URI" or "api"
     is_full: bool
     started_at: datetime
     finished_at: datetime

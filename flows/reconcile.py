@@ -6,8 +6,11 @@ count of the same thing, one row per counted thing in `ops.reconciliation`.
   mirror's count is the number of distinct records of the same thing in raw (the current
   records dbt keeps: one per key), over the same range where the publisher's count
   covers a range (FAERS: the receipt dates mirrored).
-- Bulk runs count what the release files hold: the rows read from the files landed in
-  the run (landed + rejected) against the rows landed.
+- Runs that land release files count what those files hold: the rows read from the
+  files landed in the run (landed + rejected) against the rows landed. That is every
+  bulk run, and every run that found its files on the publisher's page without `--bulk`
+  (PubMed's daily update files, the ICD-10-CM and HCPCS releases, FAERS quarters).
+  Such a run asked no API, so it records no API count.
 """
 
 from __future__ import annotations
@@ -42,12 +45,21 @@ MIRROR_COUNTS = {
         "distinct safetyreportid in raw_faers.events received in the same range",
     ),
     ("openfda", "labels"): (
-        "select count(distinct set_id) from raw_openfda.labels where not coalesce(deleted, false)",
-        "distinct set_id in raw_openfda.labels",
+        "select count(*) from ("
+        " select distinct on (set_id) deleted from raw_openfda.labels"
+        " order by set_id, _dlt_load_id desc, deleted desc"
+        ") as latest where not coalesce(deleted, false)",
+        "distinct set_id in raw_openfda.labels whose latest landing is not a deletion notice",
     ),
     ("openfda", "ndc"): (
-        "select count(distinct product_id) from raw_openfda.ndc where not coalesce(deleted, false)",
-        "distinct product_id in raw_openfda.ndc",
+        "select count(distinct product_id) from raw_openfda.ndc"
+        " where not coalesce(deleted, false) and product_ndc not in ("
+        "  select product_ndc from ("
+        "   select distinct on (product_ndc) product_ndc, deleted from raw_openfda.ndc"
+        "   order by product_ndc, _dlt_load_id desc, deleted desc"
+        "  ) as latest where coalesce(deleted, false))",
+        "distinct product_id in raw_openfda.ndc, but those of a product NDC whose latest "
+        "landing is a deletion notice",
     ),
 }
 
@@ -72,28 +84,30 @@ class Reconciliation:
 def reconcile(
     connection: ConnectionInfo, result: LandingResult, *, bulk: bool
 ) -> list[Reconciliation]:
-    """The reconciliation rows of one extract (not written)."""
+    """The reconciliation rows of one extract (not written).
+
+    `bulk`: the run read release files (a bulk location, or the release files listed on
+    the publisher's page it was asked for). A run that found release files on a
+    publisher's page by itself (`result.files.pages`) or landed some is one too."""
     checked_at = datetime.now(UTC)
     rows = []
-    if bulk:
-        landed = [
-            offered
-            for offered in (result.files.files.values() if result.files else ())
-            if str(offered.outcome) == "landed"
-        ]
-        if landed:
-            rows.append(
-                Reconciliation(
-                    source=result.source,
-                    resource="release files",
-                    checked_at=checked_at,
-                    publisher_count=result.total_rows + result.rejected,
-                    mirror_count=result.total_rows,
-                    counted=f"records in the {len(landed)} release files landed by this run",
-                    how="rows read from the release files (landed + rejected) against the "
-                    "rows landed",
-                )
+    files = result.files
+    landed = files.landed if files else []
+    if landed:
+        rows.append(
+            Reconciliation(
+                source=result.source,
+                resource="release files",
+                checked_at=checked_at,
+                publisher_count=result.total_rows + result.rejected,
+                mirror_count=result.total_rows,
+                counted="records in the "
+                + ("release file" if len(landed) == 1 else f"{len(landed)} release files")
+                + " landed by this run",
+                how="rows read from the release files (landed + rejected) against the rows landed",
             )
+        )
+    if bulk or landed or (files and files.pages):
         return rows
     conn = connection.connect()
     try:

@@ -82,6 +82,7 @@ def extract_source(
         )
     except Exception as failure:
         result.files = close_account(name)  # what the run was offered before it failed
+        result.notes.extend(result.files.notes if result.files else ())
         if wrapped_in(failure, KeyboardInterrupt):  # dlt wraps a Ctrl-C: stop the run
             error = "interrupted (Ctrl-C)"
             raise KeyboardInterrupt from failure
@@ -93,7 +94,7 @@ def extract_source(
             RunRecord(
                 flow_run_id=_flow_run_id(),
                 source=name,
-                way_in=bulk or ("releases page" if listed else "api"),
+                way_in=way_in(result, bulk=bulk),
                 is_full=full,
                 started_at=started,
                 finished_at=datetime.now(UTC),
@@ -151,6 +152,23 @@ def extract_source(
             for row in reconciled
         ],
     }
+
+
+def way_in(result: LandingResult, *, bulk: str | None) -> str:
+    """How the run reached the publisher's data, for `ops.refresh_runs`: the bulk
+    location; the publisher's pages it found release files on ("releases page URL");
+    the URL it downloaded release files from without a page ("release files URL": the
+    Orange Book's current release); else "api"."""
+    if bulk:
+        return bulk
+    files = result.files
+    if files and files.pages:
+        return "releases page " + ", ".join(files.pages)
+    fetched = (files.downloads or [offered.uri for offered in files.landed]) if files else []
+    if fetched:
+        more = f" and {len(fetched) - 1} more" if len(fetched) > 1 else ""
+        return f"release files {fetched[0]}{more}"
+    return "api"
 
 
 @task

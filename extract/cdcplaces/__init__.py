@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from dlt.sources import DltResource
 
 from extract.bulk import BulkLedger, BulkMember, resolve_location
 from extract.cdcplaces import settings
+from extract.cdcplaces.catalog import newest_releases
 from extract.cdcplaces.exports import ExportLayout, content_key, export_layout, read_export
 from extract.cdcplaces.helpers import MEASURES, measure_row, socrata_pages, soql_where
 from extract.errors import MalformedInput
@@ -58,6 +60,10 @@ TABLE = MEASURES.name
 def cdcplaces(
     base_url: str = settings.BASE_URL,
     datasets: dict[str, str] | None = None,
+    geographies: list[str] | None = None,
+    catalog_url: str = settings.CATALOG_URL,
+    catalog_domain: str = settings.CATALOG_DOMAIN,
+    catalog_query: str = settings.CATALOG_QUERY,
     page_size: int = settings.PAGE_SIZE,
     pages_per_window: int = settings.PAGES_PER_WINDOW,
     where: str = settings.WHERE,
@@ -66,9 +72,10 @@ def cdcplaces(
     bulk_location: str | None = None,
     rows_per_window: int = settings.ROWS_PER_WINDOW,
 ) -> DltResource:
-    """The PLACES measures of each configured geography (`datasets`: geography -> dataset
-    id, `settings.DATASETS` when not configured), or the CSV exports at `bulk_location`
-    (a URL is downloaded into `download_dir`)."""
+    """The PLACES measures of each of `geographies` (county and tract) from the newest
+    release the catalog at `catalog_url` lists (`extract.cdcplaces.catalog`), or from the
+    configured `datasets` (geography -> dataset id; no catalog read), or the CSV exports at
+    `bulk_location` (a URL is downloaded into `download_dir`)."""
     if bulk_location:
         return export_files(
             bulk_location,
@@ -77,7 +84,13 @@ def cdcplaces(
         )
     return measures(
         base_url=base_url.rstrip("/"),
-        datasets=dict(datasets or settings.DATASETS),
+        datasets=dict(datasets) if datasets else None,
+        catalog=Catalog(
+            url=catalog_url,
+            domain=catalog_domain,
+            query=catalog_query,
+            geographies=tuple(geographies or settings.GEOGRAPHIES),
+        ),
         page_size=int(page_size),
         pages_per_window=max(int(pages_per_window), 1),
         where=where,
@@ -85,17 +98,33 @@ def cdcplaces(
     )
 
 
+@dataclass(frozen=True)
+class Catalog:
+    """Where the newest PLACES releases are found (`extract.cdcplaces.catalog`)."""
+
+    url: str
+    domain: str
+    query: str
+    geographies: tuple[str, ...]
+
+
 # No `columns` here: it lands two tables, each item bound to its own by `to_table`.
 @dlt.resource(name="measures", table_name=TABLE, write_disposition="append")
 def measures(
     base_url: str,
-    datasets: dict[str, str],
+    datasets: dict[str, str] | None,
+    catalog: Catalog,
     page_size: int,
     pages_per_window: int,
     where: str,
     start_year: int,
 ) -> Iterator[Any]:
-    """The next window of the first geography with a release not landed yet."""
+    """The next window of the first geography with a release not landed yet: the newest
+    release the catalog lists, or the configured `datasets`.
+
+    A release is landed once: its dataset id and its `rowsUpdatedAt` are kept per
+    geography, so a new release (a new dataset in the catalog, or new rows in the same
+    one) is asked from the newest data year landed on."""
     state = dlt.current.resource_state()
     landed: dict[str, dict[str, Any]] = state.setdefault("landed", {})
     paging: dict[str, Any] | None = state.get("paging")
@@ -108,9 +137,21 @@ def measures(
             settings.SOURCE,
             settings.TOKEN_SIGNUP,
         )
+    if datasets is None:
+        datasets = {
+            geography: release.dataset
+            for geography, release in newest_releases(
+                PublisherClient(settings.SOURCE),  # no app token: not data.cdc.gov's API
+                catalog.url,
+                domain=catalog.domain,
+                query=catalog.query,
+                geographies=catalog.geographies,
+            ).items()
+        }
     geographies = list(datasets)
-    if paging and paging.get("geography") not in datasets:
-        paging = None  # the geography in flight is no longer configured
+    in_flight = datasets.get(paging.get("geography")) if paging else None
+    if paging and (in_flight is None or paging.get("dataset", in_flight) != in_flight):
+        paging = None  # the geography in flight is no longer configured, or released anew
         state.pop("paging", None)
     for position, geography in enumerate(geographies):
         dataset = datasets[geography]
@@ -119,12 +160,14 @@ def measures(
         if not paging:
             release = _release_of(client, base_url, dataset, geography)
             done = landed.get(geography, {})
-            if release is not None and release == done.get("release"):
+            same_dataset = done.get("dataset", dataset) == dataset
+            if release is not None and release == done.get("release") and same_dataset:
                 log.info("%s: %s release unchanged since it landed", settings.SOURCE, geography)
                 continue
             since = done.get("year") or start_year
             paging = {
                 "geography": geography,
+                "dataset": dataset,
                 "release": release,
                 "offset": 0,
                 "since": since,
@@ -170,7 +213,11 @@ def measures(
             state["paging"] = paging
             state[MORE_WINDOWS] = True
             return
-        landed[geography] = {"release": paging["release"], "year": paging["newest"]}
+        landed[geography] = {
+            "dataset": dataset,
+            "release": paging["release"],
+            "year": paging["newest"],
+        }
         state.pop("paging", None)
         state[MORE_WINDOWS] = position + 1 < len(geographies)
         return

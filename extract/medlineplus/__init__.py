@@ -30,7 +30,15 @@ from urllib.parse import urlsplit
 import dlt
 from dlt.sources import DltResource
 
-from extract.bulk import BulkLedger, BulkMember, identity, peek, resolve_location, xml_root
+from extract.bulk import (
+    BulkLedger,
+    BulkMember,
+    account_of,
+    identity,
+    peek,
+    resolve_location,
+    xml_root,
+)
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
@@ -177,6 +185,7 @@ def _local_copy(location: str, download_dir: Path, newest: date | None) -> Path 
     url = location
     if not file_date_of(Path(urlsplit(location).path).name):
         client = PublisherClient(settings.SOURCE)
+        account_of(settings.SOURCE).read_page(location)  # the run's way in
         page = client.get(location, what="the MedlinePlus XML files page")
         links = current_file_links(page.content, page.url or location)
         if not links:

@@ -27,7 +27,9 @@ Resources:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -187,6 +189,10 @@ def _api_window(
             return
         state["sweep_from"] = start_date
         state["sweep_as_of"] = as_of.isoformat() if as_of else None
+        _start_listing(dataset, state, total)
+    sweep: dict[str, Any] = state.get("sweep") or {"whole": False}
+    if state.get("sweep_as_of") != (as_of.isoformat() if as_of else None):
+        sweep["whole"] = False  # openFDA published anew during the sweep
     totals: dict[str, int] = state.setdefault("totals", {})
     today = date.today()
     start = date.fromisoformat(state["sweep_from"])
@@ -200,18 +206,90 @@ def _api_window(
         _, published = _count(client, url, search, what=f"{dataset.table} {search}")
         if published != totals[key]:
             break
+        sweep["whole"] = False  # a window not read: the sweep is no complete listing
         if end is None:
+            yield from _sweep_tombstones(dataset, state, url, named=set())
             _finish_sweep(state)
             return
         start = end + timedelta(days=1)
-    totals[key] = yield from _read_window(
-        dataset, client, url=url, search=search, page_size=page_size
-    )
+    read = yield from _read_window(dataset, client, url=url, search=search, page_size=page_size)
+    totals[key] = read.total
+    if read.rejected:
+        sweep["whole"] = False  # a record without its key: its key cannot be said absent
+    if sweep["whole"]:
+        sweep["records"] = sweep.get("records", 0) + read.records
+        rows = _sweep_listing(dataset, sweep).rows(read.keys)
+        if rows is not None:
+            yield to_table(rows, LISTED)
     if end is None:
+        yield from _sweep_tombstones(dataset, state, url, named=read.keys)
         _finish_sweep(state)
     else:
         state["sweep_from"] = (end + timedelta(days=1)).isoformat()
         state[MORE_WINDOWS] = True
+
+
+def _start_listing(dataset: Dataset, state: dict[str, Any], total: int) -> None:
+    """A new sweep is a complete listing of the dataset if it reads every window whole
+    under one publication and names as many records as openFDA states (`total`): the keys
+    of each window read land in `listed_keys`, the earlier sweeps' keys are forgotten."""
+    listing = Listing.open(
+        state,
+        "sweep_listing",
+        id=f"{_sweep_kind(dataset)} {state.get('sweep_as_of') or 'undated'} {time.time():.0f}",
+        table=dataset.table,
+    )
+    state["sweep"] = {
+        "whole": True,
+        "total": total,
+        "records": 0,
+        "listing": listing.id,
+        "since": listing.since,
+    }
+    forget_other_listings(listing, _sweep_kind(dataset))
+
+
+def _sweep_kind(dataset: Dataset) -> str:
+    return f"openFDA drug/{dataset.name} API sweep"
+
+
+def _sweep_listing(dataset: Dataset, sweep: dict[str, Any]) -> Listing:
+    return Listing(id=sweep["listing"], table=dataset.table, since=sweep["since"])
+
+
+def _sweep_tombstones(
+    dataset: Dataset, state: dict[str, Any], url: str, *, named: set[str]
+) -> Iterator[Any]:
+    """At the end of a sweep: the deletion notices of the keys a complete sweep did not
+    name (`named`: the last window's, not committed yet). A sweep that skipped a window
+    whose total was unchanged (every incremental sweep but the first: `--full` reads every
+    window), read a record without its key, or spanned two publications lands none; one
+    that named fewer records than openFDA stated is refused with a reject."""
+    sweep = state.pop("sweep", None)
+    state.pop("sweep_listing", None)
+    if not sweep:
+        return
+    listing = _sweep_listing(dataset, sweep)
+    if not sweep["whole"]:
+        log.info(
+            "%s: the %s sweep did not read every window whole: it lands no deletion notice "
+            "(a --full refresh reads every window)",
+            settings.SOURCE,
+            dataset.table,
+        )
+        return
+    if sweep["records"] < sweep["total"]:
+        yield reject(
+            MalformedInput(
+                settings.SOURCE,
+                listing.id,
+                f"the sweep read {sweep['records']} of the {sweep['total']} {dataset.table} "
+                "records openFDA stated (records outside every window?): not complete, "
+                "nothing recorded as deleted",
+            )
+        )
+        return
+    yield from _tombstones(dataset, listing, named, url)
 
 
 def _finish_sweep(state: dict[str, Any]) -> None:
@@ -246,15 +324,27 @@ def _count(
     return as_of, total
 
 
+@dataclass
+class WindowRead:
+    """What reading one window whole found."""
+
+    total: int = 0  # the total openFDA stated for it
+    records: int = 0  # records read with their key
+    rejected: int = 0  # records without their key
+    keys: set[str] = field(default_factory=set)  # their tombstone keys (`EXPORT_KEYS`)
+
+
 def _read_window(
     dataset: Dataset, client: PublisherClient, *, url: str, search: str, page_size: int
-) -> Generator[Any, None, int]:
-    """Every record matching `search`, page after page; returns openFDA's total."""
+) -> Generator[Any, None, WindowRead]:
+    """Every record matching `search`, page after page; returns openFDA's total and the
+    keys read."""
     log.info("%s: %s %s", settings.SOURCE, dataset.table, search)
     params: dict[str, Any] | None = {"search": search, "limit": page_size}
     page_url: str | None = url
     page = landed = 0
-    total = 0
+    read = WindowRead()
+    key_column = EXPORT_KEYS[dataset.name][0]
     while page_url:
         page += 1
         what = f"page {page} of {dataset.table} {search}"
@@ -267,14 +357,18 @@ def _read_window(
             break  # nothing (more) matches: an empty window
         if page == 1:
             _, stated = openfda_meta(_json_or_none(response.content))
-            total = stated or 0
+            read.total = stated or 0
         batcher = RowBatcher(dataset.raw_table, size=max(page_size, 1))
         for record in page_results(response.content, where=what):
             try:
                 row = dataset.row(record, source_uri=url, where=what)
             except MalformedInput as bad:
+                read.rejected += 1
                 yield reject(bad)
                 continue
+            read.records += 1
+            if row.get(key_column):
+                read.keys.add(str(row[key_column]))
             batcher.add(row)
         table = batcher.flush()
         if table is not None:
@@ -287,7 +381,7 @@ def _read_window(
         if next_url == page_url and params is None:
             raise MalformedInput(settings.SOURCE, what, "the next page is the same page")
         page_url, params = next_url, None
-    return total
+    return read
 
 
 def _json_or_none(content: bytes) -> Any:

@@ -23,17 +23,25 @@ import io
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.sources import DltResource
 
-from extract.bulk import BulkLedger, BulkMember, peek, resolve_location, xml_root
+from extract.bulk import (
+    BulkLedger,
+    BulkMember,
+    discard_download,
+    peek,
+    resolve_location,
+    xml_root,
+)
 from extract.discovery import newest, not_landed, releases
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient
@@ -59,6 +67,8 @@ from extract.pubmed.helpers import (
     deletion_rows,
     fetch_error,
     iter_items,
+    md5_of,
+    published_md5,
     search_result,
 )
 from extract.spec import SearchExample, SourceSpec
@@ -307,12 +317,17 @@ def articles_bulk(
     window = _BulkWindow(state, articles_per_window)
     folder = Path(download_dir or ".")
     parsed_dir = folder / settings.SOURCE / "parsed"  # what parse workers wrote ahead
+    paths: Iterator[Path | MalformedInput]
     if listing_url:
         urls = _new_update_files(listing_url, ledger)
-        paths: Iterator[Path] = (
-            resolve_location(url, source=settings.SOURCE, download_dir=folder) for url in urls
-        )
+        paths = _checked_downloads(urls, folder, ledger)
         alone = True  # each a file named as NLM names its update files
+    elif location and _nlm_file_url(location):  # one baseline or update file of NLM's
+        paths = _checked_downloads([location], folder, ledger)
+        alone = True
+    elif location and _listing_url(location):  # NLM's baseline or update-file folder
+        paths = _checked_downloads(_listed_not_landed(location, ledger), folder, ledger)
+        alone = True
     else:
         if not location:
             raise ValueError(f"{settings.SOURCE}: a bulk location or an updates page is needed")
@@ -321,13 +336,22 @@ def articles_bulk(
         alone = path.is_file() and path.suffix != ".zip"  # a file given by itself
     # Lazily: an update file is downloaded when the one before it has landed (with
     # parallel parsing, up to two files per worker ahead of it: `extract.parallel`).
-    members = (member for path in paths for member in ledger.offered(path))
+    members = (
+        member
+        for path in paths
+        for member in ([path] if isinstance(path, MalformedInput) else ledger.offered(path))
+    )
     pool = pool_of(settings.SOURCE)
     upcoming = Lookahead(
         _to_read(members, ledger, alone=alone),
         pool.settings.workers * AHEAD_PER_WORKER if pool.settings.parallel else 1,
     )
     for member, key in upcoming:
+        if isinstance(member, MalformedInput):  # a damaged download: the run ends there
+            ledger.refused(member.where, member)
+            yield reject(member)
+            window.holds_rows = True
+            break
         if member.problem is None and ledger.has_landed(key):
             # by a file of the same name this window landed after looking ahead at this one
             ledger.already_landed(member, key)
@@ -338,7 +362,8 @@ def articles_bulk(
             return
         skip = progress.get("items", 0) if progress.get("file") == key else 0
         progress = {"file": key, "items": skip}
-        pool.ahead([member, *(later for later, _ in upcoming.ahead)], parse_file, parsed_dir)
+        later = [file for file, _ in upcoming.ahead if isinstance(file, BulkMember)]
+        pool.ahead([member, *later], parse_file, parsed_dir)
         try:
             parsed = pool.parsed(member)
             if parsed is None:
@@ -369,6 +394,86 @@ def articles_bulk(
         progress = {}
     yield from window.flush()
     window.close(None, more=False)
+
+
+def _nlm_file_url(location: str) -> bool:
+    """Whether `location` is the URL of one of NLM's release files (which NLM publishes
+    with a `.md5` beside it)."""
+    parts = urlsplit(location)
+    name = parts.path.rsplit("/", 1)[-1]
+    return parts.scheme in ("http", "https") and bool(settings.UPDATE_FILE.match(name))
+
+
+def _listing_url(location: str) -> bool:
+    """Whether `location` is the URL of a folder listing (NLM's `.../pubmed/baseline/`)."""
+    parts = urlsplit(location)
+    return parts.scheme in ("http", "https") and parts.path.endswith("/")
+
+
+def _listed_not_landed(page_url: str, ledger: BulkLedger) -> list[str]:
+    """The URLs of every release file the listing at `page_url` links that has not landed,
+    oldest first (by year and number): a bulk load from NLM's baseline folder lands the
+    whole baseline, and a rerun only what is missing (nothing is downloaded again)."""
+    found = releases(
+        PublisherClient(settings.SOURCE),
+        page_url,
+        pattern=settings.UPDATE_FILE,
+        recognise=_update_file_of,
+    )
+    chosen = not_landed(found, lambda listed: ledger.has_landed(f"{listed.name}.xml"))
+    log.info(
+        "%s: %d of the %d release files %s links are not landed",
+        settings.SOURCE,
+        len(chosen),
+        len(found),
+        page_url,
+    )
+    return [url for listed in chosen for url in listed.urls]
+
+
+def _checked_downloads(
+    urls: Iterable[str], folder: Path, ledger: BulkLedger
+) -> Iterator[Path | MalformedInput]:
+    """Each of NLM's files at `urls` downloaded (one at a time, when the one before has
+    landed) and checked against the `.md5` NLM publishes beside it.
+
+    A file whose MD5 is not the one NLM states is not landed nor remembered: its download
+    is deleted and the error yielded instead, and the files after it are not asked for,
+    so the next run downloads it again and the files still land in number order. A file
+    without a `.md5` (404), or whose `.md5` states no digest for it, lands unverified
+    with a warning note."""
+    client = PublisherClient(settings.SOURCE)
+    for url in urls:
+        path = resolve_location(url, source=settings.SOURCE, download_dir=folder)
+        name = urlsplit(url).path.rsplit("/", 1)[-1]
+        shown = PublisherClient.scrub_url(url)
+        answer = client.get(url + ".md5", what=f"the checksum of {name}", accept=(404,))
+        stated = None if answer.status_code == 404 else published_md5(answer.text, name)
+        if stated is None:
+            why = (
+                f"NLM publishes no {name}.md5 beside it (404)"
+                if answer.status_code == 404
+                else f"its {name}.md5 states no MD5 of {name} ({answer.text.strip()[:80]!r})"
+            )
+            note = f"{shown}: landed unverified: {why}"
+            if note not in ledger.account.notes:  # a file is checked in each window it is in
+                log.warning("%s: %s", settings.SOURCE, note)
+            ledger.account.warn(note)
+            yield path
+            continue
+        found = md5_of(path)
+        if found != stated:
+            discard_download(path)
+            yield MalformedInput(
+                settings.SOURCE,
+                shown,
+                f"its MD5 is {found}, but NLM's {name}.md5 states {stated}: a damaged "
+                "download (or a file NLM replaced); not landed, the next run downloads it "
+                "again, and the files after it wait",
+            )
+            return
+        log.info("%s: %s matches NLM's %s.md5", settings.SOURCE, name, name)
+        yield path
 
 
 def _new_update_files(page_url: str, ledger: BulkLedger) -> list[str]:
@@ -457,11 +562,15 @@ def _not_a_release_file(member: BulkMember, *, given_alone: bool) -> str | None:
 
 
 def _to_read(
-    members: Iterator[BulkMember], ledger: BulkLedger, *, alone: bool
-) -> Iterator[tuple[BulkMember, str]]:
-    """The offered files to read, with their ledger keys, in order; every other file is
-    accounted for as it is passed (landed before, not a release file, rejected before)."""
+    members: Iterator[BulkMember | MalformedInput], ledger: BulkLedger, *, alone: bool
+) -> Iterator[tuple[BulkMember, str] | tuple[MalformedInput, None]]:
+    """The offered files to read, with their ledger keys, in order, and each damaged
+    download; every other file is accounted for as it is passed (landed before, not a
+    release file, rejected before)."""
     for member in members:
+        if isinstance(member, MalformedInput):
+            yield member, None
+            continue
         key = bulk_file_key(member.name)
         if member.problem is None:
             if ledger.has_landed(key):  # known by its name: not opened again

@@ -11,11 +11,13 @@ size of a file.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
@@ -616,3 +618,22 @@ def fetch_error(content: bytes) -> str | None:
     except etree.XMLSyntaxError:
         return None
     return _text(root.find("ERROR")) or "an eFetchResult without articles"
+
+
+# NLM's checksum beside each release file (`pubmed26n1335.xml.gz.md5`, 60 bytes):
+# `MD5(pubmed26n1335.xml.gz)= 88b74979343252faa848a06d7c6aa3ea` and a newline.
+MD5_LINE = re.compile(r"^MD5\((?P<name>[^)]+)\)= ?(?P<digest>[0-9a-fA-F]{32})\s*$")
+
+
+def published_md5(text: str, name: str) -> str | None:
+    """The digest NLM's `.md5` text states for the file `name` (lower case); None when it
+    states none for it (another format, another file)."""
+    found = MD5_LINE.match(text.strip())
+    if found is None or found.group("name") != name:
+        return None
+    return found.group("digest").lower()
+
+
+def md5_of(path: Path) -> str:
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "md5").hexdigest()

@@ -6,11 +6,13 @@ constructed in the documented field set."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import pytest
 from werkzeug import Request, Response
 
+from extract.cdcplaces.catalog import newest_releases
 from extract.cdcplaces.helpers import socrata_pages
 from extract.http import PublisherClient
 from tests.conftest import error_response, land_source, query, sample
@@ -19,6 +21,11 @@ PAGES = [f"cdcplaces/places_county_page{n}_limit10_constructed.json" for n in (1
 RELEASE1 = "cdcplaces/views_swc5-untb_release1_constructed.json"
 RELEASE2 = "cdcplaces/views_swc5-untb_release2_constructed.json"
 RELEASE2_ROWS = "cdcplaces/places_county_release2_constructed.json"
+# Socrata's Discovery API: a real answer (no PLACES dataset in it) and the PLACES releases
+# derived from its data.cdc.gov result (tests/fixtures/cdcplaces/PROVENANCE.md).
+CATALOG_REAL = "cdcplaces/socrata_catalog_v1_real.json"
+CATALOG_2023 = "cdcplaces/socrata_catalog_places_2023_derived.json"
+CATALOG_2024 = "cdcplaces/socrata_catalog_places_2024_derived.json"
 
 
 class SocrataApi:
@@ -165,3 +172,105 @@ def test_the_app_token_may_go_as_a_query_parameter_and_is_never_landed(
     assert all("X-App-Token" not in headers for headers in socrata.headers)
     uris = query(database, "select distinct source_uri from raw_cdcplaces.measures")
     assert uris and all("places-app-token" not in uri for (uri,) in uris)
+
+
+class SocrataCatalog:
+    """Replays Socrata's Discovery API (`/api/catalog/v1`) as it is now: `answer` changes
+    what it lists (a release published between two runs)."""
+
+    def __init__(self, httpserver, answer: str) -> None:
+        self.answer = answer
+        self.url = httpserver.url_for("/api/catalog/v1")
+        self.requests: list[dict[str, str]] = []
+        httpserver.expect_request("/api/catalog/v1").respond_with_handler(self._answer)
+
+    def _answer(self, request: Request) -> Response:
+        self.requests.append(dict(request.args))
+        return Response(sample(self.answer), content_type="application/json")
+
+
+@pytest.fixture
+def catalog(httpserver, monkeypatch: pytest.MonkeyPatch) -> SocrataCatalog:
+    """The catalog listing CDC's 2023 releases, the source pointed at it and at the replayed
+    data.cdc.gov for counties only (no `datasets` configured: the catalog decides)."""
+    served = SocrataCatalog(httpserver, CATALOG_2023)
+    monkeypatch.setenv("SOURCES__CDCPLACES__BASE_URL", httpserver.url_for("").rstrip("/"))
+    monkeypatch.setenv("SOURCES__CDCPLACES__CATALOG_URL", served.url)
+    monkeypatch.setenv("SOURCES__CDCPLACES__GEOGRAPHIES", '["county"]')
+    monkeypatch.delenv("SOURCES__CDCPLACES__DATASETS", raising=False)
+    monkeypatch.setenv("SOURCES__CDCPLACES__PAGE_SIZE", "10")
+    monkeypatch.setenv("SOURCES__CDCPLACES__REQUESTS_PER_SECOND", "0")
+    monkeypatch.setenv("SOURCES__CDCPLACES__REQUESTS_PER_SECOND_WITH_KEY", "0")
+    monkeypatch.delenv("SOURCES__CDCPLACES__API_KEY", raising=False)
+    return served
+
+
+def test_the_newest_release_of_each_geography_is_read_from_the_catalog(httpserver):
+    served = SocrataCatalog(httpserver, CATALOG_2024)
+
+    found = newest_releases(
+        PublisherClient("cdcplaces"),
+        served.url,
+        domain="data.cdc.gov",
+        query="PLACES: Local Data for Better Health",
+        geographies=["county", "tract"],
+    )
+
+    # 2024 (named "County Data, 2024 release") over 2023 and 2022; the ZCTA and GIS
+    # datasets and the catalog's other result are not county or tract releases.
+    assert {geography: (r.year, r.dataset) for geography, r in found.items()} == {
+        "county": (2024, "pl24-cnty"),
+        "tract": (2023, "cwsq-ngmh"),
+    }
+    assert served.requests == [
+        {
+            "domains": "data.cdc.gov",
+            "search_context": "data.cdc.gov",
+            "q": "PLACES: Local Data for Better Health",
+            "only": "dataset",
+            "limit": "100",
+            "offset": "0",
+        }
+    ]
+
+
+def test_a_release_new_in_the_catalog_lands_on_the_next_run_with_no_config_edit(
+    database, httpserver, catalog: SocrataCatalog
+):
+    current = SocrataApi(httpserver)  # swc5-untb, the 2023 release
+    newer = SocrataApi(httpserver, dataset="pl24-cnty")
+    current.pages += PAGES
+
+    first = land_source(database, "cdcplaces")
+    catalog.answer = CATALOG_2024  # CDC publishes the 2024 county release
+    newer.metadata = RELEASE2
+    newer.pages.append(RELEASE2_ROWS)
+    second = land_source(database, "cdcplaces")
+    third = land_source(database, "cdcplaces")  # the catalog unchanged: nothing asked
+
+    assert first.rows == {"measures": 24}
+    assert second.rows == {"measures": 2} and second.rejected == 1
+    assert third.total_rows == 0
+    assert len(current.requests) == 3  # the 2023 release is not asked again
+    assert [r["$where"] for r in newer.requests] == ["year >= '2022'"]  # from the year landed
+    assert len(catalog.requests) == 3  # once a run (one window each)
+
+
+def test_a_catalog_listing_no_places_release_is_an_error_naming_it(
+    database, httpserver, catalog: SocrataCatalog, monkeypatch
+):
+    catalog.answer = CATALOG_REAL  # a real catalog answer: no PLACES dataset in it
+
+    with pytest.raises(Exception, match=re.escape(catalog.url)) as failure:
+        land_source(database, "cdcplaces")
+
+    assert (
+        "lists no 'PLACES: Local Data for Better Health, County Data <year> release' dataset"
+        in str(failure.value)
+    )
+
+    # A configured `datasets` wins (a site without the catalog): it is not asked.
+    monkeypatch.setenv("SOURCES__CDCPLACES__DATASETS", '{"county": "swc5-untb"}')
+    SocrataApi(httpserver).pages += PAGES
+    assert land_source(database, "cdcplaces").rows == {"measures": 24}
+    assert len(catalog.requests) == 1

@@ -279,6 +279,69 @@ def test_a_label_published_late_with_an_older_effective_time_lands_on_the_next_r
     assert ("1a7e0000-0000-4000-8000-000000000013", "2", date(2013, 1, 1)) in labels(database)
 
 
+def test_a_sweep_that_reads_every_window_whole_tombstones_a_withdrawn_label(
+    database, publishers, caplog
+):
+    """openFDA's total of a window says how many records it holds, not which: only a sweep
+    that read every window whole, under one publication, naming as many records as openFDA
+    states, is a complete listing. An incremental sweep (unchanged windows only counted)
+    lands no deletion notice; `--full` reads every window and lands it."""
+    label = publishers["label"]
+    caplog.set_level(logging.INFO, logger="extract.openfda")
+    land_source(database, "openfda")  # the first sweep: whole, nothing landed before it
+
+    label.records = [r for r in label.records if r["set_id"] != METHOXSALEN_SET_ID]
+    label.as_of = date(2015, 11, 5)  # openFDA's next publication no longer holds it
+    incremental = land_source(database, "openfda")
+
+    assert incremental.rejected == 0
+    assert deleted_labels(database) == []
+    assert "did not read every window whole: it lands no deletion notice" in caplog.text
+
+    full = land_source(database, "openfda", full=True)
+
+    assert full.rows["labels"] == 1  # the deletion notice (the rest repeats raw)
+    assert deleted_labels(database) == [METHOXSALEN_SET_ID]
+    assert query(database, "select count(*) from raw_openfda.ndc where deleted") == [
+        (0,)
+    ]  # every NDC product is still listed
+
+
+def test_a_whole_sweep_naming_fewer_records_than_openfda_states_lands_no_tombstone(
+    database, publishers
+):
+    label = publishers["label"]
+    land_source(database, "openfda")
+    # openFDA now also holds a label effective before the first window (2010-01-01): no
+    # window names it, so the sweep names fewer labels than openFDA's total.
+    label.records.append(
+        derived(
+            label.records[0],
+            set_id="0d000000-0000-4000-8000-000000000005",
+            id="0d000000-0000-4000-8000-000000000006",
+            effective_time="20050101",
+        )
+    )
+    label.records = [r for r in label.records if r["set_id"] != METHOXSALEN_SET_ID]
+    label.as_of = date(2015, 11, 5)
+
+    full = land_source(database, "openfda", full=True)
+
+    assert deleted_labels(database) == []
+    assert full.rejected == 1
+    ((problem,),) = query(database, "select problem from raw_openfda.rejects")
+    assert problem.startswith("the sweep read 1 of the 2 labels records openFDA stated")
+
+
+def deleted_labels(connection: ConnectionInfo) -> list[str]:
+    return [
+        set_id
+        for (set_id,) in query(
+            connection, "select set_id from raw_openfda.labels where deleted order by 1"
+        )
+    ]
+
+
 def test_windows_are_committed_one_by_one_and_empty_ones_are_not_errors(
     database, api: OpenFdaApi, monkeypatch
 ):

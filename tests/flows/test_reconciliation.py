@@ -48,8 +48,12 @@ def reconciliation(database) -> list[tuple]:
 
 
 def test_counts_reconcile_after_every_refresh_and_a_withdrawn_label_diverges(
-    database, openfda, prefect_server
+    database, openfda, prefect_server, monkeypatch
 ):
+    """Labels in 1,500-day windows: an incremental sweep reads only the window whose total
+    changed, so it is no complete listing and lands no deletion notice; `--full` is."""
+    monkeypatch.setenv("SOURCES__OPENFDA__LABEL_START_DATE", "2010-01-01")
+    monkeypatch.setenv("SOURCES__OPENFDA__LABEL_WINDOW_DAYS", "1500")
     label = openfda["label"]
     landed = refresh(sources=["openfda"], run_dbt=False)
 
@@ -79,6 +83,16 @@ def test_counts_reconcile_after_every_refresh_and_a_withdrawn_label_diverges(
     status = source_status(database, spec_of("openfda"))
     assert status.verdict == "diverged"
     assert status.why == "labels (one version per set id): publisher 1, mirror 2"
+
+    # A full refresh reads every window whole: the withdrawn label's deletion notice
+    # lands, and the counts agree again.
+    refresh(sources=["openfda"], full=True, run_dbt=False)
+
+    assert reconciliation(database)[4:] == [
+        ("labels", 1, 1, date(2015, 11, 5), date(2015, 11, 5)),
+        ("ndc", 2, 2, date(2018, 7, 30), date(2018, 7, 30)),
+    ]
+    assert source_status(database, spec_of("openfda")).verdict == "fresh"
 
 
 def test_a_bulk_refresh_reconciles_the_release_files_rows(database, prefect_server):

@@ -6,9 +6,11 @@ import pytest
 from prefect.states import Completed, Failed
 from werkzeug import Response
 
+from extract.bulk import FileAccount, OfferedFile, Outcome
 from extract.errors import MalformedInput, PublisherUnavailable
+from extract.landing import LandingResult
 from flows.ops import RefreshAlreadyRunning, refresh_lock
-from flows.refresh import _retry_if_transient, refresh
+from flows.refresh import _retry_if_transient, refresh, way_in
 from medmirror.settings import SAMPLES_DIR
 from tests.conftest import StudiesApi, json_response, query
 from tests.extract.test_clinicaltrials import PAGE1, PAGE2_LAST, PHELAN_IDS
@@ -60,6 +62,28 @@ def test_only_transient_failures_are_retried():
     assert _retry_if_transient(None, None, Failed(data=malformed)) is False
     assert _retry_if_transient(None, None, Failed(data=ValueError("bug"))) is False
     assert _retry_if_transient(None, None, Completed(data=None)) is False
+
+
+def test_the_way_in_names_the_bulk_location_the_page_or_the_release_url():
+    def run(account: FileAccount | None) -> LandingResult:
+        return LandingResult(source="orangebook", files=account)
+
+    orange_book = FileAccount("orangebook")
+    orange_book.fetched("https://www.fda.gov/media/76860/download")
+    orange_book.record(OfferedFile("/data/orangebook/download.zip!products.txt", Outcome.LANDED))
+    update_files = FileAccount("pubmed")
+    update_files.read_page("https://ftp.ncbi.nlm.nih.gov/pubmed/updatefiles/")
+    update_files.fetched("https://ftp.ncbi.nlm.nih.gov/pubmed/updatefiles/pubmed26n1335.xml.gz")
+
+    assert way_in(run(orange_book), bulk="/mnt/releases") == "/mnt/releases"
+    assert way_in(run(update_files), bulk=None) == (
+        "releases page https://ftp.ncbi.nlm.nih.gov/pubmed/updatefiles/"
+    )
+    assert way_in(run(orange_book), bulk=None) == (
+        "release files https://www.fda.gov/media/76860/download"
+    )
+    assert way_in(run(FileAccount("openfda")), bulk=None) == "api"
+    assert way_in(run(None), bulk=None) == "api"
 
 
 def test_a_second_refresh_is_refused_while_one_runs(database, prefect_server):
@@ -115,6 +139,19 @@ def test_the_monthly_run_lands_new_releases_found_on_the_publishers_pages(
 
     assert landed["hcpcs"]["rows"] == {"codes": 6_800}
     assert landed["faers"]["rows"]["demo"] == 100
+    # The way in names the page each found its files on, and the files' rows reconcile.
     assert query(
         database, "select source, way_in, succeeded from ops.refresh_runs order by source"
-    ) == [("faers", "releases page", True), ("hcpcs", "api", True)]
+    ) == [
+        ("faers", "releases page " + httpserver.url_for(FAERS_PAGE), True),
+        ("hcpcs", "releases page " + httpserver.url_for(HCPCS_PAGE), True),
+    ]
+    faers_rows = sum(landed["faers"]["rows"].values()) + landed["faers"]["rejected"]
+    assert query(
+        database,
+        "select source, resource, publisher_count, mirror_count from ops.reconciliation "
+        "order by source",
+    ) == [
+        ("faers", "release files", faers_rows, sum(landed["faers"]["rows"].values())),
+        ("hcpcs", "release files", 6_800, 6_800),
+    ]
