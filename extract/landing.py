@@ -32,6 +32,7 @@ from dlt.pipeline.helpers import pipeline_drop
 
 from extract.bulk import FileAccount, NoReleaseFiles, close_account, open_account
 from extract.errors import ExtractError
+from extract.parallel import parsing
 from extract.publication import PUBLICATION
 from extract.raw import REJECTS, RawTable
 from extract.storable import Limits, unstorable_rows
@@ -203,6 +204,29 @@ def land(
     _ensure_hash_columns(pipeline, tables)
     if full:
         _reset_cursors(pipeline, make_source())
+    with parsing(source_name):  # bulk files parsed ahead on workers, across windows
+        _land_windows(pipeline, make_source, declared, limits, result, on_window)
+    close_account(source_name)
+    result.notes.extend(result.files.notes)  # files landed unverified, ...
+    _ensure_indexes(pipeline, tables)
+    result.publications = _publications(pipeline, source_name)
+    result.seconds = time.monotonic() - started
+    if bulk:
+        _check_release_files(result.files)
+    return result
+
+
+def _land_windows(
+    pipeline: dlt.Pipeline,
+    make_source: Callable[[], DltSource],
+    declared: Mapping[str, RawTable],
+    limits: Limits,
+    result: LandingResult,
+    on_window: Callable[[LandingResult], None] | None,
+) -> None:
+    """Run the source window after window until no resource has more (see `land`)."""
+    source_name = result.source
+    tables = tuple(declared.values())
     for _ in range(MAX_WINDOWS):
         source = make_source()
         for resource in source.resources.selected.values():
@@ -229,14 +253,6 @@ def land(
             on_window(result)
         if not _has_more_windows(pipeline, source_name, source.resources.selected.keys()):
             break
-    close_account(source_name)
-    result.notes.extend(result.files.notes)  # files landed unverified, ...
-    _ensure_indexes(pipeline, tables)
-    result.publications = _publications(pipeline, source_name)
-    result.seconds = time.monotonic() - started
-    if bulk:
-        _check_release_files(result.files)
-    return result
 
 
 def _ensure_hash_columns(pipeline: dlt.Pipeline, tables: Sequence[RawTable]) -> None:

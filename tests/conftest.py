@@ -34,6 +34,9 @@ os.environ.pop("PREFECT_API_URL", None)
 # dbt's parsed project, per worker process: kept from build to build (the database keeps
 # its name, so dbt parses the project once).
 os.environ["MEDMIRROR_DBT_TARGET_DIR"] = str(_SCRATCH / "dbt-target")
+# Bulk files are parsed in the loading process (tests/extract/test_parallel.py starts
+# the one Dask cluster of the suite): a cluster per test would cost more than it saves.
+os.environ["BULK__PARSE_WORKERS"] = "1"
 
 import pytest  # noqa: E402
 import requests  # noqa: E402

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import pickle
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -46,7 +47,7 @@ import orjson
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from extract.bulk import BulkLedger, resolve_location
+from extract.bulk import BulkLedger, BulkMember, identity, resolve_location
 from extract.dailymed import settings
 from extract.dailymed.listing import list_page, listed_spl, listed_total
 from extract.dailymed.release import NotRead, SplFile, release_kind, spl_files
@@ -62,6 +63,7 @@ from extract.dailymed.tables import CLASSES, DRUG_CLASSES, HISTORY, LABELS, TABL
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.parallel import pool_of
 from extract.publication import Publication, record_publication
 from extract.spec import SearchExample, SourceSpec
 from extract.tombstones import LISTED, Listing, forget_other_listings, missing
@@ -453,6 +455,9 @@ def labels_bulk(
     newest = state.get("newest_effective")
     holds = False
     release = _FullRelease.open(state, path) if full_release else None
+    pool = pool_of(settings.SOURCE)
+    upcoming = _to_parse(ledger, path) if pool.settings.parallel else []
+    parsed_dir = Path(download_dir or ".") / settings.SOURCE / "parsed"
     for offered in ledger.offered(path, open_archives=False):
         key = _file_key(offered.path)
         if ledger.has_landed(key):
@@ -471,7 +476,12 @@ def labels_bulk(
         counts = _Members(**progress.get("members", {})) if resuming else _Members()
         tables.labels = 0
         position = 0
-        for item in spl_files(offered.path):
+        ahead = [identity(later) for later in upcoming]
+        if identity(offered) in ahead:
+            pool.ahead(upcoming[ahead.index(identity(offered)) :], parse_file, parsed_dir)
+        parsed = pool.parsed(offered)
+        items = spl_files(offered.path) if parsed is None else parsed.items(skip)
+        for item in items:
             position += 1
             if position <= skip:
                 continue
@@ -482,7 +492,9 @@ def labels_bulk(
                 yield reject(item)
             else:
                 try:
-                    record = parse_spl(_read(item), where=item.uri)
+                    record = item.record if isinstance(item, ParsedSpl) else None
+                    if record is None:
+                        record = parse_spl(_read(item), where=item.uri)
                 except MalformedInput as bad:
                     counts.rejected += 1
                     yield reject(bad)
@@ -513,6 +525,7 @@ def labels_bulk(
                 )
                 return
         yield from tables.flush()
+        pool.done(offered)
         ledger.landed_file(offered, key, tables.labels, counts.note())
         if release:
             release.file_read(key, whole=counts.rejected == 0)
@@ -629,6 +642,91 @@ class _Members:
 
 def _read(item: SplFile) -> bytes:
     return item.read()
+
+
+def _to_parse(ledger: BulkLedger, path: Path) -> list[BulkMember]:
+    """The release files to read, in the order they are read: parsed ahead on workers."""
+    return [
+        offered
+        for offered in ledger.offered(path, open_archives=False)
+        if not ledger.has_landed(_file_key(offered.path)) and release_kind(offered.path)
+    ]
+
+
+@dataclass(frozen=True)
+class ParsedSpl:
+    """An SPL document a parse worker parsed (`parse_file`): its record."""
+
+    uri: str
+    record: dict[str, Any]
+
+
+PARSED_ITEMS = pa.schema(
+    [
+        pa.field("kind", pa.string()),  # label, reject, not_read
+        pa.field("uri", pa.string()),  # the member; a reject's place (`where`)
+        pa.field("problem", pa.string()),
+        pa.field("record", pa.binary()),  # a label's record, pickled (types kept)
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ParsedRelease:
+    """A release file a parse worker read: what `spl_files` gave, in order, each SPL
+    document parsed, in the Arrow IPC file at `path`."""
+
+    path: str
+    count: int  # what spl_files gave
+
+    def items(self, skip: int) -> Iterator[ParsedSpl | MalformedInput | NotRead | None]:
+        """What `spl_files` gave, the first `skip` as None (landed already: not read)."""
+        position = 0
+        with pa.OSFile(self.path, "rb") as file, pa.ipc.open_stream(file) as reader:
+            for batch in reader:
+                for kind, uri, problem, record in zip(*batch.to_pydict().values(), strict=True):
+                    position += 1
+                    if position <= skip:
+                        yield None  # counted, not read
+                    elif kind == "label":
+                        yield ParsedSpl(uri, pickle.loads(record))  # noqa: S301 - our own
+                    elif kind == "reject":
+                        yield MalformedInput(settings.SOURCE, uri, problem)
+                    else:
+                        yield NotRead(uri)
+
+
+def parse_file(member: BulkMember, out: Path) -> ParsedRelease:
+    """Every document of a release file (`spl_files`) parsed (`parse_spl`) on a parse
+    worker (`extract.parallel`), written in order to the Arrow IPC file `out`."""
+    rows: dict[str, list[Any]] = {name: [] for name in PARSED_ITEMS.names}
+    count = 0
+    options = pa.ipc.IpcWriteOptions(compression="lz4")
+    with pa.ipc.new_stream(str(out), PARSED_ITEMS, options=options) as writer:
+        for item in spl_files(member.path):
+            count += 1
+            if isinstance(item, NotRead):
+                row = ("not_read", item.uri, None, None)
+            elif isinstance(item, MalformedInput):
+                row = ("reject", item.where, item.problem, None)
+            else:
+                try:
+                    record = parse_spl(_read(item), where=item.uri)
+                except MalformedInput as bad:
+                    row = ("reject", bad.where, bad.problem, None)
+                else:
+                    row = ("label", item.uri, None, pickle.dumps(record))
+            for name, value in zip(PARSED_ITEMS.names, row, strict=True):
+                rows[name].append(value)
+            if len(rows["kind"]) >= PARSED_BATCH:
+                writer.write_batch(pa.RecordBatch.from_pydict(rows, schema=PARSED_ITEMS))
+                rows = {name: [] for name in PARSED_ITEMS.names}
+        if rows["kind"]:
+            writer.write_batch(pa.RecordBatch.from_pydict(rows, schema=PARSED_ITEMS))
+    return ParsedRelease(str(out), count)
+
+
+PARSED_BATCH = 200  # parsed documents per Arrow batch: a few MB
 
 
 def _file_key(file: Path) -> str:

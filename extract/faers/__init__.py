@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from extract.faers.helpers import (
     KINDS,
     LEDGER,
     REPORT_TABLES,
+    ParsedFile,
     QuarterFile,
     compact_date,
     event_results,
@@ -59,6 +61,7 @@ from extract.faers.helpers import (
 )
 from extract.http import PublisherClient
 from extract.landing import MORE_WINDOWS, reject, to_table
+from extract.parallel import ParsePool, pool_of
 from extract.publication import Publication, openfda_meta, record_as_of, record_publication
 from extract.spec import SourceSpec
 from medmirror.settings import SAMPLES_DIR
@@ -133,6 +136,9 @@ def quarters(
     if quarter:
         log.info("%s: landing quarter %s from %s", settings.SOURCE, quarter, location)
     kinds: set[str] = set()
+    pool = pool_of(settings.SOURCE)
+    upcoming = _to_parse(ledger, path, pending) if pool.settings.parallel and quarter else []
+    parsed_dir = Path(download_dir) / settings.SOURCE / "parsed"
     for member in ledger.offered(path):
         quarter_file = _quarter_file(member)
         if quarter_file is None:
@@ -146,7 +152,10 @@ def quarters(
             yield reject(quarter_file)
         elif quarter_file.quarter == quarter:
             kinds.add(quarter_file.kind)
-            yield from _land_file(member, quarter_file, ledger)
+            ahead = [identity(later) for later in upcoming]
+            key = identity(member)
+            pool.ahead(upcoming[ahead.index(key) :] if key in ahead else [], parse_file, parsed_dir)
+            yield from _land_file(member, quarter_file, ledger, pool)
     if quarter and "DEMO" not in kinds and not ledger.has_landed(f"{quarter} DEMO"):
         yield reject(
             MalformedInput(
@@ -157,6 +166,22 @@ def quarters(
             )
         )
     state[MORE_WINDOWS] = len(pending) > 1 or later > 0
+
+
+def _to_parse(ledger: BulkLedger, path: Path, pending: set[str]) -> list[BulkMember]:
+    """The files this window and the next land, in the order they land (this quarter's
+    in the order offered, then the next quarter's): parsed ahead on workers."""
+    next_two = sorted(pending, key=quarter_order)[:2]
+    files = []
+    for member in ledger.offered(path):
+        quarter_file = _quarter_file(member)
+        if (
+            isinstance(quarter_file, QuarterFile)
+            and quarter_file.quarter in next_two
+            and not _done(ledger, member, quarter_file)
+        ):
+            files.append((next_two.index(quarter_file.quarter), member))
+    return [member for _, member in sorted(files, key=lambda found: found[0])]
 
 
 def _pending_quarters(ledger: BulkLedger, path: Path) -> set[str]:
@@ -249,11 +274,55 @@ def _legacy_keys(state: dict[str, Any]) -> list[str]:
     return [f"{quarter} {kind}" for quarter, was in landed.items() for kind in was["files"]]
 
 
-def _land_file(member: BulkMember, quarter_file: QuarterFile, ledger: BulkLedger) -> Iterator[Any]:
-    """The landing rows of one file, its rejects, and its row in `raw_faers.quarter_files`."""
+@dataclass(frozen=True)
+class ParsedQuarterFile:
+    """A quarterly file a parse worker read (`parse_file`): its landing table in the
+    Arrow IPC file at `path`, what `read_quarter_file` said of it (without its rows), or
+    the problem it was rejected for."""
+
+    path: str
+    parsed: ParsedFile | None = None
+    problem: str | None = None
+
+    def table(self) -> pa.Table:
+        with pa.OSFile(self.path, "rb") as file, pa.ipc.open_stream(file) as reader:
+            return reader.read_all()
+
+
+def parse_file(member: BulkMember, out: Path) -> ParsedQuarterFile:
+    """One quarterly file read and made into its landing table (`landing_table`) on a
+    parse worker (`extract.parallel`), written to the Arrow IPC file `out`."""
+    quarter_file = _quarter_file(member)
+    if not isinstance(quarter_file, QuarterFile):  # it was one when it was offered
+        raise MalformedInput(settings.SOURCE, member.uri, "no longer a FAERS quarterly file")
     try:
         parsed = read_quarter_file(member, quarter_file.kind)
     except MalformedInput as bad:
+        return ParsedQuarterFile(str(out), problem=bad.problem)
+    table = landing_table(parsed, quarter_file, source_uri=member.uri)
+    with pa.ipc.new_stream(
+        str(out), table.schema, options=pa.ipc.IpcWriteOptions(compression="lz4")
+    ) as writer:
+        writer.write_table(table)
+    return ParsedQuarterFile(str(out), parsed=replace(parsed, rows=parsed.rows.slice(0, 0)))
+
+
+def _land_file(
+    member: BulkMember, quarter_file: QuarterFile, ledger: BulkLedger, pool: ParsePool
+) -> Iterator[Any]:
+    """The landing rows of one file, its rejects, and its row in `raw_faers.quarter_files`
+    (read here, or by a parse worker)."""
+    done = pool.parsed(member)
+    try:
+        if done is None:
+            parsed = read_quarter_file(member, quarter_file.kind)
+            table = None
+        elif done.problem is not None:
+            raise MalformedInput(settings.SOURCE, member.uri, done.problem)
+        else:
+            parsed, table = done.parsed, done.table()
+    except MalformedInput as bad:
+        pool.done(member)
         ledger.reject(member, bad)
         yield reject(bad)
         yield to_table(
@@ -273,7 +342,9 @@ def _land_file(member: BulkMember, quarter_file: QuarterFile, ledger: BulkLedger
             parsed.recoded,
             ", ".join(parsed.recoded_keys),
         )
-    table = landing_table(parsed, quarter_file, source_uri=member.uri)
+    if table is None:
+        table = landing_table(parsed, quarter_file, source_uri=member.uri)
+    pool.done(member)
     log.info("%s: %d rows of %s", settings.SOURCE, table.num_rows, member.uri)
     if table.num_rows:
         yield to_table(table, REPORT_TABLES[quarter_file.table])

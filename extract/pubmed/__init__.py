@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from urllib.parse import urlsplit
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.sources import DltResource
 
 from extract.bulk import (
@@ -43,7 +45,15 @@ from extract.bulk import (
 from extract.discovery import newest, not_landed, releases
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient
-from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import BATCH_ROWS, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.parallel import (
+    AHEAD_PER_WORKER,
+    ITEM,
+    Lookahead,
+    Parsed,
+    ParsedWriter,
+    pool_of,
+)
 from extract.publication import PUBLICATION, Publication, record_publication
 from extract.pubmed import settings
 from extract.pubmed.helpers import (
@@ -306,6 +316,7 @@ def articles_bulk(
     progress = state.get("progress") or {}
     window = _BulkWindow(state, articles_per_window)
     folder = Path(download_dir or ".")
+    parsed_dir = folder / settings.SOURCE / "parsed"  # what parse workers wrote ahead
     paths: Iterator[Path | MalformedInput]
     if listing_url:
         urls = _new_update_files(listing_url, ledger)
@@ -323,28 +334,27 @@ def articles_bulk(
         path = resolve_location(location, source=settings.SOURCE, download_dir=folder)
         paths = iter([path])
         alone = path.is_file() and path.suffix != ".zip"  # a file given by itself
-    # Lazily: an update file is downloaded when the one before it has landed.
+    # Lazily: an update file is downloaded when the one before it has landed (with
+    # parallel parsing, up to two files per worker ahead of it: `extract.parallel`).
     members = (
         member
         for path in paths
         for member in ([path] if isinstance(path, MalformedInput) else ledger.offered(path))
     )
-    for member in members:
+    pool = pool_of(settings.SOURCE)
+    upcoming = Lookahead(
+        _to_read(members, ledger, alone=alone),
+        pool.settings.workers * AHEAD_PER_WORKER if pool.settings.parallel else 1,
+    )
+    for member, key in upcoming:
         if isinstance(member, MalformedInput):  # a damaged download: the run ends there
             ledger.refused(member.where, member)
             yield reject(member)
             window.holds_rows = True
             break
-        key = bulk_file_key(member.name)
-        if member.problem is None:
-            if ledger.has_landed(key):  # known by its name: not opened again
-                ledger.already_landed(member, key)
-                continue
-            why = _not_a_release_file(member, given_alone=alone)
-            if why:
-                ledger.not_release_file(member, why)
-                continue
-        if ledger.was_rejected(member):
+        if member.problem is None and ledger.has_landed(key):
+            # by a file of the same name this window landed after looking ahead at this one
+            ledger.already_landed(member, key)
             continue
         if window.holds_rows:  # one file per load: the next file starts the next window
             log.info("%s: committing bulk window; %s is next", settings.SOURCE, member.uri)
@@ -352,9 +362,16 @@ def articles_bulk(
             return
         skip = progress.get("items", 0) if progress.get("file") == key else 0
         progress = {"file": key, "items": skip}
+        later = [file for file, _ in upcoming.ahead if isinstance(file, BulkMember)]
+        pool.ahead([member, *later], parse_file, parsed_dir)
         try:
-            yield from window.read(member, progress, skip=skip)
+            parsed = pool.parsed(member)
+            if parsed is None:
+                yield from window.read(member, progress, skip=skip)
+            else:
+                yield from window.read_parsed(parsed, progress, skip=skip)
         except MalformedInput as bad:
+            pool.done(member)
             yield from window.flush()
             yield reject(bad)
             ledger.reject(member, bad)
@@ -371,6 +388,7 @@ def articles_bulk(
                 ledger.landed_part(member, window.rows)
                 window.close(progress, more=True)
                 return
+            pool.done(member)
             ledger.landed_file(member, key, window.rows)
             log.info("%s: %s landed", settings.SOURCE, member.uri)
         progress = {}
@@ -543,6 +561,76 @@ def _not_a_release_file(member: BulkMember, *, given_alone: bool) -> str | None:
     return None
 
 
+def _to_read(
+    members: Iterator[BulkMember | MalformedInput], ledger: BulkLedger, *, alone: bool
+) -> Iterator[tuple[BulkMember, str] | tuple[MalformedInput, None]]:
+    """The offered files to read, with their ledger keys, in order, and each damaged
+    download; every other file is accounted for as it is passed (landed before, not a
+    release file, rejected before)."""
+    for member in members:
+        if isinstance(member, MalformedInput):
+            yield member, None
+            continue
+        key = bulk_file_key(member.name)
+        if member.problem is None:
+            if ledger.has_landed(key):  # known by its name: not opened again
+                ledger.already_landed(member, key)
+                continue
+            why = _not_a_release_file(member, given_alone=alone)
+            if why:
+                ledger.not_release_file(member, why)
+                continue
+        if ledger.was_rejected(member):
+            continue
+        yield member, key
+
+
+def parse_file(member: BulkMember, out: Path) -> Parsed:
+    """Every row of a release file (`_item_rows`) into the Arrow IPC file `out`, for a
+    parse worker (`extract.parallel`): batches end with an item, each row names its item,
+    and a file broken halfway keeps the rows before the fault and says what it is."""
+    writer = ParsedWriter(out, ARTICLES.schema)
+    batcher = RowBatcher(ARTICLES, size=sys.maxsize)  # flushed at the end of an item
+    items: list[int] = []
+    position = -1
+    problem = None
+    try:
+        try:
+            with member.open() as stream:
+                for position, item in enumerate(iter_items(stream, where=member.uri)):
+                    for row in _item_rows(item, member.uri, position):
+                        batcher.add(row)
+                        items.append(position)
+                    if batcher.rows >= BATCH_ROWS:
+                        writer.write(batcher.flush(), items)
+                        items = []
+        except MalformedInput as bad:
+            problem = bad.problem
+        table = batcher.flush()
+        if table is not None:
+            writer.write(table, items)
+    finally:
+        writer.close()
+    return Parsed(member.uri, str(out), rows=writer.rows, items=position + 1, problem=problem)
+
+
+def _item_rows(item: Any, uri: str, position: int) -> list[dict[str, Any]]:
+    """The landing rows of one item of a release file: an article's, a deletion's (one
+    per PMID), none for a book chapter (PubmedBookArticle: not an article, not landed)."""
+    if item.tag == ARTICLE:
+        try:
+            return [article_row(item, source_uri=uri)]
+        except MalformedInput as bad:  # the file stops here, like broken XML
+            raise MalformedInput(
+                settings.SOURCE,
+                uri,
+                f"item {position + 1} (line {item.sourceline}): {bad.problem}",
+            ) from None
+    if item.tag == DELETION:
+        return deletion_rows(item, source_uri=uri)
+    return []
+
+
 def _legacy_keys(state: dict[str, Any]) -> list[str]:
     """The files the source's own ledger landed before the shared one, as ledger keys:
     NLM's numbered names kept as runs of numbers (`{"runs": {"pubmed26n####.xml":
@@ -584,25 +672,46 @@ class _BulkWindow:
             for position, item in enumerate(iter_items(stream, where=member.uri)):
                 if position < skip:
                     continue
-                rows: list[dict[str, Any]] = []
-                if item.tag == ARTICLE:
-                    try:
-                        rows = [article_row(item, source_uri=member.uri)]
-                    except MalformedInput as bad:  # the file stops here, like broken XML
-                        raise MalformedInput(
-                            settings.SOURCE,
-                            member.uri,
-                            f"item {position + 1} (line {item.sourceline}): {bad.problem}",
-                        ) from None
-                elif item.tag == DELETION:
-                    rows = deletion_rows(item, source_uri=member.uri)
-                # else a book chapter (PubmedBookArticle): not an article, not landed
-                for row in rows:
+                for row in _item_rows(item, member.uri, position):
                     yield from self._add(row)
                 progress["items"] = position + 1
                 if self.rows >= self.size:
                     self.full = True
                     return
+
+    def read_parsed(self, parsed: Parsed, progress: dict[str, Any], *, skip: int) -> Iterator[Any]:
+        """What `read` yields, from a file a parse worker parsed (`parse_file`): its
+        rows after its first `skip` items, until the window is full (after an item, as
+        `read`), then the problem the file stopped at, if any."""
+        for batch in parsed.batches():
+            items = batch.column(ITEM)
+            if skip:
+                batch = batch.filter(pc.greater_equal(items, skip))
+                items = batch.column(ITEM)
+            if not batch.num_rows:
+                continue
+            room = self.size - self.rows
+            if batch.num_rows >= room:  # full within this batch, after the item of row room
+                last = items[room - 1].as_py()
+                end = pc.sum(pc.less_equal(items, last).cast(pa.int64())).as_py()
+                yield from self._add_table(batch.slice(0, end))
+                progress["items"] = last + 1
+                self.full = True
+                return
+            yield from self._add_table(batch)
+        progress["items"] = parsed.items
+        if parsed.problem is not None:
+            raise MalformedInput(settings.SOURCE, parsed.uri, parsed.problem)
+
+    def _add_table(self, batch: pa.RecordBatch) -> Iterator[Any]:
+        yield from self.flush()  # rows `read` batched come first
+        table = pa.Table.from_batches([batch]).drop_columns([ITEM])
+        self.rows += table.num_rows
+        self.holds_rows = True
+        revised = pc.max(table.column("date_revised")).as_py()
+        if revised and (self.newest is None or revised > self.newest):
+            self.newest = revised
+        yield to_table(table, ARTICLES)
 
     def _add(self, row: dict[str, Any]) -> Iterator[Any]:
         self.rows += 1
