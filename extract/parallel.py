@@ -13,8 +13,10 @@ serial one: what was parsed ahead and not committed is parsed again.
 Settings (`[bulk]` in `.dlt/config.toml`, `BULK__<NAME>`; `[sources.<source>]` overrides
 for one source):
 
-- `parse_workers`: parse processes of the local cluster (default: the machine's cores); 1
-  parses in the loading process, as before, and starts no cluster;
+- `parse_workers`: parse processes of the local cluster (default: the machine's cores
+  less one, which the loader and PostgreSQL need: 1 on a 2-core machine, where two
+  workers landed slower than one); 1 parses in the loading process, as before, and
+  starts no cluster;
 - `dask_address`: a running Dask scheduler (`tcp://host:8786`) to parse on instead; its
   workers need this project installed, the bulk files and the download folder at the same
   paths (a shared file system), and `PREFECT_API_URL` of the Prefect server the flow
@@ -73,6 +75,11 @@ class ParseSettings:
         return self.workers > 1 or bool(self.address)
 
 
+def default_workers() -> int:
+    """The machine's cores less the one the loader and PostgreSQL need (at least 1)."""
+    return max((os.cpu_count() or 1) - 1, 1)
+
+
 def parse_settings(source: str) -> ParseSettings:
     """`parse_workers`, `dask_address` and `parallel_min_bytes` of `source`
     (`[sources.<source>]`, else `[bulk]`)."""
@@ -85,7 +92,7 @@ def parse_settings(source: str) -> ParseSettings:
     address = setting("dask_address")
     min_bytes = setting("parallel_min_bytes")
     return ParseSettings(
-        workers=max(int(workers), 1) if workers not in (None, "") else (os.cpu_count() or 1),
+        workers=max(int(workers), 1) if workers not in (None, "") else default_workers(),
         address=str(address) if address else None,
         min_bytes=int(min_bytes) if min_bytes not in (None, "") else DEFAULT_MIN_BYTES,
     )

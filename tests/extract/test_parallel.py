@@ -58,10 +58,10 @@ def cluster(prefect_server: str) -> Iterator[str]:
         yield local.scheduler_address
 
 
-def test_parse_settings_default_to_the_cores_and_a_source_overrides_bulk(monkeypatch):
+def test_parse_settings_default_to_the_cores_but_one_and_a_source_overrides_bulk(monkeypatch):
     for name in ("BULK__PARSE_WORKERS", "BULK__DASK_ADDRESS", "BULK__PARALLEL_MIN_BYTES"):
         monkeypatch.delenv(name, raising=False)
-    assert parse_settings("pubmed") == ParseSettings(workers=os.cpu_count() or 1)
+    assert parse_settings("pubmed") == ParseSettings(workers=max((os.cpu_count() or 1) - 1, 1))
 
     monkeypatch.setenv("BULK__PARSE_WORKERS", "1")
     monkeypatch.setenv("SOURCES__PUBMED__PARSE_WORKERS", "6")
