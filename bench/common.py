@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,3 +92,16 @@ def table(rows: list[tuple], header: tuple[str, ...]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def run_child(script: str, *args: str, failed: str) -> dict:
+    """Run `script` (`python -c`) in a fresh Python process with `args` and a scratch
+    folder as its last argument; its last stdout line is its JSON result. A failure
+    exits with `failed` and the child's stderr."""
+    with tempfile.TemporaryDirectory() as scratch:
+        done = subprocess.run(
+            [sys.executable, "-c", script, *args, scratch], capture_output=True, text=True
+        )
+    if done.returncode:
+        raise SystemExit(f"{failed}:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -14,15 +14,11 @@ new PMIDs, so the larger run streams a single file ten times the size of NLM's.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import OUT, fresh_database, generated_zip, machine, table
+from bench.common import OUT, fresh_database, generated_zip, machine, run_child, table
 
 CHILD = """
 import json, resource, sys
@@ -74,15 +70,13 @@ def size_mb(release: Path) -> float:
 
 def peak_memory(source: str, records: int, release: Path) -> dict:
     connection = fresh_database(f"bench_memory_{source}_{records}")
-    with tempfile.TemporaryDirectory() as scratch:
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, source, connection.url(), str(release), scratch],
-            capture_output=True,
-            text=True,
-        )
-    if done.returncode:
-        raise SystemExit(f"the {source} extract of {records:,} records failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child(
+        CHILD,
+        source,
+        connection.url(),
+        str(release),
+        failed=f"the {source} extract of {records:,} records failed",
+    )
 
 
 def main() -> None:

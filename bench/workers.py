@@ -20,13 +20,9 @@ itself spreads, whatever the loader and PostgreSQL leave of the machine.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
-from bench.common import OUT, fresh_database, machine, table
+from bench.common import OUT, fresh_database, machine, run_child, table
 
 CHILD = r"""
 import json, os, resource, sys, tempfile, threading, time
@@ -136,27 +132,19 @@ def release(articles: int, per_file: int) -> Path:
 
 def land_with(workers: int, folder: Path) -> dict:
     connection = fresh_database(f"bench_workers_{workers}")
-    with tempfile.TemporaryDirectory() as scratch:
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, str(workers), connection.url(), str(folder), scratch],
-            capture_output=True,
-            text=True,
-        )
-    if done.returncode:
-        raise SystemExit(f"landing with {workers} parse workers failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child(
+        CHILD,
+        str(workers),
+        connection.url(),
+        str(folder),
+        failed=f"landing with {workers} parse workers failed",
+    )
 
 
 def parse_with(workers: int, folder: Path) -> dict:
-    with tempfile.TemporaryDirectory() as scratch:
-        done = subprocess.run(
-            [sys.executable, "-c", PARSE_ONLY, str(workers), str(folder), scratch],
-            capture_output=True,
-            text=True,
-        )
-    if done.returncode:
-        raise SystemExit(f"parsing with {workers} parse workers failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child(
+        PARSE_ONLY, str(workers), str(folder), failed=f"parsing with {workers} parse workers failed"
+    )
 
 
 def main() -> None:
