@@ -116,11 +116,13 @@ def landed(connection: ConnectionInfo) -> list[tuple]:
     )
 
 
-def outcomes(result: LandingResult) -> list[tuple]:
-    return [
+def landing_account(result: LandingResult) -> tuple:
+    """What a landing reports: rows per table, windows, and each file's outcome."""
+    outcomes = [
         (offered.uri, offered.outcome, offered.rows, offered.reason)
         for offered in result.files.files.values()
     ]
+    return result.rows, result.windows, outcomes
 
 
 def test_two_workers_land_what_a_serial_run_lands_in_the_same_windows(
@@ -146,11 +148,7 @@ def test_two_workers_land_what_a_serial_run_lands_in_the_same_windows(
         serial_rejects
     )
     assert len(serial_rejects) == 1
-    assert (parallel.rows, parallel.windows, outcomes(parallel)) == (
-        serial.rows,
-        serial.windows,
-        outcomes(serial),
-    )
+    assert landing_account(parallel) == landing_account(serial)
     # What the workers wrote ahead is removed once read.
     assert not list((tmp_path / "parallel" / "downloads" / "pubmed" / "parsed").glob("*"))
 
@@ -188,11 +186,7 @@ def test_faers_quarters_parsed_by_two_workers_land_what_a_serial_run_lands(
 
     assert raw_content(connection, "faers") == serial_rows
     assert sum(map(len, serial_rows.values())) > 100
-    assert (parallel.rows, parallel.windows, outcomes(parallel)) == (
-        serial.rows,
-        serial.windows,
-        outcomes(serial),
-    )
+    assert landing_account(parallel) == landing_account(serial)
     assert not list((tmp_path / "parallel" / "downloads" / "faers" / "parsed").glob("*"))
 
 
@@ -238,11 +232,7 @@ def test_dailymed_release_parts_parsed_by_two_workers_land_what_a_serial_run_lan
     assert raw_content(connection, "dailymed") == serial_rows
     assert len(serial_rows["labels"]) == serial.rows["labels"] >= 7
     assert len(serial_rows["rejects"]) == serial.rejected == 3
-    assert (parallel.rows, parallel.windows, outcomes(parallel)) == (
-        serial.rows,
-        serial.windows,
-        outcomes(serial),
-    )
+    assert landing_account(parallel) == landing_account(serial)
     assert not list((tmp_path / "parallel" / "downloads" / "dailymed" / "parsed").glob("*"))
 
 
