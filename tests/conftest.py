@@ -67,6 +67,23 @@ def reachable_tmp() -> Path:
     return reachable_folder("test-")
 
 
+@pytest.fixture(autouse=True)
+def _root_logging_restored():
+    """Each test starts from the root logger the test before it found: an in-process
+    `medmirror` command replaces the root handlers (as it does in its own process), and
+    those would otherwise print later tests' records, such as a replay server's access
+    log of a request with its key, to the terminal."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):  # pytest's own capture handlers it removes itself
+        if handler not in handlers and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
+    root.setLevel(level)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
