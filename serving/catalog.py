@@ -123,7 +123,8 @@ def read_marts(manifest: dict) -> dict[str, Mart]:
 
 def _primary_keys(nodes: dict) -> dict[str, tuple[str, ...]]:
     """Per model, its primary key as its tests declare it: the first documented column
-    tested `unique` (and `not_null`), else the columns of a `unique_combination` test."""
+    tested `unique` and not null (`not_null`, or among a `not_null_columns` test's), else
+    the columns of a `unique_combination` test."""
     unique: dict[str, set[str]] = {}
     not_null: dict[str, set[str]] = {}
     combinations: dict[str, tuple[str, ...]] = {}
@@ -137,6 +138,8 @@ def _primary_keys(nodes: dict) -> dict[str, tuple[str, ...]]:
             unique.setdefault(model, set()).add(kwargs["column_name"])
         elif test["name"] == "not_null" and kwargs.get("column_name"):
             not_null.setdefault(model, set()).add(kwargs["column_name"])
+        elif test["name"] == "not_null_columns" and kwargs.get("columns"):
+            not_null.setdefault(model, set()).update(kwargs["columns"])
         elif test["name"] == "unique_combination" and kwargs.get("columns"):
             combinations.setdefault(model, tuple(kwargs["columns"]))
     keys: dict[str, tuple[str, ...]] = {}
