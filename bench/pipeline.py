@@ -267,6 +267,11 @@ def main() -> None:
             release = args.release or RELEASES[source](args.studies)
             connection = fresh_database(args.database)
             use_database(connection, scratch)
+            # as `medmirror refresh` does first: every source's raw tables exist, so the
+            # marts of the sources not landed build empty
+            from flows.init import init_warehouse
+
+            init_warehouse()
             land_s = land(source, connection, release, scratch)
             # the extract ran in this process before anything else heavy: its peak so far
             extract_rss = peak_rss_mb()
