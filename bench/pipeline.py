@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import tempfile
 from dataclasses import replace
 from datetime import date
@@ -69,27 +68,25 @@ def build(
 ) -> float:
     """`dbt build` of what the source feeds, as `medmirror refresh` runs it (every raw
     table exists from `medmirror init`, so a partial release builds like any other).
-    With `keep`, dbt's run_results.json is copied to `bench/out/<keep>-run_results.json`."""
+    With `keep`, each node's seconds go to `bench/out/<keep>-timings.json` (medmirror's
+    dbt runs write no run_results.json)."""
     from flows.dbt_runner import build_sources
-    from medmirror.settings import load_settings
 
     with timed() as took:
-        build_sources(connection, [source], full=full)
+        result = build_sources(connection, [source], full=full)
     if keep:
-        results = load_settings().dbt_target_dir / "run_results.json"
-        if results.exists():
-            shutil.copyfile(results, OUT / f"{keep}-run_results.json")
+        timings = {r.node.unique_id: r.execution_time for r in result.result.results}
+        (OUT / f"{keep}-timings.json").write_text(json.dumps(timings, indent=1))
     return took["seconds"]
 
 
 def slowest_nodes(keep: str, top: int = 8) -> list[tuple[str, float]]:
-    """The nodes of a kept run_results.json that took longest, slowest first."""
-    path = OUT / f"{keep}-run_results.json"
+    """The nodes of a kept build that took longest, slowest first."""
+    path = OUT / f"{keep}-timings.json"
     if not path.exists():
         return []
-    results = json.loads(path.read_text())["results"]
-    times = sorted(((r["unique_id"], r["execution_time"]) for r in results), key=lambda x: -x[1])
-    return times[:top]
+    timings = json.loads(path.read_text())
+    return sorted(timings.items(), key=lambda node: -node[1])[:top]
 
 
 def peak_rss_mb() -> float:
