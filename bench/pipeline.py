@@ -272,11 +272,13 @@ def main() -> None:
             land_s = land(source, connection, release, scratch)
             # the extract ran in this process before anything else heavy: its peak so far
             extract_rss = peak_rss_mb()
+            print(f"landed in {land_s:,.1f} s, peak RSS {extract_rss:,.0f} MB", flush=True)
             full_s = build(source, connection, keep=f"{args.database}-full")
         delta_land_s = incremental_s = None
         if source in DELTAS:
             delta = DELTAS[source](args.studies, args.delta_seed, release)
             delta_land_s = land(source, connection, delta, scratch)
+            print(f"full build {full_s:,.1f} s; delta landed in {delta_land_s:,.1f} s", flush=True)
             incremental_s = build(source, connection, keep=f"{args.database}-incremental")
         current = count(connection, mart)
         landed, raw_bytes = raw_footprint(connection, source)

@@ -167,6 +167,20 @@ subsections (set_id, field, section_position, section_title, section_text) as (
         and subsections.section_position = current_sections.parent_section_position
 ),
 
+-- Each chosen section's subsections, titles and texts in document order: one pass (a
+-- subquery per chosen section over every subsection is quadratic in the labels).
+subsection_texts as (
+    select
+        set_id,
+        field,
+        string_agg(
+            concat_ws(chr(10), section_title, section_text),
+            chr(10) order by section_position
+        ) as subsection_text
+    from subsections
+    group by set_id, field
+),
+
 field_texts as (
     select
         chosen.set_id,
@@ -174,17 +188,12 @@ field_texts as (
         nullif(trim(concat_ws(
             chr(10),
             chosen.section_text,
-            (
-                select string_agg(
-                    concat_ws(chr(10), subsections.section_title, subsections.section_text),
-                    chr(10) order by subsections.section_position
-                )
-                from subsections
-                where subsections.set_id = chosen.set_id
-                    and subsections.field = chosen.field
-            )
+            subsection_texts.subsection_text
         )), '') as field_text
     from chosen
+    left join subsection_texts
+        on chosen.set_id = subsection_texts.set_id
+        and chosen.field = subsection_texts.field
 ),
 
 dailymed_fields as (
