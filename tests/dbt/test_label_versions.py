@@ -7,8 +7,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from flows.dbt_runner import build_sources
-from tests.conftest import land_source, query
+from flows.dbt_runner import build_sources, manifest_for
+from tests.conftest import _admin_sql, land_source, query
 from tests.extract.test_dailymed import (
     DERIVED,
     HUMIRA,
@@ -109,3 +109,59 @@ def test_incremental_build_rebuilds_only_the_changed_labels_and_equals_a_full_bu
     assert HUMIRA not in labels and OTC in labels and LIPITOR in labels
     # METHOXSALEN's SPL indexes pharmacologic classes: a label version, not a drug label.
     assert METHOXSALEN in [row[1] for row in incremental["marts.drug_label_versions"]]
+
+
+def test_a_table_built_before_the_model_was_incremental_is_rebuilt_in_full(samples_database):
+    """An upgraded warehouse holds the table the previous, non-incremental model built:
+    no `last_landed_at`, which the incremental build's hooks read. A plain build rebuilds
+    it in full (should_full_refresh.sql), then builds it incrementally again."""
+    database = samples_database("dailymed")
+    versions_sql = (
+        "select label_version_id, xmin::text from intermediate.int_dailymed_label_versions"
+    )
+    for statement in (
+        "alter table intermediate.int_dailymed_label_versions drop column last_landed_at",
+        # A version the old build lacks: the rebuild must not keep the old rows.
+        f"delete from intermediate.int_dailymed_label_versions where set_id = '{HUMIRA}'",  # noqa: S608
+    ):
+        _admin_sql(database, statement)
+
+    build_sources(database, ["dailymed"])
+    upgraded = drug_label_contents(database)
+    assert HUMIRA in [row[1] for row in upgraded["intermediate.int_dailymed_label_versions"]]
+    rebuilt = dict(query(database, versions_sql))
+    build_sources(database, ["dailymed"])
+    assert dict(query(database, versions_sql)) == rebuilt  # incremental: nothing rebuilt
+    build_sources(database, ["dailymed"], full=True)
+    assert drug_label_contents(database) == upgraded
+
+
+def test_every_incremental_model_has_the_columns_its_documentation_lists(database):
+    """should_full_refresh.sql rebuilds an incremental model whose table lacks a
+    documented column: one documented but never built would rebuild it on every run, and
+    an undocumented watermark (`last_landed_at`, which an incremental build reads from
+    its own table) would not rebuild a table built without it."""
+    built = set(
+        query(
+            database,
+            "select table_schema, table_name, column_name from information_schema.columns",
+        )
+    )
+    models = [
+        node
+        for node in manifest_for(database).nodes.values()
+        if node.resource_type == "model" and node.config.materialized == "incremental"
+    ]
+    assert len(models) > 10
+    assert [
+        f"{node.name}.{column}"
+        for node in models
+        for column in node.columns
+        if (node.schema, node.alias or node.name, column.lower()) not in built
+    ] == []
+    assert [
+        node.name
+        for node in models
+        if (node.schema, node.alias or node.name, "last_landed_at") in built
+        and "last_landed_at" not in node.columns
+    ] == []
