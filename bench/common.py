@@ -20,7 +20,8 @@ from medmirror.settings import PROJECT_DIR, ConnectionInfo, Settings, load_setti
 from medmirror.warehouse import EmbeddedWarehouse
 
 OUT = PROJECT_DIR / "bench" / "out"
-BENCH_PORT = 55433
+# another port when two benchmark warehouses run side by side (`MEDMIRROR_BENCH_PORT`)
+BENCH_PORT = int(os.environ.get("MEDMIRROR_BENCH_PORT") or 55433)
 
 
 def warehouse_connection() -> ConnectionInfo:

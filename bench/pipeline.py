@@ -25,7 +25,9 @@ the incremental build's cost as a share of the full one. The database is kept fo
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import tempfile
 from dataclasses import replace
 from datetime import date
@@ -61,14 +63,35 @@ def land(source: str, connection: ConnectionInfo, location: Path, scratch: Path)
     return took["seconds"]
 
 
-def build(source: str, connection: ConnectionInfo, *, full: bool = False) -> float:
+def build(
+    source: str, connection: ConnectionInfo, *, full: bool = False, keep: str | None = None
+) -> float:
     """`dbt build` of what the source feeds, as `medmirror refresh` runs it (every raw
-    table exists from `medmirror init`, so a partial release builds like any other)."""
+    table exists from `medmirror init`, so a partial release builds like any other).
+    With `keep`, each node's seconds go to `bench/out/<keep>-timings.json` (medmirror's
+    dbt runs write no run_results.json)."""
     from flows.dbt_runner import build_sources
 
     with timed() as took:
-        build_sources(connection, [source], full=full)
+        result = build_sources(connection, [source], full=full)
+    if keep:
+        timings = {r.node.unique_id: r.execution_time for r in result.result.results}
+        (OUT / f"{keep}-timings.json").write_text(json.dumps(timings, indent=1))
     return took["seconds"]
+
+
+def slowest_nodes(keep: str, top: int = 8) -> list[tuple[str, float]]:
+    """The nodes of a kept build that took longest, slowest first."""
+    path = OUT / f"{keep}-timings.json"
+    if not path.exists():
+        return []
+    timings = json.loads(path.read_text())
+    return sorted(timings.items(), key=lambda node: -node[1])[:top]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def delta_zip(studies: int, seed: int, share: float = 0.01) -> Path:
@@ -233,20 +256,30 @@ def main() -> None:
             use_database(connection, scratch)
             land_s = args.landed_in
             release = args.release
-            full_s = build(source, connection, full=True)
+            full_s = build(source, connection, full=True, keep=f"{args.database}-full")
+            extract_rss = None
         else:
             if not args.release and source not in RELEASES:
                 parser.error(f"{source}: give --release (see bench.generate)")
             release = args.release or RELEASES[source](args.studies)
             connection = fresh_database(args.database)
             use_database(connection, scratch)
+            # as `medmirror refresh` does first: every source's raw tables exist, so the
+            # marts of the sources not landed build empty
+            from flows.init import init_warehouse
+
+            init_warehouse()
             land_s = land(source, connection, release, scratch)
-            full_s = build(source, connection)
+            # the extract ran in this process before anything else heavy: its peak so far
+            extract_rss = peak_rss_mb()
+            print(f"landed in {land_s:,.1f} s, peak RSS {extract_rss:,.0f} MB", flush=True)
+            full_s = build(source, connection, keep=f"{args.database}-full")
         delta_land_s = incremental_s = None
         if source in DELTAS:
             delta = DELTAS[source](args.studies, args.delta_seed, release)
             delta_land_s = land(source, connection, delta, scratch)
-            incremental_s = build(source, connection)
+            print(f"full build {full_s:,.1f} s; delta landed in {delta_land_s:,.1f} s", flush=True)
+            incremental_s = build(source, connection, keep=f"{args.database}-incremental")
         current = count(connection, mart)
         landed, raw_bytes = raw_footprint(connection, source)
         release_bytes = files_bytes(Path(release)) if release else 0
@@ -274,6 +307,12 @@ def main() -> None:
     delta = " + delta" if delta_land_s is not None else ""
     print(f"{source}, {args.studies:,} {unit}{delta} -> {current:,} rows in {mart}; {machine()}")
     print(table(rows, ("step", "seconds", f"{unit}/s")))
+    if extract_rss is not None:
+        print(f"peak RSS of the extract (this process, after landing): {extract_rss:,.0f} MB")
+    for keep in (f"{args.database}-full", f"{args.database}-incremental"):
+        nodes = slowest_nodes(keep)
+        if nodes:
+            print(f"slowest nodes, {keep}: " + ", ".join(f"{n} {t:.1f}s" for n, t in nodes))
     records = landed.get(RAW_RECORDS.get(source, ""), 0) or args.studies
     print(
         f"release files {release_bytes / 1e6:,.1f} MB ({release_bytes / args.studies:,.0f} bytes "

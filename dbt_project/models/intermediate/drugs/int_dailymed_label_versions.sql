@@ -2,15 +2,37 @@
 -- version before it (by SPL version number, whatever order they landed in) and the
 -- top-level sections, by LOINC code, that changed from that version: added, removed, or
 -- with other text (the section's title, text and highlights, subsections included).
+-- Incremental: a run rebuilds only the set ids with something landed since the previous
+-- run (`int_dailymed_labels_current.last_landed_at`), from all their landed versions.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_keys('set_id', ref('int_dailymed_labels_current')) }}",
+    indexes=[
+        {'columns': ['label_version_id'], 'unique': True},
+        {'columns': ['last_landed_at']},
+    ],
+) }}
 
 with
 
+changed_sets as (
+    select
+        set_id,
+        last_landed_at
+    from {{ ref('int_dailymed_labels_current') }}
+    where {{ newer_than_built() }}
+),
+
 labels as (
     select * from {{ ref('stg_dailymed__labels') }}
+    where {{ among_changed_keys('set_id', 'changed_sets') }}
 ),
 
 sections as (
     select * from {{ ref('stg_dailymed__sections') }}
+    where {{ among_changed_keys('set_id', 'changed_sets') }}
 ),
 
 first_landings as (
@@ -153,8 +175,10 @@ versions as (
         coalesce(changes.added_section_codes, '{}') as added_section_codes,
         coalesce(changes.removed_section_codes, '{}') as removed_section_codes,
         coalesce(changes.changed_section_codes, '{}') as changed_section_codes,
-        coalesce(changes.changed_section_names, '{}') as changed_section_names
+        coalesce(changes.changed_section_names, '{}') as changed_section_names,
+        changed_sets.last_landed_at
     from ordered
+    inner join changed_sets on ordered.set_id = changed_sets.set_id
     left join changes
         on changes.set_id = ordered.set_id
         and changes.spl_version = ordered.spl_version

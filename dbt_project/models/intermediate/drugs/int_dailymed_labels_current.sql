@@ -3,10 +3,14 @@
 -- the same set_id, spl_version and load_id. Incremental: a run rebuilds only the set ids
 -- with something landed since the previous run, from their whole landed history.
 
+-- Analysed after each build: the label models read it at once, and a table not yet
+-- analysed (after a full build) led the planner to a nested loop over 20,000 labels.
+
 {{ config(
     materialized='incremental',
     unique_key='set_id',
     incremental_strategy='delete+insert',
+    post_hook="analyze {{ this }}",
     indexes=[
         {'columns': ['set_id'], 'unique': True},
         {'columns': ['last_landed_at']},

@@ -65,35 +65,48 @@ best_arrays as (
     order by formulation_id, (cardinality(routes) > 0) desc, source_rank
 ),
 
-unioned_arrays as (
+-- One pass over the products per array (a subquery per formulation over all products
+-- would be quadratic: 130,000 NDC listings took hours).
+package_codes as (
     select
         ranked.formulation_id,
-        array(
-            select distinct package.code
-            from ranked as each_product
-            cross join lateral unnest(each_product.ndc_package_codes) as package (code)
-            where each_product.formulation_id = ranked.formulation_id
-                and package.code is not null
-            order by 1
-        ) as ndc_package_codes,
-        array(
-            select distinct found.rxcui
-            from ranked as each_product
-            cross join lateral unnest(each_product.openfda_rxcuis) as found (rxcui)
-            where each_product.formulation_id = ranked.formulation_id
-                and found.rxcui is not null
-            order by 1
-        ) as openfda_rxcuis,
-        array(
-            select distinct found.rxcui
-            from ranked as each_product
-            cross join lateral unnest(each_product.rxnav_rxcuis) as found (rxcui)
-            where each_product.formulation_id = ranked.formulation_id
-                and found.rxcui is not null
-            order by 1
-        ) as rxnav_rxcuis
+        array_agg(distinct package.code order by package.code) as ndc_package_codes
     from ranked
-    where ranked.source_rank = 1
+    cross join lateral unnest(ranked.ndc_package_codes) as package (code)
+    where package.code is not null
+    group by ranked.formulation_id
+),
+
+openfda_rxcuis as (
+    select
+        ranked.formulation_id,
+        array_agg(distinct found.rxcui order by found.rxcui) as openfda_rxcuis
+    from ranked
+    cross join lateral unnest(ranked.openfda_rxcuis) as found (rxcui)
+    where found.rxcui is not null
+    group by ranked.formulation_id
+),
+
+rxnav_rxcuis as (
+    select
+        ranked.formulation_id,
+        array_agg(distinct found.rxcui order by found.rxcui) as rxnav_rxcuis
+    from ranked
+    cross join lateral unnest(ranked.rxnav_rxcuis) as found (rxcui)
+    where found.rxcui is not null
+    group by ranked.formulation_id
+),
+
+unioned_arrays as (
+    select
+        merged.formulation_id,
+        coalesce(package_codes.ndc_package_codes, '{}') as ndc_package_codes,
+        coalesce(openfda_rxcuis.openfda_rxcuis, '{}') as openfda_rxcuis,
+        coalesce(rxnav_rxcuis.rxnav_rxcuis, '{}') as rxnav_rxcuis
+    from merged
+    left join package_codes on merged.formulation_id = package_codes.formulation_id
+    left join openfda_rxcuis on merged.formulation_id = openfda_rxcuis.formulation_id
+    left join rxnav_rxcuis on merged.formulation_id = rxnav_rxcuis.formulation_id
 ),
 
 with_packages_11 as (

@@ -66,6 +66,8 @@ labels as (
     where not is_deleted
 ),
 
+-- The section tree without its texts (small enough to stay in memory; the texts, about
+-- 24 KB a label, are read once at the end, for the chosen sections only).
 sections as (
     select
         set_id,
@@ -73,11 +75,9 @@ sections as (
         load_id,
         section_position,
         section_code,
-        section_title,
         section_level,
         parent_section_code,
-        parent_section_position,
-        section_text
+        parent_section_position
     from {{ ref('stg_dailymed__sections') }}
 ),
 
@@ -126,9 +126,10 @@ current_sections as (
 chosen as (
     select distinct on (current_sections.set_id, wanted.field)
         current_sections.set_id,
+        current_sections.spl_version,
+        current_sections.load_id,
         wanted.field,
-        current_sections.section_position,
-        current_sections.section_text
+        current_sections.section_position
     from current_sections
     inner join wanted on current_sections.section_code = wanted.section_code
     order by
@@ -143,13 +144,13 @@ chosen as (
 ),
 
 -- Every subsection below a chosen section, however deep.
-subsections (set_id, field, section_position, section_title, section_text) as (
+subsections (set_id, spl_version, load_id, field, section_position) as (
     select
         current_sections.set_id,
+        current_sections.spl_version,
+        current_sections.load_id,
         chosen.field,
-        current_sections.section_position,
-        current_sections.section_title,
-        current_sections.section_text
+        current_sections.section_position
     from chosen
     inner join current_sections
         on chosen.set_id = current_sections.set_id
@@ -157,34 +158,69 @@ subsections (set_id, field, section_position, section_title, section_text) as (
     union all
     select
         current_sections.set_id,
+        current_sections.spl_version,
+        current_sections.load_id,
         subsections.field,
-        current_sections.section_position,
-        current_sections.section_title,
-        current_sections.section_text
+        current_sections.section_position
     from subsections
     inner join current_sections
         on subsections.set_id = current_sections.set_id
         and subsections.section_position = current_sections.parent_section_position
 ),
 
-field_texts as (
+field_parts as (
     select
         chosen.set_id,
+        chosen.spl_version,
+        chosen.load_id,
         chosen.field,
+        chosen.section_position,
+        true as is_chosen
+    from chosen
+    union all
+    select
+        subsections.set_id,
+        subsections.spl_version,
+        subsections.load_id,
+        subsections.field,
+        subsections.section_position,
+        false as is_chosen
+    from subsections
+),
+
+-- The texts of those sections: one pass over the current labels' sections.
+part_texts as (
+    select
+        field_parts.set_id,
+        field_parts.field,
+        field_parts.section_position,
+        field_parts.is_chosen,
+        texts.section_title,
+        texts.section_text
+    from field_parts
+    inner join {{ ref('stg_dailymed__sections') }} as texts
+        on field_parts.set_id = texts.set_id
+        and field_parts.spl_version = texts.spl_version
+        and field_parts.load_id = texts.load_id
+        and field_parts.section_position = texts.section_position
+),
+
+-- A field's text: its section's own text, then each subsection's title and text in
+-- document order.
+field_texts as (
+    select
+        set_id,
+        field,
         nullif(trim(concat_ws(
             chr(10),
-            chosen.section_text,
-            (
-                select string_agg(
-                    concat_ws(chr(10), subsections.section_title, subsections.section_text),
-                    chr(10) order by subsections.section_position
-                )
-                from subsections
-                where subsections.set_id = chosen.set_id
-                    and subsections.field = chosen.field
-            )
+            max(section_text) filter (where is_chosen),
+            string_agg(
+                concat_ws(chr(10), section_title, section_text),
+                chr(10) order by section_position
+            ) filter (where not is_chosen)
         )), '') as field_text
-    from chosen
+    from part_texts
+    group by set_id, field
 ),
 
 dailymed_fields as (

@@ -80,30 +80,66 @@ grouped as (
     group by name_type, name_key
 ),
 
+-- Joins, not a subquery per name over every drug (quadratic at the NDC directory's size).
+name_drugs as (
+    select
+        grouped.name_type,
+        grouped.name_key,
+        name_drug.drug_id
+    from grouped
+    cross join lateral unnest(grouped.drug_ids) as name_drug (drug_id)
+),
+
+name_ingredients as (
+    select
+        name_drugs.name_type,
+        name_drugs.name_key,
+        array_agg(distinct drug_ingredients.ingredient order by drug_ingredients.ingredient)
+            as ingredient_names
+    from name_drugs
+    inner join drug_ingredients on name_drugs.drug_id = drug_ingredients.drug_id
+    group by name_drugs.name_type, name_drugs.name_key
+),
+
+name_brands as (
+    select
+        name_drugs.name_type,
+        name_drugs.name_key,
+        array_agg(distinct drug_brands.brand order by drug_brands.brand) as brand_names
+    from name_drugs
+    inner join drug_brands on name_drugs.drug_id = drug_brands.drug_id
+    group by name_drugs.name_type, name_drugs.name_key
+),
+
+name_labelers as (
+    select
+        name_drugs.name_key,
+        array_agg(distinct labelers.labeler_name order by labelers.labeler_name)
+            as labeler_names
+    from name_drugs
+    inner join labelers
+        on name_drugs.name_key = labelers.brand_key
+        and name_drugs.drug_id = labelers.drug_id
+    where name_drugs.name_type = 'brand'
+    group by name_drugs.name_key
+),
+
 with_counts as (
     select
         grouped.*,
-        array(
-            select distinct drug_ingredients.ingredient
-            from drug_ingredients
-            where drug_ingredients.drug_id = any(grouped.drug_ids)
-            order by 1
-        ) as ingredient_names,
-        array(
-            select distinct drug_brands.brand
-            from drug_brands
-            where drug_brands.drug_id = any(grouped.drug_ids)
-            order by 1
-        ) as brand_names,
-        array(
-            select distinct labelers.labeler_name
-            from labelers
-            where grouped.name_type = 'brand'
-                and labelers.brand_key = grouped.name_key
-                and labelers.drug_id = any(grouped.drug_ids)
-            order by 1
+        coalesce(name_ingredients.ingredient_names, '{}') as ingredient_names,
+        coalesce(name_brands.brand_names, '{}') as brand_names,
+        coalesce(
+            case when grouped.name_type = 'brand' then name_labelers.labeler_names end, '{}'
         ) as labeler_names
     from grouped
+    left join name_ingredients
+        on grouped.name_type = name_ingredients.name_type
+        and grouped.name_key = name_ingredients.name_key
+    left join name_brands
+        on grouped.name_type = name_brands.name_type
+        and grouped.name_key = name_brands.name_key
+    left join name_labelers on grouped.name_key = name_labelers.name_key
 ),
 
 final as (
