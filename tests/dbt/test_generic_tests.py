@@ -25,3 +25,27 @@ def test_not_null_columns_passes_when_no_column_holds_a_null(database):
     )
 
     assert found == []
+
+
+def test_values_between_names_the_row_the_column_and_the_value_out_of_bounds(database):
+    rows = (
+        "(select * from (values ('01001', 12.5, 101, -3), ('01003', null, 100, 0))"
+        " as probe (fips, share, percent, people))"  # the test names its table itself
+    )
+    bounded = dbt_show(
+        database,
+        '{{ test_values_between(model="' + rows + '", columns=["share", "percent"],'
+        ' key_columns=["fips"], min_value=0, max_value=100) }}',
+    )
+    at_least = dbt_show(
+        database,
+        '{{ test_values_between(model="' + rows + '", columns=["people"],'
+        ' key_columns=["fips"], min_value=0) }}',
+    )
+
+    assert [(fips, column, float(value)) for fips, column, value in bounded] == [
+        ("01001", "percent", 101.0)  # a null is not out of bounds; 100 is within
+    ]
+    assert [(fips, column, float(value)) for fips, column, value in at_least] == [
+        ("01001", "people", -3.0)
+    ]
