@@ -31,6 +31,7 @@ a resource asks for it with `pool_of(source)`.
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import os
 import uuid
@@ -44,8 +45,6 @@ from typing import Any, Generic, TypeVar
 
 import dlt
 import pyarrow as pa
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from extract.bulk import BulkMember, identity
 from extract.errors import ExtractError
@@ -172,7 +171,19 @@ class ParsedWriter:
 ParseFile = Callable[[BulkMember, Path], Any]
 
 
-@task(name="parse release file", cache_policy=NO_CACHE, persist_result=False)
+@functools.cache
+def parse_task() -> Any:
+    """`parse_release_file` as a Prefect task. Made when a pool first submits, so that
+    Prefect (over a second to import) is not imported by every command that imports the
+    extract (`medmirror status`, the API, the test processes)."""
+    from prefect import task
+    from prefect.cache_policies import NO_CACHE
+
+    return task(name="parse release file", cache_policy=NO_CACHE, persist_result=False)(
+        parse_release_file
+    )
+
+
 def parse_release_file(parse: ParseFile, ref: FileRef, out: str) -> Any:
     """Parse one release file on a worker into the IPC file `out`: written under another
     name, then renamed, so that a task run again (its worker died after it ran, and its
@@ -230,7 +241,7 @@ class ParsePool:
             # their own.
             future = contextvars.Context().run(
                 self._runner.submit,
-                parse_release_file,
+                parse_task(),
                 parameters={"parse": parse, "ref": FileRef.of(member), "out": str(out)},
             )
             self._futures[key] = (future, out)

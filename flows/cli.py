@@ -73,9 +73,9 @@ def _setup_logging(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
         handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
-        # Prefect puts its console handler on the root logger when its task machinery is
-        # imported (extract.parallel does, at import): replaced, or medmirror's own INFO
-        # lines (dbt's summary, landing notes) would go nowhere.
+        # Prefect puts its console handler on the root logger when it is imported: if a
+        # command's imports brought it in first, that handler is replaced, or medmirror's
+        # own INFO lines (dbt's summary, landing notes) would go nowhere.
         force=True,
     )
     for noisy in ("dlt", "urllib3", "httpx", "filelock"):
