@@ -239,14 +239,25 @@ def samples_template(templates: Templates, sources: Iterable[str]) -> str:
     this is the plain build's result and checks, without building and testing the rest
     of the project again (a sixth of the nodes for most single sources)."""
     sources = tuple(sources)
-    template = "tmpl_" + "_".join(sources)
+
+    def fill(connection: ConnectionInfo) -> None:
+        land_samples(connection, sources)
+        selected = ["--select", *selector_for(sources), "--indirect-selection", "eager"]
+        run_dbt(["build", *selected], connection)
+
+    return template_from_empty(templates, "tmpl_" + "_".join(sources), fill)
+
+
+def template_from_empty(
+    templates: Templates, template: str, fill: Callable[[ConnectionInfo], None]
+) -> str:
+    """`template`, built once per run from `tmpl_empty` by `fill` (landing and building
+    as medmirror does, with its settings pointing at the database being filled)."""
 
     def build(connection: ConnectionInfo) -> None:
         scratch = Path(tempfile.mkdtemp(prefix=f"{template}-", dir=_SCRATCH))
         with environment(environment_for(connection, scratch)):
-            land_samples(connection, sources)
-            selected = ["--select", *selector_for(sources), "--indirect-selection", "eager"]
-            run_dbt(["build", *selected], connection)
+            fill(connection)
 
     return templates.ensure(template, build, base="tmpl_empty")
 

@@ -6,10 +6,13 @@ refused, a combination only to the combination, conflicting names to no drug."""
 
 from __future__ import annotations
 
+import pytest
+
 from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
-from tests.conftest import DERIVED, land_source, query
+from tests.conftest import DERIVED, land_source, query, template_from_empty
 from tests.dbt.test_drugs_consolidation import COMBINATION, drug_id, land_drug_samples
+from tests.warehouses import Templates
 
 LINKS = DERIVED / "drugs" / "derived" / "links"
 ADALIMUMAB, ATORVASTATIN, HALOPERIDOL = "FYS6T7F842", "A0JWA85V8F", "J6292F8L3D"
@@ -30,9 +33,21 @@ def outcomes(connection: ConnectionInfo, statement: str) -> dict:
     return {row[0]: row[1:] for row in query(connection, statement)}
 
 
-def test_drugs_link_to_trials_articles_and_adverse_events(database):
-    land_everything(database)
-    build_sources(database, LINKED_SOURCES)
+@pytest.fixture
+def linked_database(database: ConnectionInfo, templates: Templates) -> ConnectionInfo:
+    """The worker's database with every linked source landed (real samples and the link
+    variants) and built as a refresh of those sources builds (once per run, copied for
+    each test that asks)."""
+
+    def fill(connection: ConnectionInfo) -> None:
+        land_everything(connection)
+        build_sources(connection, LINKED_SOURCES)
+
+    return templates.fresh(template_from_empty(templates, "tmpl_linked", fill))
+
+
+def test_drugs_link_to_trials_articles_and_adverse_events(linked_database):
+    database = linked_database
 
     # The dictionary: a combination is named by its set of ingredients, never by one.
     names = query(

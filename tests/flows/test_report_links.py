@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 
-from flows.dbt_runner import build_sources
-from tests.dbt.test_drug_links import LINKED_SOURCES, land_everything
+from tests.dbt.test_drug_links import linked_database  # noqa: F401 - a fixture
 from tests.flows.test_report import medmirror
 
 
-def test_report_links_prints_shares_by_method_and_the_refused_names(database):
-    land_everything(database)
-    build_sources(database, LINKED_SOURCES)
-
+def test_report_links_prints_shares_by_method_and_the_refused_names(
+    linked_database,  # noqa: F811 - the fixture imported above
+):
     printed = medmirror("report", "links")
 
     assert printed.returncode == 0, printed.stderr
