@@ -10,7 +10,7 @@ from prefect import flow
 
 from flows.access import connection_for
 from flows.ops import refresh_lock
-from flows.refresh import build_marts, extract_source, prepare_warehouse
+from flows.refresh import build_landed, extract_source, prepare_warehouse
 from flows.sources import SOURCES
 from medmirror.settings import load_settings
 
@@ -43,7 +43,8 @@ def first_release(name: str, samples: Path) -> Path:
 def demo() -> dict[str, Any]:
     """Land the samples of every source that bundles them (through the same tasks as a
     bulk refresh; a source with a later release in two refreshes, its first release
-    first), then `dbt build` what they feed."""
+    first), then `dbt build` what they feed (nothing when nothing new landed and every
+    earlier landing was built: a second demo)."""
     with_samples = [spec for spec in SOURCES.values() if spec.samples]
     landed: dict[str, Any] = {}
     with refresh_lock(connection_for("transformer")):
@@ -56,5 +57,14 @@ def demo() -> dict[str, Any]:
             landed[spec.name] = extract_source.with_options(name=spec.name)(
                 spec.name, False, str(spec.samples)
             )
-        build_marts([spec.name for spec in with_samples])
+        new = [
+            spec.name
+            for spec in with_samples
+            if any(
+                any(outcome.get("rows", {}).values())
+                for key, outcome in landed.items()
+                if key in (spec.name, f"{spec.name} (first release)")
+            )
+        ]
+        build_landed(new, [spec.name for spec in with_samples])
     return landed

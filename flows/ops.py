@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +40,10 @@ create table if not exists ops.refresh_runs (
 );
 alter table ops.refresh_runs add column if not exists rejected bigint not null default 0;
 alter table ops.refresh_runs add column if not exists notes jsonb not null default '[]';
+alter table ops.refresh_runs add column if not exists built_at timestamptz;
+comment on column ops.refresh_runs.built_at is
+    'When dbt built what this run landed; null while not built (a run killed in its build, '
+    'a refresh --no-dbt, a failed build): the next refresh of the source builds it.';
 comment on table ops.refresh_runs is
     'One row per source extract of a medmirror refresh: what landed, or why it failed.';
 comment on column ops.refresh_runs.notes is
@@ -145,6 +149,35 @@ def record_run(connection: ConnectionInfo, run: RunRecord) -> None:
                     (run_id, offered.uri, str(offered.outcome), offered.rows, offered.reason)
                     for offered in run.files
                 ],
+            )
+    finally:
+        conn.close()
+
+
+def unbuilt_sources(connection: ConnectionInfo) -> set[str]:
+    """The sources with rows landed that no build has followed yet."""
+    conn = connection.connect()
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "select distinct source from ops.refresh_runs "
+                "where rows_landed > 0 and built_at is null"
+            )
+            return {source for (source,) in cur.fetchall()}
+    finally:
+        conn.close()
+
+
+def mark_built(connection: ConnectionInfo, sources: Sequence[str]) -> None:
+    """What every run of `sources` landed so far is built (called after a build succeeded,
+    under the refresh lock: no run of theirs lands meanwhile)."""
+    conn = connection.connect()
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "update ops.refresh_runs set built_at = now() "
+                "where source = any(%s) and rows_landed > 0 and built_at is null",
+                (list(sources),),
             )
     finally:
         conn.close()

@@ -24,7 +24,14 @@ from extract.retention import prune
 from flows.access import connection_for
 from flows.dbt_runner import build_sources
 from flows.init import init_warehouse
-from flows.ops import RunRecord, data_quality, record_run, refresh_lock
+from flows.ops import (
+    RunRecord,
+    data_quality,
+    mark_built,
+    record_run,
+    refresh_lock,
+    unbuilt_sources,
+)
 from flows.reconcile import reconcile, record_reconciliation
 from flows.sources import SOURCES, spec_of
 from medmirror.settings import load_settings
@@ -178,6 +185,21 @@ def build_marts(sources: Sequence[str], full: bool = False) -> None:
     build_sources(connection_for("transformer"), sources, full=full)
 
 
+def build_landed(new: Sequence[str], sources: Sequence[str], *, full: bool = False) -> list[str]:
+    """Build what `new` landed in this run, and what earlier runs of `sources` landed that
+    no build followed (a refresh killed in its build, one with `--no-dbt`, a failed
+    build); record it built. Returns the sources built."""
+    transformer = connection_for("transformer")
+    earlier = sorted(unbuilt_sources(transformer) & set(sources) - set(new))
+    for name in earlier:
+        get_run_logger().info("%s: built now what an earlier run landed", name)
+    built = [*new, *earlier]
+    if built:
+        build_marts(built, full=full)
+        mark_built(transformer, built)
+    return built
+
+
 @task
 def prepare_warehouse() -> list[str]:
     """`medmirror init`: every raw table exists before anything lands; what an upgrade
@@ -236,11 +258,11 @@ def _refresh_locked(
         else:
             failed[name] = str(state.result(raise_on_failure=False))
             logger.error("%s: extract failed: %s", name, failed[name])
-    built = [name for name, outcome in landed.items() if any(outcome.get("rows", {}).values())]
-    for name in set(landed) - set(built):
-        logger.info("%s: nothing new landed, nothing to build", name)
-    if run_dbt and built:
-        build_marts(built, full=full)
+    new = [name for name, outcome in landed.items() if any(outcome.get("rows", {}).values())]
+    for name in sorted(set(landed) - set(new)):
+        logger.info("%s: nothing new landed", name)
+    built = build_landed(new, list(landed), full=full) if run_dbt else []
+    if built:
         for name, checks in data_quality(connection_for("transformer"), built).items():
             landed[name]["data_quality"] = checks
             for check in checks:

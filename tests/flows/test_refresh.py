@@ -28,6 +28,32 @@ def test_refresh_from_bulk_files_lands_builds_and_logs_the_run(new_database, pre
     ) == [("clinicaltrials", True, 19, None)]
 
 
+def test_what_a_refresh_landed_without_a_build_is_built_by_the_next_refresh(
+    database, prefect_server, caplog
+):
+    """`refresh --no-dbt` (or a refresh killed in its build, which records its landing
+    before building), then a refresh that finds nothing new: the marts are built from
+    what the first landed, once."""
+    samples = str(SAMPLES_DIR / "clinicaltrials")
+    refresh(sources=["clinicaltrials"], bulk=samples, run_dbt=False)
+    assert query(database, "select count(*) from marts.clinical_trials") == [(0,)]
+
+    again = refresh(sources=["clinicaltrials"], bulk=samples)
+
+    assert again["clinicaltrials"]["rows"] == {}  # every file already landed
+    assert "clinicaltrials: built now what an earlier run landed" in caplog.text
+    assert query(database, "select count(*) from marts.clinical_trials") == [(19,)]
+    assert query(
+        database, "select rows_landed, built_at is not null from ops.refresh_runs order by run_id"
+    ) == [(19, True), (0, False)]
+    caplog.clear()
+
+    refresh(sources=["clinicaltrials"], bulk=samples)
+
+    assert "built now" not in caplog.text
+    assert "clinicaltrials: nothing new landed" in caplog.text
+
+
 def test_refresh_from_the_api_then_incrementally(database, studies_api: StudiesApi, prefect_server):
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
     refresh(sources=["clinicaltrials"])
