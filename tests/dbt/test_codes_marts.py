@@ -73,7 +73,9 @@ def test_both_files_give_every_order_file_code_with_its_title_and_place(database
     }
     assert mart == published  # every code, flag and title unchanged
     assert query(
-        database, "select check_name, rows_checked, rows_valid from ops.icd10cm_data_quality"
+        database,
+        "select check_name, rows_checked, rows_valid from ops.icd10cm_data_quality "
+        "order by check_name desc",
     ) == [
         (
             "code has the ICD-10-CM shape (letter, digit, then 1 to 5 letters or digits)",
