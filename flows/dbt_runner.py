@@ -249,12 +249,10 @@ def _options(connection: ConnectionInfo, console: str | None = None) -> list[str
         "--log-path",
         str(target / "logs"),
         # The console: warnings and errors (each node's line is a progress record), dbt's
-        # usual lines too when medmirror logs at DEBUG (`--verbose`); the file log keeps
-        # everything.
+        # usual lines too when medmirror logs at DEBUG (`--verbose`). The file log is
+        # dbt's own setting: everything by default (debug), `DBT_LOG_LEVEL_FILE` to change.
         "--log-level",
         console or ("info" if logging.getLogger().isEnabledFor(logging.DEBUG) else "warn"),
-        "--log-level-file",
-        "debug",
         "--no-send-anonymous-usage-stats",
     ]
 

@@ -37,6 +37,10 @@ os.environ["MEDMIRROR_DBT_TARGET_DIR"] = str(_SCRATCH / "dbt-target")
 # Bulk files are parsed in the loading process (tests/extract/test_parallel.py starts
 # the one Dask cluster of the suite): a cluster per test would cost more than it saves.
 os.environ["BULK__PARSE_WORKERS"] = "1"
+# No dbt file log (dbt's own setting; a user's default keeps everything): each test
+# process's scratch folder is removed when it ends, and writing every node's debug lines
+# was about a tenth of dbt's time. tests/flows/test_dbt_progress.py turns it on.
+os.environ["DBT_LOG_LEVEL_FILE"] = "none"
 
 import pytest  # noqa: E402
 import requests  # noqa: E402

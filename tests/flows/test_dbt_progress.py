@@ -14,7 +14,10 @@ from flows.progress_line import progress_line
 from medmirror.settings import load_settings
 
 
-def test_each_node_is_a_progress_record_and_the_command_one_line(database, caplog, capfd):
+def test_each_node_is_a_progress_record_and_the_command_one_line(
+    database, caplog, capfd, monkeypatch
+):
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # dbt's default (the suite's is none)
     caplog.set_level(logging.DEBUG, logger="flows.dbt_runner")
 
     run_dbt(["build", "--select", "stg_hcpcs__codes+1"], database)
