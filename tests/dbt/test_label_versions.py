@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from flows.dbt_runner import build_sources, manifest_for
+from flows.dbt_runner import manifest_for, run_dbt
 from tests.conftest import _admin_sql, land_source, query
 from tests.extract.test_dailymed import (
     DERIVED,
@@ -29,9 +29,20 @@ VERSIONS = """
 """
 
 
+def build_label_marts(connection, *, full: bool = False) -> None:
+    """Build the label marts this file checks and what they read, with their tests (68
+    nodes; a refresh of DailyMed builds everything it feeds: 191, the drug marts'
+    own tests read them)."""
+    run_dbt(
+        ["build", "--select", "+drug_label_versions", "+drug_labels"]
+        + (["--full-refresh"] if full else []),
+        connection,
+    )
+
+
 def test_every_version_with_the_sections_that_changed(database):
     land_source(database, "dailymed", bulk_location=str(SAMPLES))
-    build_sources(database, ["dailymed"])
+    build_label_marts(database)
     assert query(database, "select set_id from marts.drug_label_versions order by 1") == [
         (set_id,) for set_id in SAMPLE_SET_IDS
     ]
@@ -41,7 +52,7 @@ def test_every_version_with_the_sections_that_changed(database):
     # Lipitor version (10) landed last: versions are ordered by number, not by landing.
     land_source(database, "dailymed", bulk_location=str(DERIVED / "later_versions"))
     land_source(database, "dailymed", bulk_location=str(DERIVED / "older_lipitor"))
-    build_sources(database, ["dailymed"])
+    build_label_marts(database)
 
     assert query(database, VERSIONS, LIPITOR) == [
         (LIPITOR, 10, None, False, None, [], [], [], False),
@@ -78,7 +89,7 @@ def test_incremental_build_rebuilds_only_the_changed_labels_and_equals_a_full_bu
     # A declared full release of the real labels less one (METHOXSALEN, new later).
     january = release_set(tmp_path / "january", without=METHOXSALEN)
     land_source(database, "dailymed", bulk_location=str(january.parent), bulk_full_release=True)
-    build_sources(database, ["dailymed"])
+    build_label_marts(database)
     built = dict(query(database, versions_sql))
     assert not any(version.startswith(METHOXSALEN) for version in built)
 
@@ -89,7 +100,7 @@ def test_incremental_build_rebuilds_only_the_changed_labels_and_equals_a_full_bu
     shutil.copy(xml, new_label / xml.name)
     land_source(database, "dailymed", bulk_location=str(DERIVED / "later_versions"))
     land_source(database, "dailymed", bulk_location=str(new_label))
-    build_sources(database, ["dailymed"])
+    build_label_marts(database)
     after = dict(query(database, versions_sql))
     assert f"{LIPITOR}-12" in after and any(version.startswith(METHOXSALEN) for version in after)
     # The labels nothing landed for were not rebuilt.
@@ -100,9 +111,9 @@ def test_incremental_build_rebuilds_only_the_changed_labels_and_equals_a_full_bu
     february = release_set(tmp_path / "february", without=HUMIRA)
     land_source(database, "dailymed", bulk_location=str(february.parent), bulk_full_release=True)
     assert query(database, "select set_id from raw_dailymed.labels where deleted") == [(HUMIRA,)]
-    build_sources(database, ["dailymed"])
+    build_label_marts(database)
     incremental = drug_label_contents(database)
-    build_sources(database, ["dailymed"], full=True)
+    build_label_marts(database, full=True)
 
     assert incremental == drug_label_contents(database)
     labels = [row[0] for row in incremental["marts.drug_labels"]]
@@ -126,13 +137,13 @@ def test_a_table_built_before_the_model_was_incremental_is_rebuilt_in_full(sampl
     ):
         _admin_sql(database, statement)
 
-    build_sources(database, ["dailymed"])
+    build_label_marts(database)
     upgraded = drug_label_contents(database)
     assert HUMIRA in [row[1] for row in upgraded["intermediate.int_dailymed_label_versions"]]
     rebuilt = dict(query(database, versions_sql))
-    build_sources(database, ["dailymed"])
+    build_label_marts(database)
     assert dict(query(database, versions_sql)) == rebuilt  # incremental: nothing rebuilt
-    build_sources(database, ["dailymed"], full=True)
+    build_label_marts(database, full=True)
     assert drug_label_contents(database) == upgraded
 
 
