@@ -9,7 +9,7 @@ from pathlib import Path
 
 from extract.clinicaltrials import clinicaltrials
 from extract.landing import land, pipeline_for
-from flows.dbt_runner import build_sources
+from flows.dbt_runner import build_sources, run_dbt
 from flows.search import search
 from medmirror.settings import SAMPLES_DIR, load_settings
 from tests.conftest import StudiesApi, json_response, land_source, query, sample
@@ -21,8 +21,12 @@ from tests.extract.test_clinicaltrials import (
 )
 
 
-def build(connection) -> None:
-    build_sources(connection, ["clinicaltrials"])
+def build(connection, *, full: bool = False) -> None:
+    """Build the trials marts and their data-quality checks, what they read and their
+    tests (62 nodes; a refresh of ClinicalTrials.gov builds everything it feeds, 138: the
+    drug links and the what-changed feed have tests of their own)."""
+    selected = ["+path:models/marts/trials", "+clinicaltrials_data_quality"]
+    run_dbt(["build", "--select", *selected, *(["--full-refresh"] if full else [])], connection)
 
 
 def land_a_study_then_its_later_version(connection, tmp_path: Path) -> None:
@@ -156,7 +160,7 @@ def test_incremental_build_rebuilds_only_what_changed_and_equals_a_full_build(
     build(database)
     incremental = mart_contents(database)
     after = dict(query(database, "select nct_id, xmin::text from marts.clinical_trials"))
-    build_sources(database, ["clinicaltrials"], full=True)
+    build(database, full=True)
 
     assert incremental == mart_contents(database)
     assert "NCT01525901" not in after
