@@ -57,6 +57,12 @@ SAMPLES = PROJECT_DIR / "samples"
 DERIVED = PROJECT_DIR / "tests" / "fixtures"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long` (half a minute or more) run first: collected in file order,
+    the demo and the SQL lint came last, and the other worker sat idle while one ran."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 def reachable_folder(prefix: str = "folder-") -> Path:
     """A new test folder that the embedded PostgreSQL's system user may pass through when
     the tests run as root (medmirror never widens a folder it did not create): a data

@@ -96,6 +96,7 @@ def mart_rows(output: str, mart: str) -> str | None:
     return found.group(1) if found else None
 
 
+@pytest.mark.long
 def test_demo_builds_the_marts_and_a_second_run_is_incremental(new_user, tmp_path: Path):
     first = medmirror("demo", env=new_user)
 

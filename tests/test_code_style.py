@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from medmirror.settings import PROJECT_DIR
 
 RUFF = Path(sys.executable).parent / "ruff"
@@ -25,6 +27,7 @@ def test_ruff_format_is_applied():
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.long
 def test_sqlfluff_passes_on_the_dbt_project(new_database, tmp_path: Path):
     """The dbt project's SQL keeps the style in .sqlfluff (dbt Labs' style), linted through
     dbt's own templater, which compiles each model against a warehouse (an incremental

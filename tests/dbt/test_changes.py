@@ -8,6 +8,8 @@ import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from flows.changes import changes
 from flows.dbt_runner import run_dbt
 from flows.ops import RunRecord, record_run
@@ -47,6 +49,7 @@ def build_feed(connection) -> None:
     run_dbt(["build", "--select", "+changes"], connection)
 
 
+@pytest.mark.long
 def test_initial_loads_then_one_row_per_change(database, tmp_path: Path):
     studies = tmp_path / "clinicaltrials"
     shutil.copytree(SAMPLES_DIR / "clinicaltrials", studies)

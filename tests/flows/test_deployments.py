@@ -102,6 +102,7 @@ def drug_and_consumer_publishers(httpserver, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("SOURCES__RXNAV__API_URL", RxNavReplay(httpserver).url)
 
 
+@pytest.mark.long
 def test_daily_and_orange_book_deployments_run_to_completed(
     database,
     studies_api: StudiesApi,

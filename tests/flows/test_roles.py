@@ -43,6 +43,7 @@ def run(kind: str, statement: str):
         conn.close()
 
 
+@pytest.mark.long
 def test_each_role_may_do_what_it_needs_and_nothing_more(embedded, prefect_server):
     refresh(sources=["clinicaltrials"], bulk=str(SAMPLES_DIR / "clinicaltrials"))
     assert run("analyst", "select count(*) from marts.clinical_trials") == [(19,)]
