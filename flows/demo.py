@@ -10,7 +10,7 @@ from prefect import flow
 
 from flows.access import connection_for
 from flows.ops import refresh_lock
-from flows.refresh import build_landed, extract_source, prepare_warehouse
+from flows.refresh import build_landed, extract_source, landed_rows, prepare_warehouse
 from flows.sources import SOURCES
 from medmirror.settings import load_settings
 
@@ -61,9 +61,9 @@ def demo() -> dict[str, Any]:
             spec.name
             for spec in with_samples
             if any(
-                any(outcome.get("rows", {}).values())
-                for key, outcome in landed.items()
-                if key in (spec.name, f"{spec.name} (first release)")
+                landed_rows(landed[key])
+                for key in (spec.name, f"{spec.name} (first release)")
+                if key in landed
             )
         ]
         build_landed(new, [spec.name for spec in with_samples])

@@ -185,6 +185,11 @@ def build_marts(sources: Sequence[str], full: bool = False) -> None:
     build_sources(connection_for("transformer"), sources, full=full)
 
 
+def landed_rows(outcome: dict[str, Any]) -> bool:
+    """Whether an extract's outcome (what `extract_source` returns) landed any row."""
+    return any(outcome.get("rows", {}).values())
+
+
 def build_landed(new: Sequence[str], sources: Sequence[str], *, full: bool = False) -> list[str]:
     """Build what `new` landed in this run, and what earlier runs of `sources` landed that
     no build followed (a refresh killed in its build, one with `--no-dbt`, a failed
@@ -258,7 +263,7 @@ def _refresh_locked(
         else:
             failed[name] = str(state.result(raise_on_failure=False))
             logger.error("%s: extract failed: %s", name, failed[name])
-    new = [name for name, outcome in landed.items() if any(outcome.get("rows", {}).values())]
+    new = [name for name, outcome in landed.items() if landed_rows(outcome)]
     for name in sorted(set(landed) - set(new)):
         logger.info("%s: nothing new landed", name)
     built = build_landed(new, list(landed), full=full) if run_dbt else []

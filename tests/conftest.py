@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import os
 import shutil
 import signal
@@ -83,8 +84,6 @@ def _root_logging_restored():
     `medmirror` command replaces the root handlers (as it does in its own process), and
     those would otherwise print later tests' records, such as a replay server's access
     log of a request with its key, to the terminal."""
-    import logging
-
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     yield
