@@ -382,7 +382,9 @@ def studies_api(httpserver, monkeypatch: pytest.MonkeyPatch) -> StudiesApi:
     return api
 
 
-# TEMPORARY TRACE (not committed)
+# Profiling the suite: `MEDMIRROR_TEST_DBT_TRACE=<file> bin/test` appends one JSON line per
+# in-process dbt invocation (the test, its worker, the arguments, wall and CPU seconds), which
+# says which tests' builds the suite's time goes to (BENCHMARKS.md, "The test suite").
 if os.environ.get("MEDMIRROR_TEST_DBT_TRACE"):
     import flows.dbt_runner as _runner
 
