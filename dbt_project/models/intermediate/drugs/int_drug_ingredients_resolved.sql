@@ -32,7 +32,7 @@ products as (
         product_position,
         generic_name,
         active_ingredients
-    from {{ ref('stg_dailymed__products') }}
+    from {{ ref('int_dailymed_product_versions') }}
 ),
 
 ndc_products as (

@@ -12,7 +12,7 @@ products as (
         spl_version,
         load_id,
         active_ingredients
-    from {{ ref('stg_dailymed__products') }}
+    from {{ ref('int_dailymed_product_versions') }}
 ),
 
 indexed_substances as (
