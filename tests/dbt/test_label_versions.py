@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from pathlib import Path
 
-from flows.dbt_runner import manifest_for, run_dbt
+import pytest
+
+from flows.dbt_runner import DbtFailed, manifest_for, run_dbt
 from tests.conftest import _admin_sql, land_source, query
 from tests.extract.test_dailymed import (
     DERIVED,
@@ -286,3 +289,47 @@ def test_every_incremental_model_has_the_columns_its_documentation_lists(databas
         if (node.schema, node.alias or node.name, "last_landed_at") in built
         and "last_landed_at" not in node.columns
     ] == []
+
+
+def land_lipitor_without_a_section_position(connection, load_id: str) -> None:
+    """A landing DERIVED from the real Lipitor row (the same document again, its first
+    section without a position) in load `load_id`: what the not-null test must catch."""
+    _admin_sql(
+        connection,
+        f"""
+        insert into raw_dailymed.labels
+            (set_id, version, record, source_uri, deleted, _dlt_load_id, _dlt_id)
+        select
+            set_id, version, jsonb_set(record, '{{sections,0,position}}', 'null'),
+            source_uri, deleted, '{load_id}', 'derived-without-position'
+        from raw_dailymed.labels
+        where set_id = '{LIPITOR}' and not deleted
+        order by _dlt_load_id
+        limit 1
+        """,  # noqa: S608 - constants
+    )
+
+
+def test_the_staging_tests_of_a_build_check_the_loads_landed_since_the_last_one(
+    samples_database,
+):
+    """The data tests on the DailyMed staging views check, in `dbt build`, the rows
+    landed after the last build of the model that reads them (untested_landings.sql): a
+    broken row in a new load fails the build, and the next build too (that model stays
+    unbuilt); `dbt test` checks every row."""
+    database = samples_database("dailymed")
+    land_lipitor_without_a_section_position(database, f"{time.time():.6f}")
+    for _ in range(2):
+        with pytest.raises(DbtFailed, match="not_null_columns_stg_dailymed__sections"):
+            build_label_marts(database)
+
+    derived = "delete from raw_dailymed.labels where _dlt_id = 'derived-without-position'"
+    _admin_sql(database, derived)
+    build_label_marts(database)
+    # The same row in a load the last build saw (which raw never gets: a landed load
+    # does not change) is not checked by a build again, and is by `dbt test`.
+    (oldest,) = query(database, "select min(_dlt_load_id) from raw_dailymed.labels")[0]
+    land_lipitor_without_a_section_position(database, oldest)
+    build_label_marts(database)
+    with pytest.raises(DbtFailed, match="not_null_columns_stg_dailymed__sections"):
+        run_dbt(["test", "--select", "stg_dailymed__sections"], database)
