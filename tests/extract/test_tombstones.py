@@ -42,9 +42,11 @@ def deletions(connection, table: str, key: str) -> list[str]:
 DRUG_LABELS = (
     "stg_dailymed__labels",
     "int_dailymed_labels_current",
+    "int_dailymed_product_versions",
     "int_drug_label_sections",
     "int_drug_products_unioned",
     "int_drug_labels_linked",
+    "int_drug_label_drugs_aggregated",
     "drug_labels",
 )
 
