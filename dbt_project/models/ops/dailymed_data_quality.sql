@@ -1,6 +1,7 @@
 -- The DailyMed data-quality summary (one row per check), read into the run summary. Every
 -- label lands as its SPL says: ids and codes of a shape nobody expected are counted here
--- (and warned about by the staging and mart tests), never dropped.
+-- (and warned about by the staging and mart tests), never dropped. The products are read
+-- from `int_dailymed_product_versions` (the same rows, out of their documents once).
 {{ data_quality_check(
     'dailymed', 'label set id is a UUID',
     ref('stg_dailymed__labels'),
@@ -10,7 +11,7 @@
 union all
 {{ data_quality_check(
     'dailymed', 'product NDC shaped labeler-product (4-4, 5-3 or 5-4 digits)',
-    ref('stg_dailymed__products'),
+    ref('int_dailymed_product_versions'),
     'ndc_product_code is not null',
     "ndc_product_code ~ '^([0-9]{4}-[0-9]{4}|[0-9]{5}-[0-9]{3,4})$'",
 ) }}

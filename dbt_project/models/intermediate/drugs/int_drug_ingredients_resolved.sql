@@ -32,7 +32,7 @@ products as (
         product_position,
         generic_name,
         active_ingredients
-    from {{ ref('stg_dailymed__products') }}
+    from {{ ref('int_dailymed_product_versions') }}
 ),
 
 ndc_products as (
@@ -185,11 +185,26 @@ stated as (
     select * from openfda_label_ingredients
 ),
 
+-- Each spelling normalised once (the regular expressions cost more than the rest).
+spellings as (
+    select distinct ingredient_name as spelling
+    from stated
+    where ingredient_name is not null
+),
+
+normalised_spellings as (
+    select
+        spelling,
+        {{ normalised_drug_name('spelling') }} as normalised_name
+    from spellings
+),
+
 normalised as (
     select
-        *,
-        {{ normalised_drug_name('ingredient_name') }} as normalised_name
+        stated.*,
+        normalised_spellings.normalised_name
     from stated
+    left join normalised_spellings on stated.ingredient_name = normalised_spellings.spelling
 ),
 
 resolved as (

@@ -23,6 +23,23 @@
 -- then the first. openFDA gives each field as its own text array: it has no
 -- reproductive-potential field (null here), and its lactation text comes from
 -- `lactation` where a record has one, else `nursing_mothers`.
+--
+-- Incremental by set id: a run rebuilds both rows of each set id with anything landed
+-- since the previous run in either source (`last_landed_at`, the later of the two
+-- sources' landings), and only those labels' documents are read.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_keys(
+        'set_id',
+        [ref('int_dailymed_labels_current'), ref('int_openfda_labels_current')],
+    ) }}",
+    indexes=[
+        {'columns': ['set_id', 'source'], 'unique': True},
+        {'columns': ['last_landed_at']},
+    ],
+) }}
 
 {%- set fields = [
     ('boxed_warning', '34066-1', 1),
@@ -51,6 +68,29 @@
 -- recursive: `subsections` walks down the section tree.
 with recursive
 
+-- The set ids to build and when anything of them last landed, in either source.
+changed_landings as (
+    select
+        set_id,
+        last_landed_at
+    from {{ ref('int_dailymed_labels_current') }}
+    where {{ newer_than_built() }}
+    union all
+    select
+        set_id,
+        last_landed_at
+    from {{ ref('int_openfda_labels_current') }}
+    where {{ newer_than_built() }}
+),
+
+changed_sets as (
+    select
+        set_id,
+        max(last_landed_at) as last_landed_at
+    from changed_landings
+    group by set_id
+),
+
 labels as (
     select
         set_id,
@@ -63,7 +103,7 @@ labels as (
         document_type_name,
         spl_id
     from {{ ref('int_dailymed_labels_current') }}
-    where not is_deleted
+    where not is_deleted and {{ among_changed_keys('set_id', 'changed_sets') }}
 ),
 
 -- The section tree without its texts (small enough to stay in memory; the texts, about
@@ -79,6 +119,19 @@ sections as (
         parent_section_code,
         parent_section_position
     from {{ ref('stg_dailymed__sections') }}
+    where {{ among_changed_keys('set_id', 'changed_sets') }}
+),
+
+section_texts as (
+    select
+        set_id,
+        spl_version,
+        load_id,
+        section_position,
+        section_title,
+        section_text
+    from {{ ref('stg_dailymed__sections') }}
+    where {{ among_changed_keys('set_id', 'changed_sets') }}
 ),
 
 openfda_labels as (
@@ -105,7 +158,7 @@ openfda_labels as (
         pediatric_use,
         geriatric_use
     from {{ ref('int_openfda_labels_current') }}
-    where not is_deleted
+    where not is_deleted and {{ among_changed_keys('set_id', 'changed_sets') }}
 ),
 
 wanted as (
@@ -198,7 +251,7 @@ part_texts as (
         texts.section_title,
         texts.section_text
     from field_parts
-    inner join {{ ref('stg_dailymed__sections') }} as texts
+    inner join section_texts as texts
         on field_parts.set_id = texts.set_id
         and field_parts.spl_version = texts.spl_version
         and field_parts.load_id = texts.load_id
@@ -284,6 +337,14 @@ unioned as (
     select * from dailymed_fields
     union all
     select * from openfda_fields
+),
+
+with_landings as (
+    select
+        unioned.*,
+        changed_sets.last_landed_at
+    from unioned
+    inner join changed_sets on unioned.set_id = changed_sets.set_id
 )
 
-select * from unioned
+select * from with_landings

@@ -12,7 +12,7 @@ products as (
         spl_version,
         load_id,
         active_ingredients
-    from {{ ref('stg_dailymed__products') }}
+    from {{ ref('int_dailymed_product_versions') }}
 ),
 
 indexed_substances as (
@@ -43,6 +43,24 @@ ingredients as (
     where moiety.item ->> 'unii' is not null
 ),
 
+-- Each spelling normalised once (the regular expressions are most of this model's time;
+-- 37,000 ingredient rows at 20,000 labels hold a few thousand spellings).
+spellings as (
+    select ingredient_name as spelling from ingredients
+    union
+    select moiety_name from ingredients
+    union
+    select substance_name from indexed_substances
+),
+
+normalised_spellings as (
+    select
+        spelling,
+        {{ normalised_drug_name('spelling') }} as normalised_name
+    from spellings
+    where spelling is not null
+),
+
 lookups as (
     select
         'unii' as lookup_kind,
@@ -61,18 +79,22 @@ lookups as (
     union all
     select
         'name',
-        {{ normalised_drug_name('moiety_name') }},
-        moiety_unii,
-        moiety_name
+        moiety_spellings.normalised_name,
+        ingredients.moiety_unii,
+        ingredients.moiety_name
     from ingredients
+    left join normalised_spellings as moiety_spellings
+        on ingredients.moiety_name = moiety_spellings.spelling
     union all
     select
         'name',
-        {{ normalised_drug_name('ingredient_name') }},
-        moiety_unii,
-        moiety_name
+        ingredient_spellings.normalised_name,
+        ingredients.moiety_unii,
+        ingredients.moiety_name
     from ingredients
-    where moiety_count = 1
+    left join normalised_spellings as ingredient_spellings
+        on ingredients.ingredient_name = ingredient_spellings.spelling
+    where ingredients.moiety_count = 1
     union all
     select
         'unii',
@@ -83,10 +105,12 @@ lookups as (
     union all
     select
         'name',
-        {{ normalised_drug_name('substance_name') }},
-        substance_unii,
-        substance_name
+        substance_spellings.normalised_name,
+        indexed_substances.substance_unii,
+        indexed_substances.substance_name
     from indexed_substances
+    left join normalised_spellings as substance_spellings
+        on indexed_substances.substance_name = substance_spellings.spelling
 ),
 
 unambiguous as (

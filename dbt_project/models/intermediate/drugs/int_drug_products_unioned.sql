@@ -37,7 +37,7 @@ products as (
         marketing_start_date,
         marketing_end_date,
         ndc_package_codes
-    from {{ ref('stg_dailymed__products') }}
+    from {{ ref('int_dailymed_product_versions') }}
 ),
 
 ndc_products as (

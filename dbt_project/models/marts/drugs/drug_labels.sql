@@ -4,11 +4,31 @@
 -- DailyMed's text wins and openFDA's fills what DailyMed lacks. Every DailyMed section
 -- is kept in `sections`; the special-population fields are parsed here once and the
 -- `drugs` mart picks from them.
+--
+-- Incremental by set id. The pre-hooks delete the labels with anything landed since the
+-- previous run in DailyMed or openFDA (withdrawn ones included) and those whose drugs
+-- or repackager flag changed without a landing (`int_drug_label_drugs_aggregated`: the
+-- drugs consolidated anew); a run then builds every current label the table does not
+-- hold, reading only those labels' documents.
 
 {{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook=[
+        "{{ delete_changed_keys(
+            'set_id',
+            [ref('int_dailymed_labels_current'), ref('int_openfda_labels_current')],
+        ) }}",
+        "{{ delete_changed_values(
+            'set_id',
+            ref('int_drug_label_drugs_aggregated'),
+            ['drug_ids', 'is_repackager'],
+        ) }}",
+    ],
     indexes=[
         {'columns': ['set_id'], 'unique': True},
         {'columns': ['drug_ids'], 'type': 'gin'},
+        {'columns': ['last_landed_at']},
     ],
 ) }}
 
@@ -21,16 +41,16 @@
 
 with
 
+-- The labels to build: all in a full build, else those the table does not hold.
 label_fields as (
     select * from {{ ref('int_drug_label_sections') }}
+    {%- if is_incremental() %}
+    where set_id not in (select built.set_id from {{ this }} as built)
+    {%- endif %}
 ),
 
-links as (
-    select * from {{ ref('int_drug_labels_linked') }}
-),
-
-products as (
-    select * from {{ ref('int_drug_products_unioned') }}
+label_drugs as (
+    select * from {{ ref('int_drug_label_drugs_aggregated') }}
 ),
 
 labels as (
@@ -39,7 +59,7 @@ labels as (
         spl_version,
         load_id
     from {{ ref('int_dailymed_labels_current') }}
-    where not is_deleted
+    where not is_deleted and {{ among_changed_keys('set_id', 'label_fields') }}
 ),
 
 sections as (
@@ -55,6 +75,7 @@ sections as (
         parent_section_code,
         section_text
     from {{ ref('stg_dailymed__sections') }}
+    where {{ among_changed_keys('set_id', 'label_fields') }}
 ),
 
 label_sections as (
@@ -89,28 +110,12 @@ merged as (
         (array_agg(document_type_name order by source)
             filter (where document_type_name is not null))[1] as document_type_name,
         array_agg(source order by source) as sources,
+        max(last_landed_at) as last_landed_at,
         {%- for field in fields %}
         (array_agg({{ field }} order by source) filter (where {{ field }} is not null))[1]
             as {{ field }}{{ ',' if not loop.last }}
         {%- endfor %}
     from label_fields
-    group by set_id
-),
-
-repackagers as (
-    select
-        set_id,
-        bool_or(is_repackaged) as is_repackager
-    from products
-    where source = 'dailymed'
-    group by set_id
-),
-
-drugs_per_label as (
-    select
-        set_id,
-        array_agg(drug_id order by drug_id) as drug_ids
-    from links
     group by set_id
 ),
 
@@ -176,8 +181,8 @@ final as (
         merged.labeler_name,
         merged.document_type_name,
         merged.sources,
-        coalesce(repackagers.is_repackager, false) as is_repackager,
-        coalesce(drugs_per_label.drug_ids, cast(array[] as text[])) as drug_ids,
+        label_drugs.is_repackager,
+        label_drugs.drug_ids,
         {%- for field in fields %}
         merged.{{ field }},
         {%- endfor %}
@@ -193,10 +198,10 @@ final as (
         merged.pediatric_use is not null as has_pediatric_use,
         merged.geriatric_use is not null as has_geriatric_use,
         label_sections.sections,
-        coalesce(jsonb_array_length(label_sections.sections), 0) as section_count
+        coalesce(jsonb_array_length(label_sections.sections), 0) as section_count,
+        merged.last_landed_at
     from merged
-    left join repackagers on merged.set_id = repackagers.set_id
-    left join drugs_per_label on merged.set_id = drugs_per_label.set_id
+    inner join label_drugs on merged.set_id = label_drugs.set_id
     left join youngest_ages on merged.set_id = youngest_ages.set_id
     left join label_sections on merged.set_id = label_sections.set_id
 )
