@@ -6,14 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 from flows.search import search
-from tests.conftest import land_source, query
-from tests.extract.test_orangebook import RELEASE, build
+from tests.conftest import query
 
 
-def test_marts_hold_the_release_one_row_per_key_and_search_finds_products(database):
-    land_source(database, "orangebook", bulk_location=str(RELEASE))
-
-    build(database)
+def test_marts_hold_the_release_one_row_per_key_and_search_finds_products(samples_database):
+    database = samples_database("orangebook")  # the real release landed and built
 
     assert query(
         database,

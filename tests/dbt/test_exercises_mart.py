@@ -8,13 +8,11 @@ from pathlib import Path
 from flows.dbt_runner import build_sources
 from flows.search import search
 from tests.conftest import land_source, query
-from tests.extract.test_exercises import EXERCISES, RELEASE, newer_release, published
+from tests.extract.test_exercises import EXERCISES, newer_release, published
 
 
-def test_every_exercise_is_one_searchable_row(database):
-    land_source(database, "exercises", bulk_location=str(RELEASE))
-
-    build_sources(database, ["exercises"])
+def test_every_exercise_is_one_searchable_row(samples_database):
+    database = samples_database("exercises")  # the published file landed and built
 
     assert query(database, "select count(*) from marts.exercises") == [(EXERCISES,)]
     (row,) = query(
@@ -47,9 +45,8 @@ def test_every_exercise_is_one_searchable_row(database):
     assert "Barbell Squat" in [hit["exercise_name"] for hit in squats[:5]]
 
 
-def test_a_withdrawn_exercise_leaves_the_mart(database, tmp_path: Path):
-    land_source(database, "exercises", bulk_location=str(RELEASE))
-    build_sources(database, ["exercises"])
+def test_a_withdrawn_exercise_leaves_the_mart(samples_database, tmp_path: Path):
+    database = samples_database("exercises")  # the published file landed and built
     land_source(database, "exercises", bulk_location=str(newer_release(tmp_path / "newer")))
 
     build_sources(database, ["exercises"])

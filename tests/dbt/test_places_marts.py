@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flows.dbt_runner import build_sources
-from tests.conftest import land_source, query
-from tests.extract.test_cdcplaces_exports import ROWS, SAMPLES
+from tests.conftest import query
+from tests.extract.test_cdcplaces_exports import ROWS
 
 
-def test_every_measure_of_the_release_reaches_the_marts(database):
-    land_source(database, "cdcplaces", bulk_location=str(SAMPLES))
-
-    build_sources(database, ["cdcplaces"])
+def test_every_measure_of_the_release_reaches_the_marts(samples_database):
+    database = samples_database("cdcplaces")  # both real exports landed and built
 
     assert query(
         database,

@@ -139,9 +139,8 @@ def test_an_untypable_value_is_null_in_staging_and_shown_as_landed(database, tmp
     ) == [(None, False, "BiOSS Study (BiOSS LIM C Stent Registry in Bifurcated Lesions)")]
 
 
-def test_the_unchanged_real_samples_show_none_of_these_findings(database):
-    land_source(database, "clinicaltrials", bulk_location=str(SAMPLES_DIR / "clinicaltrials"))
-    build(database)
+def test_the_unchanged_real_samples_show_none_of_these_findings(samples_database):
+    database = samples_database("clinicaltrials")  # the real studies landed and built
 
     report = drift_report(CLINICALTRIALS, database)
 
