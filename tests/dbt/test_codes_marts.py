@@ -18,7 +18,6 @@ from tests.extract.test_icd10cm import (
     ORDER_BILLABLE,
     ORDER_ENTRIES,
     ORDER_ZIP,
-    SAMPLES,
     TABULAR_BILLABLE,
     TABULAR_CODES,
     TABULAR_ZIP,
@@ -52,10 +51,8 @@ def xml_ancestors(dotted_code: str) -> tuple[str, list[str]]:
     return chapter, [*reversed(chain), diag_name]
 
 
-def test_both_files_give_every_order_file_code_with_its_title_and_place(database):
-    land_source(database, "icd10cm", bulk_location=str(SAMPLES))
-
-    build_icd10cm(database)
+def test_both_files_give_every_order_file_code_with_its_title_and_place(samples_database):
+    database = samples_database("icd10cm")  # both files of the real release landed and built
 
     assert query(
         database,
@@ -219,8 +216,8 @@ def test_the_order_file_alone_builds_codes_without_chapters(database):
     ]
 
 
-def test_a_later_release_shows_its_removed_and_retitled_codes(database):
-    land_source(database, "icd10cm", bulk_location=str(SAMPLES))
+def test_a_later_release_shows_its_removed_and_retitled_codes(samples_database):
+    database = samples_database("icd10cm")  # the real 2021 release landed and built
     land_source(database, "icd10cm", bulk_location=str(DERIVED_2022))
 
     build_icd10cm(database)

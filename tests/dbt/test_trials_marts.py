@@ -125,9 +125,8 @@ def test_a_study_missing_from_a_resync_is_absent_from_the_marts(
     ) == [(0,)]
 
 
-def test_search_vector_has_a_gin_index(database):
-    land_source(database, "clinicaltrials", bulk_location=str(SAMPLES_DIR / "clinicaltrials"))
-    build(database)
+def test_search_vector_has_a_gin_index(samples_database):
+    database = samples_database("clinicaltrials")  # the real studies landed and built
     build(database)  # a rebuilt table keeps its index
 
     indexes = query(
