@@ -27,6 +27,24 @@ def test_not_null_columns_passes_when_no_column_holds_a_null(database):
     assert found == []
 
 
+def test_primary_key_names_each_repeated_key_and_each_key_with_a_null(database):
+    rows = (
+        "(select * from (values ('a', 1), ('a', 1), ('a', 2), (null, 3), ('b', null))"
+        " as probe (code, year)) as probe"
+    )
+    found = dbt_show(
+        database, '{{ test_primary_key(model="' + rows + "\", columns=['code', 'year']) }}"
+    )
+    single = dbt_show(database, '{{ test_primary_key(model="' + rows + "\", columns=['year']) }}")
+
+    assert sorted(found, key=str) == [
+        ("a", 1, 2, "key repeated"),  # ('a', 2) is once: not a failure
+        ("b", None, 1, "null in the key"),
+        (None, 3, 1, "null in the key"),
+    ]
+    assert sorted(single, key=str) == [(1, 2, "key repeated"), (None, 1, "null in the key")]
+
+
 def test_values_between_names_the_row_the_column_and_the_value_out_of_bounds(database):
     rows = (
         "(select * from (values ('01001', 12.5, 101, -3), ('01003', null, 100, 0))"
