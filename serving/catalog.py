@@ -122,9 +122,11 @@ def read_marts(manifest: dict) -> dict[str, Mart]:
 
 
 def _primary_keys(nodes: dict) -> dict[str, tuple[str, ...]]:
-    """Per model, its primary key as its tests declare it: the first documented column
-    tested `unique` and not null (`not_null`, or among a `not_null_columns` test's), else
-    the columns of a `unique_combination` test."""
+    """Per model, its primary key as its tests declare it: the columns of its
+    `primary_key` test, else the first documented column tested `unique` and not null
+    (`not_null`, or among a `not_null_columns` test's), else the columns of a
+    `unique_combination` test."""
+    declared: dict[str, tuple[str, ...]] = {}
     unique: dict[str, set[str]] = {}
     not_null: dict[str, set[str]] = {}
     combinations: dict[str, tuple[str, ...]] = {}
@@ -134,7 +136,9 @@ def _primary_keys(nodes: dict) -> dict[str, tuple[str, ...]]:
         model = node.get("attached_node")
         test = node["test_metadata"]
         kwargs = test.get("kwargs", {})
-        if test["name"] == "unique" and kwargs.get("column_name"):
+        if test["name"] == "primary_key" and kwargs.get("columns"):
+            declared.setdefault(model, tuple(kwargs["columns"]))
+        elif test["name"] == "unique" and kwargs.get("column_name"):
             unique.setdefault(model, set()).add(kwargs["column_name"])
         elif test["name"] == "not_null" and kwargs.get("column_name"):
             not_null.setdefault(model, set()).add(kwargs["column_name"])
@@ -149,7 +153,9 @@ def _primary_keys(nodes: dict) -> dict[str, tuple[str, ...]]:
         tested = unique.get(unique_id, set())
         ordered = [name for name in node["columns"] if name in tested]
         keyed = [name for name in ordered if name in not_null.get(unique_id, set())]
-        if keyed or ordered:
+        if unique_id in declared:
+            keys[unique_id] = declared[unique_id]
+        elif keyed or ordered:
             keys[unique_id] = ((keyed or ordered)[0],)
         elif unique_id in combinations:
             keys[unique_id] = combinations[unique_id]
