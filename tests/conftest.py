@@ -49,12 +49,15 @@ from werkzeug import Request, Response  # noqa: E402
 
 from extract.landing import LandingResult, land, pipeline_for  # noqa: E402
 from flows.dbt_runner import run_dbt, selector_for  # noqa: E402
-from flows.sources import spec_of  # noqa: E402
+from flows.sources import SOURCES, spec_of  # noqa: E402
 from medmirror.settings import PROJECT_DIR, ConnectionInfo, load_settings  # noqa: E402
 from medmirror.warehouse import EmbeddedWarehouse  # noqa: E402
 from tests.warehouses import SharedServer, Templates, environment, environment_for  # noqa: E402
 
 SAMPLES = PROJECT_DIR / "samples"
+# Every source that bundles real samples: `samples_template(templates, WITH_SAMPLES)` is
+# the warehouse `medmirror demo` builds.
+WITH_SAMPLES = tuple(name for name, spec in SOURCES.items() if spec.samples)
 DERIVED = PROJECT_DIR / "tests" / "fixtures"
 
 
@@ -258,17 +261,21 @@ def samples_template(templates: Templates, sources: Iterable[str]) -> str:
 
 
 def template_from_empty(
-    templates: Templates, template: str, fill: Callable[[ConnectionInfo], None]
+    templates: Templates,
+    template: str,
+    fill: Callable[[ConnectionInfo], None],
+    base: str = "tmpl_empty",
 ) -> str:
-    """`template`, built once per run from `tmpl_empty` by `fill` (landing and building
-    as medmirror does, with its settings pointing at the database being filled)."""
+    """`template`, built once per run from `base` (`tmpl_empty`, or another template) by
+    `fill` (landing and building as medmirror does, with its settings pointing at the
+    database being filled)."""
 
     def build(connection: ConnectionInfo) -> None:
         scratch = Path(tempfile.mkdtemp(prefix=f"{template}-", dir=_SCRATCH))
         with environment(environment_for(connection, scratch)):
             fill(connection)
 
-    return templates.ensure(template, build, base="tmpl_empty")
+    return templates.ensure(template, build, base=base)
 
 
 def land_samples(connection: ConnectionInfo, sources: Iterable[str]) -> None:

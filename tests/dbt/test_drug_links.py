@@ -9,9 +9,16 @@ from __future__ import annotations
 import pytest
 
 from flows.dbt_runner import build_sources
-from medmirror.settings import SAMPLES_DIR, ConnectionInfo
-from tests.conftest import DERIVED, land_source, query, template_from_empty
-from tests.dbt.test_drugs_consolidation import COMBINATION, drug_id, land_drug_samples
+from medmirror.settings import ConnectionInfo
+from tests.conftest import (
+    DERIVED,
+    WITH_SAMPLES,
+    land_source,
+    query,
+    samples_template,
+    template_from_empty,
+)
+from tests.dbt.test_drugs_consolidation import COMBINATION, drug_id
 from tests.warehouses import Templates
 
 LINKS = DERIVED / "drugs" / "derived" / "links"
@@ -19,14 +26,11 @@ ADALIMUMAB, ATORVASTATIN, HALOPERIDOL = "FYS6T7F842", "A0JWA85V8F", "J6292F8L3D"
 LINKED_SOURCES = ["dailymed", "openfda", "orangebook", "clinicaltrials", "pubmed", "faers"]
 
 
-def land_everything(connection: ConnectionInfo) -> None:
-    land_drug_samples(connection)
-    land_source(connection, "clinicaltrials", bulk_location=str(SAMPLES_DIR / "clinicaltrials"))
-    land_source(connection, "clinicaltrials", bulk_location=str(LINKS / "clinicaltrials"))
-    land_source(connection, "pubmed", bulk_location=str(SAMPLES_DIR / "pubmed"))
-    land_source(connection, "pubmed", bulk_location=str(LINKS / "pubmed"))
-    land_source(connection, "faers", bulk_location=str(SAMPLES_DIR / "faers"))
-    land_source(connection, "faers", bulk_location=str(LINKS / "faers"))
+def land_link_variants(connection: ConnectionInfo) -> None:
+    """The variants derived from real records that make and refuse links (the real
+    samples they sit beside are in the demo warehouse already)."""
+    for source in ("clinicaltrials", "pubmed", "faers"):
+        land_source(connection, source, bulk_location=str(LINKS / source))
 
 
 def outcomes(connection: ConnectionInfo, statement: str) -> dict:
@@ -35,15 +39,16 @@ def outcomes(connection: ConnectionInfo, statement: str) -> dict:
 
 @pytest.fixture
 def linked_database(database: ConnectionInfo, templates: Templates) -> ConnectionInfo:
-    """The worker's database with every linked source landed (real samples and the link
-    variants) and built as a refresh of those sources builds (once per run, copied for
-    each test that asks)."""
+    """The demo warehouse (every source's real samples landed and built, shared with the
+    serving tests) with the link variants landed and built as a refresh of the linked
+    sources builds (once per run, copied for each test that asks)."""
 
     def fill(connection: ConnectionInfo) -> None:
-        land_everything(connection)
+        land_link_variants(connection)
         build_sources(connection, LINKED_SOURCES)
 
-    return templates.fresh(template_from_empty(templates, "tmpl_linked", fill))
+    demo = samples_template(templates, WITH_SAMPLES)
+    return templates.fresh(template_from_empty(templates, "tmpl_linked", fill, base=demo))
 
 
 def test_drugs_link_to_trials_articles_and_adverse_events(linked_database):

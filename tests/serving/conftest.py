@@ -13,7 +13,7 @@ import pytest
 from flows.sources import SOURCES
 from medmirror.roles import ensure_roles, role_connection
 from medmirror.settings import ConnectionInfo
-from tests.conftest import samples_template
+from tests.conftest import WITH_SAMPLES, samples_template
 from tests.warehouses import WORKER, locked
 
 ENVIRONMENT = (
@@ -21,7 +21,6 @@ ENVIRONMENT = (
     "MEDMIRROR_TRANSFORMER_URL",
     "MEDMIRROR_ANALYST_URL",
 )
-WITH_SAMPLES = tuple(name for name, spec in SOURCES.items() if spec.samples)
 
 
 @pytest.fixture(scope="package")
