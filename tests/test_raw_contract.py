@@ -19,9 +19,7 @@ from flows.dbt_runner import build_sources
 from flows.init import init_warehouse
 from flows.sources import SOURCES, spec_of
 from medmirror.settings import SAMPLES_DIR
-from tests.conftest import land_source, query
-
-WITH_SAMPLES = [name for name, spec in SOURCES.items() if spec.samples]
+from tests.conftest import WITH_SAMPLES, land_source, query
 
 
 def test_a_fresh_warehouse_builds_every_model_and_test_with_a_plain_dbt_build(
