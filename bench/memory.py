@@ -49,8 +49,9 @@ def sample():
     while not done.wait(0.2):
         for child in psutil.Process().children(recursive=True):
             if child.pid not in server:
-                try:
-                    peaks[child.pid] = max(peaks.get(child.pid, 0), child.memory_info().rss)
+                try:  # multiprocessing's resource tracker is no worker
+                    if "resource_tracker" not in " ".join(child.cmdline()):
+                        peaks[child.pid] = max(peaks.get(child.pid, 0), child.memory_info().rss)
                 except psutil.Error:
                     pass
 threading.Thread(target=sample, daemon=True).start()
