@@ -55,6 +55,10 @@ logging.getLogger("dlt").addFilter(_ExpectedArrowHintWarning())
 MORE_WINDOWS = "more_windows"
 MAX_WINDOWS = 100_000
 BATCH_ROWS = 2_000
+# A batch of whole documents is bounded by its bytes too (`RowBatcher(max_bytes=...)`): 2,000
+# DailyMed prescription labels are about 200 MB of JSON, copied into Arrow, dlt's buffer
+# and its files before the next batch starts (BENCHMARKS.md, "Peak memory of an extract").
+BATCH_BYTES = 16 * 2**20
 
 
 def reject(error: ExtractError, position: str | None = None) -> Any:
@@ -97,19 +101,30 @@ def to_table(item: Any, table: RawTable) -> Any:
 
 
 class RowBatcher:
-    """Collects landing rows (dicts) and hands them out as Arrow tables of `size` rows."""
+    """Collects landing rows (dicts) and hands them out as Arrow tables of `size` rows, or
+    sooner, with `max_bytes`, once their text (str and bytes values) reaches that many
+    bytes. `add` returns the table it made; a caller that ignores it (and flushes at the
+    end of a page) sets no `max_bytes`."""
 
-    def __init__(self, table: RawTable, size: int = BATCH_ROWS) -> None:
+    def __init__(
+        self, table: RawTable, size: int = BATCH_ROWS, max_bytes: int | None = None
+    ) -> None:
         self.schema = table.schema
         self.size = size
+        self.max_bytes = max_bytes
         self._columns: dict[str, list[Any]] = {name: [] for name in self.schema.names}
         self.rows = 0
+        self.bytes = 0
 
     def add(self, row: dict[str, Any]) -> pa.Table | None:
         for name, values in self._columns.items():
-            values.append(row.get(name))
+            value = row.get(name)
+            values.append(value)
+            if isinstance(value, str | bytes):
+                self.bytes += len(value)
         self.rows += 1
-        return self.flush() if self.rows >= self.size else None
+        full = self.rows >= self.size or (self.max_bytes and self.bytes >= self.max_bytes)
+        return self.flush() if full else None
 
     def flush(self) -> pa.Table | None:
         if not self.rows:
@@ -117,6 +132,7 @@ class RowBatcher:
         table = pa.Table.from_pydict(self._columns, schema=self.schema)
         self._columns = {name: [] for name in self.schema.names}
         self.rows = 0
+        self.bytes = 0
         return table
 
 

@@ -62,7 +62,7 @@ from extract.dailymed.spl import parse_spl
 from extract.dailymed.tables import CLASSES, DRUG_CLASSES, HISTORY, LABELS, TABLES
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient
-from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import BATCH_BYTES, MORE_WINDOWS, RowBatcher, reject, to_table
 from extract.parallel import pool_of
 from extract.publication import Publication, record_publication
 from extract.spec import SearchExample, SourceSpec
@@ -139,7 +139,8 @@ class _Tables:
     """Landing rows for the raw tables, batched into Arrow tables per table."""
 
     def __init__(self) -> None:
-        self.batchers = {table.name: RowBatcher(table) for table in TABLES}
+        # bounded by bytes too: a prescription label is about 100 KB of JSON
+        self.batchers = {table.name: RowBatcher(table, max_bytes=BATCH_BYTES) for table in TABLES}
         self.labels = 0
 
     def add_label(

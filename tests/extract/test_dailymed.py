@@ -13,10 +13,15 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
 
+import orjson
 import pytest
 from werkzeug import Request, Response
 
 from extract.bulk import Outcome
+from extract.dailymed.release import SplFile, spl_files
+from extract.dailymed.spl import parse_spl
+from extract.dailymed.tables import LABELS
+from extract.landing import RowBatcher
 from flows.reconcile import reconcile
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import error_response, land_source, query
@@ -294,6 +299,46 @@ def test_bulk_windows_commit_and_resume(database, tmp_path):
     assert result.rows == {"labels": 7, "pharmacologic_classes": 1}
     assert result.repeated == {"labels": 1}
     assert len(landed_labels(database)) == 7
+
+
+def test_row_batches_of_whole_documents_are_bounded_by_bytes():
+    batcher = RowBatcher(LABELS, size=1_000, max_bytes=250)
+    row = {"set_id": "a", "version": 1, "record": "x" * 99, "source_uri": "u", "deleted": False}
+    # 101 bytes of text a row (set id, record, source uri): the third row passes 250 bytes
+    assert batcher.add(row) is None and batcher.add(row) is None
+    assert batcher.add(row).num_rows == 3
+    assert batcher.rows == 0 and batcher.bytes == 0
+    # without max_bytes only the row count ends a batch (callers that flush pages themselves)
+    unbounded = RowBatcher(LABELS, size=1_000)
+    assert all(unbounded.add(row) is None for _ in range(10)) and unbounded.rows == 10
+
+
+def test_labels_in_batches_of_a_few_bytes_land_the_same_rows(database, tmp_path, monkeypatch):
+    # Every label its own Arrow batch (a label is more than one byte): the rows landed are
+    # those of the labels parsed one by one, none lost or repeated at a batch's end.
+    monkeypatch.setattr("extract.dailymed.BATCH_BYTES", 1)
+    release = release_zip(tmp_path)
+
+    result = land_source(database, "dailymed", bulk_location=str(release))
+
+    assert result.rows == {"labels": 7, "pharmacologic_classes": 1}
+    expected = sorted(
+        (record["set_id"], record["version"], record)
+        for record in (
+            parse_spl(item.read(), where=item.uri)
+            for item in spl_files(release)
+            if isinstance(item, SplFile)
+        )
+    )
+    landed = query(
+        database, "select set_id, version, record from raw_dailymed.labels order by 1, 2"
+    )
+    assert [(set_id, version) for set_id, version, _ in landed] == [
+        (set_id, version) for set_id, version, _ in expected
+    ]
+    assert [record for _, _, record in landed] == [
+        orjson.loads(orjson.dumps(record)) for _, _, record in expected
+    ]
 
 
 def test_every_top_level_file_offered_is_accounted_for_with_its_members(database, tmp_path):
