@@ -103,8 +103,9 @@ def to_table(item: Any, table: RawTable) -> Any:
 class RowBatcher:
     """Collects landing rows (dicts) and hands them out as Arrow tables of `size` rows, or
     sooner, with `max_bytes`, once their text (str and bytes values) reaches that many
-    bytes. `add` returns the table it made; a caller that ignores it (and flushes at the
-    end of a page) sets no `max_bytes`."""
+    bytes. `add` returns the table it made, which the caller lands: those rows are no
+    longer in the batcher, and `flush` gives only the rest. A caller that must keep whole
+    items together flushes itself and gives `size=sys.maxsize`."""
 
     def __init__(
         self, table: RawTable, size: int = BATCH_ROWS, max_bytes: int | None = None

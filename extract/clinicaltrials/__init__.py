@@ -131,7 +131,10 @@ def studies(
             params.pop("countTotal", None)
         batcher = RowBatcher(STUDIES, size=max(page_size, 1))
         for study in studies_in_document(document, where=what):
-            batcher.add(study_row(study, source_uri=api_url, where=what))
+            table = batcher.add(study_row(study, source_uri=api_url, where=what))
+            if table is not None:  # a full page
+                landed += table.num_rows
+                yield table
         table = batcher.flush()
         if table is not None:
             landed += table.num_rows
@@ -391,7 +394,9 @@ def studies_resync(
             log.info(
                 "%s: %s is no longer published, recording its deletion", settings.SOURCE, nct_id
             )
-            batcher.add(deletion_row(nct_id, source_uri=f"{api_url}?filter.ids={nct_id}"))
+            table = batcher.add(deletion_row(nct_id, source_uri=f"{api_url}?filter.ids={nct_id}"))
+            if table is not None:
+                yield table
     table = batcher.flush()
     if table is not None:
         yield table

@@ -364,7 +364,7 @@ def _tombstones(
     batcher = RowBatcher(LABELS)
     for set_id, (version,) in sorted(gone.items()):
         log.info("%s: %s is no longer published, recording its deletion", settings.SOURCE, set_id)
-        batcher.add(
+        table = batcher.add(
             {
                 "set_id": set_id,
                 "version": version,
@@ -373,6 +373,8 @@ def _tombstones(
                 "deleted": True,
             }
         )
+        if table is not None:
+            yield to_table(table, LABELS)
     table = batcher.flush()
     if table is not None:
         yield to_table(table, LABELS)

@@ -152,7 +152,9 @@ def foods(
             continue
         if published and (not sweep["newest"] or published.isoformat() > sweep["newest"]):
             sweep["newest"] = published.isoformat()
-        batcher.add(row)
+        table = batcher.add(row)
+        if table is not None:  # a full page
+            yield table
     table = batcher.flush()
     if table is not None:
         yield table
@@ -214,7 +216,11 @@ def food_details(api_url: str = settings.API_URL, fdc_ids: Sequence[int] = ()) -
             )
             food = client.get_json(url, params={"format": "abridged"}, what=f"food {fdc_id}")
             shape = "abridged"
-        batcher.add(food_row(food, source_uri=url, where=f"food {fdc_id}", default_format=shape))
+        table = batcher.add(
+            food_row(food, source_uri=url, where=f"food {fdc_id}", default_format=shape)
+        )
+        if table is not None:
+            yield table
     table = batcher.flush()
     if table is not None:
         yield table
@@ -393,7 +399,7 @@ class _FullDownload:
             tombstoned[kind] = max(tombstoned.get(kind, ""), kept["newest"] or "")
         batcher = RowBatcher(FOODS)
         for fdc_id in sorted(gone, key=int):
-            batcher.add(
+            table = batcher.add(
                 {
                     "fdc_id": int(fdc_id),
                     "record_format": "deleted",
@@ -402,6 +408,8 @@ class _FullDownload:
                     "deleted": True,
                 }
             )
+            if table is not None:
+                yield to_table(table, FOODS)
         table = batcher.flush()
         if table is not None:
             yield to_table(table, FOODS)

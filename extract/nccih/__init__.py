@@ -79,7 +79,7 @@ def herbs(base_url: str, index_path: str) -> Iterator[Any]:
         hashes[slug] = fingerprint
         changed += 1
         updated = herb["last_updated"]
-        batcher.add(
+        table = batcher.add(
             {
                 "slug": slug,
                 "last_updated": date.fromisoformat(updated) if updated else None,
@@ -89,11 +89,13 @@ def herbs(base_url: str, index_path: str) -> Iterator[Any]:
                 "deleted": False,
             }
         )
+        if table is not None:
+            yield to_table(table, HERBS)
     linked = {slug for slug, _ in links}
     for slug in sorted(set(hashes) - linked):
         log.info("%s: %s is no longer in the index, recording its deletion", settings.SOURCE, slug)
         del hashes[slug]
-        batcher.add(
+        table = batcher.add(
             {
                 "slug": slug,
                 "last_updated": None,
@@ -103,6 +105,8 @@ def herbs(base_url: str, index_path: str) -> Iterator[Any]:
                 "deleted": True,
             }
         )
+        if table is not None:
+            yield to_table(table, HERBS)
     log.info("%s: %d of %d pages new or changed", settings.SOURCE, changed, len(links))
     table = batcher.flush()
     if table is not None:

@@ -369,7 +369,10 @@ def _read_window(
             read.records += 1
             if row.get(key_column):
                 read.keys.add(str(row[key_column]))
-            batcher.add(row)
+            table = batcher.add(row)
+            if table is not None:  # a full page
+                landed += table.num_rows
+                yield to_table(table, dataset.raw_table)
         table = batcher.flush()
         if table is not None:
             landed += table.num_rows
@@ -550,7 +553,9 @@ def _tombstones(
     batcher = RowBatcher(dataset.raw_table)
     for key, (other,) in sorted(gone.items()):
         row = {key_column: key, latest[0]: other, "record": None, "deleted": True}
-        batcher.add({**row, "source_uri": f"{location} ({listing.id})"})
+        table = batcher.add({**row, "source_uri": f"{location} ({listing.id})"})
+        if table is not None:
+            yield to_table(table, dataset.raw_table)
     table = batcher.flush()
     if table is not None:
         yield to_table(table, dataset.raw_table)

@@ -77,6 +77,20 @@ def test_pages_are_followed_by_next_page_token(database, studies_api: StudiesApi
     ]
 
 
+def test_full_pages_land_whole(database, studies_api: StudiesApi, monkeypatch):
+    """Asked with pageSize=5, as the real first page was (it holds 5 studies), every
+    page but the last is full, as the publisher's pages are: each of its studies lands
+    (a batch as long as the page was once handed back and dropped)."""
+    monkeypatch.setenv("SOURCES__CLINICALTRIALS__PAGE_SIZE", "5")
+    studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
+
+    result = land_source(database, "clinicaltrials")
+
+    assert studies_api.search_requests[0]["pageSize"] == "5"
+    assert result.rows == {"studies": 10}
+    assert landed_ids(database) == PHELAN_IDS
+
+
 def test_second_run_asks_only_for_studies_updated_since_the_cursor(
     database, studies_api: StudiesApi
 ):

@@ -119,6 +119,18 @@ def test_search_pages_land_with_the_key_sent_never_logged_and_429_retried(
     assert [args["pageNumber"] for _, args in foods_api.requests] == ["1", "2"]
 
 
+def test_full_search_pages_land_whole(database, foods_api: FoodsApi):
+    """The replayed pages (FDC's real page of 10 foods split in two, derived) hold 5 foods
+    each: asked with pageSize=5, as a real sweep asks, every page is full, and each of its
+    foods lands (a batch as long as the page was once handed back and dropped)."""
+    result = land_source(
+        database, "fooddata", api_url=foods_api.url, start_date="2021-01-01", page_size=5
+    )
+
+    assert result.rows == {"foods": 10}
+    assert query(database, "select count(distinct fdc_id) from raw_fooddata.foods") == [(10,)]
+
+
 def test_without_a_key_the_api_is_skipped_with_a_clear_message(
     database, httpserver, monkeypatch, caplog
 ):
