@@ -342,6 +342,20 @@ def deleted_labels(connection: ConnectionInfo) -> list[str]:
     ]
 
 
+def test_full_pages_land_whole(database, publishers, monkeypatch):
+    """Asked one record a page (`limit=1`), every page openFDA answers is full, as all but
+    the last of its real 1,000-record pages are: each record lands (a batch as long as
+    the page was once handed back and dropped)."""
+    monkeypatch.setenv("SOURCES__OPENFDA__PAGE_SIZE", "1")
+    label, ndc = publishers["label"], publishers["ndc"]
+
+    result = land_source(database, "openfda")
+
+    keyed = [record for record in label.records if record.get("set_id")]
+    assert result.rows == {"labels": len(keyed), "ndc": len(ndc.records)}
+    assert sorted(row[0] for row in labels(database)) == sorted(r["set_id"] for r in keyed)
+
+
 def test_windows_are_committed_one_by_one_and_empty_ones_are_not_errors(
     database, api: OpenFdaApi, monkeypatch
 ):
