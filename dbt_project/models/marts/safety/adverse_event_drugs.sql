@@ -11,6 +11,7 @@
 
 {{ config(
     materialized='incremental',
+    sql_header=without_nested_loops(),
     incremental_strategy='delete+insert',
     unique_key='caseid',
     pre_hook="{{ delete_changed_keys('caseid', ref('int_faers_cases_last_landed')) }}",
@@ -66,7 +67,7 @@ current_cases as (
         load_id,
         is_deleted
     from {{ ref('int_faers_cases_deduplicated') }}
-    where {{ among_changed_keys('caseid', 'changed_cases') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 drugs as (
@@ -95,7 +96,7 @@ reports as (
         caseid,
         record_source
     from {{ ref('adverse_event_reports') }}
-    where {{ among_changed_keys('caseid', 'changed_cases') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 api_drugs as (
@@ -112,7 +113,7 @@ api_drugs as (
         dose_unit_code,
         dose_form
     from {{ ref('int_faers_api_drugs_unnested') }}
-    where {{ among_changed_keys('caseid', 'changed_cases') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 quarterly as (

@@ -6,6 +6,7 @@
 
 {{ config(
     materialized='incremental',
+    sql_header=without_nested_loops(),
     incremental_strategy='append',
     pre_hook="{{ delete_changed_keys('caseid', ref('int_faers_cases_last_landed')) }}",
     indexes=[
@@ -33,7 +34,7 @@ current_cases as (
         load_id,
         is_deleted
     from {{ ref('int_faers_cases_deduplicated') }}
-    where {{ among_changed_keys('caseid', 'changed_cases') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 indications as (
@@ -46,12 +47,12 @@ reports as (
         caseid,
         record_source
     from {{ ref('adverse_event_reports') }}
-    where {{ among_changed_keys('caseid', 'changed_cases') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 api_drugs as (
     select * from {{ ref('int_faers_api_drugs_unnested') }}
-    where {{ among_changed_keys('caseid', 'changed_cases') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 quarterly as (

@@ -5,6 +5,7 @@
 
 {{ config(
     materialized='incremental',
+    sql_header=without_nested_loops(),
     incremental_strategy='append',
     pre_hook="{{ delete_changed_keys('caseid', ref('int_faers_cases_last_landed')) }}",
     indexes=[
@@ -26,7 +27,7 @@ changed_cases as (
 
 current_cases as (
     select * from {{ ref('int_faers_cases_deduplicated') }}
-    where {{ among_changed_keys('caseid', 'changed_cases') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 reactions as (
@@ -36,12 +37,12 @@ reactions as (
 
 reports as (
     select * from {{ ref('adverse_event_reports') }}
-    where {{ among_changed_keys('caseid', 'changed_cases') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 api_reactions as (
     select * from {{ ref('int_faers_api_reactions_unnested') }}
-    where {{ among_changed_keys('caseid', 'changed_cases') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 quarterly as (

@@ -10,6 +10,7 @@
 
 {{ config(
     materialized='incremental',
+    sql_header=without_nested_loops(),
     incremental_strategy='append',
     pre_hook="{{ delete_changed_keys('caseid', ref('int_faers_cases_last_landed')) }}",
     indexes=[
@@ -30,7 +31,7 @@ changed_cases as (
 
 current_cases as (
     select * from {{ ref('int_faers_cases_deduplicated') }}
-    where {{ among_changed_keys('caseid', 'changed_cases') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 reports as (
@@ -50,7 +51,7 @@ deleted_cases as (
 
 api_cases as (
     select * from {{ ref('int_faers_api_cases_deduplicated') }}
-    where {{ among_changed_keys('caseid', 'changed_cases') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 -- A primaryid names one report version, so with the load (one quarter) it names one DEMO
