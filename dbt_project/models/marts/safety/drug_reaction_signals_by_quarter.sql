@@ -255,14 +255,14 @@ ratios as materialized (
         case when c > 0 then (a / (a + b)) / (c / (c + d)) end as prr,
         case when c > 0 and c + d > 0
                 then sqrt(
-                    cast(1 / a - 1 / (a + b) + 1 / c - 1 / (c + d) as double precision)
-                )
+                        cast(1 / a - 1 / (a + b) + 1 / c - 1 / (c + d) as double precision)
+                    )
         end as prr_log_se,
         case when b > 0 and c > 0 then (a * d) / (b * c) end as ror,
         case when b > 0 and c > 0 and d > 0
                 then sqrt(
-                    cast(1 / a + 1 / b + 1 / c + 1 / d as double precision)
-                )
+                        cast(1 / a + 1 / b + 1 / c + 1 / d as double precision)
+                    )
         end as ror_log_se,
         case when (a + b) * (c + d) * (a + c) * (b + d) > 0
                 then n * power(greatest(abs(a * d - b * c) - n / 2, 0), 2)
@@ -296,16 +296,16 @@ signals as (
         flagged.prr,
         case when flagged.prr > 0
                 then cast(
-                    exp(ln(cast(flagged.prr as double precision)) - 1.96 * flagged.prr_log_se)
-                    as numeric
-                )
+                        exp(ln(cast(flagged.prr as double precision)) - 1.96 * flagged.prr_log_se)
+                        as numeric
+                    )
         end as prr_lower_95,
         flagged.ror,
         case when flagged.ror > 0
                 then cast(
-                    exp(ln(cast(flagged.ror as double precision)) - 1.96 * flagged.ror_log_se)
-                    as numeric
-                )
+                        exp(ln(cast(flagged.ror as double precision)) - 1.96 * flagged.ror_log_se)
+                        as numeric
+                    )
         end as ror_lower_95,
         flagged.chi_square_yates,
         flagged.is_signal,
