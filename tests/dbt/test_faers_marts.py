@@ -200,7 +200,7 @@ def test_incremental_builds_rebuild_only_the_changed_cases_and_equal_a_full_buil
     assert mart_contents(database) == incremental
 
 
-def test_cases_whose_drugs_link_to_another_drug_are_rebuilt(database, tmp_path: Path):
+def test_cases_whose_drugs_link_to_another_drug_are_rebuilt(database):
     """The drug dictionary moves when the drug sources land, without anything new from
     FAERS: the cases whose drug rows now link otherwise are rebuilt, no others."""
     land_source(database, "faers", bulk_location=str(FAERS_2017Q2))
