@@ -3,17 +3,62 @@
 -- FAERS gives no active ingredient, as in legacy AERS and most openFDA reports), and the
 -- drug of the drugs mart it links to (`int_faers_drug_matches`: by prod_ai alone when
 -- there is one, else by drug name or brand; a combination only to the combination).
--- The drug marts and FAERS may land in either order: each rebuilds this mart.
+-- The drug marts and FAERS may land in either order.
+-- Incremental: a build rebuilds the cases with something landed since the previous one
+-- (as `adverse_event_reports`), and the cases with a drug row whose link changed (the
+-- drug dictionary moves when the drug sources land: `int_faers_drug_matches` now links
+-- its names to another drug, or by another method), whole (delete+insert by case).
 
 {{ config(
+    materialized='incremental',
+    sql_header=without_nested_loops(),
+    incremental_strategy='delete+insert',
+    unique_key='caseid',
+    pre_hook="{{ delete_changed_keys('caseid', ref('int_faers_cases_last_landed')) }}",
     indexes=[
         {'columns': ['caseid']},
         {'columns': ['ingredient_name']},
         {'columns': ['drug_id']},
+        {'columns': ['last_landed_at']},
     ],
 ) }}
 
 with
+
+case_landings as (
+    select
+        caseid,
+        last_landed_at
+    from {{ ref('int_faers_cases_last_landed') }}
+),
+
+matches as (
+    select * from {{ ref('int_faers_drug_matches') }}
+),
+
+{% if is_incremental() %}
+-- The cases built before whose drug rows the dictionary now links otherwise.
+relinked_cases as (
+    select distinct built.caseid
+    from {{ this }} as built
+    left join matches
+        on coalesce(matches.active_ingredient, '') = coalesce(built.active_ingredient, '')
+        and coalesce(matches.drug_name, '') = coalesce(built.drug_name, '')
+    where (matches.drug_id, matches.link_method)
+        is distinct from (built.drug_id, built.drug_link_method)
+),
+{% endif %}
+
+changed_cases as (
+    select
+        caseid,
+        last_landed_at
+    from case_landings
+    where {{ newer_than_built() }}
+    {% if is_incremental() %}
+        or caseid in (select caseid from relinked_cases)
+    {% endif %}
+),
 
 current_cases as (
     select
@@ -22,6 +67,7 @@ current_cases as (
         load_id,
         is_deleted
     from {{ ref('int_faers_cases_deduplicated') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 drugs as (
@@ -42,6 +88,7 @@ drugs as (
         rechallenge_code,
         nda_number
     from {{ ref('stg_faers__drugs') }}
+    where {{ among_changed_keys('primaryid', 'current_cases') }}
 ),
 
 reports as (
@@ -49,6 +96,7 @@ reports as (
         caseid,
         record_source
     from {{ ref('adverse_event_reports') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 api_drugs as (
@@ -65,10 +113,7 @@ api_drugs as (
         dose_unit_code,
         dose_form
     from {{ ref('int_faers_api_drugs_unnested') }}
-),
-
-matches as (
-    select * from {{ ref('int_faers_drug_matches') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 quarterly as (
@@ -163,8 +208,10 @@ final as (
         nda_number,
         record_source,
         matches.drug_id,
-        matches.link_method as drug_link_method
+        matches.link_method as drug_link_method,
+        changed_cases.last_landed_at
     from all_drugs
+    inner join changed_cases on changed_cases.caseid = all_drugs.caseid
     left join matches
         on coalesce(matches.active_ingredient, '') = coalesce(all_drugs.active_ingredient, '')
         and coalesce(matches.drug_name, '') = coalesce(all_drugs.drug_name, '')

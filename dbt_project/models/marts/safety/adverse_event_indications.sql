@@ -1,14 +1,31 @@
 -- One row per indication of a drug of a current adverse event case: FAERS INDI lines of
 -- the case's current version, openFDA's drugindication for cases whose current version
 -- came from the API. Joins to `adverse_event_drugs` by `adverse_event_drug_id`.
+-- Incremental: a build rebuilds only the cases with something landed since the previous
+-- one (as `adverse_event_reports`).
 
-{{ config(indexes=[
-    {'columns': ['adverse_event_indication_id'], 'unique': True},
-    {'columns': ['caseid']},
-    {'columns': ['indication_term']},
-]) }}
+{{ config(
+    materialized='incremental',
+    sql_header=without_nested_loops(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_keys('caseid', ref('int_faers_cases_last_landed')) }}",
+    indexes=[
+        {'columns': ['adverse_event_indication_id'], 'unique': True},
+        {'columns': ['caseid']},
+        {'columns': ['indication_term']},
+        {'columns': ['last_landed_at']},
+    ],
+) }}
 
 with
+
+changed_cases as (
+    select
+        caseid,
+        last_landed_at
+    from {{ ref('int_faers_cases_last_landed') }}
+    where {{ newer_than_built() }}
+),
 
 current_cases as (
     select
@@ -17,10 +34,12 @@ current_cases as (
         load_id,
         is_deleted
     from {{ ref('int_faers_cases_deduplicated') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 indications as (
     select * from {{ ref('stg_faers__indications') }}
+    where {{ among_changed_keys('primaryid', 'current_cases') }}
 ),
 
 reports as (
@@ -28,10 +47,12 @@ reports as (
         caseid,
         record_source
     from {{ ref('adverse_event_reports') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 api_drugs as (
     select * from {{ ref('int_faers_api_drugs_unnested') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 quarterly as (
@@ -64,9 +85,15 @@ from_api as (
 ),
 
 all_indications as (
-    select * from quarterly
-    union all
-    select * from from_api
+    select
+        unioned.*,
+        changed_cases.last_landed_at
+    from (
+        select * from quarterly
+        union all
+        select * from from_api
+    ) as unioned
+    inner join changed_cases on changed_cases.caseid = unioned.caseid
 ),
 
 final as (
@@ -79,7 +106,8 @@ final as (
         drug_seq,
         indication_term,
         lower(indication_term) as indication_term_key,
-        record_source
+        record_source,
+        last_landed_at
     from all_indications
 )
 

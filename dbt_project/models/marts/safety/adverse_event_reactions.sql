@@ -1,24 +1,48 @@
 -- One row per reaction (MedDRA preferred term) of a current adverse event case; a term
 -- a report lists twice is one row.
+-- Incremental: a build rebuilds only the cases with something landed since the previous
+-- one (as `adverse_event_reports`).
 
-{{ config(indexes=[{'columns': ['caseid']}, {'columns': ['preferred_term_key']}]) }}
+{{ config(
+    materialized='incremental',
+    sql_header=without_nested_loops(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_keys('caseid', ref('int_faers_cases_last_landed')) }}",
+    indexes=[
+        {'columns': ['caseid']},
+        {'columns': ['preferred_term_key']},
+        {'columns': ['last_landed_at']},
+    ],
+) }}
 
 with
 
+changed_cases as (
+    select
+        caseid,
+        last_landed_at
+    from {{ ref('int_faers_cases_last_landed') }}
+    where {{ newer_than_built() }}
+),
+
 current_cases as (
     select * from {{ ref('int_faers_cases_deduplicated') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 reactions as (
     select * from {{ ref('stg_faers__reactions') }}
+    where {{ among_changed_keys('primaryid', 'current_cases') }}
 ),
 
 reports as (
     select * from {{ ref('adverse_event_reports') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 api_reactions as (
     select * from {{ ref('int_faers_api_reactions_unnested') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 quarterly as (
@@ -54,13 +78,15 @@ from_api as (
 
 all_reactions as (
     select
-        *,
-        upper(preferred_term) as preferred_term_key
+        unioned.*,
+        upper(unioned.preferred_term) as preferred_term_key,
+        changed_cases.last_landed_at
     from (
         select * from quarterly
         union all
         select * from from_api
     ) as unioned
+    inner join changed_cases on changed_cases.caseid = unioned.caseid
 ),
 
 one_per_term as (
@@ -71,7 +97,8 @@ one_per_term as (
         preferred_term,
         preferred_term_key,
         drug_recurrence_action,
-        record_source
+        record_source,
+        last_landed_at
     from all_reactions
     order by caseid, preferred_term_key, preferred_term
 )

@@ -4,29 +4,54 @@
 -- (`fda_dt`, `receiptdate`), then the quarterly file (FDA's curated extract). The same
 -- case arriving from both, in either order, is one row. Cases on a deleted-case list are
 -- gone from both.
+-- Incremental: a build rebuilds only the cases with something landed since the previous
+-- one (`int_faers_cases_last_landed`: a version either way in, a deletion notice), from
+-- all they have landed.
 
-{{ config(indexes=[{'columns': ['caseid'], 'unique': True}]) }}
+{{ config(
+    materialized='incremental',
+    sql_header=without_nested_loops(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_keys('caseid', ref('int_faers_cases_last_landed')) }}",
+    indexes=[
+        {'columns': ['caseid'], 'unique': True},
+        {'columns': ['last_landed_at']},
+    ],
+) }}
 
 with
 
+changed_cases as (
+    select
+        caseid,
+        last_landed_at
+    from {{ ref('int_faers_cases_last_landed') }}
+    where {{ newer_than_built() }}
+),
+
 current_cases as (
     select * from {{ ref('int_faers_cases_deduplicated') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 reports as (
     select * from {{ ref('stg_faers__reports') }}
+    where {{ among_changed_keys('caseid', 'changed_cases') }}
 ),
 
 outcomes as (
     select * from {{ ref('stg_faers__outcomes') }}
+    where {{ among_changed_keys('primaryid', 'current_cases') }}
 ),
 
 deleted_cases as (
     select * from {{ ref('stg_faers__deleted_cases') }}
+    where {{ among_changed_keys('caseid', 'changed_cases') }}
 ),
 
 api_cases as (
     select * from {{ ref('int_faers_api_cases_deduplicated') }}
+    where {{ among_changed_keys('caseid', 'changed_cases', by_index=false) }}
 ),
 
 -- A primaryid names one report version, so with the load (one quarter) it names one DEMO
@@ -218,8 +243,8 @@ ranked as (
 
 final as (
     select
-        caseid,
-        primaryid,
+        ranked.caseid,
+        ranked.primaryid,
         record_source,
         layout,
         quarter,
@@ -250,9 +275,11 @@ final as (
         is_other_serious,
         loaded_at,
         is_death or is_life_threatening or is_hospitalization or is_disability
-        or is_congenital_anomaly or is_required_intervention or is_other_serious as is_serious
+        or is_congenital_anomaly or is_required_intervention or is_other_serious as is_serious,
+        changed_cases.last_landed_at
     from ranked
-    where version_rank = 1
+    inner join changed_cases on changed_cases.caseid = ranked.caseid
+    where ranked.version_rank = 1
 )
 
 select * from final

@@ -115,16 +115,22 @@ two_by_two as (
     cross join total
 ),
 
-ratios as (
+-- Materialised and in double precision where exp, ln and sqrt are taken, as in
+-- drug_reaction_signals_by_quarter (the ratios and chi-square stay numeric).
+ratios as materialized (
     select
         *,
         case when c > 0 then (a / (a + b)) / (c / (c + d)) end as prr,
         case when c > 0 and c + d > 0
-                then sqrt(1 / a - 1 / (a + b) + 1 / c - 1 / (c + d))
+                then sqrt(
+                        cast(1 / a - 1 / (a + b) + 1 / c - 1 / (c + d) as double precision)
+                    )
         end as prr_log_se,
         case when b > 0 and c > 0 then (a * d) / (b * c) end as ror,
         case when b > 0 and c > 0 and d > 0
-                then sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+                then sqrt(
+                        cast(1 / a + 1 / b + 1 / c + 1 / d as double precision)
+                    )
         end as ror_log_se,
         case when (a + b) * (c + d) * (a + c) * (b + d) > 0
                 then n * power(greatest(abs(a * d - b * c) - n / 2, 0), 2)
@@ -145,11 +151,31 @@ final as (
         cast(d as integer) as d,
         cast(n as integer) as total_cases,
         prr,
-        case when prr > 0 then exp(ln(prr) - 1.96 * prr_log_se) end as prr_lower_95,
-        case when prr > 0 then exp(ln(prr) + 1.96 * prr_log_se) end as prr_upper_95,
+        case when prr > 0
+                then cast(
+                        exp(ln(cast(prr as double precision)) - 1.96 * prr_log_se)
+                        as numeric
+                    )
+        end as prr_lower_95,
+        case when prr > 0
+                then cast(
+                        exp(ln(cast(prr as double precision)) + 1.96 * prr_log_se)
+                        as numeric
+                    )
+        end as prr_upper_95,
         ror,
-        case when ror > 0 then exp(ln(ror) - 1.96 * ror_log_se) end as ror_lower_95,
-        case when ror > 0 then exp(ln(ror) + 1.96 * ror_log_se) end as ror_upper_95,
+        case when ror > 0
+                then cast(
+                        exp(ln(cast(ror as double precision)) - 1.96 * ror_log_se)
+                        as numeric
+                    )
+        end as ror_lower_95,
+        case when ror > 0
+                then cast(
+                        exp(ln(cast(ror as double precision)) + 1.96 * ror_log_se)
+                        as numeric
+                    )
+        end as ror_upper_95,
         chi_square_yates,
         coalesce(prr >= 2 and chi_square_yates >= 4 and a >= 3, false) as is_signal,
         ingredient_drugs.drug_id
