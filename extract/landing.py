@@ -221,43 +221,6 @@ class _Batch:
         return table
 
 
-class RowBatcher:
-    """Collects landing rows (dicts) and hands them out as Arrow tables of `size` rows, or
-    sooner, with `max_bytes`, once their text (str and bytes values) reaches that many
-    bytes. `add` returns the table it made, which the caller lands: those rows are no
-    longer in the batcher, and `flush` gives only the rest. A caller that must keep whole
-    items together flushes itself and gives `size=sys.maxsize`."""
-
-    def __init__(
-        self, table: RawTable, size: int = BATCH_ROWS, max_bytes: int | None = None
-    ) -> None:
-        self.schema = table.schema
-        self.size = size
-        self.max_bytes = max_bytes
-        self._columns: dict[str, list[Any]] = {name: [] for name in self.schema.names}
-        self.rows = 0
-        self.bytes = 0
-
-    def add(self, row: dict[str, Any]) -> pa.Table | None:
-        for name, values in self._columns.items():
-            value = row.get(name)
-            values.append(value)
-            if isinstance(value, str | bytes):
-                self.bytes += len(value)
-        self.rows += 1
-        full = self.rows >= self.size or (self.max_bytes and self.bytes >= self.max_bytes)
-        return self.flush() if full else None
-
-    def flush(self) -> pa.Table | None:
-        if not self.rows:
-            return None
-        table = pa.Table.from_pydict(self._columns, schema=self.schema)
-        self._columns = {name: [] for name in self.schema.names}
-        self.rows = 0
-        self.bytes = 0
-        return table
-
-
 @dataclass
 class LandingResult:
     """What one `land()` call did."""
