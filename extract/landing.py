@@ -3,7 +3,7 @@
 Every resource lands one append-only table `raw_<source>.<entity>` holding the natural
 key(s), the cursor, `record` (the publisher's document as jsonb), `source_uri`,
 `deleted` and dlt's `_dlt_load_id`/`_dlt_id` (see ARCHITECTURE.md). Resources yield
-Arrow tables built by `RowBatcher`: they skip dlt's row-by-row normalisation and are
+Arrow tables built by `batches`: they skip dlt's row-by-row normalisation and are
 loaded with `COPY` (the csv loader), the fastest way into PostgreSQL.
 
 Long pulls run in windows. A resource that stopped at the end of a window sets
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,7 +55,7 @@ logging.getLogger("dlt").addFilter(_ExpectedArrowHintWarning())
 MORE_WINDOWS = "more_windows"
 MAX_WINDOWS = 100_000
 BATCH_ROWS = 2_000
-# A batch of whole documents is bounded by its bytes too (`RowBatcher(max_bytes=...)`): 2,000
+# A batch of whole documents is bounded by its bytes too (`batches(max_bytes=...)`): 2,000
 # DailyMed prescription labels are about 200 MB of JSON, copied into Arrow, dlt's buffer
 # and its files before the next batch starts (BENCHMARKS.md, "Peak memory of an extract").
 BATCH_BYTES = 16 * 2**20
@@ -100,38 +100,122 @@ def to_table(item: Any, table: RawTable) -> Any:
     )
 
 
-class RowBatcher:
-    """Collects landing rows (dicts) and hands them out as Arrow tables of `size` rows, or
-    sooner, with `max_bytes`, once their text (str and bytes values) reaches that many
-    bytes. `add` returns the table it made, which the caller lands: those rows are no
-    longer in the batcher, and `flush` gives only the rest. A caller that must keep whole
-    items together flushes itself and gives `size=sys.maxsize`."""
+def batches(
+    items: Iterable[Any],
+    *tables: RawTable,
+    size: int = BATCH_ROWS,
+    max_bytes: int | None = None,
+    bind: bool = False,
+) -> Generator[Any, None, Any]:
+    """Everything `items` yields, in order, with its landing rows collected into Arrow
+    tables: the one way rows become batches, so no row is left behind in a batch nobody
+    lands. `items` is usually the resource's own loop written as a generator, and the
+    resource ends with `yield from batches(...)`. What it yields:
 
-    def __init__(
-        self, table: RawTable, size: int = BATCH_ROWS, max_bytes: int | None = None
-    ) -> None:
-        self.schema = table.schema
+    - a row (a dict) of `tables[0]`, the only table given;
+    - `(table, row)`, a row of one of several `tables` (a resource that lands several raw
+      tables from one stream);
+    - a list of rows (either form), one item's rows: a batch ends only after a list, so
+      each item's rows are in one batch;
+    - anything else (a reject, a table made elsewhere), handed on at once, as it is.
+
+    A table's rows are handed on as an Arrow table of its schema once they are `size`
+    rows, or sooner, with `max_bytes`, once their text (str and bytes values) reaches that
+    many bytes; the rest of every table (in the order of `tables`) when `items` ends, or
+    when it raises: the rows before an error are handed on, then the error goes on, so a
+    caller that catches it (a file broken halfway) lands them. Batches of several tables
+    are bound to their own (`to_table`), those of one table too with `bind`. Returns what
+    `items` returned (`complete = yield from batches(window.read(...), ...)`).
+    """
+    if not tables:
+        raise TypeError("batches() needs the raw table(s) its rows are for")
+    several = len(tables) > 1
+    pending = {table.name: _Batch(table, size, max_bytes) for table in tables}
+
+    def take(batch: _Batch) -> Iterator[Any]:
+        table = batch.take()
+        if table is not None:
+            yield to_table(table, batch.table) if bind or several else table
+
+    def rest() -> Iterator[Any]:
+        for batch in pending.values():
+            yield from take(batch)
+
+    def add(row: Any) -> _Batch:
+        if not (_is_tagged_row(row) if several else isinstance(row, dict)):
+            form = "as (table, row)" if several else "as dicts"
+            raise TypeError(f"rows for {[table.name for table in tables]} come {form}")
+        table, values = row if several else (tables[0], row)
+        batch = pending.get(table.name)
+        if batch is None:
+            raise TypeError(f"a row for {table.name}, not one of the tables batched here")
+        batch.add(values)
+        return batch
+
+    iterator = iter(items)
+    try:
+        while True:
+            try:
+                item = next(iterator)
+            except StopIteration as end:
+                yield from rest()
+                return end.value
+            except Exception:
+                yield from rest()
+                raise
+            if isinstance(item, list):
+                for batch in dict.fromkeys([add(row) for row in item]):
+                    if batch.full:
+                        yield from take(batch)
+            elif isinstance(item, dict) or _is_tagged_row(item):
+                batch = add(item)
+                if batch.full:
+                    yield from take(batch)
+            else:
+                yield item
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:  # a generator stopped early: its files close now
+            close()
+
+
+def _is_tagged_row(item: Any) -> bool:
+    return (
+        isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[0], RawTable)
+        and isinstance(item[1], dict)
+    )
+
+
+class _Batch:
+    """The rows of one raw table that `batches` collects for its next Arrow table."""
+
+    def __init__(self, table: RawTable, size: int, max_bytes: int | None) -> None:
+        self.table = table
         self.size = size
         self.max_bytes = max_bytes
-        self._columns: dict[str, list[Any]] = {name: [] for name in self.schema.names}
+        self._columns: dict[str, list[Any]] = {name: [] for name in table.schema.names}
         self.rows = 0
         self.bytes = 0
 
-    def add(self, row: dict[str, Any]) -> pa.Table | None:
+    def add(self, row: Mapping[str, Any]) -> None:
         for name, values in self._columns.items():
             value = row.get(name)
             values.append(value)
             if isinstance(value, str | bytes):
                 self.bytes += len(value)
         self.rows += 1
-        full = self.rows >= self.size or (self.max_bytes and self.bytes >= self.max_bytes)
-        return self.flush() if full else None
 
-    def flush(self) -> pa.Table | None:
+    @property
+    def full(self) -> bool:
+        return self.rows >= self.size or bool(self.max_bytes and self.bytes >= self.max_bytes)
+
+    def take(self) -> pa.Table | None:
         if not self.rows:
             return None
-        table = pa.Table.from_pydict(self._columns, schema=self.schema)
-        self._columns = {name: [] for name in self.schema.names}
+        table = pa.Table.from_pydict(self._columns, schema=self.table.schema)
+        self._columns = {name: [] for name in self.table.schema.names}
         self.rows = 0
         self.bytes = 0
         return table

@@ -31,7 +31,7 @@ sent as the `X-App-Token` header (or as `$$app_token` with `api_key_header = ""`
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ from extract.cdcplaces.exports import ExportLayout, content_key, export_layout, 
 from extract.cdcplaces.helpers import MEASURES, measure_row, socrata_pages, soql_where
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
-from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, batches, reject, to_table
 from extract.spec import SourceSpec, TokenGate
 from medmirror.settings import SAMPLES_DIR
 
@@ -178,7 +178,6 @@ def measures(
         condition = soql_where(paging["since"], where)
         if condition:
             params["$where"] = condition
-        batcher = RowBatcher(MEASURES)
         pages = socrata_pages(
             client,
             url,
@@ -187,28 +186,17 @@ def measures(
             offset=paging["offset"],
             what=f"{geography} measures ({dataset}) from {paging['since']}",
         )
-        finished = True
-        for number, (offset, source_uri, rows) in enumerate(pages, start=1):
-            for row in rows:
-                landing = measure_row(row, geography=geography, source_uri=source_uri)
-                if isinstance(landing, MalformedInput):
-                    yield reject(landing)
-                    continue
-                if paging["newest"] is None or landing["year"] > paging["newest"]:
-                    paging["newest"] = landing["year"]
-                table = batcher.add(landing)
-                if table is not None:
-                    yield to_table(table, MEASURES)
-            log.info(
-                "%s: %s page at offset %d, %d rows", settings.SOURCE, geography, offset, len(rows)
-            )
-            paging["offset"] = offset + page_size
-            if number >= pages_per_window and len(rows) == page_size:
-                finished = False
-                break
-        table = batcher.flush()
-        if table is not None:
-            yield to_table(table, MEASURES)
+        finished = yield from batches(
+            _measure_items(
+                pages,
+                geography=geography,
+                paging=paging,
+                page_size=page_size,
+                pages_per_window=pages_per_window,
+            ),
+            MEASURES,
+            bind=True,
+        )
         if not finished:
             state["paging"] = paging
             state[MORE_WINDOWS] = True
@@ -221,6 +209,33 @@ def measures(
         state.pop("paging", None)
         state[MORE_WINDOWS] = position + 1 < len(geographies)
         return
+
+
+def _measure_items(
+    pages: Iterable[tuple[int, str, list[Any]]],
+    *,
+    geography: str,
+    paging: dict[str, Any],
+    page_size: int,
+    pages_per_window: int,
+) -> Generator[Any, None, bool]:
+    """The landing rows of the measures of `pages` (a reject for each that is not one),
+    `paging` kept at the next page; returns whether the pages ended before the window
+    was full (False: a next window goes on)."""
+    for number, (offset, source_uri, rows) in enumerate(pages, start=1):
+        for row in rows:
+            landing = measure_row(row, geography=geography, source_uri=source_uri)
+            if isinstance(landing, MalformedInput):
+                yield reject(landing)
+                continue
+            if paging["newest"] is None or landing["year"] > paging["newest"]:
+                paging["newest"] = landing["year"]
+            yield landing
+        log.info("%s: %s page at offset %d, %d rows", settings.SOURCE, geography, offset, len(rows))
+        paging["offset"] = offset + page_size
+        if number >= pages_per_window and len(rows) == page_size:
+            return False
+    return True
 
 
 # No `columns` here: it lands two tables, each item bound to its own by `to_table`.

@@ -33,7 +33,7 @@ from extract.census import settings
 from extract.census.helpers import ESTIMATES, estimate_rows, header_and_rows, query_params
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
-from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, batches, reject
 from extract.spec import SourceSpec, TokenGate
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,8 @@ def estimates(
         )
     for position, window in enumerate(pending):
         year, geography = int(window.split("/")[0]), window.split("/")[1]
-        items = list(_window(client, api_url, dataset, year, geography, variables, states))
+        rows = _window(client, api_url, dataset, year, geography, variables, states)
+        items = list(batches(rows, ESTIMATES, bind=True))
         if items and items[0] is None:
             unpublished[window] = today
             log.info("%s: ACS %s not published yet (404), asked again later", settings.SOURCE, year)
@@ -187,9 +188,8 @@ def _window(
     variables: list[str],
     states: list[str],
 ) -> Iterator[Any]:
-    """The tables and rejects of one vintage and geography; a lone None if unpublished."""
+    """The rows and rejects of one vintage and geography; a lone None if unpublished."""
     url = f"{api_url}/{year}/{dataset}"
-    batcher = RowBatcher(ESTIMATES)
     for state_code in states if geography == "tract" else [None]:
         params = query_params(variables, geography, state_code)
         what = f"ACS {year} {geography}" + (f" in state {state_code}" if state_code else "")
@@ -213,13 +213,8 @@ def _window(
             if isinstance(row, MalformedInput):
                 yield reject(row)
                 continue
-            table = batcher.add(row)
-            if table is not None:
-                yield to_table(table, ESTIMATES)
+            yield row
         log.info("%s: %s, %d rows", settings.SOURCE, what, len(rows))
-    table = batcher.flush()
-    if table is not None:
-        yield to_table(table, ESTIMATES)
 
 
 # Annual releases: the monthly deployment checks them (an unchanged release lands nothing).

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import dlt
 import pyarrow as pa
@@ -39,7 +40,7 @@ from extract.clinicaltrials.helpers import (
 )
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
-from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, batches, reject
 from extract.limits import DocumentTooLarge
 from extract.publication import Publication, record_publication
 from extract.spec import SearchExample, SourceSpec
@@ -129,14 +130,11 @@ def studies(
         if page == 1 and isinstance(document, dict):
             total = document.get("totalCount")
             params.pop("countTotal", None)
-        batcher = RowBatcher(STUDIES, size=max(page_size, 1))
-        for study in studies_in_document(document, where=what):
-            table = batcher.add(study_row(study, source_uri=api_url, where=what))
-            if table is not None:  # a full page
-                landed += table.num_rows
-                yield table
-        table = batcher.flush()
-        if table is not None:
+        rows = (
+            study_row(study, source_uri=api_url, where=what)
+            for study in studies_in_document(document, where=what)
+        )
+        for table in batches(rows, STUDIES, size=max(page_size, 1)):  # a page, one batch
             landed += table.num_rows
             yield table
         log.info("%s: %s, %d studies so far", settings.SOURCE, what, landed)
@@ -213,7 +211,30 @@ def studies_bulk(
         state.pop("snapshot", None)
         state[MORE_WINDOWS] = False
         return
-    batcher = RowBatcher(STUDIES)
+    full = yield from batches(
+        _snapshot_items(ledger, path, progress, cutoff, studies_per_window), STUDIES, bind=True
+    )
+    if full:
+        state["snapshot"] = progress
+        state[MORE_WINDOWS] = True
+        return
+    state["since"] = progress["newest"]
+    # The whole snapshot is the unit the ledger knows (its files are too many to list).
+    ledger.landed[key] = str(location)
+    state.pop("snapshot", None)
+    state[MORE_WINDOWS] = False
+
+
+def _snapshot_items(
+    ledger: BulkLedger,
+    path: Path,
+    progress: dict[str, Any],
+    cutoff: date | None,
+    studies_per_window: int,
+) -> Generator[Any, None, bool]:
+    """The rows of the snapshot's members after those earlier windows landed, and a
+    reject for each member that cannot be read, each member accounted for in `ledger`;
+    returns whether the window is full (it ends after a member)."""
     in_window = 0
     landed_before: set[str] | None = None  # read when the first study older than the cutoff comes
     for position, member in enumerate(ledger.offered(path)):
@@ -244,29 +265,15 @@ def studies_bulk(
                 progress["newest"] = updated.isoformat()
             in_window += 1
             landed += 1
-            table = batcher.add(row)
-            if table is not None:
-                yield to_table(table, STUDIES)
+            yield row
         if landed:
             ledger.landed_part(member, landed)
         else:
             ledger.nothing_new(member, "its studies are unchanged since an earlier snapshot")
         if in_window >= studies_per_window:
-            table = batcher.flush()
-            if table is not None:
-                yield to_table(table, STUDIES)
-            state["snapshot"] = progress
-            state[MORE_WINDOWS] = True
             log.info("%s: committing bulk window ending at %s", settings.SOURCE, member.uri)
-            return
-    table = batcher.flush()
-    if table is not None:
-        yield to_table(table, STUDIES)
-    state["since"] = progress["newest"]
-    # The whole snapshot is the unit the ledger knows (its files are too many to list).
-    ledger.landed[key] = str(location)
-    state.pop("snapshot", None)
-    state[MORE_WINDOWS] = False
+            return True
+    return False
 
 
 def _release_key(release: str) -> str:
@@ -367,7 +374,14 @@ def studies_resync(
         days_left,
     )
     client = PublisherClient(settings.SOURCE, api_urls=(api_url,))
-    batcher = RowBatcher(STUDIES)
+    yield from batches(_deletions(client, api_url, stored, page_size), STUDIES)
+    state["checked_through"] = stored[-1]
+
+
+def _deletions(
+    client: PublisherClient, api_url: str, stored: list[str], page_size: int
+) -> Iterator[dict[str, Any]]:
+    """A deletion row for each of the `stored` NCT ids the API no longer returns."""
     for first in range(0, len(stored), settings.RESYNC_IDS_PER_REQUEST):
         chunk = stored[first : first + settings.RESYNC_IDS_PER_REQUEST]
         what = f"re-sync of {chunk[0]}..{chunk[-1]}"
@@ -394,13 +408,7 @@ def studies_resync(
             log.info(
                 "%s: %s is no longer published, recording its deletion", settings.SOURCE, nct_id
             )
-            table = batcher.add(deletion_row(nct_id, source_uri=f"{api_url}?filter.ids={nct_id}"))
-            if table is not None:
-                yield table
-    table = batcher.flush()
-    if table is not None:
-        yield table
-    state["checked_through"] = stored[-1]
+            yield deletion_row(nct_id, source_uri=f"{api_url}?filter.ids={nct_id}")
 
 
 def _landed_nct_ids() -> set[str]:

@@ -36,7 +36,7 @@ import hashlib
 import logging
 import pickle
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -62,14 +62,14 @@ from extract.dailymed.spl import parse_spl
 from extract.dailymed.tables import CLASSES, DRUG_CLASSES, HISTORY, LABELS, TABLES
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient
-from extract.landing import BATCH_BYTES, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import BATCH_BYTES, MORE_WINDOWS, batches, reject, to_table
 from extract.parallel import pool_of
 from extract.publication import Publication, record_publication
+from extract.raw import RawTable
 from extract.spec import SearchExample, SourceSpec
 from extract.tombstones import LISTED, Listing, forget_other_listings, missing
 from medmirror.settings import SAMPLES_DIR
 
-BY_NAME = {table.name: table for table in TABLES}
 # The kinds of complete listing (`extract.tombstones`), as their ids begin.
 WHOLE_LIST = "DailyMed SPL list"
 FULL_SET = "DailyMed full release set"
@@ -135,35 +135,21 @@ def _listing_due(state: dict[str, Any], every_days: int) -> bool:
     return not listed_on or (date.today() - date.fromisoformat(listed_on)).days >= every_days
 
 
-class _Tables:
-    """Landing rows for the raw tables, batched into Arrow tables per table."""
+def _batches(items: Iterable[Any]) -> Generator[Any, None, Any]:
+    """`items` (rows as `(table, row)`) batched per raw table, and bounded by bytes too: a
+    prescription label is about 100 KB of JSON."""
+    return batches(items, LABELS, CLASSES, HISTORY, max_bytes=BATCH_BYTES)
 
-    def __init__(self) -> None:
-        # bounded by bytes too: a prescription label is about 100 KB of JSON
-        self.batchers = {table.name: RowBatcher(table, max_bytes=BATCH_BYTES) for table in TABLES}
-        self.labels = 0
 
-    def add_label(
-        self, record: dict[str, Any], *, source_uri: str, published: date | None = None
-    ) -> Iterator[Any]:
-        self.labels += 1
-        yield from self.add(
-            LABELS.name, label_row(record, source_uri=source_uri, published_date=published)
-        )
-        if is_pharmacologic_class_indexing(record):
-            for row in pharmacologic_class_rows(record, source_uri=source_uri):
-                yield from self.add(CLASSES.name, row)
-
-    def add(self, table: str, row: dict[str, Any]) -> Iterator[Any]:
-        batch = self.batchers[table].add(row)
-        if batch is not None:
-            yield to_table(batch, BY_NAME[table])
-
-    def flush(self) -> Iterator[Any]:
-        for table, batcher in self.batchers.items():
-            batch = batcher.flush()
-            if batch is not None:
-                yield to_table(batch, BY_NAME[table])
+def _label_rows(
+    record: dict[str, Any], *, source_uri: str, published: date | None = None
+) -> Iterator[tuple[RawTable, dict[str, Any]]]:
+    """The rows of one label: the label's, and a pharmacologic-class indexing SPL's
+    substances."""
+    yield LABELS, label_row(record, source_uri=source_uri, published_date=published)
+    if is_pharmacologic_class_indexing(record):
+        for row in pharmacologic_class_rows(record, source_uri=source_uri):
+            yield CLASSES, row
 
 
 # -- the web services ----------------------------------------------------------------------
@@ -210,33 +196,12 @@ def labels(
     items, next_page = list_page(document, where=what)
     # DailyMed's count of what the list holds (`metadata.total_elements`, on every page).
     total = listed_total(document) if page == 1 else (progress or {}).get("total")
-    tables = _Tables()
-    for item in items:
-        try:
-            listed = listed_spl(item, where=what)
-        except MalformedInput as bad:
-            yield reject(bad)
-            continue
-        spl_url = f"{api_url}/spls/{listed.set_id}.xml"
-        try:
-            answer = client.get(spl_url, what=f"SPL {listed.set_id}")
-            record = parse_spl(answer.content, where=spl_url)
-        except (MalformedInput, RequestRejected) as bad:  # one label: the rest lands
-            yield reject(MalformedInput(settings.SOURCE, bad.where, bad.problem))
-            continue
-        yield from tables.add_label(record, source_uri=spl_url, published=listed.published_date)
-        if fetch_history:
-            history_url = f"{api_url}/spls/{listed.set_id}/history.json"
-            history_what = f"history of SPL {listed.set_id}"
-            history = client.get_json(history_url, what=history_what)
-            for row in history_rows(
-                history, set_id=listed.set_id, source_uri=history_url, where=history_what
-            ):
-                yield from tables.add(HISTORY.name, row)
-        if listed.published_date and (newest is None or listed.published_date.isoformat() > newest):
-            newest = listed.published_date.isoformat()
-    yield from tables.flush()
-    log.info("%s: %s, %d labels", settings.SOURCE, what, tables.labels)
+    landed, newest = yield from _batches(
+        _page_items(
+            client, items, api_url=api_url, what=what, fetch_history=fetch_history, newest=newest
+        )
+    )
+    log.info("%s: %s, %d labels", settings.SOURCE, what, landed)
     if next_page:
         state["in_progress"] = {
             "from": start.isoformat(),
@@ -262,6 +227,47 @@ def labels(
     if newest and newest > state.get("published_through", ""):
         state["published_through"] = newest
     state[MORE_WINDOWS] = False
+
+
+def _page_items(
+    client: PublisherClient,
+    items: list[Any],
+    *,
+    api_url: str,
+    what: str,
+    fetch_history: bool,
+    newest: str | None,
+) -> Generator[Any, None, tuple[int, str | None]]:
+    """The rows of the labels a list page names (their histories' too, with
+    `fetch_history`), and a reject for each that cannot be read; returns how many labels,
+    and the newest published date, `newest` or later."""
+    landed = 0
+    for item in items:
+        try:
+            listed = listed_spl(item, where=what)
+        except MalformedInput as bad:
+            yield reject(bad)
+            continue
+        spl_url = f"{api_url}/spls/{listed.set_id}.xml"
+        try:
+            answer = client.get(spl_url, what=f"SPL {listed.set_id}")
+            record = parse_spl(answer.content, where=spl_url)
+        except (MalformedInput, RequestRejected) as bad:  # one label: the rest lands
+            yield reject(MalformedInput(settings.SOURCE, bad.where, bad.problem))
+            continue
+        landed += 1
+        yield from _label_rows(record, source_uri=spl_url, published=listed.published_date)
+        if fetch_history:
+            history_url = f"{api_url}/spls/{listed.set_id}/history.json"
+            history_what = f"history of SPL {listed.set_id}"
+            history = client.get_json(history_url, what=history_what)
+            for row in history_rows(
+                history, set_id=listed.set_id, source_uri=history_url, where=history_what
+            ):
+                yield HISTORY, row
+        if listed.published_date and (newest is None or listed.published_date.isoformat() > newest):
+            newest = listed.published_date.isoformat()
+    return landed, newest
 
 
 def _api_start(state: dict[str, Any], start_date: str | None) -> date:
@@ -361,23 +367,22 @@ def _tombstones(
         log.warning("%s: %s", settings.SOURCE, gone)
         yield reject(gone)
         return
-    batcher = RowBatcher(LABELS)
+    yield from batches(_deletion_rows(gone, source_uri=source_uri), LABELS, bind=True)
+
+
+def _deletion_rows(
+    gone: dict[str, tuple[Any, ...]], *, source_uri: str
+) -> Iterator[dict[str, Any]]:
+    """A deletion notice for each label `gone` names (set id -> its latest version)."""
     for set_id, (version,) in sorted(gone.items()):
         log.info("%s: %s is no longer published, recording its deletion", settings.SOURCE, set_id)
-        table = batcher.add(
-            {
-                "set_id": set_id,
-                "version": version,
-                "record": None,
-                "source_uri": source_uri,
-                "deleted": True,
-            }
-        )
-        if table is not None:
-            yield to_table(table, LABELS)
-    table = batcher.flush()
-    if table is not None:
-        yield to_table(table, LABELS)
+        yield {
+            "set_id": set_id,
+            "version": version,
+            "record": None,
+            "source_uri": source_uri,
+            "deleted": True,
+        }
 
 
 @dlt.resource(
@@ -454,7 +459,6 @@ def labels_bulk(
     ledger = BulkLedger(settings.SOURCE, state)
     ledger.adopt(legacy)
     progress = state.get("progress") or {}
-    tables = _Tables()
     newest = state.get("newest_effective")
     holds = False
     release = _FullRelease.open(state, path) if full_release else None
@@ -477,65 +481,39 @@ def labels_bulk(
         resuming = progress.get("file") == key
         skip = progress.get("done", 0) if resuming else 0
         counts = _Members(**progress.get("members", {})) if resuming else _Members()
-        tables.labels = 0
-        position = 0
         ahead = [identity(later) for later in upcoming]
         if identity(offered) in ahead:
             pool.ahead(upcoming[ahead.index(identity(offered)) :], parse_file, parsed_dir)
         parsed = pool.parsed(offered)
         items = spl_files(offered.path) if parsed is None else parsed.items(skip)
-        for item in items:
-            position += 1
-            if position <= skip:
-                continue
-            if isinstance(item, NotRead):
-                counts.not_read += 1
-            elif isinstance(item, MalformedInput):
-                counts.rejected += 1
-                yield reject(item)
-            else:
-                try:
-                    record = item.record if isinstance(item, ParsedSpl) else None
-                    if record is None:
-                        record = parse_spl(_read(item), where=item.uri)
-                except MalformedInput as bad:
-                    counts.rejected += 1
-                    yield reject(bad)
-                else:
-                    counts.labels += 1
-                    yield from tables.add_label(record, source_uri=item.uri)
-                    if release:
-                        release.named.add(record["set_id"])
-                    effective = record.get("effective_time")
-                    if effective and (newest is None or effective > newest):
-                        newest = effective
-            if tables.labels >= max(labels_per_window, 1):
-                yield from tables.flush()
-                log.info(
-                    "%s: committing bulk window at document %d of %s",
-                    settings.SOURCE,
-                    position,
-                    offered.uri,
-                )
-                ledger.landed_part(offered, tables.labels, counts.note())
-                if release:
-                    yield from release.commit_names()
-                _close(
-                    state,
-                    newest,
-                    progress={"file": key, "done": position, "members": asdict(counts)},
-                    more=True,
-                )
-                return
-        yield from tables.flush()
+        read = _FileRead(counts, skip=skip, per_window=labels_per_window, release=release)
+        yield from _batches(read.items(items))
+        if read.newest and (newest is None or read.newest > newest):
+            newest = read.newest
+        if read.full:
+            log.info(
+                "%s: committing bulk window at document %d of %s",
+                settings.SOURCE,
+                read.position,
+                offered.uri,
+            )
+            ledger.landed_part(offered, read.labels, counts.note())
+            if release:
+                yield from release.commit_names()
+            _close(
+                state,
+                newest,
+                progress={"file": key, "done": read.position, "members": asdict(counts)},
+                more=True,
+            )
+            return
         pool.done(offered)
-        ledger.landed_file(offered, key, tables.labels, counts.note())
+        ledger.landed_file(offered, key, read.labels, counts.note())
         if release:
             release.file_read(key, whole=counts.rejected == 0)
             yield from release.commit_names()
         holds = True
         log.info("%s: %s landed (%s)", settings.SOURCE, offered.uri, counts.note())
-    yield from tables.flush()
     if release:
         yield from release.finish(source_uri=str(location))
     _close(state, newest, progress=None, more=False)
@@ -626,6 +604,55 @@ def _gaps(files: list[Path]) -> list[str]:
         for number in range(1, max(numbers) + 1)
         if number not in numbers
     ]
+
+
+class _FileRead:
+    """One release file read into a bulk window: the rows of its labels after the first
+    `skip` documents (a reject for each document that cannot be read), until the window
+    holds `per_window` labels (`full`)."""
+
+    def __init__(
+        self, counts: _Members, *, skip: int, per_window: int, release: _FullRelease | None
+    ) -> None:
+        self.counts = counts
+        self.skip = skip
+        self.per_window = max(per_window, 1)
+        self.release = release
+        self.labels = 0  # landed in this window
+        self.position = 0  # documents passed
+        self.newest: str | None = None  # the newest effective time landed
+        self.full = False
+
+    def items(self, documents: Iterable[Any]) -> Iterator[Any]:
+        for item in documents:
+            self.position += 1
+            if self.position <= self.skip:
+                continue
+            if isinstance(item, NotRead):
+                self.counts.not_read += 1
+            elif isinstance(item, MalformedInput):
+                self.counts.rejected += 1
+                yield reject(item)
+            else:
+                try:
+                    record = item.record if isinstance(item, ParsedSpl) else None
+                    if record is None:
+                        record = parse_spl(_read(item), where=item.uri)
+                except MalformedInput as bad:
+                    self.counts.rejected += 1
+                    yield reject(bad)
+                else:
+                    self.counts.labels += 1
+                    self.labels += 1
+                    yield from _label_rows(record, source_uri=item.uri)
+                    if self.release:
+                        self.release.named.add(record["set_id"])
+                    effective = record.get("effective_time")
+                    if effective and (self.newest is None or effective > self.newest):
+                        self.newest = effective
+            if self.labels >= self.per_window:
+                self.full = True
+                return
 
 
 @dataclass

@@ -15,7 +15,7 @@ already landed lands nothing. A row without its key goes to `raw_drugcentral.rej
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,7 +37,7 @@ from extract.drugcentral.helpers import (
     without_password,
 )
 from extract.errors import MalformedInput, PublisherUnavailable, RequestRejected
-from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, batches, reject, to_table
 from extract.spec import SourceSpec
 
 log = logging.getLogger(__name__)
@@ -99,8 +99,6 @@ def tables(database_url: str, database_schema: str, chunk_size: int) -> Iterator
         log.info("%s: landing release %s from %s", settings.SOURCE, version, shown)
         for table, key in settings.TABLES.items():
             source_uri = f"{shown}#{database_schema}.{table}"
-            batcher = RowBatcher(TABLES[table])
-            rows = 0
             resource = sql_table(
                 credentials=engine,
                 table=table,
@@ -109,23 +107,11 @@ def tables(database_url: str, database_schema: str, chunk_size: int) -> Iterator
                 chunk_size=chunk_size,
                 reflection_level="minimal",
             )
-            for chunk in resource:
-                for row in chunk if isinstance(chunk, list) else [chunk]:
-                    landing = landing_row(row, key=key, db_version=version, source_uri=source_uri)
-                    if landing is None:
-                        yield reject(
-                            MalformedInput(
-                                settings.SOURCE, source_uri, f"a row without {key}: {row}"
-                            )
-                        )
-                        continue
-                    rows += 1
-                    batch = batcher.add(landing)
-                    if batch is not None:
-                        yield to_table(batch, TABLES[table])
-            batch = batcher.flush()
-            if batch is not None:
-                yield to_table(batch, TABLES[table])
+            rows = yield from batches(
+                _landing_rows(resource, key=key, db_version=version, source_uri=source_uri),
+                TABLES[table],
+                bind=True,
+            )
             log.info("%s: %s, %d rows", settings.SOURCE, table, rows)
         yield to_table(
             pa.Table.from_pylist(
@@ -147,6 +133,25 @@ def tables(database_url: str, database_schema: str, chunk_size: int) -> Iterator
         state["landed_version"] = version
     finally:
         engine.dispose()
+
+
+def _landing_rows(
+    resource: Iterable[Any], *, key: str, db_version: int, source_uri: str
+) -> Generator[Any, None, int]:
+    """The landing rows of a table's rows (`resource` yields them in chunks), and a reject
+    for each without its key; returns how many rows."""
+    rows = 0
+    for chunk in resource:
+        for row in chunk if isinstance(chunk, list) else [chunk]:
+            landing = landing_row(row, key=key, db_version=db_version, source_uri=source_uri)
+            if landing is None:
+                yield reject(
+                    MalformedInput(settings.SOURCE, source_uri, f"a row without {key}: {row}")
+                )
+                continue
+            rows += 1
+            yield landing
+    return rows
 
 
 class _NoTls(Exception):

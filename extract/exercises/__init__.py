@@ -24,7 +24,7 @@ window. A file that is not JSON, or an element without its `id` or `name`, goes 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from extract.exercises.helpers import (
     looks_like_release,
     read_release,
 )
-from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, batches, reject
 from extract.spec import SearchExample, SourceSpec
 from medmirror.settings import SAMPLES_DIR
 
@@ -110,30 +110,9 @@ def exercise_releases(location: str, download_dir: str, refetch: bool) -> Iterat
 def _land_release(
     member: BulkMember, release: Release, current: dict[str, str], ledger: BulkLedger
 ) -> Iterator[Any]:
-    for problem, position in release.problems:
-        yield reject(MalformedInput(settings.SOURCE, member.uri, problem), position)
-    seen_at = datetime.now(UTC)
-    batcher = RowBatcher(EXERCISES)
-    changed = 0
-    for exercise_id, exercise in release.exercises.items():
-        digest = fingerprint(exercise)
-        if current.get(exercise_id) == digest:
-            continue
-        current[exercise_id] = digest
-        changed += 1
-        row = _row(exercise_id, release, seen_at, member.uri, orjson.dumps(exercise).decode())
-        table = batcher.add(row)
-        if table is not None:
-            yield to_table(table, EXERCISES)
-    withdrawn = sorted(set(current) - set(release.exercises))
-    for exercise_id in withdrawn:
-        del current[exercise_id]
-        table = batcher.add(_row(exercise_id, release, seen_at, member.uri, None))
-        if table is not None:
-            yield to_table(table, EXERCISES)
-    table = batcher.flush()
-    if table is not None:
-        yield to_table(table, EXERCISES)
+    changed, withdrawn = yield from batches(
+        _release_items(member, release, current), EXERCISES, bind=True
+    )
     log.info(
         "%s: release %s from %s: %d exercises, %d new or changed, %d withdrawn",
         settings.SOURCE,
@@ -141,9 +120,33 @@ def _land_release(
         member.uri,
         len(release.exercises),
         changed,
-        len(withdrawn),
+        withdrawn,
     )
-    ledger.landed_file(member, release.release, changed + len(withdrawn))
+    ledger.landed_file(member, release.release, changed + withdrawn)
+
+
+def _release_items(
+    member: BulkMember, release: Release, current: dict[str, str]
+) -> Generator[Any, None, tuple[int, int]]:
+    """A reject for each problem of the release, the rows of the exercises new or changed
+    since `current` (their fingerprints, kept up to date), and a deletion row for each
+    it no longer holds; returns how many changed and how many were withdrawn."""
+    for problem, position in release.problems:
+        yield reject(MalformedInput(settings.SOURCE, member.uri, problem), position)
+    seen_at = datetime.now(UTC)
+    changed = 0
+    for exercise_id, exercise in release.exercises.items():
+        digest = fingerprint(exercise)
+        if current.get(exercise_id) == digest:
+            continue
+        current[exercise_id] = digest
+        changed += 1
+        yield _row(exercise_id, release, seen_at, member.uri, orjson.dumps(exercise).decode())
+    withdrawn = sorted(set(current) - set(release.exercises))
+    for exercise_id in withdrawn:
+        del current[exercise_id]
+        yield _row(exercise_id, release, seen_at, member.uri, None)
+    return changed, len(withdrawn)
 
 
 def _row(

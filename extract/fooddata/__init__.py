@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ from extract.fooddata.helpers import (
     iter_download,
 )
 from extract.http import PublisherClient
-from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, batches, reject, to_table
 from extract.spec import SearchExample, SourceSpec, TokenGate
 from extract.tombstones import LISTED, Listing, forget_other_listings, missing
 from medmirror.settings import SAMPLES_DIR
@@ -139,7 +139,30 @@ def foods(
         },
         what=what,
     )
-    batcher = RowBatcher(FOODS, size=max(page_size, 1))
+    landed, reached_older = yield from batches(
+        _search_rows(page, api_url=api_url, what=what, since=since, sweep=sweep),
+        FOODS,
+        size=max(page_size, 1),  # a page, one batch
+    )
+    total_pages = page.get("totalPages") or 0
+    log.info("%s: %s of %s, %d foods", settings.SOURCE, what, total_pages, landed)
+    if reached_older or sweep["page"] >= total_pages:
+        if sweep["newest"]:
+            state["newest_published"] = sweep["newest"]
+        state.pop("sweep", None)
+        state[MORE_WINDOWS] = False
+    else:
+        sweep["page"] += 1
+        state["sweep"] = sweep
+        state[MORE_WINDOWS] = True
+
+
+def _search_rows(
+    page: Any, *, api_url: str, what: str, since: date, sweep: dict[str, Any]
+) -> Generator[dict[str, Any], None, tuple[int, bool]]:
+    """The rows of the foods of a search page published since `since`, the newest date
+    kept in `sweep`; returns how many, and whether the page reached an older food."""
+    landed = 0
     reached_older = False
     for food in foods_in_page(page, where=what):
         row = food_row(
@@ -152,29 +175,9 @@ def foods(
             continue
         if published and (not sweep["newest"] or published.isoformat() > sweep["newest"]):
             sweep["newest"] = published.isoformat()
-        table = batcher.add(row)
-        if table is not None:  # a full page
-            yield table
-    table = batcher.flush()
-    if table is not None:
-        yield table
-    total_pages = page.get("totalPages") or 0
-    log.info(
-        "%s: %s of %s, %d foods",
-        settings.SOURCE,
-        what,
-        total_pages,
-        table.num_rows if table is not None else 0,
-    )
-    if reached_older or sweep["page"] >= total_pages:
-        if sweep["newest"]:
-            state["newest_published"] = sweep["newest"]
-        state.pop("sweep", None)
-        state[MORE_WINDOWS] = False
-    else:
-        sweep["page"] += 1
-        state["sweep"] = sweep
-        state[MORE_WINDOWS] = True
+        landed += 1
+        yield row
+    return landed, reached_older
 
 
 def _api_start(state: dict[str, Any], start_date: str | None) -> date:
@@ -200,7 +203,13 @@ def food_details(api_url: str = settings.API_URL, fdc_ids: Sequence[int] = ()) -
     client = _keyed_client(api_url)
     if client is None:
         return
-    batcher = RowBatcher(FOODS)
+    yield from batches(_detail_rows(client, api_url, fdc_ids), FOODS)
+
+
+def _detail_rows(
+    client: PublisherClient, api_url: str, fdc_ids: Sequence[int]
+) -> Iterator[dict[str, Any]]:
+    """The row of each food of `fdc_ids`, asked for one by one."""
     for fdc_id in fdc_ids:
         url = f"{api_url}/food/{int(fdc_id)}"
         try:
@@ -216,14 +225,7 @@ def food_details(api_url: str = settings.API_URL, fdc_ids: Sequence[int] = ()) -
             )
             food = client.get_json(url, params={"format": "abridged"}, what=f"food {fdc_id}")
             shape = "abridged"
-        table = batcher.add(
-            food_row(food, source_uri=url, where=f"food {fdc_id}", default_format=shape)
-        )
-        if table is not None:
-            yield table
-    table = batcher.flush()
-    if table is not None:
-        yield table
+        yield food_row(food, source_uri=url, where=f"food {fdc_id}", default_format=shape)
 
 
 # -- bulk downloads ------------------------------------------------------------------------
@@ -276,10 +278,9 @@ def foods_bulk(
         skip = progress.get("items", 0) if progress.get("file") == key else 0
         release = _FullDownload.open(state, member, key, resuming=skip > 0)
         window.release = release
-        try:
-            complete = yield from window.read(member, skip=skip)
+        try:  # the foods before a break land
+            complete = yield from batches(window.read(member, skip=skip), FOODS, bind=True)
         except MalformedInput as bad:
-            yield from window.flush()
             yield reject(bad)
             ledger.reject(member, bad)
             window.rows_or_rejects = True
@@ -287,7 +288,6 @@ def foods_bulk(
                 yield from release.commit()
                 release.close()
             continue
-        yield from window.flush()
         if release:
             yield from release.commit()
         if not complete:
@@ -397,37 +397,32 @@ class _FullDownload:
             return
         for kind in types:
             tombstoned[kind] = max(tombstoned.get(kind, ""), kept["newest"] or "")
-        batcher = RowBatcher(FOODS)
-        for fdc_id in sorted(gone, key=int):
-            table = batcher.add(
-                {
-                    "fdc_id": int(fdc_id),
-                    "record_format": "deleted",
-                    "record": None,
-                    "source_uri": f"{uri} ({self.array} download: the food is no longer in it)",
-                    "deleted": True,
-                }
-            )
-            if table is not None:
-                yield to_table(table, FOODS)
-        table = batcher.flush()
-        if table is not None:
-            yield to_table(table, FOODS)
+        rows = (
+            {
+                "fdc_id": int(fdc_id),
+                "record_format": "deleted",
+                "record": None,
+                "source_uri": f"{uri} ({self.array} download: the food is no longer in it)",
+                "deleted": True,
+            }
+            for fdc_id in sorted(gone, key=int)
+        )
+        yield from batches(rows, FOODS, bind=True)
 
 
 class _BulkWindow:
     def __init__(self, state: dict[str, Any], size: int) -> None:
         self.state = state
         self.size = size
-        self.batcher = RowBatcher(FOODS)
         self.rows = 0
         self.items = 0
         self.rows_or_rejects = False
         self.release: _FullDownload | None = None
 
-    def read(self, member: BulkMember, *, skip: int) -> Iterator[Any]:
-        """Yields the rows of `member` after its first `skip` foods; returns whether the
-        file was read to its end (False: the window is full)."""
+    def read(self, member: BulkMember, *, skip: int) -> Generator[Any, None, bool]:
+        """Yields the rows of `member` after its first `skip` foods (a reject for a food
+        without its fdcId); returns whether the file was read to its end (False: the
+        window is full)."""
         if member.problem:
             raise MalformedInput(settings.SOURCE, member.uri, member.problem)
         with member.open() as stream:
@@ -458,10 +453,8 @@ class _BulkWindow:
                 if self.release:
                     self.release.food(row)
                 self._newest(row["published_date"])
-                table = self.batcher.add(row)
                 self.rows += 1
-                if table is not None:
-                    yield to_table(table, FOODS)
+                yield row
                 if self.rows >= self.size:
                     return False
         return True
@@ -470,11 +463,6 @@ class _BulkWindow:
         newest = self.state.get("newest_published")
         if published and (not newest or published.isoformat() > newest):
             self.state["newest_published"] = published.isoformat()
-
-    def flush(self) -> Iterator[Any]:
-        table = self.batcher.flush()
-        if table is not None:
-            yield to_table(table, FOODS)
 
     def close(self, progress: dict[str, Any] | None, *, more: bool) -> None:
         if progress is None:

@@ -21,7 +21,7 @@ import pyarrow as pa
 from extract.bulk import BulkMember, peek
 from extract.errors import MalformedInput
 from extract.hcpcs.settings import ENCODING, SOURCE
-from extract.landing import RowBatcher
+from extract.landing import batches
 from extract.raw import RawTable
 
 FIRST_RECORDS = {"3": "procedure", "7": "modifier"}
@@ -156,30 +156,30 @@ def read_code_file(member: BulkMember, release: str, year: int) -> ParsedFile:
     records are skipped and listed (the disclaimer lines before the first record, which
     CMS puts at the top of the file, are skipped silently)."""
     parsed = ParsedFile()
-    batcher = RowBatcher(CODES)
     try:
-        with member.open() as stream:
-            for record in _codes(stream, parsed):
-                parsed.codes += 1
-                row = {
-                    "hcpcs_code": record["hcpcs_code"],
-                    "release": release,
-                    "release_year": year,
-                    "record": orjson.dumps(record).decode(),
-                    "source_uri": member.uri,
-                    "deleted": False,
-                }
-                table = batcher.add(row)
-                if table is not None:
-                    parsed.tables.append(table)
+        parsed.tables = list(batches(_code_rows(member, release, year, parsed), CODES))
     except (OSError, EOFError) as broken:
         raise MalformedInput(SOURCE, member.uri, f"cannot read: {broken}") from None
-    table = batcher.flush()
-    if table is not None:
-        parsed.tables.append(table)
     if parsed.codes == 0:
         raise MalformedInput(SOURCE, member.uri, "no HCPCS records in it")
     return parsed
+
+
+def _code_rows(
+    member: BulkMember, release: str, year: int, parsed: ParsedFile
+) -> Iterator[dict[str, Any]]:
+    """The landing row of every code of the file, counted in `parsed`."""
+    with member.open() as stream:
+        for record in _codes(stream, parsed):
+            parsed.codes += 1
+            yield {
+                "hcpcs_code": record["hcpcs_code"],
+                "release": release,
+                "release_year": year,
+                "record": orjson.dumps(record).decode(),
+                "source_uri": member.uri,
+                "deleted": False,
+            }
 
 
 def _codes(stream: BinaryIO, parsed: ParsedFile) -> Iterator[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 Both are read as streams: the order file line by line, the tabular XML with lxml's
 `iterparse` one chapter at a time (each chapter is released once read). A release file
-becomes one landing row per code, collected in Arrow batches (`RowBatcher`), so a file is
+becomes one landing row per code, collected in Arrow batches (`batches`), so a file is
 landed whole or, when it cannot be read, not at all.
 """
 
@@ -21,7 +21,7 @@ from extract.bulk import BulkMember, peek, xml_root
 from extract.errors import MalformedInput
 from extract.icd10cm import settings
 from extract.icd10cm.settings import SOURCE
-from extract.landing import RowBatcher
+from extract.landing import batches
 from extract.raw import RawTable
 from extract.xmlsafety import refuse_entities
 
@@ -142,15 +142,8 @@ def _row(code: str, year: int, record: dict[str, Any], uri: str) -> dict[str, An
 
 
 def _collect(rows: Iterator[dict[str, Any]], parsed: ParsedFile) -> ParsedFile:
-    batcher = RowBatcher(TABLES[ORDER])
-    for row in rows:
-        parsed.rows += 1
-        table = batcher.add(row)
-        if table is not None:
-            parsed.tables.append(table)
-    table = batcher.flush()
-    if table is not None:
-        parsed.tables.append(table)
+    parsed.tables = list(batches(rows, TABLES[ORDER]))
+    parsed.rows = sum(table.num_rows for table in parsed.tables)
     return parsed
 
 

@@ -41,7 +41,7 @@ from extract.bulk import (
 )
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
-from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, batches, reject
 from extract.medlineplus import settings
 from extract.medlineplus.helpers import (
     TOPICS,
@@ -157,14 +157,7 @@ def _land_file(member: BulkMember, file_date: date, ledger: BulkLedger) -> Itera
         ledger.reject(member, bad)
         yield reject(bad)
         return
-    batcher = RowBatcher(TOPICS_TABLE)
-    for row in rows:
-        table = batcher.add(row)
-        if table is not None:
-            yield to_table(table, TOPICS_TABLE)
-    table = batcher.flush()
-    if table is not None:
-        yield to_table(table, TOPICS_TABLE)
+    yield from batches(rows, TOPICS_TABLE, bind=True)
     log.info("%s: %d topics of %s (%s)", settings.SOURCE, len(rows), member.uri, file_date)
     ledger.landed_file(member, file_date.isoformat(), len(rows))
 

@@ -16,7 +16,7 @@ page that is not a fact sheet (no `<h1>` or no sections), or that answers 404, g
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from dlt.sources import DltResource
 
 from extract.errors import MalformedInput
 from extract.http import PublisherClient
-from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, batches, reject
 from extract.nccih import settings
 from extract.nccih.helpers import HERBS, content_hash, herb_links, parse_herb
 from extract.spec import SearchExample, SourceSpec
@@ -60,8 +60,19 @@ def herbs(base_url: str, index_path: str) -> Iterator[Any]:
     if not links:
         raise MalformedInput(settings.SOURCE, index_url, "the index links to no herb pages")
     log.info("%s: the index links to %d herb pages", settings.SOURCE, len(links))
+    changed = yield from batches(
+        _herb_items(client, links, hashes, index_url=index_url), HERBS, bind=True
+    )
+    log.info("%s: %d of %d pages new or changed", settings.SOURCE, changed, len(links))
+
+
+def _herb_items(
+    client: PublisherClient, links: list[tuple[str, str]], hashes: dict[str, str], *, index_url: str
+) -> Generator[Any, None, int]:
+    """The row of each herb page that changed since `hashes` (kept up to date), a reject
+    for each that cannot be read, and a deletion row for each the index no longer links
+    to; returns how many pages changed."""
     now = datetime.now(UTC)
-    batcher = RowBatcher(HERBS)
     changed = 0
     for slug, url in links:
         response = client.get(url, what=f"herb page {slug}", accept=(404,))
@@ -79,38 +90,27 @@ def herbs(base_url: str, index_path: str) -> Iterator[Any]:
         hashes[slug] = fingerprint
         changed += 1
         updated = herb["last_updated"]
-        table = batcher.add(
-            {
-                "slug": slug,
-                "last_updated": date.fromisoformat(updated) if updated else None,
-                "fetched_at": now,
-                "record": orjson.dumps(herb).decode(),
-                "source_uri": url,
-                "deleted": False,
-            }
-        )
-        if table is not None:
-            yield to_table(table, HERBS)
+        yield {
+            "slug": slug,
+            "last_updated": date.fromisoformat(updated) if updated else None,
+            "fetched_at": now,
+            "record": orjson.dumps(herb).decode(),
+            "source_uri": url,
+            "deleted": False,
+        }
     linked = {slug for slug, _ in links}
     for slug in sorted(set(hashes) - linked):
         log.info("%s: %s is no longer in the index, recording its deletion", settings.SOURCE, slug)
         del hashes[slug]
-        table = batcher.add(
-            {
-                "slug": slug,
-                "last_updated": None,
-                "fetched_at": now,
-                "record": None,
-                "source_uri": index_url,
-                "deleted": True,
-            }
-        )
-        if table is not None:
-            yield to_table(table, HERBS)
-    log.info("%s: %d of %d pages new or changed", settings.SOURCE, changed, len(links))
-    table = batcher.flush()
-    if table is not None:
-        yield to_table(table, HERBS)
+        yield {
+            "slug": slug,
+            "last_updated": None,
+            "fetched_at": now,
+            "record": None,
+            "source_uri": index_url,
+            "deleted": True,
+        }
+    return changed
 
 
 SPEC = SourceSpec(

@@ -43,7 +43,7 @@ from extract.bulk import BulkLedger, BulkMember, resolve_location
 from extract.errors import MalformedInput, RequestRejected
 from extract.hosts import parse_hosts
 from extract.http import PublisherClient
-from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, batches, reject, to_table
 from extract.openfda import settings
 from extract.openfda.helpers import (
     DATASETS,
@@ -342,9 +342,8 @@ def _read_window(
     log.info("%s: %s %s", settings.SOURCE, dataset.table, search)
     params: dict[str, Any] | None = {"search": search, "limit": page_size}
     page_url: str | None = url
-    page = landed = 0
+    page = 0
     read = WindowRead()
-    key_column = EXPORT_KEYS[dataset.name][0]
     while page_url:
         page += 1
         what = f"page {page} of {dataset.table} {search}"
@@ -358,26 +357,9 @@ def _read_window(
         if page == 1:
             _, stated = openfda_meta(_json_or_none(response.content))
             read.total = stated or 0
-        batcher = RowBatcher(dataset.raw_table, size=max(page_size, 1))
-        for record in page_results(response.content, where=what):
-            try:
-                row = dataset.row(record, source_uri=url, where=what)
-            except MalformedInput as bad:
-                read.rejected += 1
-                yield reject(bad)
-                continue
-            read.records += 1
-            if row.get(key_column):
-                read.keys.add(str(row[key_column]))
-            table = batcher.add(row)
-            if table is not None:  # a full page
-                landed += table.num_rows
-                yield to_table(table, dataset.raw_table)
-        table = batcher.flush()
-        if table is not None:
-            landed += table.num_rows
-            yield to_table(table, dataset.raw_table)
-        log.info("%s: %s, %d records so far", settings.SOURCE, what, landed)
+        rows = _page_items(dataset, response.content, url=url, what=what, read=read)
+        yield from batches(rows, dataset.raw_table, size=max(page_size, 1), bind=True)  # a page
+        log.info("%s: %s, %d records so far", settings.SOURCE, what, read.records)
         # The next page's URL carries `search_after` and every other parameter but the
         # key, which the client adds again.
         next_url = next_page_url(response, drop=(client.api_key_param,))
@@ -385,6 +367,25 @@ def _read_window(
             raise MalformedInput(settings.SOURCE, what, "the next page is the same page")
         page_url, params = next_url, None
     return read
+
+
+def _page_items(
+    dataset: Dataset, content: bytes, *, url: str, what: str, read: WindowRead
+) -> Iterator[Any]:
+    """The landing rows of one page, and a reject for each record without its key, each
+    counted in `read` (every row yielded lands)."""
+    key_column = EXPORT_KEYS[dataset.name][0]
+    for record in page_results(content, where=what):
+        try:
+            row = dataset.row(record, source_uri=url, where=what)
+        except MalformedInput as bad:
+            read.rejected += 1
+            yield reject(bad)
+            continue
+        read.records += 1
+        if row.get(key_column):
+            read.keys.add(str(row[key_column]))
+        yield row
 
 
 def _json_or_none(content: bytes) -> Any:
@@ -550,15 +551,17 @@ def _tombstones(
         log.warning("%s: %s", settings.SOURCE, gone)
         yield reject(gone)
         return
-    batcher = RowBatcher(dataset.raw_table)
-    for key, (other,) in sorted(gone.items()):
-        row = {key_column: key, latest[0]: other, "record": None, "deleted": True}
-        table = batcher.add({**row, "source_uri": f"{location} ({listing.id})"})
-        if table is not None:
-            yield to_table(table, dataset.raw_table)
-    table = batcher.flush()
-    if table is not None:
-        yield to_table(table, dataset.raw_table)
+    rows = (
+        {
+            key_column: key,
+            latest[0]: other,
+            "record": None,
+            "deleted": True,
+            "source_uri": f"{location} ({listing.id})",
+        }
+        for key, (other,) in sorted(gone.items())
+    )
+    yield from batches(rows, dataset.raw_table, bind=True)
 
 
 def _is_manifest(location: str) -> bool:
@@ -669,7 +672,19 @@ def _land_partition(
         ledger.reject(member, bad)
         yield reject(bad)
         return False
-    batcher = RowBatcher(dataset.raw_table)
+    landed, whole = yield from batches(
+        _partition_items(member, dataset, named), dataset.raw_table, bind=True
+    )
+    log.info("%s: %d records of %s", settings.SOURCE, records, member.uri)
+    ledger.landed_file(member, key, landed)
+    return whole
+
+
+def _partition_items(
+    member: BulkMember, dataset: Dataset, named: set[str] | None
+) -> Generator[Any, None, tuple[int, bool]]:
+    """The landing rows of a partition, and a reject for each record without its key;
+    returns how many rows, and whether no record was rejected."""
     landed = 0
     whole = True
     key_column = EXPORT_KEYS[dataset.name][0]
@@ -684,15 +699,8 @@ def _land_partition(
             landed += 1
             if named is not None and row.get(key_column):
                 named.add(row[key_column])
-            table = batcher.add(row)
-            if table is not None:
-                yield to_table(table, dataset.raw_table)
-    table = batcher.flush()
-    if table is not None:
-        yield to_table(table, dataset.raw_table)
-    log.info("%s: %d records of %s", settings.SOURCE, records, member.uri)
-    ledger.landed_file(member, key, landed)
-    return whole
+            yield row
+    return landed, whole
 
 
 def _check_partition(member: BulkMember) -> int:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import sys
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -45,7 +44,7 @@ from extract.bulk import (
 from extract.discovery import newest, not_landed, releases
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient
-from extract.landing import BATCH_ROWS, MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, batches, reject, to_table
 from extract.parallel import (
     AHEAD_PER_WORKER,
     ITEM,
@@ -366,18 +365,16 @@ def articles_bulk(
         pool.ahead([member, *later], parse_file, parsed_dir)
         try:
             parsed = pool.parsed(member)
-            if parsed is None:
-                yield from window.read(member, progress, skip=skip)
+            if parsed is None:  # the articles before a break land
+                yield from batches(window.read(member, progress, skip=skip), ARTICLES, bind=True)
             else:
                 yield from window.read_parsed(parsed, progress, skip=skip)
         except MalformedInput as bad:
             pool.done(member)
-            yield from window.flush()
             yield reject(bad)
             ledger.reject(member, bad)
             window.holds_rows = True
         else:
-            yield from window.flush()
             if window.full:
                 log.info(
                     "%s: committing bulk window at item %d of %s",
@@ -392,7 +389,6 @@ def articles_bulk(
             ledger.landed_file(member, key, window.rows)
             log.info("%s: %s landed", settings.SOURCE, member.uri)
         progress = {}
-    yield from window.flush()
     window.close(None, more=False)
 
 
@@ -590,28 +586,29 @@ def parse_file(member: BulkMember, out: Path) -> Parsed:
     parse worker (`extract.parallel`): batches end with an item, each row names its item,
     and a file broken halfway keeps the rows before the fault and says what it is."""
     writer = ParsedWriter(out, ARTICLES.schema)
-    batcher = RowBatcher(ARTICLES, size=sys.maxsize)  # flushed at the end of an item
-    items: list[int] = []
-    position = -1
+    items: list[int] = []  # the item of each row batched, until written
+    read = 0  # items begun
     problem = None
-    try:
+
+    def item_rows() -> Iterator[list[dict[str, Any]]]:
+        nonlocal read, problem
         try:
             with member.open() as stream:
                 for position, item in enumerate(iter_items(stream, where=member.uri)):
-                    for row in _item_rows(item, member.uri, position):
-                        batcher.add(row)
-                        items.append(position)
-                    if batcher.rows >= BATCH_ROWS:
-                        writer.write(batcher.flush(), items)
-                        items = []
+                    read = position + 1
+                    rows = _item_rows(item, member.uri, position)
+                    items.extend([position] * len(rows))
+                    yield rows  # one item: its rows are in one batch
         except MalformedInput as bad:
             problem = bad.problem
-        table = batcher.flush()
-        if table is not None:
-            writer.write(table, items)
+
+    try:
+        for table in batches(item_rows(), ARTICLES):
+            writer.write(table, items[: table.num_rows])
+            del items[: table.num_rows]
     finally:
         writer.close()
-    return Parsed(member.uri, str(out), rows=writer.rows, items=position + 1, problem=problem)
+    return Parsed(member.uri, str(out), rows=writer.rows, items=read, problem=problem)
 
 
 def _item_rows(item: Any, uri: str, position: int) -> list[dict[str, Any]]:
@@ -651,13 +648,12 @@ def _legacy_keys(state: dict[str, Any]) -> list[str]:
 
 
 class _BulkWindow:
-    """The rows of one bulk window: batched into Arrow tables, counted, and the newest
-    DateRevised they hold kept in the resource state (the API starts after it)."""
+    """The rows of one bulk window (batched into Arrow tables by `batches`): counted, and
+    the newest DateRevised they hold kept in the resource state (the API starts after it)."""
 
     def __init__(self, state: dict[str, Any], size: int) -> None:
         self.state = state
         self.size = max(size, 1)
-        self.batcher = RowBatcher(ARTICLES)
         self.rows = 0
         self.holds_rows = False  # rows or rejects of a file: the window ends with that file
         self.full = False
@@ -673,7 +669,8 @@ class _BulkWindow:
                 if position < skip:
                     continue
                 for row in _item_rows(item, member.uri, position):
-                    yield from self._add(row)
+                    self._count(row)
+                    yield row
                 progress["items"] = position + 1
                 if self.rows >= self.size:
                     self.full = True
@@ -704,7 +701,6 @@ class _BulkWindow:
             raise MalformedInput(settings.SOURCE, parsed.uri, parsed.problem)
 
     def _add_table(self, batch: pa.RecordBatch) -> Iterator[Any]:
-        yield from self.flush()  # rows `read` batched come first
         table = pa.Table.from_batches([batch]).drop_columns([ITEM])
         self.rows += table.num_rows
         self.holds_rows = True
@@ -713,20 +709,12 @@ class _BulkWindow:
             self.newest = revised
         yield to_table(table, ARTICLES)
 
-    def _add(self, row: dict[str, Any]) -> Iterator[Any]:
+    def _count(self, row: dict[str, Any]) -> None:
         self.rows += 1
         self.holds_rows = True
         revised = row["date_revised"]
         if revised and (self.newest is None or revised > self.newest):
             self.newest = revised
-        table = self.batcher.add(row)
-        if table is not None:
-            yield to_table(table, ARTICLES)
-
-    def flush(self) -> Iterator[Any]:
-        table = self.batcher.flush()
-        if table is not None:
-            yield to_table(table, ARTICLES)
 
     def close(self, progress: dict[str, Any] | None, *, more: bool) -> None:
         """Commit point: what the window holds, and where the next one starts."""

@@ -28,7 +28,7 @@ one window and a rerun asks only what no committed window answered.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,7 +37,7 @@ from dlt.sources import DltResource
 
 from extract.errors import MalformedInput, RequestRejected
 from extract.http import PublisherClient
-from extract.landing import MORE_WINDOWS, RowBatcher, reject, to_table
+from extract.landing import MORE_WINDOWS, batches, reject
 from extract.rxnav import settings
 from extract.rxnav.helpers import (
     APPROXIMATE,
@@ -122,7 +122,26 @@ def lookups(
         return
     log.info("%s: %d lookups in this window", settings.SOURCE, len(window))
     client = PublisherClient(settings.SOURCE, throttled=is_throttled)
-    batchers = {table.name: RowBatcher(table) for table in TABLES}
+    found_ids = yield from batches(
+        _answers(client, window, api_url, rejected=rejected, approximate_match=approximate_match),
+        *TABLES,
+    )
+    state[MORE_WINDOWS] = more or found_ids
+    if not state[MORE_WINDOWS]:
+        state["rejected_this_run"] = []
+
+
+def _answers(
+    client: PublisherClient,
+    window: list[Lookup],
+    api_url: str,
+    *,
+    rejected: list[str],
+    approximate_match: bool,
+) -> Generator[Any, None, bool]:
+    """The answer row of each lookup of `window` as `(table, row)` (and of the approximate
+    match a name without a best match asks next), and a reject for each lookup that
+    failed, named in `rejected`; returns whether an answer found RxNorm ids."""
     found_ids = False
     for lookup in window:
         asked = [lookup]
@@ -139,16 +158,8 @@ def lookups(
             if current.table is NAME_RXCUIS and not found and approximate_match:
                 if current.key[1] == BEST_MATCH:
                     asked.append(Lookup(NAME_RXCUIS, (current.key[0], APPROXIMATE)))
-            table = batchers[current.table.name].add(row)
-            if table is not None:
-                yield to_table(table, current.table)
-    for table_spec in TABLES:
-        table = batchers[table_spec.name].flush()
-        if table is not None:
-            yield to_table(table, table_spec)
-    state[MORE_WINDOWS] = more or found_ids
-    if not state[MORE_WINDOWS]:
-        state["rejected_this_run"] = []
+            yield current.table, row
+    return found_ids
 
 
 def _ask(client: PublisherClient, lookup: Lookup, api_url: str) -> tuple[dict, dict]:

@@ -20,8 +20,6 @@ from werkzeug import Request, Response
 from extract.bulk import Outcome
 from extract.dailymed.release import SplFile, spl_files
 from extract.dailymed.spl import parse_spl
-from extract.dailymed.tables import LABELS
-from extract.landing import RowBatcher
 from flows.reconcile import reconcile
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
 from tests.conftest import error_response, land_source, query
@@ -299,18 +297,6 @@ def test_bulk_windows_commit_and_resume(database, tmp_path):
     assert result.rows == {"labels": 7, "pharmacologic_classes": 1}
     assert result.repeated == {"labels": 1}
     assert len(landed_labels(database)) == 7
-
-
-def test_row_batches_of_whole_documents_are_bounded_by_bytes():
-    batcher = RowBatcher(LABELS, size=1_000, max_bytes=250)
-    row = {"set_id": "a", "version": 1, "record": "x" * 99, "source_uri": "u", "deleted": False}
-    # 101 bytes of text a row (set id, record, source uri): the third row passes 250 bytes
-    assert batcher.add(row) is None and batcher.add(row) is None
-    assert batcher.add(row).num_rows == 3
-    assert batcher.rows == 0 and batcher.bytes == 0
-    # without max_bytes only the row count ends a batch (callers that flush pages themselves)
-    unbounded = RowBatcher(LABELS, size=1_000)
-    assert all(unbounded.add(row) is None for _ in range(10)) and unbounded.rows == 10
 
 
 def test_labels_in_batches_of_a_few_bytes_land_the_same_rows(database, tmp_path, monkeypatch):
