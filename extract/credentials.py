@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-import dlt
-
 
 def split_password(location: str) -> tuple[str, str | None]:
     """`location` without the password of its URL, and that password (None: none)."""
@@ -37,6 +35,8 @@ def with_password(location: str, source: str) -> str:
     parts = urlsplit(location)
     if not parts.netloc or not parts.username or parts.password is not None:
         return location
+    import dlt  # dlt's secrets; the command line imports this module for the two above
+
     password = dlt.secrets.get(f"sources.{source}.bulk_password")
     if not password:
         return location

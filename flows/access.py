@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from flows.sources import SOURCES
 from medmirror.roles import ensure_roles, role_connection
 from medmirror.settings import ConnectionInfo, load_settings
 from medmirror.warehouse import EmbeddedWarehouse, resolve_connection
@@ -42,6 +41,9 @@ def prepare_roles() -> None:
 
 @cache
 def _roles_ready(owner: ConnectionInfo) -> None:
+    # the registry imports every source (dlt, about 2 s): only when roles are made
+    from flows.sources import SOURCES
+
     ensure_roles(owner, _password_dir(), [spec.raw_schema for spec in SOURCES.values()])
 
 
