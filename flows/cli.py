@@ -231,15 +231,18 @@ def refresh(
     ] = False,
 ) -> None:
     """Extract sources incrementally (or --full), then dbt build what they feed."""
-    from flows.refresh import refresh as refresh_flow
-    from flows.sources import sources_with_listed_releases
-
+    # The arguments are checked before what they need is imported: the registry (every
+    # source's package, dlt), then the flow (Prefect, dbt): seconds each.
     if bulk and len(source or []) != 1:
         raise _fail("--bulk goes with exactly one --source")
+    from flows.sources import sources_with_listed_releases
+
     listed = sources_with_listed_releases()
     if quarters and (bulk or not set(source or []) & set(listed)):
         raise _fail(f"--quarters goes with --source {' or '.join(listed)}, without --bulk")
     _preflight(source, bulk)
+    from flows.refresh import refresh as refresh_flow
+
     if bulk:
         # The flow (its Prefect parameters, the run log) gets the location without its
         # password; the extract takes the password from this process's environment.

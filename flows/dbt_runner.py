@@ -135,17 +135,14 @@ def _not_in_warehouse(
 
 
 def manifest_for(connection: ConnectionInfo) -> Manifest:
-    """The parsed project for `connection` (parsed once per process and connection)."""
-    key = _manifest_key(connection)
+    """The parsed project for `connection`'s database (parsed once per process and
+    database: every node names its relation with the database, while the role and the
+    server are the runtime's, which the project does not read while parsing)."""
+    key = (load_settings().dbt_target_dir, connection.database)
     if key not in _MANIFESTS:
         result = _invoke(dbtRunner(), ["parse", *_options(connection)], ["parse"], connection)
         _MANIFESTS[key] = result.result
     return _MANIFESTS[key]
-
-
-def _manifest_key(connection: ConnectionInfo) -> tuple:
-    target = load_settings().dbt_target_dir
-    return (target, connection.host, connection.port, connection.user, connection.database)
 
 
 def run_dbt(
@@ -211,7 +208,7 @@ class Progress:
             )
 
 
-# Parsed projects of this process, by target folder and connection.
+# Parsed projects of this process, by target folder and database.
 _MANIFESTS: dict[tuple, Manifest] = {}
 
 

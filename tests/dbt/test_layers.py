@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import sqlglot
 from sqlglot import exp
 
 from flows.dbt_runner import run_dbt
+from medmirror.settings import PROJECT_DIR
 
 MAX_PARENTS = 7
 PROJECT = "medmirror"
@@ -280,3 +282,43 @@ def test_the_checks_catch_each_broken_rule():
         "int_trial_intervention_drug_matches (intermediate) reads trial_interventions (marts)",
     ]
     assert len(violations([drugs, drug_trials, matches])) == 10
+
+
+# What the project may read of dbt's target while parsing: flows.dbt_runner parses it once
+# per database and runs the parsed project under any role (the loader's, the transformer's,
+# the owner's) and server, which holds only if nothing parsed depends on them.
+TARGET_READ = re.compile(r"\btarget\s*(?:\.\s*(\w+)|\[\s*['\"](\w+))")
+TARGET_READABLE = {"database", "dbname", "schema", "type", "name"}
+JINJA = re.compile(r"\{[{%](.*?)[}%]\}", re.S)
+
+
+def project_files() -> list[Path]:
+    """The project's own SQL and YAML (not dbt's output in `target/` and `logs/`)."""
+    project = PROJECT_DIR / "dbt_project"
+    return [
+        path
+        for pattern in ("*.sql", "*.yml")
+        for path in project.rglob(pattern)
+        if path.relative_to(project).parts[0] not in {"target", "logs", "dbt_packages"}
+    ]
+
+
+def target_reads(text: str) -> set[str]:
+    """What `text` reads of the target that differs between roles or servers (and
+    `env_var`: the profile's settings come from the environment)."""
+    jinja = " ".join(JINJA.findall(text))
+    found = {a or b for a, b in TARGET_READ.findall(jinja)} - TARGET_READABLE
+    return found | ({"env_var"} if "env_var(" in jinja else set())
+
+
+def test_the_project_reads_of_its_target_only_what_one_parse_serves_every_role():
+    assert target_reads("{{ target.user }} {% if target['port'] %} target.host") == {
+        "user",
+        "port",
+    }
+    found = {
+        f"{path.name}: {', '.join(sorted(reads))}"
+        for path in project_files()
+        if (reads := target_reads(path.read_text()))
+    }
+    assert found == set()

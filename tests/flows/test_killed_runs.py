@@ -4,7 +4,9 @@ of a clean run: nothing lost, nothing twice.
 The killed run is a child process that lands the real samples (bulk) or the replayed API
 pages and builds the marts. A hook installed in the child only (never in medmirror's
 code) makes one step hang at a chosen point and tells the test, which then kills the
-child. The rerun is a plain, unhooked run.
+child. The steps are killed one after the other, each in a run that starts from what the
+killed run before it left (a window half landed, a load package not normalized or not
+loaded, a build cut short); the last rerun is a plain, unhooked run.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -114,6 +116,14 @@ def kill_child_when_it_hangs(
         child.wait(30)
 
 
+def kill_in_each_step(kills: Sequence[tuple[str, str, int]], markers: Path, **child) -> None:
+    """A refresh per `(step, hang_at, on_call)` of `kills`, in order, each killed there
+    (`kill_child_when_it_hangs` with `child`'s arguments): each resumes what the killed run
+    before it left."""
+    for step, hang_at, on_call in kills:
+        kill_child_when_it_hangs(hang_at, markers / f"hanging-{step}", on_call=on_call, **child)
+
+
 def marts(connection) -> dict[str, list[tuple]]:
     """What an analyst sees, without the load times (they differ from run to run)."""
     return {
@@ -154,9 +164,10 @@ def marts_of_a_clean_run(
     return read(connection)
 
 
-# Where a run is killed in dlt's normalize and load steps (the second call: a window in).
+# Where a run is killed in dlt's normalize step (its second call: a window in) and, in the
+# run after, in its load step (its first call: what the killed normalize left, loaded).
 KILLED_IN_NORMALIZE = ("normalize", "dlt.normalize.normalize:Normalize.spool_files", 2)
-KILLED_IN_LOAD = ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob.run", 2)
+KILLED_IN_LOAD = ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob.run", 1)
 
 
 @pytest.fixture(scope="module")
@@ -167,52 +178,54 @@ def clean_bulk_marts(templates):
     )
 
 
-@pytest.mark.parametrize(
-    ("step", "hang_at", "on_call"),
-    [
-        ("extract", "extract.bulk:BulkMember.read", 8),  # in the second window
-        KILLED_IN_NORMALIZE,
-        KILLED_IN_LOAD,
-        ("dbt build", "dbt:int_studies_deduplicated", 1),
-    ],
-)
-def test_bulk_run_killed_then_rerun_equals_a_clean_run(
-    database, clean_bulk_marts, tmp_path, step, hang_at, on_call
+# Killed in the second window's extract, then in normalize and load, then in the build.
+BULK_KILLS = [
+    ("extract", "extract.bulk:BulkMember.read", 8),
+    KILLED_IN_NORMALIZE,
+    KILLED_IN_LOAD,
+    ("dbt build", "dbt:int_studies_deduplicated", 1),
+]
+
+
+@pytest.mark.long
+def test_bulk_run_killed_in_each_step_then_rerun_equals_a_clean_run(
+    database, clean_bulk_marts, tmp_path
 ):
-    kill_child_when_it_hangs(
-        hang_at,
-        tmp_path / "hanging",
+    kill_in_each_step(
+        BULK_KILLS,
+        tmp_path,
         source_args={"bulk_location": SAMPLES, "bulk_studies_per_window": 5},
-        on_call=on_call,
     )
 
     rerun(database, bulk_location=SAMPLES, bulk_studies_per_window=5)
 
-    assert marts(database) == clean_bulk_marts, f"killed during {step}"
+    assert marts(database) == clean_bulk_marts
 
 
-@pytest.mark.parametrize(
-    ("step", "hang_at"),
-    [
-        ("normalize", "dlt.normalize.normalize:Normalize.spool_files"),
-        ("load", "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob.run"),
-        ("dbt build", "dbt:int_studies_deduplicated"),
-    ],
-)
-def test_api_run_killed_then_rerun_lands_every_study_once(
-    database, studies_api: StudiesApi, tmp_path, step, hang_at
+# Killed once the pages are fetched: in normalize, then in load, then in the build.
+API_KILLS = [
+    ("normalize", KILLED_IN_NORMALIZE[1], 1),
+    KILLED_IN_LOAD,
+    ("dbt build", "dbt:int_studies_deduplicated", 1),
+]
+
+
+@pytest.mark.long
+def test_api_run_killed_in_each_step_then_rerun_lands_every_study_once(
+    database, studies_api: StudiesApi, tmp_path
 ):
-    pages = [json_response(PAGE1), json_response(PAGE2_LAST)]
-    studies_api.pages += pages
-    kill_child_when_it_hangs(hang_at, tmp_path / "hanging")
+    for step, hang_at, on_call in API_KILLS:
+        # The publisher answers each run alike (what a killed run asked, the next asks again).
+        studies_api.pages[:] = [json_response(PAGE1), json_response(PAGE2_LAST)]
+        kill_child_when_it_hangs(hang_at, tmp_path / f"hanging-{step}", on_call=on_call)
 
-    studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
+    studies_api.pages[:] = [json_response(PAGE1), json_response(PAGE2_LAST)]
     rerun(database)
 
     ((rows, distinct),) = query(
         database, "select count(*), count(distinct nct_id) from marts.clinical_trials"
     )
-    assert (rows, distinct) == (10, 10), f"killed during {step}"
+    assert (rows, distinct) == (10, 10)
     assert query(database, "select count(*) from marts.trial_conditions") == [
         (query(database, "select sum(cardinality(conditions)) from marts.clinical_trials")[0][0],)
     ]

@@ -15,7 +15,7 @@ from tests.extract.test_orangebook import EXCERPT, build
 from tests.flows.test_killed_runs import (
     KILLED_IN_LOAD,
     KILLED_IN_NORMALIZE,
-    kill_child_when_it_hangs,
+    kill_in_each_step,
     marts_of_a_clean_run,
 )
 
@@ -55,30 +55,23 @@ def clean_marts(templates):
     return marts_of_a_clean_run(templates, "clean_orangebook", rerun, marts)
 
 
-@pytest.mark.parametrize(
-    ("step", "hang_at", "on_call"),
-    [
-        # Opening the second file to land it (the 9th open: each window first reads the
-        # header lines of the files offered): the first file's window is committed.
-        ("extract", "extract.bulk:BulkMember.open", 9),
-        KILLED_IN_NORMALIZE,
-        KILLED_IN_LOAD,
-        ("dbt build", "dbt:int_orange_book_products_current", 1),
-    ],
-)
-def test_release_killed_then_rerun_equals_a_clean_run(
-    database, clean_marts, tmp_path, step, hang_at, on_call
-):
-    kill_child_when_it_hangs(
-        hang_at,
-        tmp_path / "hanging",
-        source="orangebook",
-        source_args={"bulk_location": RELEASE},
-        on_call=on_call,
-    )
+# Killed opening the second file to land it (the 9th open: each window first reads the
+# header lines of the files offered; the first file's window is committed), then in
+# normalize and load, then in the build.
+KILLS = [
+    ("extract", "extract.bulk:BulkMember.open", 9),
+    KILLED_IN_NORMALIZE,
+    KILLED_IN_LOAD,
+    ("dbt build", "dbt:int_orange_book_products_current", 1),
+]
+
+
+@pytest.mark.long
+def test_release_killed_in_each_step_then_rerun_equals_a_clean_run(database, clean_marts, tmp_path):
+    kill_in_each_step(KILLS, tmp_path, source="orangebook", source_args={"bulk_location": RELEASE})
 
     rerun(database)
 
-    assert marts(database) == clean_marts, f"killed during {step}"
+    assert marts(database) == clean_marts
     assert clean_marts["products"], "the clean run built the marts"
     assert query(database, "select count(*) from raw_orangebook.products") == [(300,)]

@@ -19,7 +19,7 @@ from tests.extract.test_pubmed import BASELINE, DERIVED_UPDATE, UPDATE
 from tests.flows.test_killed_runs import (
     KILLED_IN_LOAD,
     KILLED_IN_NORMALIZE,
-    kill_child_when_it_hangs,
+    kill_in_each_step,
     marts_of_a_clean_run,
 )
 
@@ -66,28 +66,28 @@ def clean_marts(templates, release: Path):
     )
 
 
-@pytest.mark.parametrize(
-    ("step", "hang_at", "on_call"),
-    [
-        ("extract", "extract.pubmed:article_row", 20),  # in the second window
-        KILLED_IN_NORMALIZE,
-        KILLED_IN_LOAD,
-        ("dbt build", "dbt:int_articles_deduplicated", 1),
-    ],
-)
-def test_bulk_run_killed_then_rerun_equals_a_clean_run(
-    database, clean_marts, release: Path, tmp_path, step, hang_at, on_call
+# Killed in the extract of the second window, then in normalize and load, then in the build.
+KILLS = [
+    ("extract", "extract.pubmed:article_row", 20),
+    KILLED_IN_NORMALIZE,
+    KILLED_IN_LOAD,
+    ("dbt build", "dbt:int_articles_deduplicated", 1),
+]
+
+
+@pytest.mark.long
+def test_bulk_run_killed_in_each_step_then_rerun_equals_a_clean_run(
+    database, clean_marts, release: Path, tmp_path
 ):
-    kill_child_when_it_hangs(
-        hang_at,
-        tmp_path / "hanging",
+    kill_in_each_step(
+        KILLS,
+        tmp_path,
         source="pubmed",
         source_args={"bulk_location": str(release), "bulk_articles_per_window": PER_WINDOW},
-        on_call=on_call,
     )
 
     rerun(database, release)
 
     landed = marts(database)
-    assert landed == clean_marts, f"killed during {step}"
+    assert landed == clean_marts
     assert len(landed["articles"]) == 58  # 60 sampled articles, two deleted
