@@ -301,13 +301,14 @@ def drift(
 ) -> None:
     """Per source: fields the publisher sends that staging does not read, and fields
     staging reads that are now empty or cannot be typed (from the latest landed records)."""
-    from flows.drift import RECENT_RECORDS, drift_report
     from flows.sources import SOURCES, spec_of
 
     try:
         specs = [spec_of(source)] if source else list(SOURCES.values())
     except ValueError as unknown:
         raise _fail(str(unknown)) from None
+    from flows.drift import RECENT_RECORDS, drift_report  # dbt: imported once the source is known
+
     connection = connection_for("transformer")
     shown = 50
     for spec in specs:
