@@ -152,7 +152,7 @@ def run_dbt(
     `console` is dbt's console log level (default: warnings, or dbt's usual lines when
     medmirror logs at DEBUG; "none" prints nothing, not even what `dbt ls` lists).
 
-    The project is parsed once per process and connection: later invocations reuse the
+    The project is parsed once per process and database: later invocations reuse the
     parsed manifest (dbt's own `dbtRunner(manifest=...)`), so they skip parsing. The parse
     writes `manifest.json` (what `status` and the serving catalog read: sources, columns,
     descriptions); the commands after it write no JSON artifacts, whose only change would

@@ -116,12 +116,30 @@ def kill_child_when_it_hangs(
         child.wait(30)
 
 
-def kill_in_each_step(kills: Sequence[tuple[str, str, int]], markers: Path, **child) -> None:
+def kill_in_each_step(
+    kills: Sequence[tuple[str, str, int]],
+    markers: Path,
+    *,
+    before_each: Callable[[], None] = lambda: None,
+    **child,
+) -> None:
     """A refresh per `(step, hang_at, on_call)` of `kills`, in order, each killed there
-    (`kill_child_when_it_hangs` with `child`'s arguments): each resumes what the killed run
-    before it left."""
+    (`kill_child_when_it_hangs` with `child`'s arguments, `before_each` called before it
+    starts): each resumes what the killed run before it left."""
     for step, hang_at, on_call in kills:
+        before_each()
         kill_child_when_it_hangs(hang_at, markers / f"hanging-{step}", on_call=on_call, **child)
+
+
+def each_step(
+    extract: tuple[str, int] | None, built: str, *, normalize_call: int = 2
+) -> list[tuple[str, str, int]]:
+    """The kill points of a chain, in the order a refresh reaches them: the extract's
+    `(hang_at, on_call)` (None: none), dlt's normalize (at its `normalize_call`-th call) and
+    load, then the build once the model `built` is built."""
+    steps = [] if extract is None else [("extract", *extract)]
+    normalize = (*KILLED_IN_NORMALIZE[:2], normalize_call)
+    return [*steps, normalize, KILLED_IN_LOAD, ("dbt build", f"dbt:{built}", 1)]
 
 
 def marts(connection) -> dict[str, list[tuple]]:
@@ -179,12 +197,7 @@ def clean_bulk_marts(templates):
 
 
 # Killed in the second window's extract, then in normalize and load, then in the build.
-BULK_KILLS = [
-    ("extract", "extract.bulk:BulkMember.read", 8),
-    KILLED_IN_NORMALIZE,
-    KILLED_IN_LOAD,
-    ("dbt build", "dbt:int_studies_deduplicated", 1),
-]
+BULK_KILLS = each_step(("extract.bulk:BulkMember.read", 8), "int_studies_deduplicated")
 
 
 @pytest.mark.long
@@ -202,24 +215,22 @@ def test_bulk_run_killed_in_each_step_then_rerun_equals_a_clean_run(
     assert marts(database) == clean_bulk_marts
 
 
-# Killed once the pages are fetched: in normalize, then in load, then in the build.
-API_KILLS = [
-    ("normalize", KILLED_IN_NORMALIZE[1], 1),
-    KILLED_IN_LOAD,
-    ("dbt build", "dbt:int_studies_deduplicated", 1),
-]
+# Killed once the pages are fetched: in normalize (its first call: the run has one
+# window), then in load, then in the build.
+API_KILLS = each_step(None, "int_studies_deduplicated", normalize_call=1)
 
 
 @pytest.mark.long
 def test_api_run_killed_in_each_step_then_rerun_lands_every_study_once(
     database, studies_api: StudiesApi, tmp_path
 ):
-    for step, hang_at, on_call in API_KILLS:
+    def serve_the_pages() -> None:
         # The publisher answers each run alike (what a killed run asked, the next asks again).
         studies_api.pages[:] = [json_response(PAGE1), json_response(PAGE2_LAST)]
-        kill_child_when_it_hangs(hang_at, tmp_path / f"hanging-{step}", on_call=on_call)
 
-    studies_api.pages[:] = [json_response(PAGE1), json_response(PAGE2_LAST)]
+    kill_in_each_step(API_KILLS, tmp_path, before_each=serve_the_pages)
+
+    serve_the_pages()
     rerun(database)
 
     ((rows, distinct),) = query(

@@ -13,8 +13,7 @@ import pytest
 from tests.conftest import land_source, query
 from tests.extract.test_orangebook import EXCERPT, build
 from tests.flows.test_killed_runs import (
-    KILLED_IN_LOAD,
-    KILLED_IN_NORMALIZE,
+    each_step,
     kill_in_each_step,
     marts_of_a_clean_run,
 )
@@ -58,12 +57,7 @@ def clean_marts(templates):
 # Killed opening the second file to land it (the 9th open: each window first reads the
 # header lines of the files offered; the first file's window is committed), then in
 # normalize and load, then in the build.
-KILLS = [
-    ("extract", "extract.bulk:BulkMember.open", 9),
-    KILLED_IN_NORMALIZE,
-    KILLED_IN_LOAD,
-    ("dbt build", "dbt:int_orange_book_products_current", 1),
-]
+KILLS = each_step(("extract.bulk:BulkMember.open", 9), "int_orange_book_products_current")
 
 
 @pytest.mark.long

@@ -17,8 +17,7 @@ from flows.dbt_runner import build_sources
 from tests.conftest import land_source, query
 from tests.extract.test_pubmed import BASELINE, DERIVED_UPDATE, UPDATE
 from tests.flows.test_killed_runs import (
-    KILLED_IN_LOAD,
-    KILLED_IN_NORMALIZE,
+    each_step,
     kill_in_each_step,
     marts_of_a_clean_run,
 )
@@ -67,12 +66,7 @@ def clean_marts(templates, release: Path):
 
 
 # Killed in the extract of the second window, then in normalize and load, then in the build.
-KILLS = [
-    ("extract", "extract.pubmed:article_row", 20),
-    KILLED_IN_NORMALIZE,
-    KILLED_IN_LOAD,
-    ("dbt build", "dbt:int_articles_deduplicated", 1),
-]
+KILLS = each_step(("extract.pubmed:article_row", 20), "int_articles_deduplicated")
 
 
 @pytest.mark.long
