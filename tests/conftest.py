@@ -125,7 +125,12 @@ def prefect_server() -> str:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
-    env = dict(os.environ, PREFECT_HOME=str(_SCRATCH / "prefect-server"), PREFECT_API_URL=url)
+    env = dict(
+        os.environ,
+        PREFECT_HOME=str(_SCRATCH / "prefect-server"),
+        PREFECT_API_URL=url,
+        **_QUIET_SERVER,
+    )
     server = subprocess.Popen(
         [Path(sys.executable).parent / "prefect", "server", "start", "--host", "127.0.0.1"]
         + ["--port", str(port)],
@@ -150,6 +155,28 @@ def prefect_server() -> str:
             server.wait(30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+# The test server's idle loops off (schedules, late and crashed runs, workers' health,
+# automations, cleanups: no test waits for one) and no dashboard, kept: the event
+# persister and the task run recorder, which record what the flows report. Each loop
+# polls the database every few seconds through a whole run: about a CPU-second a minute.
+_QUIET_SERVER = {
+    "PREFECT_UI_ENABLED": "false",
+    **{
+        f"PREFECT_SERVER_SERVICES_{service}_ENABLED": "false"
+        for service in (
+            "CANCELLATION_CLEANUP",
+            "CLEANUP_RECONCILER",
+            "FOREMAN",
+            "LATE_RUNS",
+            "PAUSE_EXPIRATIONS",
+            "REPOSSESSOR",
+            "SCHEDULER",
+            "TRIGGERS",
+        )
+    },
+}
 
 
 def _answers(url: str) -> bool:
@@ -320,6 +347,28 @@ def land_source(
         tables=spec.tables,
         full=full,
         bulk="bulk_location" in source_args,
+    )
+
+
+def build_models(
+    connection: ConnectionInfo,
+    *models: str,
+    sources: Iterable[str],
+    full: bool = False,
+) -> None:
+    """`dbt build` of the models that lie between `sources` and `models` (each a model
+    name or a dbt selector such as `path:models/marts/trials`): what those sources feed
+    on the way to the models, the models, and every test whose models are all built or
+    upstream. A test of one mart builds that mart as a refresh of its sources would,
+    without the sources' other marts (their own tests build and read them).
+
+    The models these read from other sources are the database's own: built, as the
+    `database` and `samples_database` fixtures leave every model."""
+    selected = [f"source:{source}+,+{model}" for source in sources for model in models]
+    full_refresh = ["--full-refresh"] if full else []
+    run_dbt(
+        ["build", "--select", *selected, "--indirect-selection", "buildable", *full_refresh],
+        connection,
     )
 
 

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from flows.changes import changes
-from flows.dbt_runner import run_dbt
 from flows.ops import RunRecord, record_run
 from medmirror.settings import SAMPLES_DIR
-from tests.conftest import land_source, query, sample
+from tests.conftest import build_models, land_source, query, sample
 from tests.extract.test_dailymed import DERIVED as DAILYMED_DERIVED
 from tests.extract.test_dailymed import HUMIRA, LIPITOR
 from tests.extract.test_pubmed import BASELINE, DERIVED_UPDATE, UPDATE, release
@@ -44,9 +43,10 @@ def first_refresh(connection, source: str, location: Path) -> None:
 
 
 def build_feed(connection) -> None:
-    """Build the feed and what it reads, with their tests (the other marts these sources
-    feed are not what this file checks: a refresh builds them, their own tests read them)."""
-    run_dbt(["build", "--select", "+changes"], connection)
+    """Build the feed and what the sources of this file feed on the way, with their tests
+    (the other marts these sources feed are not what this file checks: a refresh builds
+    them, their own tests read them)."""
+    build_models(connection, "changes", sources=["clinicaltrials", "pubmed", "dailymed"])
 
 
 @pytest.mark.long

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flows.dbt_runner import build_sources
-from tests.conftest import land_source, query
+from tests.conftest import build_models, land_source, query
 from tests.extract.test_dailymed import (
     DERIVED,
     HUMIRA,
@@ -26,7 +25,9 @@ def test_staging_builds_and_keeps_the_latest_version_of_each_label(database):
     # A later landing of an older Lipitor version (version 10, landed after 11 from
     # another release) does not replace the newest one.
     land_source(database, "dailymed", bulk_location=str(OLDER_LIPITOR))
-    build_sources(database, ["dailymed"])
+    build_models(
+        database, "int_dailymed_labels_current", "dailymed_data_quality", sources=["dailymed"]
+    )
 
     assert query(database, "select count(*) from staging.stg_dailymed__labels") == [(7,)]
     # Every id and code of the real labels has its expected shape (none counted as odd).

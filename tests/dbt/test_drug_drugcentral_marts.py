@@ -8,9 +8,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR
-from tests.conftest import land_source, query
+from tests.conftest import build_models, land_source, query
 from tests.extract.test_drugcentral import (
     drugcentral_db,  # noqa: F401
     land_drugcentral,
@@ -29,7 +28,8 @@ def test_drugs_get_their_drugcentral_targets_atc_codes_and_identifiers_by_unii(
     land_source(database, "dailymed", bulk_location=str(SAMPLES_DIR / "dailymed"))
     land_drugcentral(database, drugcentral_db)
 
-    build_sources(database, ["dailymed", "drugcentral"])
+    drug_marts = ("drugs", "drug_drugcentral_ingredients", "drug_targets", "drug_atc_codes")
+    build_models(database, *drug_marts, "drug_identifiers", sources=["dailymed", "drugcentral"])
 
     ((drug_id,),) = query(
         database, "select drug_id from marts.drugs where active_moiety_uniis = %s", [ATORVASTATIN]
@@ -74,7 +74,7 @@ def test_herbs_are_linked_to_uniis_by_name(database, site, tmp_path: Path):  # n
     land_source(database, "nccih")
     land_source(database, "pubmed", bulk_location=str(release))
 
-    build_sources(database, ["nccih", "pubmed"])
+    build_models(database, "herb_links", sources=["nccih", "pubmed"])
 
     assert query(
         database,

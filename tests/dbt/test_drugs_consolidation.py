@@ -9,10 +9,10 @@ import hashlib
 import json
 from decimal import Decimal
 
-from flows.dbt_runner import build_sources, run_dbt
+from flows.dbt_runner import run_dbt
 from flows.search import search
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
-from tests.conftest import DERIVED, land_source, query
+from tests.conftest import DERIVED, build_models, land_source, query
 from tests.extract.test_dailymed import HUMIRA, LIPITOR, LIPITOR_REPACK, OTC
 from tests.extract.test_orangebook import RELEASE
 
@@ -21,7 +21,8 @@ ATORVASTATIN = "A0JWA85V8F"
 COMBINATION = "1WS297W6MV+8GTS82S83M"  # phenylephrine + diphenhydramine
 DIPHENHYDRAMINE = "8GTS82S83M"
 PHENYLEPHRINE = "1WS297W6MV"
-DRUG_MARTS = ["source:dailymed+", "source:openfda+", "source:orangebook+"]
+DRUG_MARTS = ("drugs", "drug_classes", "drug_formulations", "drug_labels")
+DRUG_SOURCES = ("dailymed", "openfda", "orangebook")  # what `land_drug_samples` lands
 
 
 def drug_id(ingredient_key: str) -> str:
@@ -48,12 +49,12 @@ def dbt_show(connection: ConnectionInfo, sql: str) -> list[tuple]:
 
 def test_drugs_consolidate_the_real_labels_into_one_row_per_ingredient_set(database):
     land_drug_samples(database)
-    run_dbt(["build", "--select", *DRUG_MARTS], database)
+    build_models(database, *DRUG_MARTS, sources=DRUG_SOURCES)
     before = dict(query(database, "select ingredient_key, drug_id from marts.drugs"))
 
     # More products land (known by ingredient names only): no drug is renamed.
     land_source(database, "openfda", bulk_location=str(NAME_VARIANTS))
-    build_sources(database, ["openfda"])
+    build_models(database, *DRUG_MARTS, sources=["openfda"])  # as its refresh builds them
     after = dict(query(database, "select ingredient_key, drug_id from marts.drugs"))
     assert {key: after[key] for key in before} == before
     # The key is the sorted moiety UNIIs, nothing else.

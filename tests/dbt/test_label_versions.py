@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flows.dbt_runner import DbtFailed, manifest_for, run_dbt
-from tests.conftest import _admin_sql, land_source, query
+from tests.conftest import _admin_sql, build_models, land_source, query
 from tests.extract.test_dailymed import (
     DERIVED,
     HUMIRA,
@@ -35,14 +35,11 @@ VERSIONS = """
 
 
 def build_label_marts(connection, *, full: bool = False) -> None:
-    """Build the label marts this file checks and what they read, with their tests (68
-    nodes; a refresh of DailyMed builds everything it feeds: 191, the drug marts'
-    own tests read them)."""
-    run_dbt(
-        ["build", "--select", "+drug_label_versions", "+drug_labels"]
-        + (["--full-refresh"] if full else []),
-        connection,
-    )
+    """Build the label marts this file checks, what DailyMed and openFDA feed on the way
+    and their tests (67 nodes; a refresh of DailyMed builds everything it feeds, 180: the
+    drug marts' own tests read them)."""
+    sources = ["dailymed", "openfda"]
+    build_models(connection, "drug_label_versions", "drug_labels", sources=sources, full=full)
 
 
 def test_every_version_with_the_sections_that_changed(database):

@@ -8,10 +8,9 @@ from datetime import date
 from pathlib import Path
 from xml.etree import ElementTree
 
-from flows.dbt_runner import run_dbt
 from flows.search import search
 from flows.sources import SOURCES
-from tests.conftest import land_source, query
+from tests.conftest import build_models, land_source, query
 from tests.extract.test_pubmed import (
     BASELINE,
     DERIVED_UPDATE,
@@ -26,12 +25,17 @@ from tests.extract.test_pubmed import (
 MARTS = ("pubmed_articles", "article_authors", "article_mesh_terms", "article_chemicals")
 
 
-def build(connection, *extra: str) -> None:
-    """Build the literature marts and PubMed's data-quality checks, what they read and
-    their tests (43 nodes; a refresh of PubMed builds everything it feeds, 137: the trial
-    and drug links and the what-changed feed have tests of their own)."""
-    selected = ["+path:models/marts/literature", "+pubmed_data_quality"]
-    run_dbt(["build", "--select", *selected, *extra], connection)
+def build(connection, *, full: bool = False) -> None:
+    """Build the literature marts and PubMed's data-quality checks, what PubMed feeds on
+    the way and their tests (35 nodes; a refresh of PubMed builds everything it feeds, 126:
+    the trial and drug links and the what-changed feed have tests of their own)."""
+    build_models(
+        connection,
+        "path:models/marts/literature",
+        "pubmed_data_quality",
+        sources=["pubmed"],
+        full=full,
+    )
 
 
 def current_articles(*files: Path) -> list[ElementTree.Element]:
@@ -233,5 +237,5 @@ def test_a_later_update_file_revises_and_deletes_and_incremental_equals_full_bui
     assert all(after[pmid] == row_versions[pmid] for pmid in unchanged)  # not rewritten
     assert after["41576520"] != row_versions["41576520"]
     incremental = mart_contents(database)
-    build(database, "--full-refresh")
+    build(database, full=True)
     assert incremental == mart_contents(database)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR
-from tests.conftest import land_source, query
+from tests.conftest import build_models, land_source, query
 from tests.extract.test_openfda import (
     METHOXSALEN_SET_ID,
     PARTITIONS,
@@ -18,7 +17,15 @@ from tests.extract.test_openfda import (
 
 
 def build(connection) -> None:
-    build_sources(connection, ["openfda"])
+    """openFDA's staging and intermediate models and its data-quality checks, with their
+    tests (the marts openFDA feeds have tests of their own)."""
+    build_models(
+        connection,
+        "int_openfda_labels_current",
+        "int_openfda_ndc_current",
+        "openfda_data_quality",
+        sources=["openfda"],
+    )
 
 
 def test_staging_types_the_records_and_intermediate_keeps_the_current_versions(database):

@@ -9,7 +9,7 @@ import pytest
 
 from flows.dbt_runner import DbtFailed, build_sources
 from flows.search import search
-from tests.conftest import land_source, query
+from tests.conftest import build_models, land_source, query
 
 # The fixtures the shared replays need, from the extract tests.
 from tests.extract.test_cdcplaces import (
@@ -163,7 +163,15 @@ def test_herbs_are_searchable_by_a_word_of_their_uses(database, site):  # noqa: 
 
 def test_drugcentral_marts_are_keyed_for_a_join_by_unii(database, drugcentral_db):  # noqa: F811
     land_drugcentral(database, drugcentral_db)
-    build(database, "drugcentral")
+    drugcentral_marts = ("drugcentral_drugs", "drugcentral_identifiers", "drugcentral_targets")
+    build_models(
+        database,
+        *drugcentral_marts,
+        "drugcentral_atc_codes",
+        "drugcentral_releases",
+        "drugcentral_data_quality",
+        sources=["drugcentral"],
+    )
 
     assert query(
         database,

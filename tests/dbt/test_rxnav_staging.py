@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from flows.dbt_runner import build_sources
-from tests.conftest import land_source, query
+from tests.conftest import build_models, land_source, query
 from tests.extract.test_rxnav import create_drug_staging, rxnav_api  # noqa: F401
 
 
@@ -12,7 +11,8 @@ def test_staging_builds_one_row_per_found_id_concept_and_class(database, rxnav_a
     create_drug_staging(database)
     land_source(database, "rxnav")
 
-    build_sources(database, ["rxnav"])
+    staging = ("stg_rxnav__name_rxcuis", "stg_rxnav__ndc_rxcuis", "stg_rxnav__related_ingredients")
+    build_models(database, *staging, "stg_rxnav__drug_classes", sources=["rxnav"])
 
     assert query(
         database, "select ndc, rxcui, is_found from staging.stg_rxnav__ndc_rxcuis order by 1"

@@ -9,10 +9,9 @@ from pathlib import Path
 
 from extract.clinicaltrials import clinicaltrials
 from extract.landing import land, pipeline_for
-from flows.dbt_runner import build_sources, run_dbt
 from flows.search import search
 from medmirror.settings import SAMPLES_DIR, load_settings
-from tests.conftest import StudiesApi, json_response, land_source, query, sample
+from tests.conftest import StudiesApi, build_models, json_response, land_source, query, sample
 from tests.extract.test_clinicaltrials import (
     PAGE1,
     PAGE2_LAST,
@@ -22,11 +21,16 @@ from tests.extract.test_clinicaltrials import (
 
 
 def build(connection, *, full: bool = False) -> None:
-    """Build the trials marts and their data-quality checks, what they read and their
-    tests (62 nodes; a refresh of ClinicalTrials.gov builds everything it feeds, 138: the
-    drug links and the what-changed feed have tests of their own)."""
-    selected = ["+path:models/marts/trials", "+clinicaltrials_data_quality"]
-    run_dbt(["build", "--select", *selected, *(["--full-refresh"] if full else [])], connection)
+    """Build the trials marts and their data-quality checks, what ClinicalTrials.gov feeds
+    on the way and their tests (50 nodes; a refresh of ClinicalTrials.gov builds everything
+    it feeds, 127: the drug links and the what-changed feed have tests of their own)."""
+    build_models(
+        connection,
+        "path:models/marts/trials",
+        "clinicaltrials_data_quality",
+        sources=["clinicaltrials"],
+        full=full,
+    )
 
 
 def land_a_study_then_its_later_version(connection, tmp_path: Path) -> None:
@@ -283,6 +287,13 @@ def test_trial_articles_from_both_publishers_and_their_counts(samples_database):
     ) == [("33234656", 1), ("41617358", 1)]  # 33234656 names NCT04380987 (not mirrored)
 
 
+def build_links(connection, sources: list[str], *, full: bool = False) -> None:
+    """The trials, their articles and the articles, as a refresh of `sources` builds them
+    (37 nodes for both sources; their refresh builds everything they feed, 157)."""
+    links = ("clinical_trials", "trial_articles", "pubmed_articles")
+    build_models(connection, *links, sources=sources, full=full)
+
+
 def test_a_citation_landed_later_relinks_its_trial_incrementally(database, tmp_path: Path):
     """A later update file (derived: a real citation naming NCT04207047) rebuilds that
     study's row only, with its article counted, as a full build has it."""
@@ -292,14 +303,14 @@ def test_a_citation_landed_later_relinks_its_trial_incrementally(database, tmp_p
     for name in ("pubmed26n1334_baseline_sample.xml.gz", "pubmed26n1335_updatefile_sample.xml.gz"):
         shutil.copy(SAMPLES_DIR / "pubmed" / name, pubmed)
     land_source(database, "pubmed", bulk_location=str(pubmed))
-    build_sources(database, ["clinicaltrials", "pubmed"])
+    build_links(database, ["clinicaltrials", "pubmed"])
     before = dict(query(database, "select nct_id, xmin::text from marts.clinical_trials"))
 
     (pubmed / "pubmed26n1340_trial_link_update.xml.gz").write_bytes(
         sample("pubmed/derived/pubmed26n1340_trial_link_update.xml.gz")
     )
     land_source(database, "pubmed", bulk_location=str(pubmed))
-    build_sources(database, ["pubmed"])
+    build_links(database, ["pubmed"])  # what PubMed's refresh rebuilds
 
     after = dict(query(database, "select nct_id, xmin::text from marts.clinical_trials"))
     assert [nct_id for nct_id in after if after[nct_id] != before[nct_id]] == ["NCT04207047"]
@@ -315,5 +326,5 @@ def test_a_citation_landed_later_relinks_its_trial_incrementally(database, tmp_p
     assert query(
         database, "select trial_count from marts.pubmed_articles where pmid = '29768149'"
     ) == [(1,)]
-    build_sources(database, ["clinicaltrials", "pubmed"], full=True)
+    build_links(database, ["clinicaltrials", "pubmed"], full=True)
     assert query(database, counts) == incremental

@@ -16,9 +16,8 @@ from werkzeug import Request, Response
 from extract.bulk import NoReleaseFiles, Outcome, iter_members, signature
 from extract.errors import PublisherUnavailable
 from extract.orangebook.helpers import landing_table, read_release_file, release_file_of
-from flows.dbt_runner import build_sources
 from medmirror.settings import SAMPLES_DIR, ConnectionInfo
-from tests.conftest import DERIVED, land_source, query
+from tests.conftest import DERIVED, build_models, land_source, query
 from tests.extract.legacy_state import write_legacy_state
 
 RELEASE = SAMPLES_DIR / "orangebook" / "orange_book_2024-05.zip"
@@ -32,7 +31,9 @@ RELEASE_PATH = "/media/76860/download"
 
 
 def build(connection: ConnectionInfo) -> None:
-    build_sources(connection, ["orangebook"])
+    """The Orange Book marts, built as a refresh of the Orange Book builds them (the drug
+    marts it also feeds have tests of their own)."""
+    build_models(connection, "orange_book_products", "orange_book_patents", sources=["orangebook"])
 
 
 def data_lines(archive: Path) -> dict[str, int]:

@@ -11,8 +11,7 @@ import re
 import pytest
 from werkzeug import Request, Response
 
-from flows.dbt_runner import build_sources
-from tests.conftest import DERIVED, land_source, query
+from tests.conftest import DERIVED, build_models, land_source, query
 from tests.extract.test_pubmed import (
     BASELINE,
     DERIVED_UPDATE,
@@ -117,7 +116,7 @@ def test_the_daily_refresh_lands_each_new_update_file_and_its_deletions(
     deleted = {pmid for pmid, _, is_deleted in raw_rows(database) if is_deleted}
     assert {"41576697", "41587763"} <= deleted
 
-    build_sources(database, ["pubmed"])
+    build_models(database, "pubmed_articles", sources=["pubmed"])
     mirrored = {pmid for (pmid,) in query(database, "select pmid from marts.pubmed_articles")}
     assert "41576697" not in mirrored and "41587763" not in mirrored
     assert set(article_pmids(BASELINE)) - {"41576697", "41587763"} <= mirrored

@@ -10,10 +10,9 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from flows.dbt_runner import build_sources
 from flows.report import report
 from medmirror.settings import SAMPLES_DIR
-from tests.conftest import DERIVED, land_source, query
+from tests.conftest import DERIVED, build_models, land_source, query
 
 MEDMIRROR = Path(sys.executable).parent / "medmirror"
 NAME_VARIANTS = DERIVED / "drugs" / "derived" / "name_variants"
@@ -69,7 +68,7 @@ def test_report_drugs_counts_what_landed(database):
     land_source(database, "dailymed", bulk_location=str(SAMPLES_DIR / "dailymed"))
     land_source(database, "openfda", bulk_location=str(SAMPLES_DIR / "openfda"))
     land_source(database, "openfda", bulk_location=str(NAME_VARIANTS))
-    build_sources(database, ["dailymed", "openfda"])
+    build_models(database, "drugs", "drug_consolidation_report", sources=["dailymed", "openfda"])
 
     lines = {line.metric: line for line in report(database, "drugs")}
 
