@@ -33,7 +33,8 @@ RELEASE_PATH = "/media/76860/download"
 def build(connection: ConnectionInfo) -> None:
     """The Orange Book marts, built as a refresh of the Orange Book builds them (the drug
     marts it also feeds have tests of their own)."""
-    build_models(connection, "orange_book_products", "orange_book_patents", sources=["orangebook"])
+    marts = ("orange_book_products", "orange_book_patents", "orange_book_exclusivities")
+    build_models(connection, *marts, sources=["orangebook"])
 
 
 def data_lines(archive: Path) -> dict[str, int]:
