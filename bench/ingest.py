@@ -50,7 +50,7 @@ class IngestCase:
     def raw_table(self) -> str:
         from flows.sources import spec_of
 
-        return f"raw_{self.source}.{spec_of(self.source).raw_table}"
+        return f"raw_{self.source}.{spec_of(self.source).status_table}"
 
 
 def land_with_medmirror(case: IngestCase, connection: ConnectionInfo, release: Path) -> float:
