@@ -159,8 +159,9 @@ def prefect_server() -> str:
 
 # The test server's idle loops off (schedules, late and crashed runs, workers' health,
 # automations, cleanups: no test waits for one) and no dashboard, kept: the event
-# persister and the task run recorder, which record what the flows report. Each loop
-# polls the database every few seconds through a whole run: about a CPU-second a minute.
+# persister and the task run recorder, which record what the flows report. The loops poll
+# the database every few seconds through a whole run: an idle server spent 3.0 CPU-seconds
+# per 2 minutes with them, 1.85 without.
 _QUIET_SERVER = {
     "PREFECT_UI_ENABLED": "false",
     **{
