@@ -35,11 +35,6 @@ TABLES = ("demo", "drug", "reac", "outc", "rpsr", "ther", "indi")
 EVENTS_PATH = "/drug/event.json"
 
 
-def build(connection: ConnectionInfo) -> None:
-    """The FAERS marts these tests read, built as a refresh of FAERS builds them."""
-    build_faers_marts(connection)
-
-
 def data_lines(archive: Path) -> dict[str, int]:
     """Lines after the header in each file of a quarterly zip, by raw table."""
     counts = {}
@@ -164,7 +159,7 @@ def test_a_later_version_replaces_the_case_and_a_deleted_case_disappears(databas
     land_source(database, "faers", bulk_location=str(folder))
     assert query(database, "select count(*) from raw_faers.deleted_cases") == [(1,)]
 
-    build(database)
+    build_faers_marts(database)
 
     # 100 cases in 2017Q2; 10979236 again in 2017Q3 at version 5; 11144077 deleted.
     assert query(
@@ -547,7 +542,7 @@ def test_api_pages_with_search_after_retries_429_and_resumes_from_the_cursor(dat
     assert again.publications["events"]["since"] == start.isoformat()
 
     # API cases join the marts when the quarterly files do not hold them.
-    build(database)
+    build_faers_marts(database)
     assert query(
         database,
         "select caseid, record_source, age_years, sex, is_hospitalization, reporter_type "
@@ -616,7 +611,7 @@ def test_api_follows_what_openfda_published_and_lands_follow_ups_by_receipt_date
         f"receiptdate:[{d1 - timedelta(days=1):%Y%m%d} TO {d1 + timedelta(days=5):%Y%m%d}]",
         f"receiptdate:[{d1 + timedelta(days=6):%Y%m%d} TO {d1 + timedelta(days=10):%Y%m%d}]",
     ]
-    build(database)
+    build_faers_marts(database)
     assert query(
         database,
         "select caseid, case_version, initial_received_date, latest_received_date "
@@ -660,7 +655,7 @@ def test_the_same_case_from_a_quarter_and_the_api_keeps_its_newest_version(
     steps = [land_quarter, land_api] if order == "quarter first" else [land_api, land_quarter]
     for step in steps:
         step()
-        build(database)
+        build_faers_marts(database)
 
     cases = ("10979236", "11144077", "11563062", "99000001")
     assert query(
