@@ -43,6 +43,7 @@ os.environ["BULK__PARSE_WORKERS"] = "1"
 # was about a tenth of dbt's time. tests/flows/test_dbt_progress.py turns it on.
 os.environ["DBT_LOG_LEVEL_FILE"] = "none"
 
+import psutil  # noqa: E402
 import pytest  # noqa: E402
 import requests  # noqa: E402
 from werkzeug import Request, Response  # noqa: E402
@@ -52,7 +53,13 @@ from flows.dbt_runner import run_dbt, selector_for  # noqa: E402
 from flows.sources import SOURCES, spec_of  # noqa: E402
 from medmirror.settings import PROJECT_DIR, ConnectionInfo, load_settings  # noqa: E402
 from medmirror.warehouse import EmbeddedWarehouse  # noqa: E402
-from tests.warehouses import SharedServer, Templates, environment, environment_for  # noqa: E402
+from tests.warehouses import (  # noqa: E402
+    SharedByWorkers,
+    SharedServer,
+    Templates,
+    environment,
+    environment_for,
+)
 
 SAMPLES = PROJECT_DIR / "samples"
 # Every source that bundles real samples: `samples_template(templates, WITH_SAMPLES)` is
@@ -117,44 +124,57 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedWarehouse:
 
 
 @pytest.fixture(scope="session")
-def prefect_server() -> str:
-    """One real Prefect server for this worker's whole session (`prefect server start`, on
-    SQLite): flows called in-process report to it, and so do the `medmirror` commands the
-    tests start (PREFECT_API_URL is set for them), which then start no server of their own."""
+def prefect_server(shared_dir: Path) -> str:
+    """One real Prefect server for the whole run (`prefect server start`, on SQLite),
+    shared by the xdist workers like the warehouse: flows called in-process report to it,
+    and so do the `medmirror` commands the tests start (PREFECT_API_URL is set for them),
+    which then start no server of their own."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    shared = SharedByWorkers(shared_dir, "prefect-server")
+    url = shared.attach(lambda: _start_prefect_server(shared_dir / "prefect-server"))["url"]
+    try:
+        os.environ["PREFECT_API_URL"] = url
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield url
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        shared.detach(_stop_prefect_server)
+
+
+def _start_prefect_server(home: Path) -> dict:
+    """`prefect server start` with its database in `home` (the run's shared folder: the
+    worker that starts it may end before the others), answering; its URL and process."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
-    env = dict(
-        os.environ,
-        PREFECT_HOME=str(_SCRATCH / "prefect-server"),
-        PREFECT_API_URL=url,
-        **_QUIET_SERVER,
-    )
+    env = dict(os.environ, PREFECT_HOME=str(home), PREFECT_API_URL=url, **_QUIET_SERVER)
     server = subprocess.Popen(
         [Path(sys.executable).parent / "prefect", "server", "start", "--host", "127.0.0.1"]
         + ["--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        start_new_session=True,  # not stopped with the worker that started it
     )
-    try:
-        deadline = time.monotonic() + 180
-        while not _answers(f"{url}/health"):
-            assert server.poll() is None, "prefect server start exited"
-            assert time.monotonic() < deadline, "the Prefect server never answered"
-            time.sleep(0.5)
-        os.environ["PREFECT_API_URL"] = url
-        with temporary_settings(updates={PREFECT_API_URL: url}):
-            yield url
-    finally:
-        os.environ.pop("PREFECT_API_URL", None)
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + 180
+    while not _answers(f"{url}/health"):
+        if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
+            pytest.fail("prefect server start exited or never answered")
+        time.sleep(0.5)
+    return {"url": url, "pid": server.pid}
+
+
+def _stop_prefect_server(state: dict) -> None:
+    """Ctrl-C to the server (which may be another worker's child), then a kill."""
+    try:
+        server = psutil.Process(state["pid"])
+        server.send_signal(signal.SIGINT)
+        server.wait(30)
+    except psutil.NoSuchProcess:
+        pass
+    except psutil.TimeoutExpired:
+        server.kill()
 
 
 # The test server's idle loops off (schedules, late and crashed runs, workers' health,

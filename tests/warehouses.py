@@ -50,48 +50,68 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class SharedByWorkers:
+    """Something every xdist worker of this run uses, started by the first worker that
+    attaches and stopped by the last that detaches (a count in a state file, under a file
+    lock): `start()` returns the state to keep (JSON), `stop(state)` ends it."""
+
+    def __init__(self, shared: Path, name: str) -> None:
+        self.state = shared / f"{name}.json"
+        self.lock = shared / f"{name}.lock"
+
+    def attach(self, start: Callable[[], dict]) -> dict:
+        with locked(self.lock):
+            state = json.loads(self.state.read_text()) if self.state.exists() else None
+            if state is None:
+                state = {**start(), "users": 0}
+            state["users"] += 1
+            self.state.write_text(json.dumps(state))
+        return state
+
+    def detach(self, stop: Callable[[dict], None]) -> None:
+        with locked(self.lock):
+            state = json.loads(self.state.read_text())
+            state["users"] -= 1
+            if state["users"] == 0:
+                stop(state)
+                self.state.unlink()
+            else:
+                self.state.write_text(json.dumps(state))
+
+
 class SharedServer:
     """The run's embedded PostgreSQL: the first worker starts it, the last one stops it."""
 
     def __init__(self, shared: Path, port: Callable[[], int]) -> None:
-        self.shared = shared
-        self.state = shared / "warehouse.json"
-        self.lock = shared / "warehouse.lock"
+        self.shared = SharedByWorkers(shared, "warehouse")
         self._port = port
         self.server: EmbeddedWarehouse | None = None
 
     def attach(self) -> EmbeddedWarehouse:
-        with locked(self.lock):
-            state = json.loads(self.state.read_text()) if self.state.exists() else None
-            if state is None:
-                # Not under pytest's own temp folder (0700, root's): the server's system
-                # user must reach its data folder when the tests run as root.
-                folder = Path(tempfile.mkdtemp(prefix="medmirror-test-warehouse-"))
-                folder.chmod(0o711)  # passable, not readable: medmirror makes `data` in it
-                settings = Settings(
-                    data_dir=folder / "data", db_port=self._port(), database_url=None
-                )
-                state = {"data_dir": str(settings.data_dir), "port": settings.db_port, "users": 0}
-                started = EmbeddedWarehouse(settings)
-                started.start()
-                throwaway(started.connection())
-            state["users"] += 1
-            self.state.write_text(json.dumps(state))
-            self.server = EmbeddedWarehouse(
-                Settings(data_dir=Path(state["data_dir"]), db_port=state["port"], database_url=None)
-            )
+        state = self.shared.attach(self._start)
+        self.server = EmbeddedWarehouse(
+            Settings(data_dir=Path(state["data_dir"]), db_port=state["port"], database_url=None)
+        )
         return self.server
 
+    def _start(self) -> dict:
+        # Not under pytest's own temp folder (0700, root's): the server's system user must
+        # reach its data folder when the tests run as root.
+        folder = Path(tempfile.mkdtemp(prefix="medmirror-test-warehouse-"))
+        folder.chmod(0o711)  # passable, not readable: medmirror makes `data` in it
+        settings = Settings(data_dir=folder / "data", db_port=self._port(), database_url=None)
+        started = EmbeddedWarehouse(settings)
+        started.start()
+        throwaway(started.connection())
+        return {"data_dir": str(settings.data_dir), "port": settings.db_port}
+
     def detach(self) -> None:
-        with locked(self.lock):
-            state = json.loads(self.state.read_text())
-            state["users"] -= 1
-            if state["users"] == 0 and self.server is not None:
-                self.server.stop()
-                shutil.rmtree(Path(state["data_dir"]).parent, ignore_errors=True)
-                self.state.unlink()
-            else:
-                self.state.write_text(json.dumps(state))
+        self.shared.detach(self._stop)
+
+    def _stop(self, state: dict) -> None:
+        if self.server is not None:
+            self.server.stop()
+        shutil.rmtree(Path(state["data_dir"]).parent, ignore_errors=True)
 
 
 # The test server is thrown away with its folder: no crash of it needs recovering, so it

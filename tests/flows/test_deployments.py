@@ -113,7 +113,7 @@ def test_daily_and_orange_book_deployments_run_to_completed(
     tmp_path: Path,
 ):
     """Every daily source and the Orange Book refreshed from their publishers, replayed on
-    127.0.0.1, by the served deployments (registered on the worker's Prefect server, which
+    127.0.0.1, by the served deployments (registered on the run's Prefect server, which
     no other test gives deployments)."""
     studies_api.pages += [json_response(PAGE1), json_response(PAGE2_LAST)]
     queue_five_articles(eutils)
