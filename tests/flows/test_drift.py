@@ -15,9 +15,10 @@ from flows.dbt_runner import build_sources
 from flows.drift import EMPTY, UNTYPABLE, DriftReport, drift_report, render
 from flows.sources import SOURCES
 from flows.staging_reads import compiled_staging, staging_reads
-from medmirror.settings import SAMPLES_DIR
-from tests.conftest import land_source, query
+from medmirror.settings import SAMPLES_DIR, ConnectionInfo
+from tests.conftest import land_source, query, template_from_empty
 from tests.test_cli import medmirror
+from tests.warehouses import Templates
 
 ORIGINAL = SAMPLES_DIR / "clinicaltrials" / "study_NCT03475563.json"  # kept unchanged
 CLINICALTRIALS = SOURCES["clinicaltrials"]
@@ -68,6 +69,29 @@ def build(connection) -> None:
     assert result.success
 
 
+@pytest.fixture
+def drifted(
+    database, templates: Templates, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[Callable[[dict], None]], ConnectionInfo]:
+    """`drifted(change)`: the worker's database with the variant `change` makes of the
+    real study landed alone and everything it feeds built (each variant landed and built
+    once per run, copied for every test that reads it)."""
+
+    def make(change: Callable[[dict], None]) -> ConnectionInfo:
+        def fill(connection: ConnectionInfo) -> None:
+            folder = tmp_path_factory.mktemp("drift") / "r"
+            land_source(
+                connection, "clinicaltrials", bulk_location=str(derived_release(folder, change))
+            )
+            build(connection)  # the staging view and the marts still build
+
+        return templates.fresh(
+            template_from_empty(templates, f"tmpl_drift_{change.__name__}", fill)
+        )
+
+    return make
+
+
 def findings(report: DriftReport) -> dict[str, set[str]]:
     return {
         "unread": set(report.unread_paths),
@@ -88,13 +112,10 @@ ALL_FINDINGS = set(EXPECTED.values())
 
 @pytest.mark.parametrize("change", list(EXPECTED), ids=lambda change: change.__name__)
 def test_staging_builds_through_drift_and_the_report_names_it(
-    database, tmp_path: Path, change: Callable[[dict], None]
+    drifted, change: Callable[[dict], None]
 ):
-    land_source(
-        database, "clinicaltrials", bulk_location=str(derived_release(tmp_path / "r", change))
-    )
+    database = drifted(change)  # landed, and staging and the marts still build
 
-    build(database)  # the staging view and the marts still build
     report = drift_report(CLINICALTRIALS, database)
 
     assert report.records == 1
@@ -106,12 +127,8 @@ def test_staging_builds_through_drift_and_the_report_names_it(
     assert not [(kind, path) for kind, path in others if path in found[kind]]
 
 
-def test_a_renamed_field_is_empty_under_its_old_name_and_unread_under_the_new(
-    database, tmp_path: Path
-):
-    release = derived_release(tmp_path / "r", with_brief_title_renamed)
-    land_source(database, "clinicaltrials", bulk_location=str(release))
-    build(database)
+def test_a_renamed_field_is_empty_under_its_old_name_and_unread_under_the_new(drifted):
+    database = drifted(with_brief_title_renamed)
 
     report = drift_report(CLINICALTRIALS, database)
 
@@ -121,10 +138,8 @@ def test_a_renamed_field_is_empty_under_its_old_name_and_unread_under_the_new(
     assert query(database, "select brief_title from marts.clinical_trials") == [(None,)]
 
 
-def test_an_untypable_value_is_null_in_staging_and_shown_as_landed(database, tmp_path: Path):
-    release = derived_release(tmp_path / "r", with_enrollment_count_as_words)
-    land_source(database, "clinicaltrials", bulk_location=str(release))
-    build(database)
+def test_an_untypable_value_is_null_in_staging_and_shown_as_landed(drifted):
+    database = drifted(with_enrollment_count_as_words)
 
     report = drift_report(CLINICALTRIALS, database)
 
