@@ -37,16 +37,16 @@ matches as (
 ),
 
 {% if is_incremental() %}
--- The cases built before whose drug rows the dictionary now links otherwise.
-relinked_cases as (
-    select distinct built.caseid
-    from {{ this }} as built
-    left join matches
-        on coalesce(matches.active_ingredient, '') = coalesce(built.active_ingredient, '')
-        and coalesce(matches.drug_name, '') = coalesce(built.drug_name, '')
-    where (matches.drug_id, matches.link_method)
-        is distinct from (built.drug_id, built.drug_link_method)
-),
+    -- The cases built before whose drug rows the dictionary now links otherwise.
+    relinked_cases as (
+        select distinct built.caseid
+        from {{ this }} as built
+        left join matches
+            on coalesce(matches.active_ingredient, '') = coalesce(built.active_ingredient, '')
+            and coalesce(matches.drug_name, '') = coalesce(built.drug_name, '')
+        where (matches.drug_id, matches.link_method)
+            is distinct from (built.drug_id, built.drug_link_method)
+    ),
 {% endif %}
 
 changed_cases as (
@@ -55,10 +55,14 @@ changed_cases as (
         last_landed_at
     from case_landings
     where {{ newer_than_built() }}
+    -- sqlfluff, linting this block (rendered only where the table exists), asks for
+    -- another indent each time it is moved: layout left to the author.
+    -- noqa: disable=LT02
     {% if is_incremental() %}
         or caseid in (select caseid from relinked_cases)
     {% endif %}
 ),
+-- noqa: enable=LT02
 
 current_cases as (
     select
