@@ -1,5 +1,7 @@
 """The test run's warehouses: one embedded PostgreSQL shared by every pytest-xdist worker,
-one database per worker, and template databases built once per run.
+one database per worker, and template databases built once per run. `SharedByWorkers`
+(the first worker starts, the last one stops) also shares the run's Prefect server
+(tests/conftest.py `prefect_server`).
 
 Each worker always works in the same database (`test_<worker>`), recreated for every test
 from a template with `CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY` (a file copy,
